@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: MIT
+# iommusim: one non-recursive makefile, everything built out of tree.
+#
+#   make                 library, shim, command, examples, tests
+#   make check           build and run every test
+#   make check SAN=1     the same under ASan+UBSan (leak checking on)
+#   make check TSAN=1    the threaded tests under ThreadSanitizer
+#   make demo            run the examples under `iommusim run`
+#   make bench           print the benchmark figures
+#   make install PREFIX=/usr/local DESTDIR=
+
+VERSION := 0.1.0
+SOVERSION := 0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC ?= gcc
+BUILD := build
+SANFLAGS :=
+ifeq ($(SAN),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+endif
+ifeq ($(TSAN),1)
+BUILD := build/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+
+WARNFLAGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
+BASEFLAGS := -std=gnu11 $(WARNFLAGS) -O2 -g -pthread $(SANFLAGS) \
+	-D_GNU_SOURCE -DIOMMUSIM_VERSION=\"$(VERSION)\"
+CPPFLAGS_ALL := -Iinclude -MMD -MP
+LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Isrc $(CPPFLAGS_ALL)
+LDLIBS_ALL := -pthread $(SANFLAGS)
+
+.PHONY: all check demo bench install clean
+all:
+
+# ---- the core library ------------------------------------------------------
+LIB_SRCS := $(sort $(wildcard src/*.c src/drivers/*.c src/pgtable/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_A := $(BUILD)/libiommusim.a
+LIB_SO := $(BUILD)/libiommusim.so.$(SOVERSION)
+
+$(BUILD)/obj/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJS) libiommusim.map
+	$(CC) -shared -Wl,-soname,libiommusim.so.$(SOVERSION) \
+		-Wl,--version-script=libiommusim.map -Wl,-z,defs \
+		-o $@ $(LIB_OBJS) $(LDLIBS_ALL)
+	ln -sf libiommusim.so.$(SOVERSION) $(BUILD)/libiommusim.so
+
+all: $(LIB_A) $(LIB_SO)
+
+# ---- the preload shim ------------------------------------------------------
+PRELOAD_SRCS := $(sort $(wildcard preload/*.c))
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(BUILD)/obj/%.o)
+PRELOAD_SO := $(BUILD)/libiommusim-preload.so
+
+$(BUILD)/obj/preload/%.o: preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -Ipreload -c $< -o $@
+
+$(PRELOAD_SO): $(PRELOAD_OBJS) $(LIB_A) preload/preload.map
+	$(CC) -shared -Wl,--version-script=preload/preload.map -Wl,-z,defs \
+		-o $@ $(PRELOAD_OBJS) $(LIB_A) -ldl $(LDLIBS_ALL)
+
+ifneq ($(PRELOAD_SRCS),)
+all: $(PRELOAD_SO)
+endif
+
+# ---- the iommusim command ----------------------------------------------------
+TOOL := $(BUILD)/iommusim
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+
+$(TOOL): $(TOOL_SRCS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
+		-o $@ $(TOOL_SRCS) $(LIB_A) $(LDLIBS_ALL)
+
+ifneq ($(TOOL_SRCS),)
+all: $(TOOL)
+endif
+
+# ---- examples ------------------------------------------------------------------
+# Examples are ordinary iommufd programs: they know nothing of iommusim and
+# run under `iommusim run`.
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+$(BUILD)/examples/%: examples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+
+all: $(EXAMPLES)
+
+# ---- tests -------------------------------------------------------------------------
+# unit/: pieces below the ioctl layer, linked with the library's internals.
+# uapi/ and shim/: ordinary programs that open /dev/iommu and call ioctl().
+# Each is built twice: plain (run under `iommusim run`) and "-direct", linked
+# with the shim's objects and the library, which is how the sanitizers see it.
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+PROG_SRCS := $(sort $(wildcard tests/uapi/*.c tests/shim/*.c))
+PROG_TESTS := $(PROG_SRCS:tests/%.c=$(BUILD)/tests/%)
+PROG_DIRECT := $(PROG_TESTS:%=%-direct)
+TEST_CFLAGS := $(BASEFLAGS) $(CPPFLAGS_ALL) -Itests
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Isrc -o $@ $< $(LIB_A) $(LDLIBS_ALL)
+
+$(BUILD)/tests/uapi/%: tests/uapi/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+
+$(BUILD)/tests/shim/%: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+
+$(BUILD)/tests/%-direct: tests/%.c $(PRELOAD_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -DIOMMUSIM_TEST_DIRECT -o $@ $< $(PRELOAD_OBJS) \
+		$(LIB_A) -ldl $(LDLIBS_ALL)
+
+all: $(UNIT_TESTS) $(PROG_TESTS) $(PROG_DIRECT)
+
+check: all
+	@BUILD=$(BUILD) SAN=$(SAN) TSAN=$(TSAN) sh tests/run-tests.sh
+
+demo: all
+	@for e in $(EXAMPLES); do \
+		echo "== $$e (under iommusim run)"; \
+		$(TOOL) run -- $$e || exit 1; \
+	done
+
+# ---- benchmarks ------------------------------------------------------------------
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -Isrc -o $@ $< $(LIB_A) $(LDLIBS_ALL)
+
+bench: all $(BENCHES)
+	@for b in $(BENCHES); do $(TOOL) run -- $$b || exit 1; done
+
+# ---- install -----------------------------------------------------------------------
+$(BUILD)/iommusim.pc: iommusim.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		$< > $@
+
+all: $(BUILD)/iommusim.pc
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/iommusim/uapi $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 755 $(TOOL) $(DESTDIR)$(BINDIR)/iommusim
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIB_SO) $(PRELOAD_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libiommusim.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libiommusim.so
+	install -m 644 include/iommusim/*.h $(DESTDIR)$(INCLUDEDIR)/iommusim/
+	install -m 644 include/iommusim/uapi/*.h \
+		$(DESTDIR)$(INCLUDEDIR)/iommusim/uapi/
+	install -m 644 $(BUILD)/iommusim.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fd -> context table. See fdtable.h for the rules; the layout:
+ *
+ *   table_dir ──▶ fd_dir { nchunks, chunk[0 .. nchunks-1] }
+ *                              │
+ *                              ▼
+ *                 fd_chunk { slot[0 .. FD_CHUNK_SIZE-1] } ──▶ shim_file
+ *
+ * fd n lives in chunk n / FD_CHUNK_SIZE, slot n % FD_CHUNK_SIZE. Memory
+ * follows use: a dup2(fd, 1000000) costs one 8 KiB chunk and a directory of
+ * 977 pointers, not a million entries. No limit but the int range of fds.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <iommusim/iommusim.h>
+
+#include "fdtable.h"
+
+#define FD_CHUNK_SHIFT 10
+#define FD_CHUNK_SIZE (1u << FD_CHUNK_SHIFT)
+#define FD_DIR_MIN_CHUNKS 16
+
+struct fd_chunk {
+	struct shim_file *_Atomic slot[FD_CHUNK_SIZE];
+};
+
+struct fd_dir {
+	size_t nchunks;
+	/* The directory this one replaced: still read by lookups that loaded
+	 * it before the swap, so kept, and kept reachable (no leak report). */
+	struct fd_dir *retired;
+	struct fd_chunk *_Atomic chunk[];
+};
+
+/*
+ * Lock order: table_lock is a leaf. Held only to grow the directory, to add
+ * a chunk and for the free list; never while calling iommusim_*() or libc
+ * functions other than malloc/calloc.
+ */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Written under table_lock with release; read anywhere with acquire. */
+static struct fd_dir *_Atomic table_dir;
+static struct shim_file *free_files; /* under table_lock */
+
+/* ---- fork ---------------------------------------------------------------- */
+
+/*
+ * The child gets a copy of the table and of every context in it (the
+ * in-process mode of DESIGN.md: the core keeps its own state fork-safe).
+ * Holding the lock across fork() means the copy is never taken mid-growth.
+ * Both sides unlock: the forking thread is the one that locked, in the
+ * child too (re-initialising instead would leave ThreadSanitizer believing
+ * the lock still held).
+ */
+static void fdtable_atfork_prepare(void)
+{
+	pthread_mutex_lock(&table_lock);
+}
+
+static void fdtable_atfork_unlock(void)
+{
+	pthread_mutex_unlock(&table_lock);
+}
+
+__attribute__((constructor)) static void fdtable_init(void)
+{
+	pthread_atfork(fdtable_atfork_prepare, fdtable_atfork_unlock,
+		       fdtable_atfork_unlock);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+struct shim_file *shim_file_new(struct iommusim_ctx *ctx)
+{
+	struct shim_file *file;
+
+	pthread_mutex_lock(&table_lock);
+	file = free_files;
+	if (file)
+		free_files = file->next_free;
+	pthread_mutex_unlock(&table_lock);
+	if (!file) {
+		int saved_errno = errno;
+
+		file = malloc(sizeof(*file));
+		errno = saved_errno;
+		if (!file)
+			return NULL;
+		atomic_init(&file->refs, 0);
+	}
+	file->ctx = ctx;
+	file->next_free = NULL;
+	atomic_store_explicit(&file->refs, 1, memory_order_release);
+	return file;
+}
+
+void shim_file_put(struct shim_file *file)
+{
+	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) !=
+	    1)
+		return;
+	iommusim_close(file->ctx);
+	file->ctx = NULL;
+	pthread_mutex_lock(&table_lock);
+	file->next_free = free_files;
+	free_files = file;
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* A reference unless the count already reached zero. */
+static int shim_file_tryget(struct shim_file *file)
+{
+	unsigned int refs =
+		atomic_load_explicit(&file->refs, memory_order_relaxed);
+
+	do {
+		if (!refs)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&file->refs, &refs, refs + 1, memory_order_acquire,
+		memory_order_relaxed));
+	return 1;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+/* The slot of fd, or NULL when its chunk does not exist (not emulated). */
+static struct shim_file *_Atomic *fdtable_slot(unsigned int fd)
+{
+	struct fd_dir *dir = atomic_load_explicit(&table_dir,
+						  memory_order_acquire);
+	struct fd_chunk *chunk;
+	size_t index = fd >> FD_CHUNK_SHIFT;
+
+	if (!dir || index >= dir->nchunks)
+		return NULL;
+	chunk = atomic_load_explicit(&dir->chunk[index], memory_order_acquire);
+	if (!chunk)
+		return NULL;
+	return &chunk->slot[fd & (FD_CHUNK_SIZE - 1)];
+}
+
+struct shim_file *fdtable_get(int fd)
+{
+	struct shim_file *_Atomic *slot;
+	struct shim_file *file;
+
+	if (fd < 0)
+		return NULL;
+	slot = fdtable_slot((unsigned int)fd);
+	if (!slot)
+		return NULL;
+	for (;;) {
+		file = atomic_load_explicit(slot, memory_order_acquire);
+		if (!file)
+			return NULL;
+		if (!shim_file_tryget(file))
+			continue; /* closed under us: the slot has changed */
+		/* The struct may have been freed and reused for another open
+		 * between our load and our reference: only the file still in
+		 * the slot is the one fd names. */
+		if (atomic_load_explicit(slot, memory_order_acquire) == file)
+			return file;
+		shim_file_put(file);
+	}
+}
+
+/* Grows the directory to hold index; under table_lock. */
+static struct fd_dir *fdtable_grow_locked(struct fd_dir *old, size_t index)
+{
+	size_t nchunks = old ? old->nchunks * 2 : FD_DIR_MIN_CHUNKS;
+	struct fd_dir *dir;
+	size_t i;
+
+	if (nchunks <= index)
+		nchunks = index + 1;
+	dir = calloc(1, sizeof(*dir) + nchunks * sizeof(dir->chunk[0]));
+	if (!dir)
+		return NULL;
+	dir->nchunks = nchunks;
+	dir->retired = old;
+	for (i = 0; old && i < old->nchunks; i++)
+		atomic_init(&dir->chunk[i],
+			    atomic_load_explicit(&old->chunk[i],
+						 memory_order_relaxed));
+	atomic_store_explicit(&table_dir, dir, memory_order_release);
+	return dir;
+}
+
+int fdtable_reserve(int fd)
+{
+	size_t index = (unsigned int)fd >> FD_CHUNK_SHIFT;
+	struct fd_chunk *chunk;
+	struct fd_dir *dir;
+	int saved_errno;
+	int rc = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	if (fdtable_slot((unsigned int)fd))
+		return 0;
+
+	saved_errno = errno;
+	pthread_mutex_lock(&table_lock);
+	dir = atomic_load_explicit(&table_dir, memory_order_relaxed);
+	if (!dir || index >= dir->nchunks) {
+		dir = fdtable_grow_locked(dir, index);
+		if (!dir) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+	}
+	if (!atomic_load_explicit(&dir->chunk[index], memory_order_relaxed)) {
+		chunk = calloc(1, sizeof(*chunk));
+		if (!chunk) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		atomic_store_explicit(&dir->chunk[index], chunk,
+				      memory_order_release);
+	}
+out_unlock:
+	pthread_mutex_unlock(&table_lock);
+	errno = saved_errno;
+	return rc;
+}
+
+void fdtable_install(int fd, struct shim_file *file)
+{
+	struct shim_file *_Atomic *slot;
+	struct shim_file *old;
+
+	slot = fd < 0 ? NULL : fdtable_slot((unsigned int)fd);
+	if (!slot) {
+		/* Only a NULL install may come without a reservation. */
+		if (file)
+			shim_file_put(file);
+		return;
+	}
+	if (!file && !atomic_load_explicit(slot, memory_order_relaxed))
+		return;
+	old = atomic_exchange_explicit(slot, file, memory_order_acq_rel);
+	if (old)
+		shim_file_put(old);
+}
+
+struct shim_file *fdtable_remove(int fd)
+{
+	struct shim_file *_Atomic *slot;
+
+	if (fd < 0)
+		return NULL;
+	slot = fdtable_slot((unsigned int)fd);
+	if (!slot || !atomic_load_explicit(slot, memory_order_relaxed))
+		return NULL;
+	return atomic_exchange_explicit(slot, NULL, memory_order_acq_rel);
+}
+
+void fdtable_remove_range(unsigned int first, unsigned int last)
+{
+	struct fd_dir *dir = atomic_load_explicit(&table_dir,
+						  memory_order_acquire);
+	size_t index, end;
+
+	if (!dir || first > last)
+		return;
+	end = ((size_t)last >> FD_CHUNK_SHIFT) + 1;
+	if (end > dir->nchunks)
+		end = dir->nchunks;
+	for (index = first >> FD_CHUNK_SHIFT; index < end; index++) {
+		struct fd_chunk *chunk = atomic_load_explicit(
+			&dir->chunk[index], memory_order_acquire);
+		size_t base = index << FD_CHUNK_SHIFT;
+		size_t i;
+
+		if (!chunk)
+			continue;
+		for (i = 0; i < FD_CHUNK_SIZE; i++) {
+			struct shim_file *file;
+
+			if (base + i < first || base + i > last)
+				continue;
+			if (!atomic_load_explicit(&chunk->slot[i],
+						  memory_order_relaxed))
+				continue;
+			file = atomic_exchange_explicit(&chunk->slot[i], NULL,
+							memory_order_acq_rel);
+			if (file)
+				shim_file_put(file);
+		}
+	}
+}

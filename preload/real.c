@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The lookup of libc's own versions of the functions the shim overrides.
+ * Nothing here knows about /dev/iommu; see real.h.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "real.h"
+
+/* What a slot holds once dlsym() found nothing, so we do not ask again. */
+static char real_missing;
+
+/*
+ * The address of the next definition of name, looked up once per slot.
+ * Returns NULL when there is none. Leaves errno alone (dlsym may set it).
+ */
+static void *real_lookup(void *_Atomic *slot, const char *name)
+{
+	void *fn = atomic_load_explicit(slot, memory_order_acquire);
+
+	if (!fn) {
+		int saved_errno = errno;
+
+		fn = dlsym(RTLD_NEXT, name);
+		if (!fn)
+			fn = &real_missing;
+		atomic_store_explicit(slot, fn, memory_order_release);
+		errno = saved_errno;
+	}
+	return fn == &real_missing ? NULL : fn;
+}
+
+/* One cached slot per symbol, named after it. */
+#define REAL_FN(type, name)                                                    \
+	({                                                                     \
+		static void *_Atomic slot_##name;                              \
+		(type)real_lookup(&slot_##name, #name);                        \
+	})
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+typedef int (*open_2_fn)(const char *, int);
+typedef int (*openat_2_fn)(int, const char *, int);
+typedef int (*int_fn)(int);
+typedef int (*int2_fn)(int, int);
+typedef int (*int3_fn)(int, int, int);
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+typedef int (*fcntl_fn)(int, int, ...);
+typedef int (*close_range_fn)(unsigned int, unsigned int, int);
+typedef void (*closefrom_fn)(int);
+
+static int real_unavailable(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+int real_open(const char *path, int flags, mode_t mode)
+{
+	open_fn fn = REAL_FN(open_fn, open);
+
+	return fn ? fn(path, flags, mode) : real_unavailable();
+}
+
+int real_open64(const char *path, int flags, mode_t mode)
+{
+	open_fn fn = REAL_FN(open_fn, open64);
+
+	return fn ? fn(path, flags, mode) : real_open(path, flags, mode);
+}
+
+int real_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	openat_fn fn = REAL_FN(openat_fn, openat);
+
+	return fn ? fn(dirfd, path, flags, mode) : real_unavailable();
+}
+
+int real_openat64(int dirfd, const char *path, int flags, mode_t mode)
+{
+	openat_fn fn = REAL_FN(openat_fn, openat64);
+
+	return fn ? fn(dirfd, path, flags, mode) :
+		    real_openat(dirfd, path, flags, mode);
+}
+
+int real___open_2(const char *path, int flags)
+{
+	open_2_fn fn = REAL_FN(open_2_fn, __open_2);
+
+	return fn ? fn(path, flags) : real_open(path, flags, 0);
+}
+
+int real___open64_2(const char *path, int flags)
+{
+	open_2_fn fn = REAL_FN(open_2_fn, __open64_2);
+
+	return fn ? fn(path, flags) : real_open64(path, flags, 0);
+}
+
+int real___openat_2(int dirfd, const char *path, int flags)
+{
+	openat_2_fn fn = REAL_FN(openat_2_fn, __openat_2);
+
+	return fn ? fn(dirfd, path, flags) : real_openat(dirfd, path, flags, 0);
+}
+
+int real___openat64_2(int dirfd, const char *path, int flags)
+{
+	openat_2_fn fn = REAL_FN(openat_2_fn, __openat64_2);
+
+	return fn ? fn(dirfd, path, flags) :
+		    real_openat64(dirfd, path, flags, 0);
+}
+
+int real_close(int fd)
+{
+	int_fn fn = REAL_FN(int_fn, close);
+
+	return fn ? fn(fd) : real_unavailable();
+}
+
+int real_ioctl(int fd, unsigned long request, void *arg)
+{
+	ioctl_fn fn = REAL_FN(ioctl_fn, ioctl);
+
+	return fn ? fn(fd, request, arg) : real_unavailable();
+}
+
+int real_dup(int fd)
+{
+	int_fn fn = REAL_FN(int_fn, dup);
+
+	return fn ? fn(fd) : real_unavailable();
+}
+
+int real_dup2(int oldfd, int newfd)
+{
+	int2_fn fn = REAL_FN(int2_fn, dup2);
+
+	return fn ? fn(oldfd, newfd) : real_unavailable();
+}
+
+int real_dup3(int oldfd, int newfd, int flags)
+{
+	int3_fn fn = REAL_FN(int3_fn, dup3);
+
+	return fn ? fn(oldfd, newfd, flags) : real_unavailable();
+}
+
+int real_fcntl(int fd, int cmd, void *arg)
+{
+	fcntl_fn fn = REAL_FN(fcntl_fn, fcntl);
+
+	return fn ? fn(fd, cmd, arg) : real_unavailable();
+}
+
+int real_fcntl64(int fd, int cmd, void *arg)
+{
+	fcntl_fn fn = REAL_FN(fcntl_fn, fcntl64);
+
+	return fn ? fn(fd, cmd, arg) : real_fcntl(fd, cmd, arg);
+}
+
+int real_close_range(unsigned int first, unsigned int last, int flags)
+{
+	close_range_fn fn = REAL_FN(close_range_fn, close_range);
+
+	return fn ? fn(first, last, flags) : real_unavailable();
+}
+
+void real_closefrom(int lowfd)
+{
+	closefrom_fn fn = REAL_FN(closefrom_fn, closefrom);
+
+	if (fn)
+		fn(lowfd);
+	else
+		real_close_range((unsigned int)lowfd, ~0U, 0);
+}

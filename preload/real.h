@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The real libc entry points behind the ones the shim overrides.
+ *
+ * Each real_x() calls the next definition of x after the shim in the symbol
+ * lookup order (dlsym(RTLD_NEXT, "x"): libc, or a sanitizer's interceptor in
+ * front of it). The address is looked up on the first call and cached; the
+ * lookups are idempotent, so two threads racing on the first call both store
+ * the same pointer.
+ *
+ * They behave exactly as libc's: -1 and errno on failure. When libc lacks a
+ * symbol (an older glibc), the closest equivalent stands in (fcntl for
+ * fcntl64, openat for __openat_2, ...) or, when there is none, the call fails
+ * with ENOSYS.
+ *
+ * The logic behind the wrappers reaches libc's versions of the overridden
+ * functions only through these; calling open() or close() by name from there
+ * would land back in the wrappers (tests/shim-lint.sh checks).
+ */
+#ifndef IOMMUSIM_PRELOAD_REAL_H
+#define IOMMUSIM_PRELOAD_REAL_H
+
+#include <sys/types.h>
+
+int real_open(const char *path, int flags, mode_t mode);
+int real_open64(const char *path, int flags, mode_t mode);
+int real_openat(int dirfd, const char *path, int flags, mode_t mode);
+int real_openat64(int dirfd, const char *path, int flags, mode_t mode);
+/* The _FORTIFY_SOURCE entry points: no mode, and they abort on O_CREAT. */
+int real___open_2(const char *path, int flags);
+int real___open64_2(const char *path, int flags);
+int real___openat_2(int dirfd, const char *path, int flags);
+int real___openat64_2(int dirfd, const char *path, int flags);
+
+int real_close(int fd);
+int real_ioctl(int fd, unsigned long request, void *arg);
+int real_dup(int fd);
+int real_dup2(int oldfd, int newfd);
+int real_dup3(int oldfd, int newfd, int flags);
+/* arg is whatever the caller passed as the vararg (int or pointer). */
+int real_fcntl(int fd, int cmd, void *arg);
+int real_fcntl64(int fd, int cmd, void *arg);
+int real_close_range(unsigned int first, unsigned int last, int flags);
+void real_closefrom(int lowfd);
+
+#endif /* IOMMUSIM_PRELOAD_REAL_H */

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The logic behind the shim's wrappers: open of /dev/iommu, ioctl on an
+ * emulated fd, and keeping the fd table right across close and dup.
+ *
+ * Each function is the libc call of the same name with the libc convention
+ * turned into the library's: it returns the call's result, or -errno on
+ * failure, and never changes errno (the wrapper sets it from the result).
+ * Calls on fds that are not emulated go to the real libc function unchanged.
+ * Nothing here calls a function the wrappers override (see real.h).
+ */
+#ifndef IOMMUSIM_PRELOAD_SHIM_H
+#define IOMMUSIM_PRELOAD_SHIM_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Which libc entry point an open came through; a pass-through uses the
+ * same one, so the program sees libc's own behaviour for it. */
+enum shim_open_variant {
+	SHIM_OPEN,
+	SHIM_OPEN64,
+	SHIM_OPENAT,
+	SHIM_OPENAT64,
+	/* _FORTIFY_SOURCE's checked variants (no mode argument). */
+	SHIM_OPEN_2,
+	SHIM_OPEN64_2,
+	SHIM_OPENAT_2,
+	SHIM_OPENAT64_2,
+};
+
+/* Whether open(path, flags, ...) takes the mode argument. */
+static inline bool shim_open_needs_mode(int flags)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+/* dirfd is AT_FDCWD for the variants without one; mode is 0 when
+ * shim_open_needs_mode(flags) is false. */
+int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
+		int flags, mode_t mode);
+int shim_close(int fd);
+int shim_ioctl(int fd, unsigned long request, void *arg);
+int shim_dup(int fd);
+int shim_dup2(int oldfd, int newfd);
+int shim_dup3(int oldfd, int newfd, int flags);
+/* is_fcntl64: the call came through fcntl64() rather than fcntl(). */
+int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64);
+int shim_close_range(unsigned int first, unsigned int last, int flags);
+/* closefrom() reports nothing. */
+void shim_closefrom(int lowfd);
+
+#endif /* IOMMUSIM_PRELOAD_SHIM_H */

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io_pagetable: what an IOAS maps, where it may map, and where not.
+ *
+ * Three interval trees, all with inclusive 'last':
+ *  - area_itree: one iopt_area per MAP or COPY (a slice of an iopt_pages);
+ *    areas never overlap.
+ *  - allowed_itree: IOMMU_IOAS_ALLOW_IOVAS; when not empty, automatic
+ *    placement stays inside it.
+ *  - reserved_itree: ranges nothing may be mapped over (device reserved
+ *    regions, domain apertures, IOMMU_TEST_OP_ADD_RESERVED), each tagged
+ *    with its owner so it can be removed with it.
+ *
+ * Locks, taken in this order: domains_rwsem, then iova_rwsem. iova_rwsem
+ * guards the three trees, iova_alignment and every area's fields;
+ * domains_rwsem is held (read) while an area exists without its pages, so
+ * attaching a domain never sees a half-built area.
+ */
+#ifndef IOMMUSIM_IO_PAGETABLE_H
+#define IOMMUSIM_IO_PAGETABLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "interval_tree.h"
+#include "pages.h"
+
+struct iommufd_ctx;
+
+/* iommu_prot bits of an area (the kernel's IOMMU_READ / IOMMU_WRITE). */
+#define IOPT_PROT_READ (1 << 0)
+#define IOPT_PROT_WRITE (1 << 1)
+
+/* flags of iopt_map_*(): choose the IOVA instead of taking the caller's */
+#define IOPT_ALLOC_IOVA (1u << 0)
+
+struct io_pagetable {
+	pthread_rwlock_t domains_rwsem;
+	pthread_rwlock_t iova_rwsem;
+	struct itree area_itree;
+	struct itree allowed_itree;
+	struct itree reserved_itree;
+	uint64_t iova_alignment; /* every area's IOVA, length and offset */
+	bool disable_large_pages;
+};
+
+struct iopt_area {
+	struct itree_node node; /* the IOVA range */
+	struct io_pagetable *iopt;
+	/* NULL while the area is being built or torn down */
+	struct iopt_pages *pages;
+	uint64_t start_byte; /* offset of node.start inside pages */
+	int iommu_prot;
+	unsigned int num_accesses;
+	unsigned int num_locks;
+	bool prevent_access;
+};
+
+struct iopt_allowed {
+	struct itree_node node;
+};
+
+struct iopt_reserved {
+	struct itree_node node;
+	const void *owner;
+};
+
+/* A slice of pages to be mapped: what COPY collects from its source. */
+struct iopt_pages_slice {
+	struct iopt_pages *pages; /* a reference, owned by the slice */
+	struct iopt_area *area;	  /* the new area, until it is published */
+	uint64_t start_byte;
+	uint64_t length;
+};
+
+struct iopt_pages_list {
+	struct iopt_pages_slice *slices;
+	unsigned int count, capacity;
+};
+
+void iopt_init_table(struct io_pagetable *iopt);
+void iopt_destroy_table(struct io_pagetable *iopt);
+
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, uint64_t uptr, uint64_t length,
+			int iommu_prot, unsigned int flags);
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
+		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
+		   unsigned int flags);
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct iopt_pages_list *list);
+void iopt_free_pages_list(struct iopt_pages_list *list);
+
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		    uint64_t *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+
+/* Swaps in a new allowed tree; on success 'allowed' holds the old one. */
+int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed);
+void iopt_free_allowed(struct itree *allowed);
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
+		      uint64_t last, const void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
+
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/*
+ * For the layers above (domains, accesses, the DMA engine): the user
+ * address that 'iova' maps to, the area's protection, and how many bytes
+ * from iova stay inside that area. -ENOENT when nothing is mapped there.
+ */
+int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
+		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
+
+static inline uint64_t iopt_area_iova(const struct iopt_area *area)
+{
+	return area->node.start;
+}
+
+static inline uint64_t iopt_area_last_iova(const struct iopt_area *area)
+{
+	return area->node.last;
+}
+
+static inline uint64_t iopt_area_length(const struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+/* Offset inside the area's pages of the byte at 'iova'. */
+static inline uint64_t iopt_area_start_byte(const struct iopt_area *area,
+					    uint64_t iova)
+{
+	return area->start_byte + (iova - iopt_area_iova(area));
+}
+
+#endif /* IOMMUSIM_IO_PAGETABLE_H */

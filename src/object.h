@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Objects and the per-context object table.
+ *
+ * Every object a context hands out (IOAS, HWPT, device, ...) starts with a
+ * struct iommufd_object and is named by a 32-bit ID. IDs are allocated as the
+ * kernel's xarray does with XA_FLAGS_ALLOC1 and a 31-bit limit: the lowest
+ * free ID from 1 up, so a destroyed object's ID is handed out again.
+ *
+ * Creation is two-phase: object_alloc() reserves an ID that lookups cannot see
+ * yet; object_finalize() publishes the object; object_abort*() undoes an
+ * unpublished one. Once published, an object dies only by IOMMU_DESTROY or by
+ * the context's close.
+ *
+ * Two reference counts, as on the kernel:
+ *  - users: long-term holders (the table itself holds one; a HWPT holds its
+ *    IOAS, ...). DESTROY succeeds only when the table's reference is the last.
+ *  - shortterm_users: references that last one ioctl (object_get/put). The
+ *    table holds one too; destroy waits for the others to drain.
+ *
+ * Locking: table_lock guards the slots and the ID bitmaps. Refcounts are
+ * atomics; a lookup takes its references under table_lock so it cannot race
+ * with removal.
+ */
+#ifndef IOMMUSIM_OBJECT_H
+#define IOMMUSIM_OBJECT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct iommufd_ctx;
+
+enum iommufd_object_type {
+	IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_ANY = IOMMUFD_OBJ_NONE,
+	IOMMUFD_OBJ_DEVICE,
+	IOMMUFD_OBJ_HWPT_PAGING,
+	IOMMUFD_OBJ_HWPT_NESTED,
+	IOMMUFD_OBJ_IOAS,
+	IOMMUFD_OBJ_ACCESS,
+	IOMMUFD_OBJ_FAULT,
+	IOMMUFD_OBJ_VIOMMU,
+	IOMMUFD_OBJ_VDEVICE,
+	IOMMUFD_OBJ_VEVENTQ,
+	IOMMUFD_OBJ_HW_QUEUE,
+	IOMMUFD_OBJ_SELFTEST,
+	IOMMUFD_OBJ_MAX,
+};
+
+struct iommufd_object {
+	uint32_t id;
+	enum iommufd_object_type type;
+	atomic_uint users;
+	atomic_uint shortterm_users;
+};
+
+/* What each object type does when it dies; destroy must not fail. */
+struct iommufd_object_ops {
+	void (*destroy)(struct iommufd_object *obj);
+	/* Undo of a fully built but unpublished object; defaults to destroy. */
+	void (*abort)(struct iommufd_object *obj);
+};
+
+struct object_table {
+	pthread_mutex_t table_lock;
+	struct iommufd_object **slots; /* NULL, a reserved marker, or object */
+	uint64_t *used;		       /* bit per ID: reserved or published */
+	uint64_t *full_words;	       /* bit per word of used[]: all ones */
+	uint32_t capacity;	       /* IDs 0 .. capacity - 1 (0 never used) */
+	uint32_t live;		       /* IDs in use */
+};
+
+int object_table_init(struct object_table *table);
+/* Frees the table itself; the context has destroyed every object first. */
+void object_table_release(struct object_table *table);
+
+/* Sets the ops of one object type; called from each type's file at start. */
+void object_register_ops(enum iommufd_object_type type,
+			 const struct iommufd_object_ops *ops);
+
+/* Returns a zeroed object of 'size' bytes with a reserved ID, or NULL with
+ * *err set (-ENOMEM, or -EBUSY when the 31-bit ID space is full). */
+struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
+				    enum iommufd_object_type type, int *err);
+void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/* Releases the ID and frees obj; for an object not yet built. */
+void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/* Runs the type's abort (or destroy), then object_abort(). */
+void object_abort_and_destroy(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
+
+/* Looks up a published object of the given type (or ANY) and takes a
+ * short-term reference; NULL when there is none (the kernel's ENOENT). */
+struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
+				  enum iommufd_object_type type);
+void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
+int object_remove(struct iommufd_ctx *ictx, uint32_t id);
+
+/* Context close: destroys everything, leaves first. */
+void object_destroy_all(struct iommufd_ctx *ictx);
+
+#endif /* IOMMUSIM_OBJECT_H */

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In-process user memory: copies that turn a fault into -EFAULT.
+ *
+ * A thread arms a recovery point (sigsetjmp without saving the signal mask, so
+ * no system call) and records the range it is about to touch; the fault
+ * handler jumps back only when the faulting thread is armed. Any other fault
+ * goes to the handler that was installed before ours, or kills the process
+ * as it would have without us.
+ *
+ * The raw copy loops are compiled without sanitizer instrumentation and
+ * without the loop-to-memcpy rewrite: a wild user address must reach the
+ * hardware and fault here, not inside an instrumented memcpy.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "usermem.h"
+
+struct usermem {
+	int kind;
+};
+
+enum { USERMEM_SELF = 1 };
+
+static struct usermem self_mm = { .kind = USERMEM_SELF };
+
+struct usermem *usermem_self(void)
+{
+	return &self_mm;
+}
+
+/* What one thread's armed copy needs the handler to know. */
+struct uaccess_guard {
+	sigjmp_buf *recover;
+	uintptr_t lo, hi; /* the user range being touched, [lo, hi) */
+};
+
+static __thread struct uaccess_guard guard
+	__attribute__((tls_model("initial-exec")));
+
+static struct sigaction previous_segv, previous_bus;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+static int handler_error;
+
+static void chain_to_previous(int sig, siginfo_t *info, void *uctx)
+{
+	const struct sigaction *prev =
+		sig == SIGBUS ? &previous_bus : &previous_segv;
+
+	if (prev->sa_flags & SA_SIGINFO) {
+		prev->sa_sigaction(sig, info, uctx);
+		return;
+	}
+	if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
+		prev->sa_handler(sig);
+		return;
+	}
+	/*
+	 * Nobody else wants it: restore the default action and return, so the
+	 * faulting instruction runs again and the process dies of the signal
+	 * exactly as it would have without us.
+	 */
+	signal(sig, SIG_DFL);
+}
+
+static bool fault_is_ours(const siginfo_t *info)
+{
+	uintptr_t addr = (uintptr_t)info->si_addr;
+
+	if (!guard.recover)
+		return false;
+	/* A non-canonical address raises #GP, which reports no address. */
+	if (info->si_code == SI_KERNEL)
+		return true;
+	return addr >= guard.lo && addr < guard.hi;
+}
+
+static void uaccess_fault_handler(int sig, siginfo_t *info, void *uctx)
+{
+	if (fault_is_ours(info)) {
+		sigjmp_buf *recover = guard.recover;
+
+		guard.recover = NULL;
+		siglongjmp(*recover, 1);
+	}
+	chain_to_previous(sig, info, uctx);
+}
+
+static void install_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = uaccess_fault_handler;
+	/*
+	 * SA_NODEFER: we leave the handler by siglongjmp without restoring the
+	 * mask, so the signal must not be blocked while the handler runs.
+	 */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, &previous_segv) ||
+	    sigaction(SIGBUS, &sa, &previous_bus))
+		handler_error = -errno;
+}
+
+int usermem_init(void)
+{
+	pthread_once(&handler_once, install_handler);
+	return handler_error;
+}
+
+#define NO_INSTRUMENT                                                          \
+	__attribute__((noinline,                                               \
+		       no_sanitize("address", "thread", "undefined"),          \
+		       optimize("no-tree-loop-distribute-patterns")))
+
+NO_INSTRUMENT static void raw_copy(volatile unsigned char *dst,
+				   const volatile unsigned char *src,
+				   size_t len)
+{
+	while (len >= sizeof(uint64_t)) {
+		uint64_t word;
+
+		__builtin_memcpy(&word, (const void *)src, sizeof(word));
+		__builtin_memcpy((void *)dst, &word, sizeof(word));
+		dst += sizeof(word);
+		src += sizeof(word);
+		len -= sizeof(word);
+	}
+	while (len--)
+		*dst++ = *src++;
+}
+
+NO_INSTRUMENT static bool raw_is_zeroed(const volatile unsigned char *src,
+					size_t len)
+{
+	while (len--)
+		if (*src++)
+			return false;
+	return true;
+}
+
+/*
+ * After a recovered fault. Our handler asks for SA_NODEFER so the signal is
+ * not blocked while it runs, but a runtime that wraps handlers (ThreadSanitizer
+ * does) may install its own without it; then the signal would stay blocked
+ * after the jump and the next fault would kill the process. A fault signal
+ * is never meant to be blocked, so unblocking both is always right, and it
+ * costs a system call only on the fault path.
+ */
+static void unblock_fault_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGSEGV);
+	sigaddset(&set, SIGBUS);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+enum uaccess_op { UACCESS_READ, UACCESS_WRITE, UACCESS_CHECK_ZERO };
+
+/* Runs one raw operation on [uaddr, uaddr + len) with faults caught. */
+static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
+		   bool *is_zero)
+{
+	struct uaccess_guard saved = guard;
+	sigjmp_buf recover;
+
+	if (len == 0)
+		return 0;
+	if (uaddr + len < uaddr || uaddr + len > UINTPTR_MAX)
+		return -EFAULT;
+	if (sigsetjmp(recover, 0)) {
+		guard = saved;
+		unblock_fault_signals();
+		return -EFAULT;
+	}
+	guard.lo = (uintptr_t)uaddr;
+	guard.hi = (uintptr_t)(uaddr + len);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	guard.recover = &recover;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+
+	switch (op) {
+	case UACCESS_READ:
+		raw_copy(kbuf, (const void *)(uintptr_t)uaddr, len);
+		break;
+	case UACCESS_WRITE:
+		raw_copy((void *)(uintptr_t)uaddr, kbuf, len);
+		break;
+	case UACCESS_CHECK_ZERO:
+		*is_zero = raw_is_zeroed((const void *)(uintptr_t)uaddr, len);
+		break;
+	}
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	guard = saved;
+	return 0;
+}
+
+int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
+		      size_t len)
+{
+	(void)mm;
+	return guarded(UACCESS_READ, dst, uaddr, len, NULL);
+}
+
+int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
+		    size_t len)
+{
+	(void)mm;
+	return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+}
+
+int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len)
+{
+	bool is_zero = true;
+	int rc;
+
+	(void)mm;
+	rc = guarded(UACCESS_CHECK_ZERO, NULL, uaddr, len, &is_zero);
+	if (rc)
+		return rc;
+	return is_zero;
+}
+
+int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
+			     uint64_t uaddr, size_t usize)
+{
+	size_t common = usize < ksize ? usize : ksize;
+	int rc;
+
+	if (usize < ksize)
+		memset((char *)dst + usize, 0, ksize - usize);
+	if (usize > ksize) {
+		rc = usermem_check_zeroed(mm, uaddr + ksize, usize - ksize);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			return -E2BIG;
+	}
+	return usermem_copy_from(mm, dst, uaddr, common);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only way the core touches a caller's memory.
+ *
+ * Every address that comes from the caller (the ioctl argument, a pointer
+ * inside a command struct) is a "user address": a uint64_t, never a C
+ * pointer, read and written only through these functions. The kernel's
+ * copy_from_user()/copy_to_user() are the model: a bad address returns
+ * -EFAULT instead of crashing.
+ *
+ * A struct usermem is one address space. Today there is one backend, the
+ * calling process itself; a remote process (the shared-context mode of
+ * DESIGN.md) will be a second backend behind the same functions.
+ *
+ * How a bad address is caught in-process: the copy runs with a per-thread
+ * recovery point armed; a SIGSEGV or SIGBUS raised while it is armed jumps
+ * back and the copy returns -EFAULT. The handler is installed once, chains to
+ * whatever handler was there before for every other fault, and costs nothing
+ * on the path where the memory is good (no system call).
+ */
+#ifndef IOMMUSIM_USERMEM_H
+#define IOMMUSIM_USERMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct usermem;
+
+/* The address space of the calling process. */
+struct usermem *usermem_self(void);
+
+/* Arms the fault handler; called once before the first copy. -errno. */
+int usermem_init(void);
+
+int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
+		      size_t len);
+int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
+		    size_t len);
+
+/* 1 when all len bytes at uaddr are zero, 0 when one is not, or -EFAULT. */
+int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len);
+
+/*
+ * The extensible-struct copy of the ioctl ABI (the kernel's
+ * copy_struct_from_user): ksize is the struct we know, usize what the caller
+ * passed. Bytes we know but the caller did not pass read as zero; bytes the
+ * caller passed beyond ksize must be zero, else -E2BIG.
+ */
+int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
+			     uint64_t uaddr, size_t usize);
+
+#endif /* IOMMUSIM_USERMEM_H */

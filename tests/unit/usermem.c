@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The user-memory interface: copies that return -EFAULT instead of crashing,
+ * the extensible-struct copy, and that faults which are not ours still reach
+ * the program (or kill it) as they would without us.
+ */
+#include <sys/mman.h>
+
+#include "harness.h"
+#include "usermem.h"
+
+#define PAGE 4096
+
+/* Two pages: the first read-write, the second inaccessible. */
+static unsigned char *guard_pages(void)
+{
+	unsigned char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + PAGE, PAGE, PROT_NONE))
+		return NULL;
+	return p;
+}
+
+static uint64_t uaddr(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+TEST(copy_from_good_and_bad)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+	unsigned char dst[64];
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	memset(p, 0xab, PAGE);
+	ASSERT_EQ(0, usermem_copy_from(mm, dst, uaddr(p + PAGE - 64), 64));
+	EXPECT_EQ(0xab, dst[63]);
+	/* one byte into the inaccessible page */
+	EXPECT_EQ(-EFAULT, usermem_copy_from(mm, dst, uaddr(p + PAGE - 63), 64));
+	EXPECT_EQ(-EFAULT, usermem_copy_from(mm, dst, 0, 8));
+	EXPECT_EQ(-EFAULT, usermem_copy_from(mm, dst, 0x8000000000000000ull, 8));
+	EXPECT_EQ(-EFAULT, usermem_copy_from(mm, dst, UINT64_MAX - 3, 8));
+	/* nothing to copy touches nothing */
+	EXPECT_EQ(0, usermem_copy_from(mm, dst, 0, 0));
+	/* it keeps working after faults */
+	ASSERT_EQ(0, usermem_copy_from(mm, dst, uaddr(p), 64));
+}
+
+TEST(copy_to_readonly_is_efault)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+	unsigned char src[16] = { 1, 2, 3 };
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	ASSERT_EQ(0, usermem_copy_to(mm, uaddr(p), src, sizeof(src)));
+	EXPECT_EQ(3, p[2]);
+	ASSERT_EQ(0, mprotect(p, PAGE, PROT_READ));
+	EXPECT_EQ(-EFAULT, usermem_copy_to(mm, uaddr(p), src, sizeof(src)));
+	EXPECT_EQ(-EFAULT, usermem_copy_to(mm, uaddr(p + PAGE), src, 1));
+}
+
+TEST(check_zeroed)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	memset(p, 0, PAGE);
+	EXPECT_EQ(1, usermem_check_zeroed(mm, uaddr(p), PAGE));
+	p[PAGE - 1] = 1;
+	EXPECT_EQ(0, usermem_check_zeroed(mm, uaddr(p), PAGE));
+	EXPECT_EQ(1, usermem_check_zeroed(mm, uaddr(p), PAGE - 1));
+	p[PAGE - 1] = 0;
+	EXPECT_EQ(-EFAULT, usermem_check_zeroed(mm, uaddr(p + PAGE - 2), 3));
+}
+
+TEST(copy_struct_from_rules)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+	unsigned char dst[16];
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	memset(p, 0, PAGE);
+	memset(p, 0x11, 8);
+	/* shorter than ours: the rest reads as zero */
+	memset(dst, 0xff, sizeof(dst));
+	ASSERT_EQ(0, usermem_copy_struct_from(mm, dst, 16, uaddr(p), 8));
+	EXPECT_EQ(0x11, dst[7]);
+	EXPECT_EQ(0, dst[8]);
+	EXPECT_EQ(0, dst[15]);
+	/* longer with a zero tail: fine */
+	ASSERT_EQ(0, usermem_copy_struct_from(mm, dst, 16, uaddr(p), 100));
+	/* longer with a non-zero tail: E2BIG */
+	p[99] = 1;
+	EXPECT_EQ(-E2BIG, usermem_copy_struct_from(mm, dst, 16, uaddr(p), 100));
+	/* a tail that runs off the mapping: EFAULT */
+	EXPECT_EQ(-EFAULT, usermem_copy_struct_from(mm, dst, 16,
+						    uaddr(p + PAGE - 16), 17));
+}
+
+/* Opaque to the compiler, so it cannot prove the store out of bounds. */
+static volatile uintptr_t bad_address = 16;
+
+static sigjmp_buf program_recover;
+static volatile int program_handler_ran;
+
+static void program_handler(int sig)
+{
+	(void)sig;
+	program_handler_ran = 1;
+	siglongjmp(program_recover, 1);
+}
+
+TEST(program_handler_still_gets_its_faults)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char dst[8];
+
+	/* The program's handler is there first; ours chains to it. */
+	ASSERT_NE(SIG_ERR, signal(SIGSEGV, program_handler));
+	ASSERT_EQ(0, usermem_init());
+	EXPECT_EQ(-EFAULT, usermem_copy_from(mm, dst, 16, 8));
+	EXPECT_EQ(0, program_handler_ran);
+	if (!sigsetjmp(program_recover, 1))
+		*(volatile int *)bad_address = 1;
+	EXPECT_EQ(1, program_handler_ran);
+}
+
+TEST(other_faults_still_kill)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_NE(-1, pid);
+	if (pid == 0) {
+		usermem_init();
+		*(volatile int *)bad_address = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* Killed by the signal; or, under a sanitizer, reported and exited
+	 * with an error. Never swallowed. */
+	ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The iommusim command.
+ *
+ *   iommusim run [--] PROGRAM [ARGS...]   run PROGRAM against the emulated
+ *                                         /dev/iommu (the preload shim)
+ *   iommusim --version | --help
+ *
+ * Exit status: run replaces itself with PROGRAM, so PROGRAM's status is
+ * ours; 127 when PROGRAM is not found, 126 when it cannot be run (as
+ * env(1)); 2 for a usage error.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <iommusim/iommusim.h>
+
+#ifndef IOMMUSIM_VERSION
+#error "IOMMUSIM_VERSION is defined by the Makefile"
+#endif
+#ifndef IOMMUSIM_LIBDIR
+#define IOMMUSIM_LIBDIR "/usr/local/lib"
+#endif
+
+#define PRELOAD_NAME "libiommusim-preload.so"
+#define EXIT_USAGE 2
+#define EXIT_CANNOT_RUN 126
+#define EXIT_NOT_FOUND 127
+
+static const char *progname = "iommusim";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s run [--] PROGRAM [ARGS...]\n"
+		"       %s --version\n"
+		"       %s --help\n"
+		"\n"
+		"Commands:\n"
+		"  run    run PROGRAM with /dev/iommu emulated in its process\n"
+		"         (the preload shim %s, found next to this\n"
+		"         command or in %s)\n",
+		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Where the shim is: next to this executable (a build tree, or an install
+ * with bin and lib side by side), else in the install's library directory.
+ * Writes it to buf; 0, or -1 when neither exists.
+ */
+static int find_preload(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if ((size_t)snprintf(buf, size, "%s/%s", self,
+					     PRELOAD_NAME) < size &&
+			    access(buf, R_OK) == 0)
+				return 0;
+		}
+	}
+	if ((size_t)snprintf(buf, size, "%s/%s", IOMMUSIM_LIBDIR,
+			     PRELOAD_NAME) < size &&
+	    access(buf, R_OK) == 0)
+		return 0;
+	return -1;
+}
+
+/* LD_PRELOAD with the shim first, so its symbols win over every other
+ * preloaded library's; any earlier value is kept after it. */
+static int set_ld_preload(const char *preload)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *value;
+	int rc;
+
+	/* ld.so splits LD_PRELOAD at spaces and colons, with no escape. */
+	if (strpbrk(preload, " :")) {
+		fprintf(stderr, "%s: cannot preload %s: the path has a space "
+				"or a colon\n",
+			progname, preload);
+		return -1;
+	}
+	if (old && *old) {
+		size_t len = strlen(preload) + 1 + strlen(old) + 1;
+
+		value = malloc(len);
+		if (!value) {
+			perror(progname);
+			return -1;
+		}
+		snprintf(value, len, "%s:%s", preload, old);
+	} else {
+		value = strdup(preload);
+		if (!value) {
+			perror(progname);
+			return -1;
+		}
+	}
+	rc = setenv("LD_PRELOAD", value, 1);
+	free(value);
+	if (rc) {
+		perror(progname);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	char preload[PATH_MAX];
+	int i = 1;
+
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	else if (i < argc && argv[i][0] == '-')
+		return usage_error("run: unknown option '%s'", argv[i]);
+	if (i >= argc)
+		return usage_error("run: %s", "no PROGRAM given");
+
+	if (find_preload(preload, sizeof(preload))) {
+		fprintf(stderr,
+			"%s: cannot find %s next to this command or in %s\n",
+			progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
+		return EXIT_NOT_FOUND;
+	}
+	if (set_ld_preload(preload))
+		return EXIT_CANNOT_RUN;
+
+	execvp(argv[i], &argv[i]);
+	fprintf(stderr, "%s: %s: %s\n", progname, argv[i], strerror(errno));
+	return errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+static int cmd_version(void)
+{
+	printf("iommusim %s\n", IOMMUSIM_VERSION);
+	printf("library %s\n", iommusim_version());
+	return ferror(stdout) || fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int cmd_help(void)
+{
+	usage(stdout);
+	return ferror(stdout) || fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "run", cmd_run },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2)
+		return usage_error("%s", "no command given");
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version();
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help"))
+		return cmd_help();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	return usage_error("unknown command '%s'", argv[1]);
+}
