@@ -57,8 +57,9 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /*
- * Where the shim is: next to this executable (a build tree, or an install
- * with bin and lib side by side), else in the install's library directory.
+ * Where the shim is: next to this executable (a build tree), in ../lib
+ * beside it (an install, wherever PREFIX and DESTDIR put it), else in the
+ * library directory the build was configured with.
  * Writes it to buf; 0, or -1 when neither exists.
  */
 static int find_preload(char *buf, size_t size)
@@ -74,6 +75,11 @@ static int find_preload(char *buf, size_t size)
 		if (slash) {
 			*slash = '\0';
 			if ((size_t)snprintf(buf, size, "%s/%s", self,
+					     PRELOAD_NAME) < size &&
+			    access(buf, R_OK) == 0)
+				return 0;
+			/* an install moved as a whole: PREFIX/bin, PREFIX/lib */
+			if ((size_t)snprintf(buf, size, "%s/../lib/%s", self,
 					     PRELOAD_NAME) < size &&
 			    access(buf, R_OK) == 0)
 				return 0;

@@ -72,8 +72,8 @@ __attribute__((constructor)) static void ioas_utils_setup(void)
 
 /* ---- IOMMU_IOAS_MAP ----------------------------------------------------- */
 
-/* iova is in/out: the input with FIXED_IOVA, the placed IOVA on return
- * (whatever the struct holds afterwards, as the kernel's helper does). */
+/* iova is in/out: read only with FIXED_IOVA (an automatic map sends 0);
+ * on return it holds whatever the struct holds, as the kernel's helper. */
 static inline int _test_ioctl_ioas_map(int fd, __u32 ioas_id, const void *uptr,
 				       uint64_t length, __u64 *iova,
 				       __u32 flags)
@@ -84,10 +84,11 @@ static inline int _test_ioctl_ioas_map(int fd, __u32 ioas_id, const void *uptr,
 		.ioas_id = ioas_id,
 		.user_va = (uintptr_t)uptr,
 		.length = length,
-		.iova = *iova,
 	};
 	int ret;
 
+	if (flags & MAP_FIXED_IOVA)
+		cmd.iova = *iova;
 	ret = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
 	*iova = cmd.iova;
 	return ret;

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOAS MAP/UNMAP figures, through the public ioctl path: an ordinary
+ * iommufd program, run by `make bench` under `iommusim run`.
+ *
+ * Prints "name value unit" lines. The floor is a bare ioctl() system call
+ * measured in the same run (DESIGN.md: a 4 KiB MAP+UNMAP pair should cost
+ * no more than one).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <iommusim/uapi/iommufd.h>
+
+#define PAGE 4096ull
+
+static int fd;
+static uint32_t ioas_id;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void map_fixed(void *buf, uint64_t iova, uint64_t length)
+{
+	struct iommu_ioas_map map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas_id,
+		.user_va = (uintptr_t)buf,
+		.length = length,
+		.iova = iova,
+	};
+
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map))
+		die("IOMMU_IOAS_MAP");
+}
+
+static void unmap(uint64_t iova, uint64_t length)
+{
+	struct iommu_ioas_unmap unmap = {
+		.size = sizeof(unmap),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+
+	if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap))
+		die("IOMMU_IOAS_UNMAP");
+}
+
+static double bare_ioctl_ns(void)
+{
+	int null_fd = open("/dev/null", O_RDONLY);
+	const int rounds = 200000;
+	uint64_t t0;
+	int value;
+
+	t0 = now_ns();
+	for (int i = 0; i < rounds; i++)
+		ioctl(null_fd, FIONREAD, &value);
+	close(null_fd);
+	return (double)(now_ns() - t0) / rounds;
+}
+
+static double pair_ns(void *buf)
+{
+	const int rounds = 200000;
+	uint64_t t0 = now_ns();
+
+	for (int i = 0; i < rounds; i++) {
+		map_fixed(buf, 1ull << 30, PAGE);
+		unmap(1ull << 30, PAGE);
+	}
+	return (double)(now_ns() - t0) / rounds;
+}
+
+/*
+ * Live areas sit on even 4 KiB slots; the measured MAPs go to odd slots
+ * between them, in random order, so every lookup walks the full tree. With
+ * fewer live areas than rounds, the measured ones go above them instead.
+ */
+static void ops_with_live(void *buf, unsigned int live, double *map_ns,
+			  double *unmap_ns)
+{
+	const unsigned int rounds = 20000;
+	const uint64_t base = 1ull << 32;
+	uint64_t *iovas = malloc(rounds * sizeof(*iovas));
+	uint64_t t0;
+
+	if (!iovas)
+		die("malloc");
+	for (unsigned int i = 0; i < live; i++)
+		map_fixed(buf, base + (uint64_t)i * 2 * PAGE, PAGE);
+	for (unsigned int i = 0; i < rounds; i++) {
+		uint64_t slot = live >= rounds ?
+					(uint64_t)i * (live / rounds) * 2 + 1 :
+					(uint64_t)live * 2 + (uint64_t)i * 2;
+
+		iovas[i] = base + slot * PAGE;
+	}
+	srand(1);
+	for (unsigned int i = rounds; i > 1; i--) {
+		unsigned int j = (unsigned int)rand() % i;
+		uint64_t t = iovas[i - 1];
+
+		iovas[i - 1] = iovas[j];
+		iovas[j] = t;
+	}
+	t0 = now_ns();
+	for (unsigned int i = 0; i < rounds; i++)
+		map_fixed(buf, iovas[i], PAGE);
+	*map_ns = (double)(now_ns() - t0) / rounds;
+	t0 = now_ns();
+	for (unsigned int i = 0; i < rounds; i++)
+		unmap(iovas[i], PAGE);
+	*unmap_ns = (double)(now_ns() - t0) / rounds;
+	unmap(0, UINT64_MAX);
+	free(iovas);
+}
+
+static double map_1gib_ms(void)
+{
+	const uint64_t length = 1ull << 30;
+	void *big = mmap(NULL, length, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint64_t t0;
+	double ms;
+
+	if (big == MAP_FAILED)
+		die("mmap 1 GiB");
+	t0 = now_ns();
+	map_fixed(big, 1ull << 40, length);
+	ms = (double)(now_ns() - t0) / 1e6;
+	unmap(1ull << 40, length);
+	munmap(big, length);
+	return ms;
+}
+
+int main(void)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	double base, pair, map1, unmap1, mapn, unmapn;
+	void *buf;
+
+	fd = open("/dev/iommu", O_RDWR);
+	if (fd < 0)
+		die("open /dev/iommu (run under iommusim run)");
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
+		die("IOMMU_IOAS_ALLOC");
+	ioas_id = alloc.out_ioas_id;
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		die("mmap");
+
+	base = bare_ioctl_ns();
+	pair = pair_ns(buf);
+	ops_with_live(buf, 1, &map1, &unmap1);
+	ops_with_live(buf, 262144, &mapn, &unmapn);
+	printf("bare_ioctl_syscall %.1f ns\n", base);
+	printf("ioas_map_unmap_pair_4k_fixed %.1f ns\n", pair);
+	printf("ioas_map_unmap_pair_vs_syscall %.2f ratio\n", pair / base);
+	printf("ioas_map_4k_1_live %.1f ns\n", map1);
+	printf("ioas_unmap_4k_1_live %.1f ns\n", unmap1);
+	printf("ioas_map_4k_262144_live %.1f ns\n", mapn);
+	printf("ioas_unmap_4k_262144_live %.1f ns\n", unmapn);
+	printf("ioas_map_growth_262144_vs_1 %.2f ratio\n", mapn / map1);
+	printf("ioas_unmap_growth_262144_vs_1 %.2f ratio\n", unmapn / unmap1);
+	printf("ioas_map_1gib_no_domain %.3f ms\n", map_1gib_ms());
+	return 0;
+}
