@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io_pagetable.h"
+#include "zalloc.h"
 #include "iommufd_private.h"
 
 #define container_of(ptr, type, member)                                        \
@@ -265,20 +266,39 @@ void iopt_free_pages_list(struct iopt_pages_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-static int iopt_alloc_area_pages(struct io_pagetable *iopt,
-				 struct iopt_pages_list *list, uint64_t length,
-				 uint64_t *dst_iova, int iommu_prot,
-				 unsigned int flags)
+/* Hands each slice's pages reference to its area: the areas become real. */
+static void iopt_publish_areas(struct iopt_pages_list *list)
+{
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct iopt_pages_slice *slice = &list->slices[i];
+
+		slice->area->pages = slice->pages;
+		slice->pages = NULL;
+		slice->area = NULL;
+	}
+}
+
+/*
+ * Places and inserts one area per slice and publishes them. Domains, once
+ * they exist, are filled between the insert and the publish with
+ * iova_rwsem dropped (the areas hold their IOVA range meanwhile, without
+ * pages, so nobody else uses them); with none to fill, both happen in one
+ * critical section.
+ */
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
+		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
+		   unsigned int flags)
 {
 	uint64_t iova;
 	int rc = 0;
 
 	for (unsigned int i = 0; i < list->count; i++) {
-		list->slices[i].area = calloc(1, sizeof(struct iopt_area));
+		list->slices[i].area = zalloc(sizeof(struct iopt_area));
 		if (!list->slices[i].area)
 			return -ENOMEM;
 	}
 
+	pthread_rwlock_rdlock(&iopt->domains_rwsem);
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	if ((length & (iopt->iova_alignment - 1)) || !length) {
 		rc = -EINVAL;
@@ -308,36 +328,11 @@ static int iopt_alloc_area_pages(struct io_pagetable *iopt,
 			goto out_unlock;
 		iova += slice->length;
 	}
+	iopt_publish_areas(list);
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	return rc;
-}
-
-int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
-		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
-		   unsigned int flags)
-{
-	int rc;
-
-	rc = iopt_alloc_area_pages(iopt, list, length, dst_iova, iommu_prot,
-				   flags);
-	if (rc)
-		return rc;
-
-	pthread_rwlock_rdlock(&iopt->domains_rwsem);
-	/* Domains are filled here once they exist. */
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
-	for (unsigned int i = 0; i < list->count; i++) {
-		struct iopt_pages_slice *slice = &list->slices[i];
-
-		/* the slice's reference moves to the area */
-		slice->area->pages = slice->pages;
-		slice->pages = NULL;
-		slice->area = NULL;
-	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);
-	return 0;
+	return rc;
 }
 
 int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
@@ -445,8 +440,13 @@ int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 
 /* ---- removing areas --------------------------------------------------------- */
 
-/* Every area inside [start, last] goes; an area that sticks out stops the
- * walk with -ENOENT, leaving what was already removed removed. */
+/*
+ * Every area inside [start, last] goes; an area that sticks out stops the
+ * walk with -ENOENT, leaving what was already removed removed. With no
+ * domain to unfill, an area leaves the tree in the same critical section
+ * that finds it. (Once domains exist, the area loses its pages first and
+ * the lock is dropped while the domains are unfilled, as on the kernel.)
+ */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
@@ -459,7 +459,6 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area);
 		uint64_t area_last = iopt_area_last_iova(area);
-		struct iopt_pages *pages;
 
 		/* being built or torn down by a racing MAP or UNMAP */
 		if (!area->pages || area->num_locks) {
@@ -470,16 +469,10 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			break;
 		}
-		pages = area->pages;
-		area->pages = NULL;
-		pthread_rwlock_unlock(&iopt->iova_rwsem);
-
-		/* Domains are unfilled here once they exist. */
-		iopt_abort_area(area);
-		iopt_pages_put(pages);
+		itree_remove(&iopt->area_itree, &area->node);
+		iopt_pages_put(area->pages);
+		free(area);
 		unmapped_bytes += area_last - area_first + 1;
-
-		pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	}
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);
@@ -540,7 +533,7 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 	if (itree_iter_first(&iopt->area_itree, start, last) ||
 	    itree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
-	reserved = calloc(1, sizeof(*reserved));
+	reserved = zalloc(sizeof(*reserved));
 	if (!reserved)
 		return -ENOMEM;
 	reserved->node.start = start;

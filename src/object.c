@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "iommufd_private.h"
+#include "zalloc.h"
 
 /* The kernel allocates IDs within xa_limit_31b. */
 #define OBJECT_ID_MAX ((uint32_t)INT_MAX)
@@ -164,7 +165,7 @@ struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
 	struct iommufd_object *obj;
 	int rc;
 
-	obj = calloc(1, size);
+	obj = zalloc(size);
 	if (!obj) {
 		*err = -ENOMEM;
 		return NULL;

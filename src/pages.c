@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "pages.h"
+#include "zalloc.h"
 
 struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length,
 					 bool writable, int *err)
@@ -23,7 +24,7 @@ struct iopt_pages *iopt_alloc_user_pages(uint64_t uptr, uint64_t length,
 		*err = -EINVAL;
 		return NULL;
 	}
-	pages = calloc(1, sizeof(*pages));
+	pages = zalloc(sizeof(*pages));
 	if (!pages) {
 		*err = -ENOMEM;
 		return NULL;

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zalloc(): a zeroed allocation for the hot paths. glibc's calloc() skips
+ * the per-thread cache (tcache) that malloc() uses, so a MAP/UNMAP pair
+ * built on calloc() walks the allocator's bins every time; malloc() and
+ * memset() of a small object stay in the cache.
+ */
+#ifndef IOMMUSIM_ZALLOC_H
+#define IOMMUSIM_ZALLOC_H
+
+#include <stdlib.h>
+#include <string.h>
+
+static inline void *zalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+#endif /* IOMMUSIM_ZALLOC_H */
