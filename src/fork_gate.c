@@ -21,6 +21,9 @@
 
 static atomic_uint inside;
 static atomic_bool closed;
+/* The thread that closed the gate. pthread_atfork handlers registered
+ * around ours run on it while the gate is closed, and may call in. */
+static _Atomic(pthread_t) closer;
 /* Held by the forking thread from prepare to parent/child. */
 static pthread_mutex_t closing_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -29,6 +32,8 @@ void fork_gate_enter(void)
 	for (;;) {
 		atomic_fetch_add(&inside, 1);
 		if (!atomic_load(&closed))
+			return;
+		if (pthread_equal(atomic_load(&closer), pthread_self()))
 			return;
 		atomic_fetch_sub(&inside, 1);
 		/* Sleep until the fork is done rather than spin. */
@@ -45,6 +50,7 @@ void fork_gate_leave(void)
 static void gate_close(void)
 {
 	pthread_mutex_lock(&closing_lock);
+	atomic_store(&closer, pthread_self());
 	atomic_store(&closed, true);
 	while (atomic_load(&inside))
 		sched_yield();

@@ -33,11 +33,27 @@ static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
 	return area_of(itree_iter_next(&area->node, start, last));
 }
 
+/*
+ * glibc's default rwlock lets a stream of readers starve a writer; the
+ * kernel's rwsem does not. Nothing here takes a read side recursively, so
+ * writer preference is safe.
+ */
+static void rwlock_init_writer_first(pthread_rwlock_t *lock)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(
+		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
 void iopt_init_table(struct io_pagetable *iopt)
 {
 	memset(iopt, 0, sizeof(*iopt));
-	pthread_rwlock_init(&iopt->domains_rwsem, NULL);
-	pthread_rwlock_init(&iopt->iova_rwsem, NULL);
+	rwlock_init_writer_first(&iopt->domains_rwsem);
+	rwlock_init_writer_first(&iopt->iova_rwsem);
 	itree_init(&iopt->area_itree);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
@@ -325,10 +341,26 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 				      slice->start_byte, slice->length,
 				      iommu_prot);
 		if (rc)
-			goto out_unlock;
+			goto out_remove;
 		iova += slice->length;
 	}
 	iopt_publish_areas(list);
+	goto out_unlock;
+
+out_remove:
+	/*
+	 * Take back the areas already inserted before the lock is dropped:
+	 * half a COPY must never be visible, and the caller may no longer
+	 * hold the IOAS when it frees the list.
+	 */
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct iopt_area *area = list->slices[i].area;
+
+		if (area->iopt) {
+			itree_remove(&iopt->area_itree, &area->node);
+			area->iopt = NULL;
+		}
+	}
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);

@@ -20,7 +20,8 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
 
-	/* Nothing can hold an area busy once the IOAS has no users. */
+	/* Nothing can hold an area busy once the IOAS has no users: every
+	 * MAP, COPY and UNMAP holds a reference while it runs. */
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
 }
@@ -301,7 +302,9 @@ static int ioas_option_huge_pages(struct iommu_option *cmd,
 				  struct iommufd_ioas *ioas)
 {
 	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
 		cmd->val64 = !ioas->iopt.disable_large_pages;
+		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
 		return 0;
 	}
 	if (cmd->op == IOMMU_OPTION_OP_SET) {

@@ -67,9 +67,12 @@ static int iommufd_not_built(struct iommufd_ucmd *ucmd)
 }
 
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+/* A struct left out of union ucmd_buffer fails the build, not the stack. */
+#define FITS_UCMD_BUFFER(_struct)                                              \
+	(0 * sizeof(char[sizeof(union ucmd_buffer) >= sizeof(_struct) ? 1 : -1]))
 #define IOCTL_OP(_ioctl, _fn, _struct, _last)                                  \
 	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                               \
-		.size = sizeof(_struct),                                       \
+		.size = sizeof(_struct) + FITS_UCMD_BUFFER(_struct),           \
 		.min_size = END_OF(_struct, _last),                            \
 		.ioctl_num = _ioctl,                                           \
 		.execute = _fn,                                                \

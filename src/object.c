@@ -17,7 +17,7 @@
 #define OBJECT_ID_MAX ((uint32_t)INT_MAX)
 #define OBJECT_TABLE_MIN_CAPACITY 64u
 /* How long DESTROY waits for a racing short-term user before giving up. */
-#define SHORTTERM_WAIT_NS (10ull * 1000 * 1000 * 1000)
+#define SHORTTERM_WAIT_NS (60ull * 1000 * 1000 * 1000)
 
 static const struct iommufd_object_ops *object_ops[IOMMUFD_OBJ_MAX];
 

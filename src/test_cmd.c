@@ -10,26 +10,24 @@
 
 #include "ioas.h"
 
-/*
- * Reserves [start, start + length - 1] in an IOAS with no owner (it lasts
- * as long as the IOAS). Like the kernel, nothing checks the range; unlike
- * the kernel, a length that would make last < start (0, or a range that
- * wraps) reserves nothing: the kernel would insert an inverted interval
- * whose meaning is an accident of its tree's overlap test.
- */
+/* Reserves [start, start + length - 1] in an IOAS, with no owner: it lasts
+ * as long as the IOAS. The range is checked before the lookup. */
 static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 			     uint64_t start, uint64_t length)
 {
 	struct iommufd_ioas *ioas;
-	uint64_t last = start + length - 1;
-	int rc = 0;
+	uint64_t last;
+	int rc;
 
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
 	pthread_rwlock_wrlock(&ioas->iopt.iova_rwsem);
-	if (last >= start)
-		rc = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
+	rc = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
 	pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;

@@ -18,8 +18,15 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "usermem.h"
+
+static uint64_t cpu_page_size_for_limit(void)
+{
+	return (uint64_t)getpagesize();
+}
 
 struct usermem {
 	int kind;
@@ -60,10 +67,22 @@ static void chain_to_previous(int sig, siginfo_t *info, void *uctx)
 		prev->sa_handler(sig);
 		return;
 	}
+	if (info->si_code <= 0) {
+		/*
+		 * Sent, not raised by a fault (kill, raise, tgkill): nothing
+		 * will run again. Ignored stays ignored; the default action
+		 * (death) is delivered now.
+		 */
+		if (prev->sa_handler == SIG_DFL) {
+			signal(sig, SIG_DFL);
+			raise(sig);
+		}
+		return;
+	}
 	/*
-	 * Nobody else wants it: restore the default action and return, so the
-	 * faulting instruction runs again and the process dies of the signal
-	 * exactly as it would have without us.
+	 * A real fault nobody else wants: restore the default action and
+	 * return, so the faulting instruction runs again and the process dies
+	 * of the signal exactly as it would have without us.
 	 */
 	signal(sig, SIG_DFL);
 }
@@ -91,10 +110,13 @@ static void uaccess_fault_handler(int sig, siginfo_t *info, void *uctx)
 	chain_to_previous(sig, info, uctx);
 }
 
+static void probe_user_address_limit(void);
+
 static void install_handler(void)
 {
 	struct sigaction sa;
 
+	probe_user_address_limit();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = uaccess_fault_handler;
 	/*
@@ -165,6 +187,32 @@ static void unblock_fault_signals(void)
 
 enum uaccess_op { UACCESS_READ, UACCESS_WRITE, UACCESS_CHECK_ZERO };
 
+/*
+ * The kernel's access_ok(): user addresses end at TASK_SIZE_MAX, and a range
+ * reaching past it is refused before anything is touched (so the vsyscall
+ * page, readable but above it, is EFAULT too). On x86-64 that is 47 bits,
+ * or 56 with five-level paging, which is on when the kernel maps a hint
+ * above 47 bits; elsewhere 48 bits.
+ */
+static uint64_t user_address_limit = 1ull << 47;
+
+static void probe_user_address_limit(void)
+{
+#if defined(__x86_64__)
+	void *high = mmap((void *)(1ull << 52), 4096, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (high != MAP_FAILED) {
+		if ((uint64_t)(uintptr_t)high >= (1ull << 47))
+			user_address_limit = 1ull << 56;
+		munmap(high, 4096);
+	}
+#else
+	user_address_limit = 1ull << 48;
+#endif
+	user_address_limit -= cpu_page_size_for_limit();
+}
+
 /* Runs one raw operation on [uaddr, uaddr + len) with faults caught. */
 static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 		   bool *is_zero)
@@ -174,7 +222,7 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 
 	if (len == 0)
 		return 0;
-	if (uaddr + len < uaddr || uaddr + len > UINTPTR_MAX)
+	if (uaddr + len < uaddr || uaddr + len > user_address_limit)
 		return -EFAULT;
 	if (sigsetjmp(recover, 0)) {
 		guard = saved;

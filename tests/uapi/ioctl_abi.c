@@ -261,6 +261,8 @@ TEST_F(abi, wild_pointers_are_efault)
 		1, 4095, 0x7ffffffff000ul, 0x800000000000ul,
 		0x8000000000000000ul, 0xffff800000000000ul,
 		0xfffffffffffff000ul, 0xfffffffffffffffful,
+		/* the vsyscall page: readable, but not user memory */
+		0xffffffffff600000ul,
 	};
 
 	for (size_t i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {

@@ -285,4 +285,34 @@ TEST_F(objects, fork_while_other_threads_run_ioctls)
 	EXPECT_EQ(0, atomic_load(&h.failures));
 }
 
+static int atfork_fd = -1;
+static int atfork_child_result = -1;
+
+/* Registered before the library's own handlers, so in the child it runs
+ * while the library still has its fork gate closed. */
+static void atfork_child_calls_in(void)
+{
+	__u32 id = 0;
+
+	atfork_child_result = _test_ioctl_ioas_alloc(atfork_fd, &id);
+}
+
+TEST(atfork_handler_may_call_in_during_fork)
+{
+	int status;
+	pid_t pid;
+
+	/* In this test's own process nothing has opened /dev/iommu yet. */
+	ASSERT_EQ(0, pthread_atfork(NULL, NULL, atfork_child_calls_in));
+	atfork_fd = iommufd_open();
+	ASSERT_NE(-1, atfork_fd);
+	pid = fork();
+	ASSERT_NE(-1, pid);
+	if (pid == 0)
+		_exit(atfork_child_result == 0 ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN

@@ -108,6 +108,8 @@ TEST(copy_struct_from_rules)
 						    uaddr(p + PAGE - 16), 17));
 }
 
+static int status_dummy;
+
 /* Opaque to the compiler, so it cannot prove the store out of bounds. */
 static volatile uintptr_t bad_address = 16;
 
@@ -153,6 +155,34 @@ TEST(other_faults_still_kill)
 	ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (WIFSIGNALED(status))
 		EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+}
+
+TEST(a_sent_fault_signal_still_kills)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_NE(-1, pid);
+	if (pid == 0) {
+		/* raise() is not a fault: nothing runs again to re-raise it */
+		usermem_init();
+		raise(SIGSEGV);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+}
+
+TEST(an_ignored_sent_fault_signal_stays_ignored)
+{
+	ASSERT_NE(SIG_ERR, signal(SIGBUS, SIG_IGN));
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_EQ(0, raise(SIGBUS));
+	/* and ours is still there: a bad copy is still EFAULT */
+	EXPECT_EQ(-EFAULT, usermem_copy_from(usermem_self(), &status_dummy, 16,
+					     sizeof(status_dummy)));
 }
 
 TEST_HARNESS_MAIN

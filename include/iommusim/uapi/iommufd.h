@@ -174,7 +174,9 @@ struct iommu_ioas_map {
 
 /*
  * IOMMU_IOAS_NOIOMMU_GET_PA: for no-IOMMU (unsafe DMA) devices, translate
- * a mapped IOVA to the physical address behind it.
+ * a mapped IOVA to the physical address behind it. Queued in the iommufd
+ * maintainers' tree, not yet in a release: iommusim answers it ENOTTY, as
+ * a kernel without it does.
  *   flags       in      must be 0
  *   ioas_id     in      IOAS to look in
  *   __reserved  in      must be 0
@@ -215,8 +217,9 @@ struct iommu_ioas_map_file {
 
 /*
  * IOMMU_IOAS_COPY: map, in another IOAS, memory already mapped in one;
- * the pages are shared, not pinned twice. src_iova/length must match an
- * existing map exactly.
+ * the pages are shared, not pinned twice. The kernel's documentation asks
+ * for src_iova/length to match one existing map exactly; its code takes any
+ * range covered by areas that follow each other without a gap.
  *   flags        in      enum iommufd_ioas_map_flags
  *   dst_ioas_id  in      IOAS to change
  *   src_ioas_id  in      IOAS to copy from
