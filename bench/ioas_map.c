@@ -95,45 +95,46 @@ static double pair_ns(void *buf)
 }
 
 /*
- * Live areas sit on even 4 KiB slots; the measured MAPs go to odd slots
- * between them, in random order, so every lookup walks the full tree. With
- * fewer live areas than rounds, the measured ones go above them instead.
+ * Live areas sit on even 4 KiB slots. The measured MAPs go, in batches of
+ * BATCH, to random odd slots between them (so every lookup walks the whole
+ * tree, cold), and each batch is unmapped before the next: the number of
+ * live areas stays within BATCH of 'live'.
  */
+#define BATCH 64u
+
 static void ops_with_live(void *buf, unsigned int live, double *map_ns,
 			  double *unmap_ns)
 {
-	const unsigned int rounds = 20000;
+	const unsigned int rounds = 20000 / BATCH * BATCH;
 	const uint64_t base = 1ull << 32;
 	uint64_t *iovas = malloc(rounds * sizeof(*iovas));
-	uint64_t t0;
+	uint64_t map_total = 0, unmap_total = 0;
 
 	if (!iovas)
 		die("malloc");
 	for (unsigned int i = 0; i < live; i++)
 		map_fixed(buf, base + (uint64_t)i * 2 * PAGE, PAGE);
-	for (unsigned int i = 0; i < rounds; i++) {
-		uint64_t slot = live >= rounds ?
-					(uint64_t)i * (live / rounds) * 2 + 1 :
-					(uint64_t)live * 2 + (uint64_t)i * 2;
-
-		iovas[i] = base + slot * PAGE;
-	}
 	srand(1);
-	for (unsigned int i = rounds; i > 1; i--) {
-		unsigned int j = (unsigned int)rand() % i;
-		uint64_t t = iovas[i - 1];
+	for (unsigned int i = 0; i < rounds; i++) {
+		/* distinct within a batch: a batch takes BATCH odd slots */
+		uint64_t slot = (uint64_t)(rand() % (live + 1) / BATCH) * BATCH +
+				i % BATCH;
 
-		iovas[i - 1] = iovas[j];
-		iovas[j] = t;
+		iovas[i] = base + (slot * 2 + 1) * PAGE;
 	}
-	t0 = now_ns();
-	for (unsigned int i = 0; i < rounds; i++)
-		map_fixed(buf, iovas[i], PAGE);
-	*map_ns = (double)(now_ns() - t0) / rounds;
-	t0 = now_ns();
-	for (unsigned int i = 0; i < rounds; i++)
-		unmap(iovas[i], PAGE);
-	*unmap_ns = (double)(now_ns() - t0) / rounds;
+	for (unsigned int b = 0; b < rounds; b += BATCH) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned int i = b; i < b + BATCH; i++)
+			map_fixed(buf, iovas[i], PAGE);
+		map_total += now_ns() - t0;
+		t0 = now_ns();
+		for (unsigned int i = b; i < b + BATCH; i++)
+			unmap(iovas[i], PAGE);
+		unmap_total += now_ns() - t0;
+	}
+	*map_ns = (double)map_total / rounds;
+	*unmap_ns = (double)unmap_total / rounds;
 	unmap(0, UINT64_MAX);
 	free(iovas);
 }

@@ -295,11 +295,10 @@ static void iopt_publish_areas(struct iopt_pages_list *list)
 }
 
 /*
- * Places and inserts one area per slice and publishes them. Domains, once
- * they exist, are filled between the insert and the publish with
- * iova_rwsem dropped (the areas hold their IOVA range meanwhile, without
- * pages, so nobody else uses them); with none to fill, both happen in one
- * critical section.
+ * Places and inserts one area per slice and publishes them, in one
+ * critical section. Domains, once they exist, are filled inside it too:
+ * unlike the kernel's, our domains are filled without sleeping, so there
+ * is no reason to drop iova_rwsem and show half-built areas to others.
  */
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
@@ -314,7 +313,6 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 			return -ENOMEM;
 	}
 
-	pthread_rwlock_rdlock(&iopt->domains_rwsem);
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	if ((length & (iopt->iova_alignment - 1)) || !length) {
 		rc = -EINVAL;
@@ -363,7 +361,6 @@ out_remove:
 	}
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
 	return rc;
 }
 
@@ -474,10 +471,9 @@ int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 
 /*
  * Every area inside [start, last] goes; an area that sticks out stops the
- * walk with -ENOENT, leaving what was already removed removed. With no
- * domain to unfill, an area leaves the tree in the same critical section
- * that finds it. (Once domains exist, the area loses its pages first and
- * the lock is dropped while the domains are unfilled, as on the kernel.)
+ * walk with -ENOENT, leaving what was already removed removed. An area
+ * leaves the tree (and, once domains exist, the domains) in the critical
+ * section that finds it.
  */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
@@ -486,7 +482,6 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 	struct iopt_area *area;
 	int rc = 0;
 
-	pthread_rwlock_rdlock(&iopt->domains_rwsem);
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area);
@@ -507,7 +502,6 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 		unmapped_bytes += area_last - area_first + 1;
 	}
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return rc;

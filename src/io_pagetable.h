@@ -12,9 +12,9 @@
  *    with its owner so it can be removed with it.
  *
  * Locks, taken in this order: domains_rwsem, then iova_rwsem. iova_rwsem
- * guards the three trees, iova_alignment and every area's fields;
- * domains_rwsem is held (read) while an area exists without its pages, so
- * attaching a domain never sees a half-built area.
+ * guards the three trees, iova_alignment and every area's fields; MAP,
+ * COPY and UNMAP do all their work, domain filling included, under it.
+ * domains_rwsem is for attach and detach, which take both.
  */
 #ifndef IOMMUSIM_IO_PAGETABLE_H
 #define IOMMUSIM_IO_PAGETABLE_H

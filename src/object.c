@@ -65,7 +65,7 @@ int object_table_init(struct object_table *t)
 			       sizeof(*t->full_words));
 	if (!t->slots || !t->used || !t->full_words)
 		goto out_free;
-	pthread_mutex_init(&t->table_lock, NULL);
+	pthread_spin_init(&t->table_lock, PTHREAD_PROCESS_PRIVATE);
 	mark_used(t, 0); /* ID 0 is never handed out */
 	t->live = 0;
 	return 0;
@@ -79,7 +79,7 @@ out_free:
 
 void object_table_release(struct object_table *t)
 {
-	pthread_mutex_destroy(&t->table_lock);
+	pthread_spin_destroy(&t->table_lock);
 	free(t->slots);
 	free(t->used);
 	free(t->full_words);
@@ -172,12 +172,11 @@ struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
 	}
 	obj->type = type;
 	/* The table's own references, dropped by destroy. */
-	atomic_init(&obj->users, 1);
-	atomic_init(&obj->shortterm_users, 1);
+	atomic_init(&obj->refs, OBJECT_USER | OBJECT_SHORTTERM);
 
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	rc = reserve_id(t, &obj->id);
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 	if (rc) {
 		free(obj);
 		*err = rc;
@@ -190,19 +189,19 @@ void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	t->slots[obj->id] = obj;
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 }
 
 void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	t->slots[obj->id] = NULL;
 	mark_free(t, obj->id);
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 	free(obj);
 }
 
@@ -218,23 +217,34 @@ void object_abort_and_destroy(struct iommufd_ctx *ictx,
 	object_abort(ictx, obj);
 }
 
-/* refcount_inc_not_zero(): a dying object (users == 0) cannot be revived. */
-static bool users_get_unless_zero(struct iommufd_object *obj)
+/* Both references at once, unless the object is dying (users == 0): the
+ * kernel's refcount_inc_not_zero() on users plus the short-term count. */
+static bool refs_get_unless_dying(struct iommufd_object *obj)
 {
-	unsigned int users = atomic_load(&obj->users);
+	uint64_t refs = atomic_load(&obj->refs);
 
 	do {
-		if (!users)
+		if (!(uint32_t)refs)
 			return false;
-	} while (!atomic_compare_exchange_weak(&obj->users, &users, users + 1));
+	} while (!atomic_compare_exchange_weak(
+		&obj->refs, &refs, refs + OBJECT_USER + OBJECT_SHORTTERM));
 	return true;
 }
 
-static bool users_drop_if_last(struct iommufd_object *obj)
+/*
+ * When the table's user reference is the only one, drops it together with
+ * the table's short-term reference: the object is dying from here on.
+ */
+static bool refs_drop_table_if_last(struct iommufd_object *obj)
 {
-	unsigned int one = 1;
+	uint64_t refs = atomic_load(&obj->refs);
 
-	return atomic_compare_exchange_strong(&obj->users, &one, 0);
+	do {
+		if ((uint32_t)refs != 1)
+			return false;
+	} while (!atomic_compare_exchange_weak(
+		&obj->refs, &refs, refs - OBJECT_USER - OBJECT_SHORTTERM));
+	return true;
 }
 
 struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
@@ -243,43 +253,36 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED ||
 	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
-	    !users_get_unless_zero(obj)) {
+	    !refs_get_unless_dying(obj))
 		obj = NULL;
-		goto out_unlock;
-	}
-	atomic_fetch_add(&obj->shortterm_users, 1);
-out_unlock:
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 	return obj;
 }
 
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	(void)ictx;
-	/* users first, so destroy never sees users at zero while a short-term
-	 * reference it would wait for is already gone */
-	atomic_fetch_sub(&obj->users, 1);
-	atomic_fetch_sub(&obj->shortterm_users, 1);
+	atomic_fetch_sub(&obj->refs, OBJECT_USER + OBJECT_SHORTTERM);
 }
 
 /*
- * Drops the table's short-term reference and waits for racing users to put
- * theirs: they already dropped 'users' (that is how destroy got past the
- * EBUSY check) and are one instruction away from dropping this one.
+ * Waits for racing short-term users to put their references: they already
+ * dropped their user reference with it (that is how destroy got past the
+ * EBUSY check) and are about to be gone.
  */
 static int wait_shortterm_drained(struct iommufd_object *obj)
 {
 	struct timespec start, now;
 
-	if (atomic_fetch_sub(&obj->shortterm_users, 1) == 1)
+	if (!(atomic_load(&obj->refs) >> 32))
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (atomic_load(&obj->shortterm_users)) {
+	while (atomic_load(&obj->refs) >> 32) {
 		sched_yield();
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((uint64_t)(now.tv_sec - start.tv_sec) * 1000000000ull +
@@ -301,22 +304,22 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED) {
-		pthread_mutex_unlock(&t->table_lock);
+		pthread_spin_unlock(&t->table_lock);
 		return -ENOENT;
 	}
-	if (!users_drop_if_last(obj)) {
-		pthread_mutex_unlock(&t->table_lock);
+	if (!refs_drop_table_if_last(obj)) {
+		pthread_spin_unlock(&t->table_lock);
 		return -EBUSY;
 	}
 	t->slots[id] = NULL;
 	mark_free(t, id);
 	if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
 		ictx->vfio_ioas = NULL;
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 
 	/*
 	 * A user that outlives the wait is a bug of ours; leaking the object
@@ -334,7 +337,8 @@ static struct iommufd_object *take_leaf(struct object_table *t, uint32_t *id)
 	for (; *id < t->capacity; (*id)++) {
 		struct iommufd_object *obj = t->slots[*id];
 
-		if (!obj || obj == SLOT_RESERVED || !users_drop_if_last(obj))
+		if (!obj || obj == SLOT_RESERVED ||
+		    !refs_drop_table_if_last(obj))
 			continue;
 		t->slots[*id] = NULL;
 		mark_free(t, *id);
@@ -354,7 +358,7 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 	 * the table is empty tears everything down leaves first. Nothing is
 	 * allocated here: teardown cannot fail.
 	 */
-	pthread_mutex_lock(&t->table_lock);
+	pthread_spin_lock(&t->table_lock);
 	ictx->vfio_ioas = NULL;
 	while (t->live && progress) {
 		struct iommufd_object *obj;
@@ -362,12 +366,11 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 
 		progress = false;
 		while ((obj = take_leaf(t, &id))) {
-			pthread_mutex_unlock(&t->table_lock);
-			atomic_fetch_sub(&obj->shortterm_users, 1);
+			pthread_spin_unlock(&t->table_lock);
 			object_destroy_unpublished(obj);
 			progress = true;
-			pthread_mutex_lock(&t->table_lock);
+			pthread_spin_lock(&t->table_lock);
 		}
 	}
-	pthread_mutex_unlock(&t->table_lock);
+	pthread_spin_unlock(&t->table_lock);
 }

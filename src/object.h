@@ -15,12 +15,16 @@
  * Two reference counts, as on the kernel:
  *  - users: long-term holders (the table itself holds one; a HWPT holds its
  *    IOAS, ...). DESTROY succeeds only when the table's reference is the last.
- *  - shortterm_users: references that last one ioctl (object_get/put). The
+ *  - shortterm users: references that last one ioctl (object_get/put). The
  *    table holds one too; destroy waits for the others to drain.
+ * Both live in one 64-bit atomic word (users in the low half, short-term in
+ * the high half), so a lookup or a put is one atomic operation, and the two
+ * can never be seen out of step.
  *
- * Locking: table_lock guards the slots and the ID bitmaps. Refcounts are
- * atomics; a lookup takes its references under table_lock so it cannot race
- * with removal.
+ * Locking: table_lock (a spinlock: every critical section is a few loads
+ * and stores, except the rare doubling of the table) guards the slots and
+ * the ID bitmaps. A lookup takes its references under table_lock so it
+ * cannot race with removal.
  */
 #ifndef IOMMUSIM_OBJECT_H
 #define IOMMUSIM_OBJECT_H
@@ -52,9 +56,27 @@ enum iommufd_object_type {
 struct iommufd_object {
 	uint32_t id;
 	enum iommufd_object_type type;
-	atomic_uint users;
-	atomic_uint shortterm_users;
+	_Atomic uint64_t refs; /* users | shortterm users << 32 */
 };
+
+#define OBJECT_USER 1ull
+#define OBJECT_SHORTTERM (1ull << 32)
+
+static inline uint32_t object_users(const struct iommufd_object *obj)
+{
+	return (uint32_t)atomic_load(&obj->refs);
+}
+
+/* A long-term reference: the holder keeps obj from being destroyed. */
+static inline void object_hold(struct iommufd_object *obj)
+{
+	atomic_fetch_add(&obj->refs, OBJECT_USER);
+}
+
+static inline void object_release(struct iommufd_object *obj)
+{
+	atomic_fetch_sub(&obj->refs, OBJECT_USER);
+}
 
 /* What each object type does when it dies; destroy must not fail. */
 struct iommufd_object_ops {
@@ -64,7 +86,7 @@ struct iommufd_object_ops {
 };
 
 struct object_table {
-	pthread_mutex_t table_lock;
+	pthread_spinlock_t table_lock;
 	struct iommufd_object **slots; /* NULL, a reserved marker, or object */
 	uint64_t *used;		       /* bit per ID: reserved or published */
 	uint64_t *full_words;	       /* bit per word of used[]: all ones */

@@ -168,6 +168,9 @@ static inline void __register_variant(struct __fixture_metadata *f,
 		struct __test_metadata *_metadata,                             \
 		FIXTURE_DATA(fixture_name) * self,                             \
 		const FIXTURE_VARIANT(fixture_name) * variant);                \
+	/* variant is never written after setjmp(); gcc cannot tell */      \
+	_Pragma("GCC diagnostic push")                                         \
+	_Pragma("GCC diagnostic ignored \"-Wclobbered\"")                      \
 	static void __wrapper_##fixture_name##_##test_name(                    \
 		struct __test_metadata *_metadata,                             \
 		const struct __fixture_variant_metadata *_variant)            \
@@ -188,6 +191,7 @@ static inline void __register_variant(struct __fixture_metadata *f,
 							variant);              \
 		}                                                              \
 	}                                                                      \
+	_Pragma("GCC diagnostic pop")                                          \
 	static struct __test_metadata __meta_##fixture_name##_##test_name = {  \
 		.name = #fixture_name "." #test_name,                          \
 		.fixture = &__fixture_##fixture_name,                          \

@@ -18,7 +18,7 @@ static void test_obj_destroy(struct iommufd_object *obj)
 	struct test_obj *t = (struct test_obj *)obj;
 
 	if (t->holds)
-		atomic_fetch_sub(&t->holds->users, 1);
+		object_release(t->holds);
 	if (t->counter)
 		t->destroyed_order[(*t->counter)++] = (int)obj->id;
 }
@@ -147,9 +147,9 @@ TEST(close_destroys_leaves_first)
 	c = make(ictx);
 	ASSERT_NONNULL(c);
 	b->holds = &a->obj;
-	atomic_fetch_add(&a->obj.users, 1);
+	object_hold(&a->obj);
 	c->holds = &b->obj;
-	atomic_fetch_add(&b->obj.users, 1);
+	object_hold(&b->obj);
 	a->destroyed_order = b->destroyed_order = c->destroyed_order = order;
 	a->counter = b->counter = c->counter = &count;
 	EXPECT_EQ(-EBUSY, object_remove(ictx, a->obj.id));

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers for the device and HWPT tests: the selftest ops that create and
+ * inspect mock devices and domains (IOMMU_TEST_OP_MOCK_DOMAIN, _FLAGS,
+ * _REPLACE, MD_CHECK_MAP, MD_CHECK_REFS, MD_CHECK_IOTLB,
+ * SET_TEMP_MEMORY_LIMIT, DIRTY) and the HWPT ioctls (IOMMU_HWPT_ALLOC,
+ * IOMMU_GET_HW_INFO, IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_SET_DIRTY_TRACKING,
+ * IOMMU_HWPT_GET_DIRTY_BITMAP).
+ *
+ * Same shape as iommufd_utils.h and ioas_utils.h: _test_cmd_x() builds the
+ * struct, calls ioctl() and returns its result (-1 + errno on failure);
+ * test_cmd_x() asserts success; test_err_x(errno, ...) asserts the failure
+ * and its errno. The macros act on self->fd; output pointers may be NULL
+ * where the kernel's helpers allow it.
+ *
+ * Geometry of the mock IOMMU (drivers/iommu/iommufd/selftest.c,
+ * mock_domain_alloc_pgtable(), MOCK_IOMMUPT_DEFAULT): usable IOVAs are
+ * MOCK_APERTURE_START..MOCK_APERTURE_LAST and the smallest I/O page is
+ * MOCK_PAGE_SIZE (2 KiB, half of a 4 KiB CPU page), so an IOAS with such a
+ * domain has out_iova_alignment == MOCK_PAGE_SIZE.
+ */
+#ifndef IOMMUSIM_TESTS_HWPT_UTILS_H
+#define IOMMUSIM_TESTS_HWPT_UTILS_H
+
+#include "ioas_utils.h"
+
+/* iommufd_test_memory_limit's initial value in selftest.c; the kernel's
+ * test_ioctl_set_default_memory_limit() restores it. */
+#define TEST_DEFAULT_MEMORY_LIMIT 65536
+
+/* An ID no test ever reaches. */
+#define NO_SUCH_ID 0x7fffff00u
+
+/* ---- user memory --------------------------------------------------------- */
+
+/* size bytes of anonymous memory, read-write and already touched (so the
+ * pages exist before anything looks at them). */
+static inline void *mmap_touched(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, 0x5a, size);
+	return p;
+}
+
+/* ---- IOMMU_TEST_OP_MOCK_DOMAIN / _FLAGS ---------------------------------- */
+
+/* Creates a mock device, binds it and attaches it to pt_id (an IOAS or a
+ * HWPT). The three outputs are the selftest object (destroying it unbinds),
+ * the HWPT it ended up on, and its device ID for the ordinary ioctls.
+ * MOCK_DOMAIN and MOCK_DOMAIN_FLAGS share one handler and one reply layout;
+ * only the second reads dev_flags. */
+static inline int __test_cmd_mock_domain(int fd, __u32 op, __u32 pt_id,
+					 __u32 dev_flags, __u32 *stdev_id,
+					 __u32 *hwpt_id, __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = op,
+		.id = pt_id,
+	};
+	int ret;
+
+	if (op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		cmd.mock_domain_flags.dev_flags = dev_flags;
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
+static inline int _test_cmd_mock_domain(int fd, __u32 pt_id, __u32 *stdev_id,
+					__u32 *hwpt_id, __u32 *idev_id)
+{
+	return __test_cmd_mock_domain(fd, IOMMU_TEST_OP_MOCK_DOMAIN, pt_id, 0,
+				      stdev_id, hwpt_id, idev_id);
+}
+
+static inline int _test_cmd_mock_domain_flags(int fd, __u32 pt_id,
+					      __u32 dev_flags, __u32 *stdev_id,
+					      __u32 *hwpt_id, __u32 *idev_id)
+{
+	return __test_cmd_mock_domain(fd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+				      pt_id, dev_flags, stdev_id, hwpt_id,
+				      idev_id);
+}
+
+#define test_cmd_mock_domain(pt_id, stdev_id, hwpt_id, idev_id)                \
+	ASSERT_EQ(0, _test_cmd_mock_domain(self->fd, pt_id, stdev_id, hwpt_id, \
+					   idev_id))
+#define test_err_mock_domain(_errno, pt_id, stdev_id, hwpt_id, idev_id)        \
+	EXPECT_ERRNO(_errno, _test_cmd_mock_domain(self->fd, pt_id, stdev_id,  \
+						   hwpt_id, idev_id))
+#define test_cmd_mock_domain_flags(pt_id, dev_flags, stdev_id, hwpt_id,        \
+				   idev_id)                                    \
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, pt_id, dev_flags,   \
+						 stdev_id, hwpt_id, idev_id))
+#define test_err_mock_domain_flags(_errno, pt_id, dev_flags, stdev_id,         \
+				   hwpt_id, idev_id)                           \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_mock_domain_flags(self->fd, pt_id, dev_flags,   \
+						 stdev_id, hwpt_id, idev_id))
+
+/* ---- IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE ----------------------------------- */
+
+/* out_pt_id (may be NULL) receives the HWPT the device now uses: pt_id for
+ * a HWPT, the chosen or created HWPT for an IOAS. */
+static inline int _test_cmd_mock_domain_replace(int fd, __u32 stdev_id,
+						__u32 pt_id, __u32 *out_pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev_id,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (out_pt_id)
+		*out_pt_id = cmd.mock_domain_replace.pt_id;
+	return 0;
+}
+
+#define test_cmd_mock_domain_replace(stdev_id, pt_id)                          \
+	ASSERT_EQ(0, _test_cmd_mock_domain_replace(self->fd, stdev_id, pt_id,  \
+						   NULL))
+#define test_err_mock_domain_replace(_errno, stdev_id, pt_id)                  \
+	EXPECT_ERRNO(_errno, _test_cmd_mock_domain_replace(self->fd, stdev_id, \
+							   pt_id, NULL))
+
+/* ---- IOMMU_TEST_OP_MD_CHECK_MAP ------------------------------------------ */
+
+/* Asks the mock driver whether [iova, iova + length) of paging HWPT hwpt_id
+ * translates, I/O page by I/O page, to the memory at uptr. */
+static inline int _test_cmd_md_check_map(int fd, __u32 hwpt_id, uint64_t iova,
+					 uint64_t length, const void *uptr)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = { .iova = iova,
+			       .length = length,
+			       .uptr = (uintptr_t)uptr },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_md_check_map(hwpt_id, uptr, iova, length)                     \
+	ASSERT_EQ(0, _test_cmd_md_check_map(self->fd, hwpt_id, iova, length,   \
+					    uptr))
+#define test_err_md_check_map(_errno, hwpt_id, uptr, iova, length)             \
+	EXPECT_ERRNO(_errno, _test_cmd_md_check_map(self->fd, hwpt_id, iova,   \
+						    length, uptr))
+
+/* ---- IOMMU_TEST_OP_MD_CHECK_REFS ----------------------------------------- */
+
+/* Every CPU page of [uptr, uptr + length) must be pinned exactly refs times
+ * (0: not pinned at all). */
+static inline int _test_cmd_md_check_refs(int fd, const void *uptr,
+					  uint64_t length, unsigned int refs)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = length,
+				.uptr = (uintptr_t)uptr,
+				.refs = refs },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_md_check_refs(uptr, length, refs)                             \
+	ASSERT_EQ(0, _test_cmd_md_check_refs(self->fd, uptr, length, refs))
+#define test_err_md_check_refs(_errno, uptr, length, refs)                     \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_md_check_refs(self->fd, uptr, length, refs))
+
+/* From a context of its own, that nothing in [uptr, uptr + length) is
+ * pinned: what the kernel's teardown_iommufd() checks after close(). */
+#define test_no_pins(uptr, length)                                             \
+	({                                                                     \
+		int __fd = iommufd_open();                                     \
+		ASSERT_NE(-1, __fd);                                           \
+		EXPECT_EQ(0, _test_cmd_md_check_refs(__fd, uptr, length, 0));  \
+		EXPECT_EQ(0, close(__fd));                                     \
+	})
+
+/* ---- IOMMU_TEST_OP_MD_CHECK_IOTLB ---------------------------------------- */
+
+/* Entry iotlb_id of nested HWPT hwpt_id's 4-entry mock IOTLB must hold
+ * value. */
+static inline int _test_cmd_md_check_iotlb(int fd, __u32 hwpt_id,
+					   __u32 iotlb_id, __u32 value)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
+		.id = hwpt_id,
+		.check_iotlb = { .id = iotlb_id, .iotlb = value },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_hwpt_check_iotlb(hwpt_id, iotlb_id, value)                    \
+	ASSERT_EQ(0, _test_cmd_md_check_iotlb(self->fd, hwpt_id, iotlb_id,     \
+					      value))
+#define test_err_hwpt_check_iotlb(_errno, hwpt_id, iotlb_id, value)            \
+	EXPECT_ERRNO(_errno, _test_cmd_md_check_iotlb(self->fd, hwpt_id,       \
+						      iotlb_id, value))
+#define test_cmd_hwpt_check_iotlb_all(hwpt_id, value)                          \
+	({                                                                     \
+		for (__u32 __i = 0; __i < MOCK_NESTED_DOMAIN_IOTLB_NUM; __i++) \
+			test_cmd_hwpt_check_iotlb(hwpt_id, __i, value);        \
+	})
+
+/* ---- IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT --------------------------------- */
+
+static inline int _test_cmd_set_temp_memory_limit(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = limit },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_set_temp_memory_limit(limit)                                  \
+	ASSERT_EQ(0, _test_cmd_set_temp_memory_limit(self->fd, limit))
+#define test_err_set_temp_memory_limit(_errno, limit)                          \
+	EXPECT_ERRNO(_errno, _test_cmd_set_temp_memory_limit(self->fd, limit))
+#define test_cmd_set_default_memory_limit()                                    \
+	test_cmd_set_temp_memory_limit(TEST_DEFAULT_MEMORY_LIMIT)
+
+/* ---- IOMMU_HWPT_ALLOC ---------------------------------------------------- */
+
+static inline int _test_cmd_hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
+				       __u32 flags, __u32 fault_id,
+				       __u32 data_type, const void *data,
+				       __u32 data_len, __u32 *hwpt_id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (ret)
+		return ret;
+	if (hwpt_id)
+		*hwpt_id = cmd.out_hwpt_id;
+	return 0;
+}
+
+/* A paging HWPT from an IOAS, no driver data. */
+#define test_cmd_hwpt_alloc(dev_id, pt_id, flags, hwpt_id)                     \
+	ASSERT_EQ(0, _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags, 0,   \
+					  IOMMU_HWPT_DATA_NONE, NULL, 0,       \
+					  hwpt_id))
+#define test_err_hwpt_alloc(_errno, dev_id, pt_id, flags, hwpt_id)             \
+	EXPECT_ERRNO(_errno, _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id,     \
+						  flags, 0,                    \
+						  IOMMU_HWPT_DATA_NONE, NULL,  \
+						  0, hwpt_id))
+
+/* A paging HWPT of the mock page-table type MOCK_IOMMUPT_*, which the
+ * mock takes as IOMMU_HWPT_DATA_SELFTEST data. */
+#define test_cmd_hwpt_alloc_pgtable(dev_id, pt_id, flags, pt_type, hwpt_id)    \
+	({                                                                     \
+		struct iommu_hwpt_selftest __cfg = {                           \
+			.pagetable_type = pt_type,                             \
+		};                                                             \
+		ASSERT_EQ(0, _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id,     \
+						  flags, 0,                    \
+						  IOMMU_HWPT_DATA_SELFTEST,    \
+						  &__cfg, sizeof(__cfg),       \
+						  hwpt_id));                   \
+	})
+
+/* Any HWPT with driver data (a nested one when pt_id is a parent). */
+#define test_cmd_hwpt_alloc_nested(dev_id, pt_id, flags, hwpt_id, data_type,   \
+				   data, data_len)                             \
+	ASSERT_EQ(0, _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags, 0,   \
+					  data_type, data, data_len, hwpt_id))
+#define test_err_hwpt_alloc_nested(_errno, dev_id, pt_id, flags, hwpt_id,      \
+				   data_type, data, data_len)                  \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags, 0,   \
+					  data_type, data, data_len, hwpt_id))
+
+/* A nested HWPT of the mock's type whose IOTLB starts filled with iotlb. */
+#define test_cmd_hwpt_alloc_selftest(dev_id, parent_id, _iotlb, hwpt_id)       \
+	({                                                                     \
+		struct iommu_hwpt_selftest __data = { .iotlb = _iotlb };       \
+		test_cmd_hwpt_alloc_nested(dev_id, parent_id, 0, hwpt_id,      \
+					   IOMMU_HWPT_DATA_SELFTEST, &__data,  \
+					   sizeof(__data));                    \
+	})
+
+/* With a fault queue ID (flags should carry IOMMU_HWPT_FAULT_ID_VALID). */
+#define test_err_hwpt_alloc_fault(_errno, dev_id, pt_id, flags, fault_id,      \
+				  hwpt_id, data_type, data, data_len)          \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags,      \
+					  fault_id, data_type, data, data_len, \
+					  hwpt_id))
+
+/* ---- IOMMU_GET_HW_INFO --------------------------------------------------- */
+
+/* out (may be NULL) receives the whole struct as the kernel left it. */
+static inline int _test_cmd_get_hw_info(int fd, __u32 dev_id, __u32 flags,
+					__u32 in_data_type, void *data,
+					__u32 data_len,
+					struct iommu_hw_info *out)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.in_data_type = in_data_type,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+	if (out)
+		*out = cmd;
+	return ret;
+}
+
+#define test_cmd_get_hw_info(dev_id, data, data_len, out)                      \
+	ASSERT_EQ(0, _test_cmd_get_hw_info(self->fd, dev_id, 0, 0, data,       \
+					   data_len, out))
+#define test_err_get_hw_info(_errno, dev_id, data, data_len)                   \
+	EXPECT_ERRNO(_errno, _test_cmd_get_hw_info(self->fd, dev_id, 0, 0,     \
+						   data, data_len, NULL))
+
+/* out_capabilities of a device. */
+#define test_cmd_get_hw_capabilities(dev_id)                                   \
+	({                                                                     \
+		struct iommu_hw_info __info;                                   \
+		test_cmd_get_hw_info(dev_id, NULL, 0, &__info);                \
+		__info.out_capabilities;                                       \
+	})
+
+/* ---- IOMMU_HWPT_INVALIDATE ----------------------------------------------- */
+
+/* entry_num is in/out: requests given, requests the kernel handled. */
+static inline int _test_cmd_hwpt_invalidate(int fd, __u32 hwpt_id,
+					    const void *reqs, __u32 data_type,
+					    __u32 entry_len, __u32 *entry_num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.data_uptr = (uintptr_t)reqs,
+		.data_type = data_type,
+		.entry_len = entry_len,
+		.entry_num = *entry_num,
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	*entry_num = cmd.entry_num;
+	return ret;
+}
+
+#define test_cmd_hwpt_invalidate(hwpt_id, reqs, data_type, entry_len,          \
+				 entry_num)                                    \
+	ASSERT_EQ(0, _test_cmd_hwpt_invalidate(self->fd, hwpt_id, reqs,        \
+					       data_type, entry_len,           \
+					       entry_num))
+#define test_err_hwpt_invalidate(_errno, hwpt_id, reqs, data_type, entry_len,  \
+				 entry_num)                                    \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_hwpt_invalidate(self->fd, hwpt_id, reqs,        \
+					       data_type, entry_len,           \
+					       entry_num))
+
+/* ---- IOMMU_HWPT_SET_DIRTY_TRACKING --------------------------------------- */
+
+static inline int _test_cmd_set_dirty_tracking(int fd, __u32 hwpt_id,
+					       __u32 flags)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.hwpt_id = hwpt_id,
+	};
+
+	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
+}
+
+#define test_cmd_set_dirty_tracking(hwpt_id, enabled)                          \
+	ASSERT_EQ(0, _test_cmd_set_dirty_tracking(                             \
+			     self->fd, hwpt_id,                                \
+			     (enabled) ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0))
+#define test_err_set_dirty_tracking(_errno, hwpt_id, flags)                    \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_set_dirty_tracking(self->fd, hwpt_id, flags))
+
+/* ---- IOMMU_HWPT_GET_DIRTY_BITMAP ----------------------------------------- */
+
+static inline int _test_cmd_get_dirty_bitmap(int fd, __u32 hwpt_id,
+					     uint64_t iova, uint64_t length,
+					     uint64_t page_size, void *bitmap,
+					     __u32 flags)
+{
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd),
+		.hwpt_id = hwpt_id,
+		.flags = flags,
+		.iova = iova,
+		.length = length,
+		.page_size = page_size,
+		.data = (uintptr_t)bitmap,
+	};
+
+	return ioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
+}
+
+#define test_cmd_get_dirty_bitmap(hwpt_id, iova, length, page_size, bitmap,    \
+				  flags)                                       \
+	ASSERT_EQ(0, _test_cmd_get_dirty_bitmap(self->fd, hwpt_id, iova,       \
+						length, page_size, bitmap,     \
+						flags))
+#define test_err_get_dirty_bitmap(_errno, hwpt_id, iova, length, page_size,    \
+				  bitmap, flags)                               \
+	EXPECT_ERRNO(_errno, _test_cmd_get_dirty_bitmap(self->fd, hwpt_id,     \
+							iova, length,          \
+							page_size, bitmap,     \
+							flags))
+
+/* ---- IOMMU_TEST_OP_DIRTY ------------------------------------------------- */
+
+/* Makes the mock "hardware" dirty the pages of [iova, iova + length) whose
+ * bit is set in bitmap (one bit per page_size); nr_dirty (may be NULL)
+ * receives how many it marked. */
+static inline int _test_cmd_mock_domain_set_dirty(int fd, __u32 hwpt_id,
+						  uint64_t iova,
+						  uint64_t length,
+						  uint64_t page_size,
+						  const void *bitmap,
+						  uint64_t *nr_dirty)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_DIRTY,
+		.id = hwpt_id,
+		.dirty = { .iova = iova,
+			   .length = length,
+			   .page_size = page_size,
+			   .uptr = (uintptr_t)bitmap },
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (nr_dirty)
+		*nr_dirty = cmd.dirty.out_nr_dirty;
+	return 0;
+}
+
+#define test_cmd_mock_domain_set_dirty(hwpt_id, iova, length, page_size,       \
+				       bitmap, nr_dirty)                       \
+	ASSERT_EQ(0, _test_cmd_mock_domain_set_dirty(self->fd, hwpt_id, iova,  \
+						     length, page_size,        \
+						     bitmap, nr_dirty))
+#define test_err_mock_domain_set_dirty(_errno, hwpt_id, iova, length,          \
+				       page_size, bitmap)                      \
+	EXPECT_ERRNO(_errno, _test_cmd_mock_domain_set_dirty(                  \
+				     self->fd, hwpt_id, iova, length,          \
+				     page_size, bitmap, NULL))
+
+/* ---- bitmaps ------------------------------------------------------------- */
+
+/* Bit n of a dirty bitmap is bit n % 64 of 64-bit word n / 64. */
+static inline bool bitmap_test(const __u64 *bitmap, unsigned long n)
+{
+	return (bitmap[n / 64] >> (n % 64)) & 1;
+}
+
+static inline void bitmap_set(__u64 *bitmap, unsigned long n)
+{
+	bitmap[n / 64] |= (__u64)1 << (n % 64);
+}
+
+#endif /* IOMMUSIM_TESTS_HWPT_UTILS_H */
