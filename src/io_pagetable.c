@@ -375,7 +375,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	struct iopt_pages *pages;
 	int rc;
 
-	pages = iopt_alloc_user_pages(uptr, length,
+	pages = iopt_alloc_user_pages(ictx->mm, uptr, length,
 				      iommu_prot & IOPT_PROT_WRITE, &rc);
 	if (!pages)
 		return rc;

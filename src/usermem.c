@@ -185,7 +185,32 @@ static void unblock_fault_signals(void)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-enum uaccess_op { UACCESS_READ, UACCESS_WRITE, UACCESS_CHECK_ZERO };
+/*
+ * One access per page: a read, or an atomic add of zero, which needs the
+ * page writable (and so breaks copy-on-write) but cannot lose a store the
+ * program makes to the same byte at the same time.
+ */
+NO_INSTRUMENT static void raw_fault_in(volatile unsigned char *p, size_t len,
+				       size_t page, bool write)
+{
+	volatile unsigned char *end = p + len;
+
+	for (; p < end; p += page - ((uintptr_t)p & (page - 1))) {
+		if (write)
+			__atomic_fetch_add((unsigned char *)p, 0,
+					   __ATOMIC_RELAXED);
+		else
+			(void)*p;
+	}
+}
+
+enum uaccess_op {
+	UACCESS_READ,
+	UACCESS_WRITE,
+	UACCESS_CHECK_ZERO,
+	UACCESS_FAULT_IN_READ,
+	UACCESS_FAULT_IN_WRITE,
+};
 
 /*
  * The kernel's access_ok(): user addresses end at TASK_SIZE_MAX, and a range
@@ -245,6 +270,11 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	case UACCESS_CHECK_ZERO:
 		*is_zero = raw_is_zeroed((const void *)(uintptr_t)uaddr, len);
 		break;
+	case UACCESS_FAULT_IN_READ:
+	case UACCESS_FAULT_IN_WRITE:
+		raw_fault_in((void *)(uintptr_t)uaddr, len, getpagesize(),
+			     op == UACCESS_FAULT_IN_WRITE);
+		break;
 	}
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -294,4 +324,12 @@ int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
 			return -E2BIG;
 	}
 	return usermem_copy_from(mm, dst, uaddr, common);
+}
+
+int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
+		     bool write)
+{
+	(void)mm;
+	return guarded(write ? UACCESS_FAULT_IN_WRITE : UACCESS_FAULT_IN_READ,
+		       NULL, uaddr, len, NULL);
 }

@@ -21,6 +21,7 @@
 #ifndef IOMMUSIM_USERMEM_H
 #define IOMMUSIM_USERMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,15 @@ int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 
 /* 1 when all len bytes at uaddr are zero, 0 when one is not, or -EFAULT. */
 int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len);
+
+/*
+ * Pins [uaddr, uaddr + len) the way pin_user_pages() does: every page is
+ * faulted in, and for 'write' made writable by this process (a
+ * copy-on-write page is broken, as FOLL_WRITE does) without changing a
+ * byte. -EFAULT when a page is missing or lacks the permission.
+ */
+int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
+		     bool write);
 
 /*
  * The extensible-struct copy of the ioctl ABI (the kernel's

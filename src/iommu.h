@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver interface: what the core may ask of an IOMMU model, in the
+ * shape of the kernel's struct iommu_ops and struct iommu_domain_ops. The
+ * core never knows a page-table format; a domain's driver does.
+ *
+ * Vocabulary:
+ *  - "physical address" is the host virtual address of the byte in this
+ *    process (DESIGN.md), so a domain maps IOVA -> host address.
+ *  - sizes are bytes; a pgsize_bitmap has bit n set when the domain can map
+ *    a leaf of 2^n bytes, as on the kernel.
+ *  - ranges are [iova, iova + length), length a multiple of the smallest
+ *    page size; 'last' where used is inclusive.
+ *
+ * Every function returns 0 or -errno and never aborts on bad input.
+ */
+#ifndef IOMMUSIM_IOMMU_H
+#define IOMMUSIM_IOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct iommu_domain;
+struct iommu_device;
+
+/* Protection of a mapping (the kernel's IOMMU_READ/IOMMU_WRITE). */
+#define IOMMU_READ (1 << 0)
+#define IOMMU_WRITE (1 << 1)
+
+/* read_and_clear_dirty flags: report without clearing. */
+#define IOMMU_DIRTY_NO_CLEAR (1 << 0)
+
+enum iommu_domain_kind {
+	IOMMU_DOMAIN_PAGING, /* kernel-managed: the core maps into it */
+	IOMMU_DOMAIN_NESTED, /* user-managed stage 1 over a paging parent */
+};
+
+/* The IOVA window a domain translates; outside it the core reserves. */
+struct iommu_domain_geometry {
+	uint64_t aperture_start;
+	uint64_t aperture_end; /* inclusive */
+};
+
+/* Receives the dirty IOVAs found by read_and_clear_dirty. */
+struct iommu_dirty_bitmap {
+	void (*record)(struct iommu_dirty_bitmap *dirty, uint64_t iova,
+		       uint64_t length);
+};
+
+struct iommu_domain_ops {
+	/* Maps [iova, iova + length) to [paddr, ...) with prot, using leaves
+	 * of the sizes in pgsize_bitmap that fit. On failure nothing of the
+	 * range stays mapped. -EEXIST if any of it is already mapped. */
+	int (*map_pages)(struct iommu_domain *domain, uint64_t iova,
+			 uint64_t paddr, uint64_t length, int prot);
+	/* Unmaps [iova, iova + length); returns the bytes unmapped (a leaf
+	 * larger than the range is unmapped whole, as hardware must). */
+	uint64_t (*unmap_pages)(struct iommu_domain *domain, uint64_t iova,
+				uint64_t length);
+	/* The host address iova translates to, or 0 when unmapped. */
+	uint64_t (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova);
+	void (*free)(struct iommu_domain *domain);
+
+	/* Dirty tracking; NULL when the domain has none. */
+	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova,
+				    uint64_t length, unsigned long flags,
+				    struct iommu_dirty_bitmap *dirty);
+};
+
+struct iommu_domain {
+	enum iommu_domain_kind kind;
+	const struct iommu_domain_ops *ops;
+	uint64_t pgsize_bitmap;
+	struct iommu_domain_geometry geometry;
+	/* For a nested domain: the paging domain it sits on. */
+	struct iommu_domain *parent;
+	/* The driver's own state follows (container_of). */
+};
+
+static inline uint64_t iommu_min_page_size(const struct iommu_domain *domain)
+{
+	return 1ull << __builtin_ctzll(domain->pgsize_bitmap);
+}
+
+#endif /* IOMMUSIM_IOMMU_H */
