@@ -13,13 +13,7 @@
 #include "zalloc.h"
 #include "iommufd_private.h"
 
-#define container_of(ptr, type, member)                                        \
-	((type *)((char *)(ptr) - offsetof(type, member)))
-
-static struct iopt_area *area_of(struct itree_node *node)
-{
-	return node ? container_of(node, struct iopt_area, node) : NULL;
-}
+#define area_of iopt_area_of
 
 static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 					      uint64_t start, uint64_t last)
@@ -77,6 +71,7 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	/* Test reservations have no owner to remove them. */
 	iopt_remove_reserved_iova(iopt, NULL);
 	iopt_free_allowed(&iopt->allowed_itree);
+	free(iopt->domains);
 	pthread_rwlock_destroy(&iopt->iova_rwsem);
 	pthread_rwlock_destroy(&iopt->domains_rwsem);
 }
@@ -304,6 +299,7 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
 		   unsigned int flags)
 {
+	unsigned int filled;
 	uint64_t iova;
 	int rc = 0;
 
@@ -342,9 +338,28 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 			goto out_remove;
 		iova += slice->length;
 	}
+	/* Filled with their pages in place; the lock hides them until all
+	 * are done. */
+	for (filled = 0; filled < list->count; filled++) {
+		struct iopt_area *area = list->slices[filled].area;
+
+		area->pages = list->slices[filled].pages;
+		rc = iopt_area_fill_domains(iopt, area);
+		if (rc) {
+			area->pages = NULL;
+			goto out_unfill;
+		}
+	}
 	iopt_publish_areas(list);
 	goto out_unlock;
 
+out_unfill:
+	while (filled--) {
+		struct iopt_area *area = list->slices[filled].area;
+
+		iopt_area_unfill_domains(iopt, area);
+		area->pages = NULL;
+	}
 out_remove:
 	/*
 	 * Take back the areas already inserted before the lock is dropped:
@@ -496,6 +511,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			break;
 		}
+		iopt_area_unfill_domains(iopt, area);
 		itree_remove(&iopt->area_itree, &area->node);
 		iopt_pages_put(area->pages);
 		free(area);
@@ -590,7 +606,7 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 /* ---- alignment and huge pages ----------------------------------------------- */
 
 /* Every area already conforms to a larger alignment, or -EADDRINUSE. */
-static int iopt_check_iova_alignment(struct io_pagetable *iopt,
+int iopt_check_iova_alignment(struct io_pagetable *iopt,
 				     uint64_t new_alignment)
 {
 	uint64_t mask = new_alignment - 1;
@@ -608,14 +624,16 @@ static int iopt_check_iova_alignment(struct io_pagetable *iopt,
 	return 0;
 }
 
-/* Caller holds both locks for writing. Domains and accesses raise the
- * alignment once they exist. */
-static int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
+int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 {
 	/* Without large pages, everything is mapped page by page. */
 	uint64_t new_alignment = iopt->disable_large_pages ? cpu_page_size() :
 							     1;
 	int rc;
+
+	for (unsigned int i = 0; i < iopt->ndomains; i++)
+		if (iommu_min_page_size(iopt->domains[i]) > new_alignment)
+			new_alignment = iommu_min_page_size(iopt->domains[i]);
 
 	if (new_alignment > iopt->iova_alignment) {
 		rc = iopt_check_iova_alignment(iopt, new_alignment);
@@ -644,8 +662,11 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	if (iopt->disable_large_pages)
 		goto out_unlock;
-	/* Refused once a domain holds mappings: they may be huge already.
-	 * (No domain exists yet.) */
+	/* Refused once a domain holds mappings: they may be huge already. */
+	if (iopt->ndomains && !itree_empty(&iopt->area_itree)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	iopt->disable_large_pages = true;
 	rc = iopt_calculate_iova_alignment(iopt);
 	if (rc)

@@ -21,16 +21,18 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "interval_tree.h"
+#include "iommu.h"
 #include "pages.h"
 
 struct iommufd_ctx;
 
-/* iommu_prot bits of an area (the kernel's IOMMU_READ / IOMMU_WRITE). */
-#define IOPT_PROT_READ (1 << 0)
-#define IOPT_PROT_WRITE (1 << 1)
+/* iommu_prot bits of an area: the domains' own. */
+#define IOPT_PROT_READ IOMMU_READ
+#define IOPT_PROT_WRITE IOMMU_WRITE
 
 /* flags of iopt_map_*(): choose the IOVA instead of taking the caller's */
 #define IOPT_ALLOC_IOVA (1u << 0)
@@ -43,6 +45,9 @@ struct io_pagetable {
 	struct itree reserved_itree;
 	uint64_t iova_alignment; /* every area's IOVA, length and offset */
 	bool disable_large_pages;
+	/* Domains every area is mapped into; under both locks to change. */
+	struct iommu_domain **domains;
+	unsigned int ndomains, domains_capacity;
 };
 
 struct iopt_area {
@@ -55,6 +60,9 @@ struct iopt_area {
 	unsigned int num_accesses;
 	unsigned int num_locks;
 	bool prevent_access;
+	/* While the IOAS has a domain, the area holds its pages pinned. */
+	bool pinned;
+	struct itree_node pin_node; /* page indexes, in pages->pin_holders */
 };
 
 struct iopt_allowed {
@@ -103,6 +111,28 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 		      uint64_t last, const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 
+/*
+ * Domains (iopt_domains.c). Adding one narrows the IOAS to the domain's
+ * aperture and page size, pins every area's pages (for the first domain)
+ * and maps every area into it; -EADDRINUSE when existing areas or allowed
+ * ranges contradict it, -EINVAL for a page size above the CPU's, -EFAULT or
+ * -ENOMEM from pinning; on failure nothing changed.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+/* Pins and maps one area into every domain / undoes it. iova_rwsem held
+ * for writing. */
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area);
+/* iova_rwsem held for writing: the alignment domains and the HUGE_PAGES
+ * option require; -EADDRINUSE when an area contradicts a raise. */
+int iopt_calculate_iova_alignment(struct io_pagetable *iopt);
+int iopt_check_iova_alignment(struct io_pagetable *iopt,
+			      uint64_t new_alignment);
+
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
@@ -113,6 +143,14 @@ void iopt_enable_large_pages(struct io_pagetable *iopt);
  */
 int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
+
+#define container_of(ptr, type, member)                                        \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline struct iopt_area *iopt_area_of(struct itree_node *node)
+{
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
 
 static inline uint64_t iopt_area_iova(const struct iopt_area *area)
 {

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * How an io_pagetable's areas reach its domains: attaching a domain to an
+ * IOAS narrows the IOAS to what the domain can translate and fills the
+ * domain with every area; each later MAP fills every domain, each UNMAP
+ * empties them. The rules, their order and their errno are the kernel's
+ * iopt_table_add_domain() and iopt_table_remove_domain().
+ *
+ * Pinning: an area's pages are pinned while the IOAS has at least one domain
+ * (the kernel pins once, for its "storage domain"), and mapped into each.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "io_pagetable.h"
+
+/* Page indexes of the area's bytes inside its pages. */
+static void area_pin_range(struct iopt_area *area)
+{
+	uint64_t page = cpu_page_size();
+
+	area->pin_node.start = area->start_byte / page;
+	area->pin_node.last =
+		(area->start_byte + iopt_area_length(area) - 1) / page;
+}
+
+static int area_pin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	int rc;
+
+	area_pin_range(area);
+	rc = iopt_pages_pin(pages, &area->pin_node);
+	if (!rc)
+		area->pinned = true;
+	return rc;
+}
+
+static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	if (!area->pinned)
+		return;
+	iopt_pages_unpin(pages, &area->pin_node);
+	area->pinned = false;
+}
+
+static int area_map(struct iopt_area *area, struct iopt_pages *pages,
+		    struct iommu_domain *domain)
+{
+	return domain->ops->map_pages(domain, iopt_area_iova(area),
+				      pages->uptr + area->start_byte,
+				      iopt_area_length(area), area->iommu_prot);
+}
+
+static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)
+{
+	domain->ops->unmap_pages(domain, iopt_area_iova(area),
+				 iopt_area_length(area));
+}
+
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
+{
+	struct iopt_pages *pages = area->pages;
+	unsigned int i;
+	int rc;
+
+	if (!iopt->ndomains)
+		return 0;
+	rc = area_pin(area, pages);
+	if (rc)
+		return rc;
+	for (i = 0; i < iopt->ndomains; i++) {
+		rc = area_map(area, pages, iopt->domains[i]);
+		if (rc)
+			goto out_unmap;
+	}
+	return 0;
+
+out_unmap:
+	while (i--)
+		area_unmap(area, iopt->domains[i]);
+	area_unpin(area, pages);
+	return rc;
+}
+
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area)
+{
+	for (unsigned int i = 0; i < iopt->ndomains; i++)
+		area_unmap(area, iopt->domains[i]);
+	area_unpin(area, area->pages);
+}
+
+/* Maps every published area into a new domain, pinning them first when it
+ * is the only one. On failure the domain is left as it was found. */
+static int iopt_fill_domain(struct io_pagetable *iopt,
+			    struct iommu_domain *domain)
+{
+	bool first = iopt->ndomains == 0;
+	struct itree_node *node, *end;
+	int rc;
+
+	for (node = itree_first(&iopt->area_itree); node;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		if (first) {
+			rc = area_pin(area, area->pages);
+			if (rc)
+				goto out_unfill;
+		}
+		rc = area_map(area, area->pages, domain);
+		if (rc) {
+			if (first)
+				area_unpin(area, area->pages);
+			goto out_unfill;
+		}
+	}
+	return 0;
+
+out_unfill:
+	end = node;
+	for (node = itree_first(&iopt->area_itree); node != end;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		area_unmap(area, domain);
+		if (first)
+			area_unpin(area, area->pages);
+	}
+	return rc;
+}
+
+static int domains_grow(struct io_pagetable *iopt)
+{
+	unsigned int capacity;
+	struct iommu_domain **domains;
+
+	if (iopt->ndomains < iopt->domains_capacity)
+		return 0;
+	capacity = iopt->domains_capacity ? iopt->domains_capacity * 2 : 4;
+	domains = realloc(iopt->domains, capacity * sizeof(*domains));
+	if (!domains)
+		return -ENOMEM;
+	iopt->domains = domains;
+	iopt->domains_capacity = capacity;
+	return 0;
+}
+
+/* Reserves what lies outside the domain's aperture, owned by the domain. */
+static int reserve_outside_aperture(struct io_pagetable *iopt,
+				    struct iommu_domain *domain)
+{
+	const struct iommu_domain_geometry *g = &domain->geometry;
+	int rc;
+
+	if (g->aperture_start != 0) {
+		rc = iopt_reserve_iova(iopt, 0, g->aperture_start - 1, domain);
+		if (rc)
+			return rc;
+	}
+	if (g->aperture_end != UINT64_MAX)
+		return iopt_reserve_iova(iopt, g->aperture_end + 1, UINT64_MAX,
+					 domain);
+	return 0;
+}
+
+/* Removes a domain's reservations; iova_rwsem held for writing. */
+static void remove_reserved_locked(struct io_pagetable *iopt,
+				   const void *owner)
+{
+	struct itree_node *node, *next;
+
+	for (node = itree_first(&iopt->reserved_itree); node; node = next) {
+		struct iopt_reserved *reserved =
+			container_of(node, struct iopt_reserved, node);
+
+		next = itree_next(node);
+		if (reserved->owner != owner)
+			continue;
+		itree_remove(&iopt->reserved_itree, node);
+		free(reserved);
+	}
+}
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	uint64_t new_alignment = iommu_min_page_size(domain);
+	int rc;
+
+	pthread_rwlock_wrlock(&iopt->domains_rwsem);
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (unsigned int i = 0; i < iopt->ndomains; i++) {
+		if (iopt->domains[i] == domain) {
+			rc = -EEXIST;
+			goto out_unlock;
+		}
+	}
+	/* A domain must take CPU pages: nothing promises more contiguity. */
+	if (new_alignment < iopt->iova_alignment)
+		new_alignment = iopt->iova_alignment;
+	if (new_alignment > cpu_page_size()) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (new_alignment != iopt->iova_alignment) {
+		rc = iopt_check_iova_alignment(iopt, new_alignment);
+		if (rc)
+			goto out_unlock;
+	}
+	rc = reserve_outside_aperture(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	rc = domains_grow(iopt);
+	if (rc)
+		goto out_reserved;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	iopt->iova_alignment = new_alignment;
+	iopt->domains[iopt->ndomains++] = domain;
+	goto out_unlock;
+
+out_reserved:
+	remove_reserved_locked(iopt, domain);
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	pthread_rwlock_unlock(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct itree_node *node;
+	unsigned int i;
+
+	pthread_rwlock_wrlock(&iopt->domains_rwsem);
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	for (i = 0; i < iopt->ndomains; i++)
+		if (iopt->domains[i] == domain)
+			break;
+	if (i == iopt->ndomains)
+		goto out_unlock;
+	iopt->domains[i] = iopt->domains[--iopt->ndomains];
+
+	for (node = itree_first(&iopt->area_itree); node;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		area_unmap(area, domain);
+		if (!iopt->ndomains)
+			area_unpin(area, area->pages);
+	}
+	remove_reserved_locked(iopt, domain);
+	/* Lowering the alignment cannot fail. */
+	iopt_calculate_iova_alignment(iopt);
+out_unlock:
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	pthread_rwlock_unlock(&iopt->domains_rwsem);
+}
