@@ -585,11 +585,12 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 	return 0;
 }
 
-void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+/* Caller holds iova_rwsem for writing. */
+void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
+				      const void *owner)
 {
 	struct itree_node *node, *next;
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->reserved_itree); node; node = next) {
 		struct iopt_reserved *reserved =
 			container_of(node, struct iopt_reserved, node);
@@ -600,6 +601,12 @@ void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 		itree_remove(&iopt->reserved_itree, node);
 		free(reserved);
 	}
+}
+
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+{
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	iopt_remove_reserved_iova_locked(iopt, owner);
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 }
 

@@ -110,6 +110,8 @@ void iopt_free_allowed(struct itree *allowed);
 int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 		      uint64_t last, const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
+void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
+				      const void *owner);
 
 /*
  * Domains (iopt_domains.c). Adding one narrows the IOAS to the domain's

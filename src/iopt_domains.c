@@ -168,24 +168,6 @@ static int reserve_outside_aperture(struct io_pagetable *iopt,
 	return 0;
 }
 
-/* Removes a domain's reservations; iova_rwsem held for writing. */
-static void remove_reserved_locked(struct io_pagetable *iopt,
-				   const void *owner)
-{
-	struct itree_node *node, *next;
-
-	for (node = itree_first(&iopt->reserved_itree); node; node = next) {
-		struct iopt_reserved *reserved =
-			container_of(node, struct iopt_reserved, node);
-
-		next = itree_next(node);
-		if (reserved->owner != owner)
-			continue;
-		itree_remove(&iopt->reserved_itree, node);
-		free(reserved);
-	}
-}
-
 int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain)
 {
@@ -226,7 +208,7 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	goto out_unlock;
 
 out_reserved:
-	remove_reserved_locked(iopt, domain);
+	iopt_remove_reserved_iova_locked(iopt, domain);
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);
@@ -258,7 +240,7 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		if (!iopt->ndomains)
 			area_unpin(area, area->pages);
 	}
-	remove_reserved_locked(iopt, domain);
+	iopt_remove_reserved_iova_locked(iopt, domain);
 	/* Lowering the alignment cannot fail. */
 	iopt_calculate_iova_alignment(iopt);
 out_unlock:
