@@ -404,6 +404,25 @@ static struct itree_node *subtree_first_overlap(struct itree_node *n,
 	}
 }
 
+void itree_neighbours(const struct itree *t, uint64_t key,
+		      struct itree_node **floor, struct itree_node **above)
+{
+	struct itree_node *n = t->root;
+
+	/* A plain search on start: it reads only the nodes on one path, and
+	 * the last turn each way is the answer on that side. */
+	*floor = *above = NULL;
+	while (n) {
+		if (n->start <= key) {
+			*floor = n;
+			n = n->right;
+		} else {
+			*above = n;
+			n = n->left;
+		}
+	}
+}
+
 struct itree_node *itree_iter_first(const struct itree *t, uint64_t start,
 				    uint64_t last)
 {

@@ -68,6 +68,15 @@ struct itree_node *itree_iter_next(struct itree_node *n, uint64_t start,
 	     (n) = itree_iter_next(n, start, last))
 
 /* In-order walk of every node: lowest start first. */
+/*
+ * *floor: the node with the greatest start <= key (the last of them in
+ * in-order when starts repeat); *above: the node with the least start
+ * > key. Either may be NULL. For trees whose nodes never overlap this
+ * answers overlap queries from one root-to-leaf path, where
+ * itree_iter_first() also reads a child at every level.
+ */
+void itree_neighbours(const struct itree *t, uint64_t key,
+		      struct itree_node **floor, struct itree_node **above);
 struct itree_node *itree_first(const struct itree *t);
 struct itree_node *itree_next(struct itree_node *n);
 

@@ -15,10 +15,24 @@
 
 #define area_of iopt_area_of
 
+/*
+ * Areas never overlap, so the first one overlapping [start, last] is the one
+ * starting at or before start if it reaches start, else the next one if it
+ * starts by last: both found on one path down the tree.
+ */
 static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 					      uint64_t start, uint64_t last)
 {
-	return area_of(itree_iter_first(&iopt->area_itree, start, last));
+	struct itree_node *floor, *above;
+
+	if (start > last)
+		return NULL;
+	itree_neighbours(&iopt->area_itree, start, &floor, &above);
+	if (floor && floor->last >= start)
+		return area_of(floor);
+	if (above && above->start <= last)
+		return area_of(above);
+	return NULL;
 }
 
 static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
@@ -192,7 +206,7 @@ static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
 		return -EOVERFLOW;
 	if (itree_iter_first(&iopt->reserved_itree, iova, last))
 		return -EINVAL;
-	if (itree_iter_first(&iopt->area_itree, iova, last))
+	if (iopt_area_iter_first(iopt, iova, last))
 		return -EEXIST;
 	return 0;
 }
@@ -572,7 +586,7 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 {
 	struct iopt_reserved *reserved;
 
-	if (itree_iter_first(&iopt->area_itree, start, last) ||
+	if (iopt_area_iter_first(iopt, start, last) ||
 	    itree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
 	reserved = zalloc(sizeof(*reserved));

@@ -15,6 +15,9 @@ static inline void *zalloc(size_t size)
 {
 	void *p = malloc(size);
 
+	/* Hides p from gcc, which would otherwise fold malloc+memset back
+	 * into calloc. */
+	__asm__("" : "+r"(p));
 	if (p)
 		memset(p, 0, size);
 	return p;

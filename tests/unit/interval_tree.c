@@ -778,4 +778,49 @@ TEST(a_million_nodes_stay_valid)
 	free(n);
 }
 
+TEST(neighbours_match_a_linear_scan)
+{
+	enum { N = 2000 };
+	static struct itree_node nodes[N];
+	struct itree t;
+
+	itree_init(&t);
+	srand(7);
+	for (unsigned int i = 0; i < N; i++) {
+		/* repeated starts on purpose, and the extremes */
+		nodes[i].start = i == 0 ? 0 : i == 1 ? UINT64_MAX :
+				 (uint64_t)(rand() % 5000) * 3;
+		nodes[i].last = nodes[i].start;
+		itree_insert(&t, &nodes[i]);
+	}
+	for (unsigned int q = 0; q < 20000; q++) {
+		uint64_t key = q < 4 ? (uint64_t[]){ 0, 1, UINT64_MAX - 1,
+						     UINT64_MAX }[q] :
+				 (uint64_t)(rand() % 15010);
+		struct itree_node *floor, *above;
+		uint64_t want_floor = 0, want_above = 0;
+		bool have_floor = false, have_above = false;
+
+		for (unsigned int i = 0; i < N; i++) {
+			uint64_t st = nodes[i].start;
+
+			if (st <= key && (!have_floor || st > want_floor)) {
+				want_floor = st;
+				have_floor = true;
+			}
+			if (st > key && (!have_above || st < want_above)) {
+				want_above = st;
+				have_above = true;
+			}
+		}
+		itree_neighbours(&t, key, &floor, &above);
+		ASSERT_EQ(have_floor, floor != NULL);
+		ASSERT_EQ(have_above, above != NULL);
+		if (floor)
+			ASSERT_EQ(want_floor, floor->start);
+		if (above)
+			ASSERT_EQ(want_above, above->start);
+	}
+}
+
 TEST_HARNESS_MAIN
