@@ -24,6 +24,7 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 	 * MAP, COPY and UNMAP holds a reference while it runs. */
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
+	pthread_mutex_destroy(&ioas->mutex);
 }
 
 static const struct iommufd_object_ops ioas_ops = {
@@ -49,6 +50,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return rc;
 	iopt_init_table(&ioas->iopt);
+	pthread_mutex_init(&ioas->mutex, NULL);
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)

@@ -9,9 +9,14 @@
 #include "io_pagetable.h"
 #include "iommufd_private.h"
 
+struct iommufd_hwpt_paging;
+
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
+	/* Its paging HWPTs; taken before any io_pagetable lock. */
+	pthread_mutex_t mutex;
+	struct iommufd_hwpt_paging *hwpt_list;
 };
 
 /* A short-term reference to the IOAS 'id', or NULL (the kernel's ENOENT). */

@@ -60,5 +60,6 @@ int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 		       uint64_t arg);
 
 void iommufd_ioas_register(void);
+void iommufd_selftest_register(void);
 
 #endif /* IOMMUSIM_IOMMUFD_PRIVATE_H */

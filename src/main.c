@@ -19,6 +19,7 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "device.h"
 #include "fork_gate.h"
 #include "iommufd_private.h"
 #include "pages.h"
@@ -133,6 +134,9 @@ static void global_init(void)
 	if (!global_init_error)
 		global_init_error = fork_gate_init();
 	iommufd_ioas_register();
+	iommufd_hw_pagetable_register();
+	iommufd_device_register();
+	iommufd_selftest_register();
 }
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)

@@ -331,6 +331,32 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	return 0;
 }
 
+/*
+ * Drops the caller's user reference and destroys the object if that leaves
+ * only the table's: how a binder lets go of what it made (the kernel's
+ * iommufd_object_destroy_user() and iommufd_object_put_and_try_destroy()).
+ * If someone else still holds it, it lives on until DESTROY or close.
+ */
+void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
+{
+	struct object_table *t = &ictx->objects;
+	bool dying;
+
+	pthread_spin_lock(&t->table_lock);
+	atomic_fetch_sub(&obj->refs, OBJECT_USER);
+	dying = t->slots[obj->id] == obj && refs_drop_table_if_last(obj);
+	if (dying) {
+		t->slots[obj->id] = NULL;
+		mark_free(t, obj->id);
+		if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
+			ictx->vfio_ioas = NULL;
+	}
+	pthread_spin_unlock(&t->table_lock);
+	if (!dying || wait_shortterm_drained(obj))
+		return;
+	object_destroy_unpublished(obj);
+}
+
 /* Unpublishes the first object from 'id' on whose only user is the table. */
 static struct iommufd_object *take_leaf(struct object_table *t, uint32_t *id)
 {

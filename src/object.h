@@ -31,6 +31,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,19 @@ static inline uint32_t object_users(const struct iommufd_object *obj)
 static inline void object_hold(struct iommufd_object *obj)
 {
 	atomic_fetch_add(&obj->refs, OBJECT_USER);
+}
+
+/* A long-term reference unless the object is dying (users already 0). */
+static inline bool object_try_hold(struct iommufd_object *obj)
+{
+	uint64_t refs = atomic_load(&obj->refs);
+
+	do {
+		if (!(uint32_t)refs)
+			return false;
+	} while (!atomic_compare_exchange_weak(&obj->refs, &refs,
+					       refs + OBJECT_USER));
+	return true;
 }
 
 static inline void object_release(struct iommufd_object *obj)
@@ -121,6 +135,10 @@ void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
 /* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
 int object_remove(struct iommufd_ctx *ictx, uint32_t id);
+
+/* Drops the caller's user reference; destroys obj if the table's is then
+ * the only one left. */
+void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
 /* Context close: destroys everything, leaves first. */
 void object_destroy_all(struct iommufd_ctx *ictx);

@@ -8,7 +8,158 @@
 
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "device.h"
+#include "drivers/mock.h"
+#include "drivers/mock_device.h"
 #include "ioas.h"
+#include "pages.h"
+
+/* A mock device the selftest made: destroying it unbinds the device. */
+struct selftest_obj {
+	struct iommufd_object obj;
+	struct iommufd_device *idev;
+	struct mock_dev *mdev;
+};
+
+static void selftest_obj_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = (struct selftest_obj *)obj;
+
+	if (!(sobj->mdev->flags & MOCK_FLAGS_DEVICE_NO_ATTACH))
+		iommufd_device_detach(sobj->idev);
+	iommufd_device_unbind(sobj->idev);
+	mock_dev_destroy(sobj->mdev);
+}
+
+static const struct iommufd_object_ops selftest_ops = {
+	.destroy = selftest_obj_destroy,
+};
+
+void iommufd_selftest_register(void)
+{
+	object_register_ops(IOMMUFD_OBJ_SELFTEST, &selftest_ops);
+}
+
+/*
+ * IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS): a new mock device, bound, and attached
+ * to the IOAS or HWPT 'id'. Object IDs come in the kernel's order: the
+ * selftest object's first (published last), then the device's, then an
+ * automatic HWPT's.
+ */
+static int test_mock_domain(struct iommufd_ucmd *ucmd,
+			    struct iommu_test_cmd *cmd)
+{
+	struct iommufd_device *idev;
+	struct selftest_obj *sobj;
+	uint32_t pt_id = cmd->id, dev_flags = 0, idev_id;
+	int rc;
+
+	sobj = (struct selftest_obj *)object_alloc(
+		ucmd->ictx, sizeof(*sobj), IOMMUFD_OBJ_SELFTEST, &rc);
+	if (!sobj)
+		return rc;
+	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
+		dev_flags = cmd->mock_domain_flags.dev_flags;
+	sobj->mdev = mock_dev_create(dev_flags, &rc);
+	if (!sobj->mdev)
+		goto out_sobj;
+	idev = iommufd_device_bind(ucmd->ictx, sobj->mdev, &idev_id, &rc);
+	if (!idev)
+		goto out_mdev;
+	sobj->idev = idev;
+	if (dev_flags & MOCK_FLAGS_DEVICE_NO_ATTACH) {
+		pt_id = 0;
+	} else {
+		rc = iommufd_device_attach(idev, &pt_id);
+		if (rc)
+			goto out_unbind;
+	}
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_idev_id = idev_id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_detach;
+	object_finalize(ucmd->ictx, &sobj->obj);
+	return 0;
+
+out_detach:
+	if (!(dev_flags & MOCK_FLAGS_DEVICE_NO_ATTACH))
+		iommufd_device_detach(idev);
+out_unbind:
+	iommufd_device_unbind(idev);
+out_mdev:
+	mock_dev_destroy(sobj->mdev);
+out_sobj:
+	object_abort(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
+/* The mock paging HWPT 'id', with a short-term reference, or NULL. */
+static struct iommufd_hw_pagetable *get_md_pagetable(struct iommufd_ucmd *ucmd,
+						     uint32_t id, int *err)
+{
+	struct iommufd_hw_pagetable *hwpt = (struct iommufd_hw_pagetable *)
+		object_get(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+
+	*err = -ENOENT;
+	if (hwpt && !mock_domain_is_paging(hwpt->domain)) {
+		object_put(ucmd->ictx, &hwpt->obj);
+		*err = -EINVAL;
+		return NULL;
+	}
+	return hwpt;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_MAP: every smallest page of [iova, +length) of
+ * the HWPT translates to the same byte of uptr. */
+static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
+			     uint64_t iova, uint64_t length, uint64_t uptr)
+{
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommu_domain *domain;
+	uint64_t page, end;
+	int rc;
+
+	hwpt = get_md_pagetable(ucmd, id, &rc);
+	if (!hwpt)
+		return rc;
+	domain = hwpt->domain;
+	page = iommu_min_page_size(domain);
+	rc = -EINVAL;
+	if (iova % page || length % page || uptr % page ||
+	    __builtin_add_overflow(uptr, length, &end))
+		goto out_put;
+	for (rc = 0; length && !rc; length -= page, iova += page, uptr += page) {
+		/* the kernel looks the page up first: absent memory faults */
+		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		if (!rc && domain->ops->iova_to_phys(domain, iova) != uptr)
+			rc = -EINVAL;
+	}
+out_put:
+	object_put(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_REFS: every page of [uptr, +length) is pinned
+ * 'refs' times (by that many pages objects). */
+static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
+			      uint64_t length, uint32_t refs)
+{
+	uint64_t page = cpu_page_size();
+	int rc;
+
+	if (length % page || uptr % page)
+		return -EINVAL;
+	for (; length; length -= page, uptr += page) {
+		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		if (rc)
+			return rc;
+		if (iopt_pin_count(uptr) != refs)
+			return -EIO;
+	}
+	return 0;
+}
 
 /* Reserves [start, start + length - 1] in an IOAS, with no owner: it lasts
  * as long as the IOAS. The range is checked before the lookup. */
@@ -41,6 +192,17 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_ADD_RESERVED:
 		return test_add_reserved(ucmd, cmd->id, cmd->add_reserved.start,
 					 cmd->add_reserved.length);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
+					 cmd->check_map.length,
+					 cmd->check_map.uptr);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return test_md_check_refs(ucmd, cmd->check_refs.uptr,
+					  cmd->check_refs.length,
+					  cmd->check_refs.refs);
 	default:
 		return -EOPNOTSUPP;
 	}

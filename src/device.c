@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Binding devices to a context and attaching them to HWPTs, as the
+ * kernel's device.c does it (each mock device being its own group).
+ */
+#include <errno.h>
+
+#include "device.h"
+#include "drivers/mock_device.h"
+
+static void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev = (struct iommufd_device *)obj;
+
+	pthread_mutex_destroy(&idev->lock);
+}
+
+static const struct iommufd_object_ops device_ops = {
+	.destroy = iommufd_device_destroy,
+};
+
+void iommufd_device_register(void)
+{
+	object_register_ops(IOMMUFD_OBJ_DEVICE, &device_ops);
+}
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct mock_dev *mdev, uint32_t *id,
+					   int *err)
+{
+	struct iommufd_device *idev;
+
+	idev = (struct iommufd_device *)object_alloc(
+		ictx, sizeof(*idev), IOMMUFD_OBJ_DEVICE, err);
+	if (!idev)
+		return NULL;
+	idev->ictx = ictx;
+	idev->mdev = mdev;
+	pthread_mutex_init(&idev->lock, NULL);
+	/* the binder is a user until unbind */
+	object_hold(&idev->obj);
+	/* published at once: the device is a leaf nothing else can hold */
+	object_finalize(ictx, &idev->obj);
+	*id = idev->obj.id;
+	return idev;
+}
+
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	object_destroy_user(idev->ictx, &idev->obj);
+}
+
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev)
+{
+	int rc;
+
+	pthread_mutex_lock(&idev->lock);
+	if (idev->hwpt && idev->hwpt != hwpt) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	/* Mock devices have no reserved regions to impose on the IOAS. */
+	rc = mock_dev_attach(idev->mdev, hwpt->domain);
+	if (rc)
+		goto out_unlock;
+	idev->hwpt = hwpt;
+	object_hold(&hwpt->obj);
+out_unlock:
+	pthread_mutex_unlock(&idev->lock);
+	return rc;
+}
+
+struct iommufd_hw_pagetable *
+iommufd_hw_pagetable_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hw_pagetable *hwpt;
+
+	pthread_mutex_lock(&idev->lock);
+	hwpt = idev->hwpt;
+	idev->hwpt = NULL;
+	pthread_mutex_unlock(&idev->lock);
+	/* the caller puts the HWPT's reference */
+	return hwpt;
+}
+
+/*
+ * Attach to an IOAS: any automatic HWPT of the IOAS that takes the device
+ * will do (one that refuses it with -EINVAL is skipped; any other error
+ * stops); else a new automatic HWPT, with the device attached before its
+ * domain meets the IOAS. A HWPT made by the user is never chosen.
+ */
+static int auto_get_domain(struct iommufd_device *idev,
+			   struct iommufd_ioas *ioas, uint32_t *pt_id)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	pthread_mutex_lock(&ioas->mutex);
+	for (hwpt_paging = ioas->hwpt_list; hwpt_paging;
+	     hwpt_paging = hwpt_paging->next) {
+		struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
+
+		/* skip one that is dying: its destroy waits for our lock */
+		if (!hwpt_paging->auto_domain || !object_try_hold(&hwpt->obj))
+			continue;
+		rc = iommufd_hw_pagetable_attach(hwpt, idev);
+		object_release(&hwpt->obj);
+		if (rc == -EINVAL)
+			continue;
+		if (!rc)
+			*pt_id = hwpt->obj.id;
+		goto out_unlock;
+	}
+
+	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0,
+						true, &rc);
+	if (!hwpt_paging)
+		goto out_unlock;
+	hwpt_paging->auto_domain = true;
+	*pt_id = hwpt_paging->common.obj.id;
+	object_finalize(idev->ictx, &hwpt_paging->common.obj);
+	rc = 0;
+out_unlock:
+	pthread_mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+{
+	struct iommufd_object *pt_obj;
+	int rc;
+
+	pt_obj = object_get(idev->ictx, *pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj)
+		return -ENOENT;
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		rc = iommufd_hw_pagetable_attach(
+			(struct iommufd_hw_pagetable *)pt_obj, idev);
+		break;
+	case IOMMUFD_OBJ_IOAS:
+		rc = auto_get_domain(idev, (struct iommufd_ioas *)pt_obj,
+				     pt_id);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	object_put(idev->ictx, pt_obj);
+	if (rc)
+		return rc;
+	/* an attached device cannot be destroyed before it is detached */
+	object_hold(&idev->obj);
+	return 0;
+}
+
+void iommufd_device_detach(struct iommufd_device *idev)
+{
+	struct iommufd_hw_pagetable *hwpt = iommufd_hw_pagetable_detach(idev);
+
+	if (hwpt)
+		iommufd_hw_pagetable_put(idev->ictx, hwpt);
+	object_release(&idev->obj);
+}

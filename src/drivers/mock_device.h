@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mock IOMMU's devices: what the kernel's selftest creates for
+ * IOMMU_TEST_OP_MOCK_DOMAIN. A device has its flags (MOCK_FLAGS_DEVICE_*)
+ * and, through them, its capabilities.
+ */
+#ifndef IOMMUSIM_DRIVERS_MOCK_DEVICE_H
+#define IOMMUSIM_DRIVERS_MOCK_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu.h"
+
+struct mock_dev {
+	uint32_t flags;
+};
+
+/* NULL with *err: -EINVAL for a flag the mock does not know, -ENOMEM. */
+struct mock_dev *mock_dev_create(uint32_t flags, int *err);
+void mock_dev_destroy(struct mock_dev *mdev);
+
+/* IOMMU_CAP_DIRTY_TRACKING */
+bool mock_dev_dirty_capable(const struct mock_dev *mdev);
+
+/* The driver's attach: -EINVAL when the domain does not suit the device
+ * (dirty tracking on a device without it). */
+int mock_dev_attach(struct mock_dev *mdev, struct iommu_domain *domain);
+
+#endif /* IOMMUSIM_DRIVERS_MOCK_DEVICE_H */

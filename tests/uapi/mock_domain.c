@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Mock devices attached to an IOAS through automatic HWPTs: what
+ * IOMMU_TEST_OP_MOCK_DOMAIN builds, how it narrows the IOAS, that mappings
+ * reach the mock domain's page table (MD_CHECK_MAP) pinned once
+ * (MD_CHECK_REFS), and the destroy rules of every object involved. The
+ * expected values are the kernel's (selftest.c, device.c, io_pagetable.c).
+ */
+#include "ioas_utils.h"
+
+#define PSZ page_size
+
+static int _test_cmd_mock_domain_flags(int fd, __u32 pt_id, __u32 flags,
+				       __u32 *stdev_id, __u32 *hwpt_id,
+				       __u32 *idev_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
+			      IOMMU_TEST_OP_MOCK_DOMAIN,
+		.id = pt_id,
+	};
+	int ret;
+
+	cmd.mock_domain_flags.dev_flags = flags;
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (stdev_id)
+		*stdev_id = cmd.mock_domain.out_stdev_id;
+	if (hwpt_id)
+		*hwpt_id = cmd.mock_domain.out_hwpt_id;
+	if (idev_id)
+		*idev_id = cmd.mock_domain.out_idev_id;
+	return 0;
+}
+
+#define test_cmd_mock_domain(pt_id, stdev, hwpt, idev)                         \
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, pt_id, 0, stdev,     \
+						 hwpt, idev))
+#define test_err_mock_domain_flags(_errno, pt_id, flags)                       \
+	EXPECT_ERRNO(_errno, _test_cmd_mock_domain_flags(self->fd, pt_id,       \
+							 flags, NULL, NULL,    \
+							 NULL))
+
+static int _test_md_check_map(int fd, __u32 hwpt_id, __u64 iova,
+			      __u64 length, const void *uptr)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt_id,
+		.check_map = { .iova = iova, .length = length,
+			       .uptr = (uintptr_t)uptr },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+static int _test_md_check_refs(int fd, const void *uptr, __u64 length,
+			       __u32 refs)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
+		.check_refs = { .length = length, .uptr = (uintptr_t)uptr,
+				.refs = refs },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+FIXTURE(mock_domain)
+{
+	int fd;
+	__u32 ioas_id;
+};
+
+FIXTURE_SETUP(mock_domain)
+{
+	self->fd = iommufd_open();
+	ASSERT_NE(-1, self->fd);
+	test_ioctl_ioas_alloc(&self->ioas_id);
+}
+
+FIXTURE_TEARDOWN(mock_domain)
+{
+	ASSERT_EQ(0, close(self->fd));
+	/* closing released every pin */
+	int fd = iommufd_open();
+
+	ASSERT_NE(-1, fd);
+	EXPECT_EQ(0, _test_md_check_refs(fd, buffer, BUFFER_SIZE, 0));
+	close(fd);
+}
+
+TEST_F(mock_domain, ids_come_in_the_kernels_order)
+{
+	__u32 stdev, hwpt, idev;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev, &hwpt, &idev);
+	/* selftest object, then device, then the automatic HWPT */
+	EXPECT_EQ(2, stdev);
+	EXPECT_EQ(3, idev);
+	EXPECT_EQ(4, hwpt);
+	/* a second device reuses the automatic HWPT */
+	test_cmd_mock_domain(self->ioas_id, &stdev, &hwpt, &idev);
+	EXPECT_EQ(5, stdev);
+	EXPECT_EQ(6, idev);
+	EXPECT_EQ(4, hwpt);
+}
+
+TEST_F(mock_domain, attach_narrows_the_ioas)
+{
+	struct iommu_iova_range ranges[4];
+	uint64_t alignment;
+	__u32 num = 4, stdev;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev, NULL, NULL);
+	test_ioctl_ioas_iova_ranges(ranges, &num, &alignment);
+	ASSERT_EQ(1, num);
+	EXPECT_EQ(MOCK_APERTURE_START, ranges[0].start);
+	EXPECT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+	EXPECT_EQ(MOCK_PAGE_SIZE, alignment);
+	/* outside the aperture is reserved, inside is not byte-granular */
+	test_err_ioctl_ioas_map_fixed(EINVAL, buffer, PSZ, PSZ);
+	test_err_ioctl_ioas_map_fixed(EINVAL, buffer, PSZ,
+				      MOCK_APERTURE_START + 1);
+	/* the last device gone, the IOAS is whole again */
+	test_ioctl_destroy(stdev);
+	num = 4;
+	test_ioctl_ioas_iova_ranges(ranges, &num, &alignment);
+	ASSERT_EQ(1, num);
+	EXPECT_EQ(0, ranges[0].start);
+	EXPECT_EQ(UINT64_MAX, ranges[0].last);
+	EXPECT_EQ(1, alignment);
+}
+
+TEST_F(mock_domain, mappings_reach_the_domain_pinned_once)
+{
+	__u32 hwpt, hwpt2;
+	__u64 iova = MOCK_APERTURE_START;
+
+	/* one mapping before the attach, one after */
+	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, iova);
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 0));
+	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt, NULL);
+	test_ioctl_ioas_map_fixed(BUF(8 * PSZ), 4 * PSZ, iova + 8 * PSZ);
+	ASSERT_EQ(0, _test_md_check_map(self->fd, hwpt, iova, 4 * PSZ,
+					buffer));
+	ASSERT_EQ(0, _test_md_check_map(self->fd, hwpt, iova + 8 * PSZ,
+					4 * PSZ, BUF(8 * PSZ)));
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, BUF(4 * PSZ), 4 * PSZ, 0));
+	/* a second domain: mapped there too, still pinned once */
+	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt2, NULL);
+	EXPECT_EQ(hwpt, hwpt2);
+	/* a second map of the same memory is a second pin */
+	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, iova + 16 * PSZ);
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 2));
+	EXPECT_ERRNO(EIO, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
+	test_ioctl_ioas_unmap(iova + 16 * PSZ, 4 * PSZ);
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
+	/* the wrong memory, unaligned arguments, not a HWPT */
+	EXPECT_ERRNO(EINVAL, _test_md_check_map(self->fd, hwpt, iova, PSZ,
+						BUF(PSZ)));
+	EXPECT_ERRNO(EINVAL, _test_md_check_map(self->fd, hwpt, iova + 1, PSZ,
+						buffer));
+	EXPECT_ERRNO(ENOENT, _test_md_check_map(self->fd, self->ioas_id, iova,
+						PSZ, buffer));
+	EXPECT_ERRNO(EINVAL, _test_md_check_refs(self->fd, BUF(1), PSZ, 1));
+}
+
+TEST_F(mock_domain, pinning_finds_bad_memory)
+{
+	__u64 iova = MOCK_APERTURE_START;
+	uint8_t *ro;
+
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
+	ro = mmap(NULL, 4 * PSZ, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		  0);
+	ASSERT_NE(MAP_FAILED, ro);
+	/* read-only memory: readable yes, writeable no */
+	EXPECT_ERRNO(EFAULT, _test_ioctl_ioas_map_fixed(
+				     self->fd, self->ioas_id, ro, 4 * PSZ,
+				     iova, MAP_RW));
+	EXPECT_EQ(0, _test_ioctl_ioas_map_fixed(self->fd, self->ioas_id, ro,
+						4 * PSZ, iova,
+						IOMMU_IOAS_MAP_READABLE));
+	/* memory that is not there */
+	ASSERT_EQ(0, munmap(ro + 2 * PSZ, PSZ));
+	EXPECT_ERRNO(EFAULT, _test_ioctl_ioas_map_fixed(
+				     self->fd, self->ioas_id, ro + PSZ,
+				     2 * PSZ, iova + 8 * PSZ,
+				     IOMMU_IOAS_MAP_READABLE));
+	/* nothing of the failed maps is left */
+	EXPECT_EQ(4 * PSZ, test_ioctl_ioas_unmap_all());
+	munmap(ro, 4 * PSZ);
+}
+
+TEST_F(mock_domain, attach_refused_by_a_mapping_outside_the_aperture)
+{
+	__u32 id;
+
+	test_ioctl_ioas_map_fixed(buffer, PSZ, PSZ);
+	EXPECT_ERRNO(EADDRINUSE, _test_cmd_mock_domain_flags(
+					 self->fd, self->ioas_id, 0, NULL,
+					 NULL, NULL));
+	/* nothing was left behind: the next object gets ID 2 again */
+	test_ioctl_ioas_alloc(&id);
+	EXPECT_EQ(2, id);
+}
+
+TEST_F(mock_domain, destroy_rules)
+{
+	__u32 stdev, hwpt, idev;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev, &hwpt, &idev);
+	/* the HWPT holds the IOAS, the device holds the HWPT, the selftest
+	 * object holds the device */
+	test_err_destroy(EBUSY, self->ioas_id);
+	test_err_destroy(EBUSY, hwpt);
+	test_err_destroy(EBUSY, idev);
+	test_ioctl_destroy(stdev);
+	/* the automatic HWPT died with its last device */
+	test_err_destroy(ENOENT, hwpt);
+	test_err_destroy(ENOENT, idev);
+	test_ioctl_destroy(self->ioas_id);
+}
+
+TEST_F(mock_domain, device_flags)
+{
+	__u32 stdev, hwpt, idev;
+
+	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 31);
+	test_err_mock_domain_flags(EINVAL, self->ioas_id,
+				   MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
+						 MOCK_FLAGS_DEVICE_NO_ATTACH,
+						 &stdev, &hwpt, &idev));
+	EXPECT_EQ(0, hwpt);
+	test_err_destroy(EBUSY, idev);
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
+						 MOCK_FLAGS_DEVICE_NO_DIRTY,
+						 NULL, &hwpt, NULL));
+	EXPECT_NE(0, hwpt);
+	test_ioctl_destroy(stdev);
+}
+
+TEST_F(mock_domain, attach_target_must_be_an_ioas_or_hwpt)
+{
+	__u32 stdev;
+
+	test_err_mock_domain_flags(ENOENT, 99, 0);
+	test_cmd_mock_domain(self->ioas_id, &stdev, NULL, NULL);
+	test_err_mock_domain_flags(EINVAL, stdev, 0);
+}
+
+TEST_F(mock_domain, close_with_everything_alive)
+{
+	int fd = iommufd_open();
+	__u32 ioas, hwpt;
+
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(fd, ioas, 0, NULL, &hwpt,
+						 NULL));
+	ASSERT_EQ(0, _test_ioctl_ioas_map_fixed(fd, ioas, buffer, 8 * PSZ,
+						MOCK_APERTURE_START, MAP_RW));
+	EXPECT_EQ(0, _test_md_check_refs(fd, buffer, 8 * PSZ, 1));
+	ASSERT_EQ(0, close(fd));
+	/* the teardown checks that the pins went with it */
+}
+
+TEST_HARNESS_MAIN
