@@ -179,9 +179,43 @@ static uint64_t count_unheld(const struct iopt_pages *pages, uint64_t first,
 }
 
 
-int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
+/*
+ * The kernel pins in batches whose bookkeeping may use at most this many
+ * bytes (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT shrinks it to exercise batch
+ * boundaries); we fault pages in batches of as many pages as it has room
+ * for 8-byte entries.
+ */
+static _Atomic uint64_t pin_batch_bytes = IOPT_DEFAULT_PIN_BATCH_BYTES;
+
+int iopt_set_pin_batch_bytes(uint64_t bytes)
+{
+	/* the least a batch needs: one entry and its count */
+	if (bytes < sizeof(uint64_t) + sizeof(uint32_t))
+		return -EINVAL;
+	atomic_store(&pin_batch_bytes, bytes);
+	return 0;
+}
+
+static int fault_in_batches(const struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
 {
 	uint64_t page = cpu_page_size();
+	uint64_t batch = atomic_load(&pin_batch_bytes) / sizeof(uint64_t);
+	int rc = 0;
+
+	for (uint64_t index = first; index <= last && !rc; index += batch) {
+		uint64_t n = last - index + 1 < batch ? last - index + 1 : batch;
+
+		rc = usermem_fault_in(pages->mm, pages->uptr + index * page,
+				      n * page, pages->writable);
+		if (index + batch < index)
+			break;
+	}
+	return rc;
+}
+
+int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
+{
 	bool unlimited;
 	uint64_t n;
 	int rc;
@@ -192,9 +226,7 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 	 * Fault the whole range in before taking the lock: it may take long,
 	 * and touching a page another holder already pins does no harm.
 	 */
-	rc = usermem_fault_in(pages->mm, pages->uptr + holder->start * page,
-			      (holder->last - holder->start + 1) * page,
-			      pages->writable);
+	rc = fault_in_batches(pages, holder->start, holder->last);
 	if (rc)
 		return rc;
 	/*

@@ -94,6 +94,12 @@ void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder);
  * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). */
 unsigned int iopt_pin_count(uint64_t uaddr);
 
+/* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: the bytes a pinning batch may use
+ * for its bookkeeping (at least 12, else -EINVAL). Process-wide, as the
+ * kernel's is system-wide. */
+#define IOPT_DEFAULT_PIN_BATCH_BYTES 65536
+int iopt_set_pin_batch_bytes(uint64_t bytes);
+
 /* Pages currently charged in each accounting mode (for tests). */
 uint64_t iopt_locked_pages(enum iopt_pages_account_mode mode);
 

@@ -199,6 +199,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
 					 cmd->check_map.length,
 					 cmd->check_map.uptr);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		return iopt_set_pin_batch_bytes(cmd->memory_limit.limit);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:
 		return test_md_check_refs(ucmd, cmd->check_refs.uptr,
 					  cmd->check_refs.length,

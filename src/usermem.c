@@ -326,10 +326,45 @@ int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
 	return usermem_copy_from(mm, dst, uaddr, common);
 }
 
+/*
+ * Above this many pages one madvise(MADV_POPULATE_*) call, which faults the
+ * pages in inside the kernel as pin_user_pages() does, beats taking one
+ * fault per page from here.
+ */
+#define POPULATE_MIN_PAGES 16
+
+/* 0, -EFAULT, or 1 when the kernel cannot do it (older than 5.14). */
+static int populate(uint64_t uaddr, uint64_t len, bool write)
+{
+	uint64_t page = (uint64_t)getpagesize();
+	uint64_t start = uaddr & ~(page - 1);
+	uint64_t end = (uaddr + len + page - 1) & ~(page - 1);
+
+	if (!madvise((void *)(uintptr_t)start, end - start,
+		     write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ))
+		return 0;
+	/* ENOMEM: not mapped; EFAULT: an access would fault */
+	if (errno == ENOMEM || errno == EFAULT)
+		return -EFAULT;
+	return 1;
+}
+
 int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
 		     bool write)
 {
+	int rc;
+
 	(void)mm;
+	if (uaddr + len < uaddr || uaddr + len > user_address_limit)
+		return -EFAULT;
+	if (len / (uint64_t)getpagesize() >= POPULATE_MIN_PAGES) {
+		int saved_errno = errno;
+
+		rc = populate(uaddr, len, write);
+		errno = saved_errno;
+		if (rc <= 0)
+			return rc;
+	}
 	return guarded(write ? UACCESS_FAULT_IN_WRITE : UACCESS_FAULT_IN_READ,
 		       NULL, uaddr, len, NULL);
 }

@@ -6,6 +6,10 @@
  * (MD_CHECK_REFS), and the destroy rules of every object involved. The
  * expected values are the kernel's (selftest.c, device.c, io_pagetable.c).
  */
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include "ioas_utils.h"
 
 #define PSZ page_size
@@ -270,6 +274,78 @@ TEST_F(mock_domain, close_with_everything_alive)
 	EXPECT_EQ(0, _test_md_check_refs(fd, buffer, 8 * PSZ, 1));
 	ASSERT_EQ(0, close(fd));
 	/* the teardown checks that the pins went with it */
+}
+
+static int _test_set_temp_memory_limit(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+		.memory_limit = { .limit = limit },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+TEST_F(mock_domain, tiny_pinning_batches)
+{
+	__u32 hwpt;
+
+	/* the least is an 8-byte entry and its 4-byte count */
+	EXPECT_ERRNO(EINVAL, _test_set_temp_memory_limit(self->fd, 11));
+	ASSERT_EQ(0, _test_set_temp_memory_limit(self->fd, 12));
+	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt, NULL);
+	test_ioctl_ioas_map_fixed(buffer, 64 * PSZ, MOCK_APERTURE_START);
+	EXPECT_EQ(0, _test_md_check_map(self->fd, hwpt, MOCK_APERTURE_START,
+					64 * PSZ, buffer));
+	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 64 * PSZ, 1));
+	ASSERT_EQ(0, _test_set_temp_memory_limit(self->fd, 65536));
+}
+
+/* Drops a capability from this test process's effective set. */
+static int drop_capability(int cap)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &header, data))
+		return -1;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	return (int)syscall(SYS_capset, &header, data);
+}
+
+TEST_F(mock_domain, pinning_is_charged_against_rlimit_memlock)
+{
+	struct rlimit limit = { 16 * 4096, 16 * 4096 };
+	__u64 iova = MOCK_APERTURE_START;
+
+	if (PSZ != 4096)
+		SKIP(return, "assumes 4 KiB pages");
+	/* without CAP_IPC_LOCK pinned pages count against the limit */
+	ASSERT_EQ(0, drop_capability(CAP_IPC_LOCK));
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &limit));
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
+	test_ioctl_ioas_map_fixed(buffer, 12 * PSZ, iova);
+	EXPECT_ERRNO(ENOMEM, _test_ioctl_ioas_map_fixed(
+				     self->fd, self->ioas_id, BUF(12 * PSZ),
+				     8 * PSZ, iova + 12 * PSZ, MAP_RW));
+	/* the same pages again through COPY cost nothing more */
+	__u64 dst = iova + 64 * PSZ;
+
+	test_ioctl_ioas_copy(MAP_RW | IOMMU_IOAS_MAP_FIXED_IOVA,
+			     self->ioas_id, &dst, self->ioas_id, iova,
+			     12 * PSZ);
+	/* room for four more */
+	test_ioctl_ioas_map_fixed(BUF(12 * PSZ), 4 * PSZ, iova + 12 * PSZ);
+	test_ioctl_ioas_unmap(iova, 12 * PSZ);
+	/* still pinned by the copy: no room was given back */
+	EXPECT_ERRNO(ENOMEM, _test_ioctl_ioas_map_fixed(
+				     self->fd, self->ioas_id, BUF(16 * PSZ),
+				     PSZ, iova + 32 * PSZ, MAP_RW));
+	test_ioctl_ioas_unmap(dst, 12 * PSZ);
+	test_ioctl_ioas_map_fixed(BUF(16 * PSZ), 12 * PSZ, iova + 32 * PSZ);
 }
 
 TEST_HARNESS_MAIN
