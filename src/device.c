@@ -114,7 +114,7 @@ static int auto_get_domain(struct iommufd_device *idev,
 	}
 
 	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0,
-						true, &rc);
+						true, NULL, &rc);
 	if (!hwpt_paging)
 		goto out_unlock;
 	hwpt_paging->auto_domain = true;

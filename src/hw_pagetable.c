@@ -12,6 +12,7 @@
 #include "drivers/mock.h"
 #include "drivers/mock_device.h"
 #include "hw_pagetable.h"
+#include "user_data.h"
 
 static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
 {
@@ -83,10 +84,12 @@ void iommufd_hw_pagetable_register(void)
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach, int *err)
+			  bool immediate_attach,
+			  const struct iommu_user_data *user_data, int *err)
 {
-	const uint32_t valid_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
-				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	const uint32_t valid_flags =
+		IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+		IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
 	struct iommufd_hwpt_paging *hwpt_paging;
 	struct iommu_domain *domain;
 	int rc;
@@ -100,6 +103,12 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
+	/* a fault queue on a parent would see faults of its children */
+	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
 	hwpt_paging = (struct iommufd_hwpt_paging *)object_alloc(
 		ictx, sizeof(*hwpt_paging), IOMMUFD_OBJ_HWPT_PAGING, err);
 	if (!hwpt_paging)
@@ -109,9 +118,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	/* the HWPT holds its IOAS: DESTROY of the IOAS is EBUSY now */
 	object_hold(&ioas->obj);
 
-	domain = mock_domain_alloc_paging(
-		MOCK_IOMMUPT_DEFAULT, flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-		&rc);
+	domain = mock_dev_domain_alloc_paging(
+		idev->mdev, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
 	if (!domain)
 		goto out_abort;
 	hwpt_paging->common.domain = domain;
@@ -135,6 +143,79 @@ out_abort:
 	object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
 	*err = rc;
 	return NULL;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC. The check order is the kernel's: reserved field, the
+ * data_type/data_len rule, the device, the parent object; then the kind of
+ * HWPT the parent makes. Nested HWPTs (a paging parent) are not built yet.
+ */
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iommu_user_data user_data = {
+		.mm = ucmd->ictx->mm,
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.len = cmd->data_len,
+	};
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_object *pt_obj;
+	struct iommufd_device *idev;
+	struct iommufd_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
+	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
+						   IOMMUFD_OBJ_DEVICE);
+	if (!idev)
+		return -ENOENT;
+	pt_obj = object_get(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		rc = -EINVAL;
+		goto out_put_idev;
+	}
+	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		rc = -EOPNOTSUPP; /* nested HWPTs: not built yet */
+		goto out_put_pt;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+
+	ioas = (struct iommufd_ioas *)pt_obj;
+	pthread_mutex_lock(&ioas->mutex);
+	hwpt_paging = iommufd_hwpt_paging_alloc(
+		ucmd->ictx, ioas, idev, cmd->flags, false,
+		user_data.len ? &user_data : NULL, &rc);
+	if (!hwpt_paging)
+		goto out_unlock;
+	/* No fault queue can exist yet: any fault_id names nothing. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		goto out_hwpt;
+	}
+	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_hwpt;
+	object_finalize(ucmd->ictx, &hwpt_paging->common.obj);
+	goto out_unlock;
+
+out_hwpt:
+	object_abort_and_destroy(ucmd->ictx, &hwpt_paging->common.obj);
+out_unlock:
+	pthread_mutex_unlock(&ioas->mutex);
+out_put_pt:
+	object_put(ucmd->ictx, pt_obj);
+out_put_idev:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
 }
 
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,

@@ -15,6 +15,7 @@
 #include "iommu.h"
 
 struct iommufd_device;
+struct iommu_user_data;
 
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
@@ -45,12 +46,14 @@ to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 /*
  * An unpublished paging HWPT over ioas, its domain in the IOAS; with
  * immediate_attach, idev is attached first (so the device's constraints
- * apply before the domain meets the mappings). NULL with *err.
+ * apply before the domain meets the mappings). user_data, when not NULL,
+ * is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach, int *err);
+			  bool immediate_attach,
+			  const struct iommu_user_data *user_data, int *err);
 
 /* Drops a device's reference; an automatic HWPT dies with its last one. */
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,

@@ -87,7 +87,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 __reserved),
 	IOCTL_OP(IOMMU_HW_QUEUE_ALLOC, iommufd_not_built,
 		 struct iommu_hw_queue_alloc, length),
-	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_not_built, struct iommu_hwpt_alloc,
+	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
 		 __reserved),
 	IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_not_built,
 		 struct iommu_hwpt_get_dirty_bitmap, data),

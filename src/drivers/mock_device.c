@@ -7,7 +7,11 @@
 
 #include <iommusim/uapi/iommufd_test.h>
 
+#include <iommusim/uapi/iommufd.h>
+
+#include "mock.h"
 #include "mock_device.h"
+#include "user_data.h"
 
 #define MOCK_DEVICE_FLAGS_KNOWN                                                \
 	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID |                \
@@ -45,4 +49,37 @@ int mock_dev_attach(struct mock_dev *mdev, struct iommu_domain *domain)
 	if (domain->ops->set_dirty_tracking && !mock_dev_dirty_capable(mdev))
 		return -EINVAL;
 	return 0;
+}
+
+struct iommu_domain *
+mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
+			     const struct iommu_user_data *user_data, int *err)
+{
+	const uint32_t paging_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+				      IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				      IOMMU_HWPT_ALLOC_PASID;
+	struct iommu_hwpt_selftest cfg = { 0 };
+	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	int rc;
+
+	if ((flags & ~paging_flags) ||
+	    (user_data && user_data->type != IOMMU_HWPT_DATA_SELFTEST)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (user_data) {
+		rc = iommu_copy_struct_from_user(
+			&cfg, user_data, IOMMU_HWPT_DATA_SELFTEST, sizeof(cfg),
+			offsetof(struct iommu_hwpt_selftest, iotlb) +
+				sizeof(cfg.iotlb));
+		if (rc) {
+			*err = rc;
+			return NULL;
+		}
+	}
+	if (dirty && !mock_dev_dirty_capable(mdev)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	return mock_domain_alloc_paging(cfg.pagetable_type, dirty, err);
 }

@@ -23,6 +23,19 @@ void mock_dev_destroy(struct mock_dev *mdev);
 /* IOMMU_CAP_DIRTY_TRACKING */
 bool mock_dev_dirty_capable(const struct mock_dev *mdev);
 
+struct iommu_user_data;
+
+/*
+ * The driver's paging-domain allocation for a device (the kernel's
+ * domain_alloc_paging_flags): flags IOMMU_HWPT_ALLOC_*, and optional user
+ * data of type IOMMU_HWPT_DATA_SELFTEST choosing the page-table type.
+ * NULL with *err: -EOPNOTSUPP (flags, data type, page-table type, dirty
+ * tracking the device lacks), -EINVAL (data length), -EFAULT, -ENOMEM.
+ */
+struct iommu_domain *
+mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
+			     const struct iommu_user_data *user_data, int *err);
+
 /* The driver's attach: -EINVAL when the domain does not suit the device
  * (dirty tracking on a device without it). */
 int mock_dev_attach(struct mock_dev *mdev, struct iommu_domain *domain);

@@ -52,8 +52,8 @@ static const struct command commands[] = {
 	COMMAND(IOMMU_OPTION, struct iommu_option, val64, NEEDS_PRIVILEGE),
 	COMMAND(IOMMU_VFIO_IOAS, struct iommu_vfio_ioas, __reserved,
 		EOPNOTSUPP),
-	COMMAND(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc, __reserved,
-		EOPNOTSUPP),
+	/* device 0 */
+	COMMAND(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc, __reserved, ENOENT),
 	COMMAND(IOMMU_GET_HW_INFO, struct iommu_hw_info, __reserved,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_HWPT_SET_DIRTY_TRACKING,

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_HWPT_ALLOC of paging HWPTs from an IOAS (the kernel's
+ * iommufd_hwpt_alloc() and iommufd_hwpt_paging_alloc(), with the selftest
+ * mock driver's domain_alloc_paging_flags()): every check in its order,
+ * the seed review's data_type/data_len rule, what a user HWPT does to its
+ * IOAS, and how attach treats it. Nested HWPTs are not built yet.
+ */
+#include "ioas_utils.h"
+
+#define PSZ page_size
+
+static int _test_hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id, __u32 flags,
+			    __u32 data_type, const void *data, __u32 data_len,
+			    __u32 fault_id, __u32 *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.data_type = data_type,
+		.data_len = data_len,
+		.data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!ret && out)
+		*out = cmd.out_hwpt_id;
+	return ret;
+}
+
+#define test_hwpt_alloc(flags, out)                                            \
+	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id,      \
+				      flags, IOMMU_HWPT_DATA_NONE, NULL, 0, 0, \
+				      out))
+#define test_err_hwpt_alloc(_errno, dev, pt, flags)                            \
+	EXPECT_ERRNO(_errno, _test_hwpt_alloc(self->fd, dev, pt, flags,         \
+					      IOMMU_HWPT_DATA_NONE, NULL, 0,   \
+					      0, NULL))
+
+static int _mock_domain(int fd, __u32 pt_id, __u32 flags, __u32 *stdev,
+			__u32 *hwpt, __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt_id,
+		.mock_domain_flags = { .dev_flags = flags },
+	};
+	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+
+	if (!ret) {
+		if (stdev)
+			*stdev = cmd.mock_domain.out_stdev_id;
+		if (hwpt)
+			*hwpt = cmd.mock_domain.out_hwpt_id;
+		if (idev)
+			*idev = cmd.mock_domain.out_idev_id;
+	}
+	return ret;
+}
+
+FIXTURE(hwpt_alloc)
+{
+	int fd;
+	__u32 ioas_id, stdev, idev;
+};
+
+FIXTURE_SETUP(hwpt_alloc)
+{
+	self->fd = iommufd_open();
+	ASSERT_NE(-1, self->fd);
+	test_ioctl_ioas_alloc(&self->ioas_id);
+	/* a device to allocate for, bound but not attached */
+	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id,
+				  MOCK_FLAGS_DEVICE_NO_ATTACH, &self->stdev,
+				  NULL, &self->idev));
+}
+
+FIXTURE_TEARDOWN(hwpt_alloc)
+{
+	ASSERT_EQ(0, close(self->fd));
+}
+
+TEST_F(hwpt_alloc, check_order)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.__reserved = 1,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+		.data_len = 8,
+	};
+
+	/* __reserved first, whatever else is wrong */
+	EXPECT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	/* then the data rule, before any lookup */
+	cmd.__reserved = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	/* then the device: ENOENT */
+	cmd.data_len = 0;
+	EXPECT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	/* then the parent: one that is nothing is EINVAL, not ENOENT */
+	cmd.dev_id = self->idev;
+	cmd.pt_id = 99;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+}
+
+TEST_F(hwpt_alloc, seed_rule_data_type_and_data_len_go_together)
+{
+	__u32 data[2] = { 0 };
+
+	/* NONE with a length, another type without one: EINVAL */
+	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
+					      self->ioas_id, 0,
+					      IOMMU_HWPT_DATA_NONE, data, 8, 0,
+					      NULL));
+	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
+					      self->ioas_id, 0,
+					      IOMMU_HWPT_DATA_SELFTEST, data, 0,
+					      0, NULL));
+}
+
+TEST_F(hwpt_alloc, device_and_parent_must_be_the_right_objects)
+{
+	/* an IOAS is not a device */
+	test_err_hwpt_alloc(ENOENT, self->ioas_id, self->ioas_id, 0);
+	/* the selftest object is not one either */
+	test_err_hwpt_alloc(ENOENT, self->stdev, self->ioas_id, 0);
+	/* a device is not a parent */
+	test_err_hwpt_alloc(EINVAL, self->idev, self->idev, 0);
+	test_err_hwpt_alloc(EINVAL, self->idev, self->stdev, 0);
+}
+
+TEST_F(hwpt_alloc, flags)
+{
+	__u32 stdev2, idev2, id;
+
+	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 31);
+	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 4);
+	/* a fault queue on a nest parent */
+	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id,
+			    IOMMU_HWPT_FAULT_ID_VALID |
+				    IOMMU_HWPT_ALLOC_NEST_PARENT);
+	/* no fault queue can exist: the HWPT is built, then undone */
+	test_err_hwpt_alloc(ENOENT, self->idev, self->ioas_id,
+			    IOMMU_HWPT_FAULT_ID_VALID);
+	/* dirty tracking on a device without it */
+	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id,
+				  MOCK_FLAGS_DEVICE_NO_ATTACH |
+					  MOCK_FLAGS_DEVICE_NO_DIRTY,
+				  &stdev2, NULL, &idev2));
+	test_err_hwpt_alloc(EOPNOTSUPP, idev2, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	/* nothing was left behind by any of them */
+	test_ioctl_ioas_alloc(&id);
+	EXPECT_EQ(idev2 + 1, id);
+	/* and each accepted flag works */
+	test_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
+	test_hwpt_alloc(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id);
+	test_hwpt_alloc(IOMMU_HWPT_ALLOC_PASID, &id);
+}
+
+TEST_F(hwpt_alloc, a_user_hwpt_joins_its_ioas_at_once)
+{
+	struct iommu_iova_range ranges[2];
+	uint64_t alignment;
+	__u32 hwpt, num = 2;
+
+	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, MOCK_APERTURE_START);
+	test_hwpt_alloc(0, &hwpt);
+	/* narrowed with no device attached, and the mapping is there */
+	test_ioctl_ioas_iova_ranges(ranges, &num, &alignment);
+	ASSERT_EQ(1, num);
+	EXPECT_EQ(MOCK_APERTURE_START, ranges[0].start);
+	EXPECT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+	EXPECT_EQ(MOCK_PAGE_SIZE, alignment);
+	struct iommu_test_cmd check = {
+		.size = sizeof(check),
+		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
+		.id = hwpt,
+		.check_map = { .iova = MOCK_APERTURE_START,
+			       .length = 4 * PSZ,
+			       .uptr = (uintptr_t)buffer },
+	};
+	EXPECT_EQ(0, ioctl(self->fd, IOMMU_TEST_CMD, &check));
+	/* it holds the IOAS; nothing holds it */
+	test_err_destroy(EBUSY, self->ioas_id);
+	test_ioctl_destroy(hwpt);
+	num = 2;
+	test_ioctl_ioas_iova_ranges(ranges, &num, &alignment);
+	EXPECT_EQ(0, ranges[0].start);
+	EXPECT_EQ(1, alignment);
+	test_ioctl_destroy(self->ioas_id);
+}
+
+TEST_F(hwpt_alloc, a_mapping_outside_the_aperture_refuses_it)
+{
+	__u32 id;
+
+	test_ioctl_ioas_map_fixed(buffer, PSZ, PSZ);
+	EXPECT_ERRNO(EADDRINUSE,
+		     _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
+				      IOMMU_HWPT_DATA_NONE, NULL, 0, 0, NULL));
+	test_ioctl_ioas_alloc(&id);
+	EXPECT_EQ(self->idev + 1, id);
+}
+
+TEST_F(hwpt_alloc, attach_never_picks_a_user_hwpt_unless_named)
+{
+	__u32 user, auto_hwpt, named, stdev;
+
+	test_hwpt_alloc(0, &user);
+	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id, 0, NULL, &auto_hwpt,
+				  NULL));
+	EXPECT_NE(user, auto_hwpt);
+	ASSERT_EQ(0, _mock_domain(self->fd, user, 0, &stdev, &named, NULL));
+	EXPECT_EQ(user, named);
+	/* a device on it keeps it */
+	test_err_destroy(EBUSY, user);
+	test_ioctl_destroy(stdev);
+	test_ioctl_destroy(user);
+}
+
+TEST_F(hwpt_alloc, selftest_data_chooses_the_page_table)
+{
+	struct iommu_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+		.pagetable_type = MOCK_IOMMUPT_HUGE,
+	};
+	struct iommu_iova_range range;
+	uint64_t alignment;
+	__u32 hwpt, num = 1;
+
+	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &data,
+				      sizeof(data), 0, &hwpt));
+	/* the huge table's smallest page is the CPU page */
+	test_ioctl_ioas_iova_ranges(&range, &num, &alignment);
+	EXPECT_EQ(PSZ, alignment);
+	test_ioctl_destroy(hwpt);
+	/* the driver's struct does not grow by size: shorter than its first
+	 * field or longer than it is EINVAL, zero tail or not */
+	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
+					      self->ioas_id, 0,
+					      IOMMU_HWPT_DATA_SELFTEST, &data,
+					      3, 0, NULL));
+	uint8_t longer[16] = { 0 };
+
+	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
+					      self->ioas_id, 0,
+					      IOMMU_HWPT_DATA_SELFTEST, longer,
+					      9, 0, NULL));
+	/* just the first field: the default table */
+	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
+				      IOMMU_HWPT_DATA_SELFTEST, &data, 4, 0,
+				      &hwpt));
+	test_ioctl_destroy(hwpt);
+	/* another driver's data, an unknown table, unreadable data */
+	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev,
+						  self->ioas_id, 0,
+						  IOMMU_HWPT_DATA_VTD_S1, &data,
+						  sizeof(data), 0, NULL));
+	data.pagetable_type = 0x7777;
+	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev,
+						  self->ioas_id, 0,
+						  IOMMU_HWPT_DATA_SELFTEST,
+						  &data, sizeof(data), 0,
+						  NULL));
+	EXPECT_ERRNO(EFAULT, _test_hwpt_alloc(self->fd, self->idev,
+					      self->ioas_id, 0,
+					      IOMMU_HWPT_DATA_SELFTEST, NULL,
+					      sizeof(data), 0, NULL));
+}
+
+TEST_F(hwpt_alloc, nested_hwpts_are_not_built_yet)
+{
+	__u32 parent;
+	__u32 data[2] = { 0 };
+
+	test_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
+	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev, parent,
+						  0, IOMMU_HWPT_DATA_SELFTEST,
+						  data, sizeof(data), 0,
+						  NULL));
+}
+
+TEST_HARNESS_MAIN
