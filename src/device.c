@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 
+#include <iommusim/uapi/iommufd.h>
+#include <iommusim/uapi/iommufd_test.h>
+
 #include "device.h"
 #include "drivers/mock_device.h"
 
@@ -161,4 +164,55 @@ void iommufd_device_detach(struct iommufd_device *idev)
 	if (hwpt)
 		iommufd_hw_pagetable_put(idev->ictx, hwpt);
 	object_release(&idev->obj);
+}
+
+/*
+ * IOMMU_GET_HW_INFO: the driver's data, copied up to the caller's data_len
+ * and zero-filled past what the driver has; data_len comes back as the
+ * driver's full length, so a caller can ask again with room for it.
+ */
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	struct iommu_test_hw_info info;
+	struct iommufd_device *idev;
+	uint32_t data_len = sizeof(info), copy_len;
+	int rc;
+
+	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	/* without the flag, the input type is whatever the driver has */
+	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
+		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
+	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
+						   IOMMUFD_OBJ_DEVICE);
+	if (!idev)
+		return -ENOENT;
+
+	rc = mock_dev_hw_info(idev->mdev, &cmd->out_data_type, &info);
+	if (rc)
+		goto out_put;
+	copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
+	rc = usermem_copy_to(ucmd->ictx->mm, cmd->data_uptr, &info, copy_len);
+	if (rc)
+		goto out_put;
+	if (copy_len < cmd->data_len) {
+		rc = usermem_clear(ucmd->ictx->mm, cmd->data_uptr + copy_len,
+				   cmd->data_len - copy_len);
+		if (rc)
+			goto out_put;
+	}
+	cmd->data_len = data_len;
+	cmd->out_capabilities = 0;
+	if (mock_dev_dirty_capable(idev->mdev))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	/* the mock is no PCI device: no ATS */
+	cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	cmd->out_max_pasid_log2 = mock_dev_max_pasid_log2(idev->mdev);
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
 }

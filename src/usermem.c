@@ -204,7 +204,14 @@ NO_INSTRUMENT static void raw_fault_in(volatile unsigned char *p, size_t len,
 	}
 }
 
+NO_INSTRUMENT static void raw_clear(volatile unsigned char *dst, size_t len)
+{
+	while (len--)
+		*dst++ = 0;
+}
+
 enum uaccess_op {
+	UACCESS_CLEAR,
 	UACCESS_READ,
 	UACCESS_WRITE,
 	UACCESS_CHECK_ZERO,
@@ -261,6 +268,9 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 
 	switch (op) {
+	case UACCESS_CLEAR:
+		raw_clear((void *)(uintptr_t)uaddr, len);
+		break;
 	case UACCESS_READ:
 		raw_copy(kbuf, (const void *)(uintptr_t)uaddr, len);
 		break;
@@ -367,4 +377,10 @@ int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
 	}
 	return guarded(write ? UACCESS_FAULT_IN_WRITE : UACCESS_FAULT_IN_READ,
 		       NULL, uaddr, len, NULL);
+}
+
+int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len)
+{
+	(void)mm;
+	return guarded(UACCESS_CLEAR, NULL, uaddr, len, NULL);
 }

@@ -38,6 +38,9 @@ int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len);
 
+/* Writes len zero bytes at uaddr (the kernel's clear_user). */
+int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len);
+
 /* 1 when all len bytes at uaddr are zero, 0 when one is not, or -EFAULT. */
 int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len);
 

@@ -83,3 +83,22 @@ mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
 	}
 	return mock_domain_alloc_paging(cfg.pagetable_type, dirty, err);
 }
+
+int mock_dev_hw_info(const struct mock_dev *mdev, uint32_t *type,
+		     struct iommu_test_hw_info *info)
+{
+	(void)mdev;
+	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
+		return -EOPNOTSUPP;
+	info->flags = 0;
+	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return 0;
+}
+
+unsigned int mock_dev_max_pasid_log2(const struct mock_dev *mdev)
+{
+	/* the kernel's mock enables 2^20 PASIDs on a PASID device */
+	return mdev->flags & MOCK_FLAGS_DEVICE_PASID ? 20 : 0;
+}

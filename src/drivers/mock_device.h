@@ -36,6 +36,18 @@ struct iommu_domain *
 mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
 			     const struct iommu_user_data *user_data, int *err);
 
+/*
+ * The driver's hw_info: *type in is the type asked for (DEFAULT or
+ * IOMMU_HW_INFO_TYPE_SELFTEST, else -EOPNOTSUPP), out the type given;
+ * fills *info.
+ */
+struct iommu_test_hw_info;
+int mock_dev_hw_info(const struct mock_dev *mdev, uint32_t *type,
+		     struct iommu_test_hw_info *info);
+
+/* log2 of the PASIDs the device has enabled, 0 for none. */
+unsigned int mock_dev_max_pasid_log2(const struct mock_dev *mdev);
+
 /* The driver's attach: -EINVAL when the domain does not suit the device
  * (dirty tracking on a device without it). */
 int mock_dev_attach(struct mock_dev *mdev, struct iommu_domain *domain);
