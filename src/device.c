@@ -138,6 +138,7 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 	if (!pt_obj)
 		return -ENOENT;
 	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_HWPT_NESTED:
 	case IOMMUFD_OBJ_HWPT_PAGING:
 		rc = iommufd_hw_pagetable_attach(
 			(struct iommufd_hw_pagetable *)pt_obj, idev);

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "drivers/mock.h"
 #include "drivers/mock_device.h"
+#include "drivers/mock_nested.h"
 #include "hw_pagetable.h"
 #include "user_data.h"
 
@@ -75,9 +76,68 @@ static const struct iommufd_object_ops hwpt_paging_ops = {
 	.abort = iommufd_hwpt_paging_abort,
 };
 
+static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		(struct iommufd_hwpt_nested *)obj;
+	struct iommu_domain *domain = hwpt_nested->common.domain;
+
+	if (domain)
+		domain->ops->free(domain);
+	object_release(&hwpt_nested->parent->common.obj);
+}
+
+static const struct iommufd_object_ops hwpt_nested_ops = {
+	.destroy = iommufd_hwpt_nested_destroy,
+};
+
 void iommufd_hw_pagetable_register(void)
 {
 	object_register_ops(IOMMUFD_OBJ_HWPT_PAGING, &hwpt_paging_ops);
+	object_register_ops(IOMMUFD_OBJ_HWPT_NESTED, &hwpt_nested_ops);
+}
+
+/*
+ * The nested path of IOMMU_HWPT_ALLOC. The parent must have been made by
+ * the user as a NEST_PARENT (an automatic HWPT never is one), data is
+ * required, and nothing here goes near the parent's IOAS.
+ */
+static struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent, uint32_t flags,
+			  const struct iommu_user_data *user_data, int *err)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+	int rc;
+
+	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+	    !user_data->len) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (parent->auto_domain || !parent->nest_parent ||
+	    !mock_domain_is_paging(parent->common.domain)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	hwpt_nested = (struct iommufd_hwpt_nested *)object_alloc(
+		ictx, sizeof(*hwpt_nested), IOMMUFD_OBJ_HWPT_NESTED, err);
+	if (!hwpt_nested)
+		return NULL;
+	hwpt_nested->parent = parent;
+	object_hold(&parent->common.obj);
+
+	domain = mock_domain_alloc_nested(parent->common.domain,
+					  flags & ~IOMMU_HWPT_FAULT_ID_VALID,
+					  user_data, &rc);
+	if (!domain) {
+		object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+		*err = rc;
+		return NULL;
+	}
+	hwpt_nested->common.domain = domain;
+	return hwpt_nested;
 }
 
 /* ioas->mutex is held by the caller. */
@@ -148,7 +208,7 @@ out_abort:
 /*
  * IOMMU_HWPT_ALLOC. The check order is the kernel's: reserved field, the
  * data_type/data_len rule, the device, the parent object; then the kind of
- * HWPT the parent makes. Nested HWPTs (a paging parent) are not built yet.
+ * HWPT the parent makes: an IOAS a paging HWPT, a paging HWPT a nested one.
  */
 int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
@@ -160,9 +220,10 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		.len = cmd->data_len,
 	};
 	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_ioas *ioas = NULL;
 	struct iommufd_object *pt_obj;
 	struct iommufd_device *idev;
-	struct iommufd_ioas *ioas;
 	int rc;
 
 	if (cmd->__reserved)
@@ -179,38 +240,45 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
-		rc = -EOPNOTSUPP; /* nested HWPTs: not built yet */
-		goto out_put_pt;
-	}
-	if (pt_obj->type != IOMMUFD_OBJ_IOAS) {
+	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
+		ioas = (struct iommufd_ioas *)pt_obj;
+		pthread_mutex_lock(&ioas->mutex);
+		hwpt_paging = iommufd_hwpt_paging_alloc(
+			ucmd->ictx, ioas, idev, cmd->flags, false,
+			user_data.len ? &user_data : NULL, &rc);
+		if (!hwpt_paging)
+			goto out_unlock;
+		hwpt = &hwpt_paging->common;
+	} else if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		hwpt_nested = iommufd_hwpt_nested_alloc(
+			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj,
+			cmd->flags, &user_data, &rc);
+		if (!hwpt_nested)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
+	} else {
 		rc = -EINVAL;
 		goto out_put_pt;
 	}
-
-	ioas = (struct iommufd_ioas *)pt_obj;
-	pthread_mutex_lock(&ioas->mutex);
-	hwpt_paging = iommufd_hwpt_paging_alloc(
-		ucmd->ictx, ioas, idev, cmd->flags, false,
-		user_data.len ? &user_data : NULL, &rc);
-	if (!hwpt_paging)
-		goto out_unlock;
 	/* No fault queue can exist yet: any fault_id names nothing. */
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
 		rc = -ENOENT;
 		goto out_hwpt;
 	}
-	cmd->out_hwpt_id = hwpt_paging->common.obj.id;
+	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
 		goto out_hwpt;
-	object_finalize(ucmd->ictx, &hwpt_paging->common.obj);
+	object_finalize(ucmd->ictx, &hwpt->obj);
 	goto out_unlock;
 
 out_hwpt:
-	object_abort_and_destroy(ucmd->ictx, &hwpt_paging->common.obj);
+	object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
 out_unlock:
-	pthread_mutex_unlock(&ioas->mutex);
+	if (ioas)
+		pthread_mutex_unlock(&ioas->mutex);
 out_put_pt:
 	object_put(ucmd->ictx, pt_obj);
 out_put_idev:
@@ -226,4 +294,56 @@ void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 		return;
 	}
 	object_release(&hwpt->obj);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE. entry_num always comes back as the number of
+ * entries handled (0 on an early error), even when the call fails.
+ */
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array array = {
+		.mm = ucmd->ictx->mm,
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_object *pt_obj;
+	uint32_t done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	pt_obj = object_get(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	hwpt = (struct iommufd_hw_pagetable *)pt_obj;
+	if (!hwpt->domain->ops->cache_invalidate_user) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
+	done = array.entry_num;
+out_put:
+	object_put(ucmd->ictx, pt_obj);
+out:
+	cmd->entry_num = done;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
 }

@@ -32,6 +32,16 @@ struct iommufd_hwpt_paging {
 	struct iommufd_hwpt_paging *next, **pprev;
 };
 
+/*
+ * A nested HWPT: a user-managed stage 1 over a NEST_PARENT paging HWPT,
+ * which it keeps alive. It is built on its own path and never touches the
+ * IOAS (no reference, no io_pagetable call): the seed review's rule.
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent;
+};
+
 static inline bool hwpt_is_paging(const struct iommufd_hw_pagetable *hwpt)
 {
 	return hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING;

@@ -23,6 +23,7 @@
 
 struct iommu_domain;
 struct iommu_device;
+struct iommu_user_data_array;
 
 /* Protection of a mapping (the kernel's IOMMU_READ/IOMMU_WRITE). */
 #define IOMMU_READ (1 << 0)
@@ -61,6 +62,11 @@ struct iommu_domain_ops {
 	/* The host address iova translates to, or 0 when unmapped. */
 	uint64_t (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova);
 	void (*free)(struct iommu_domain *domain);
+
+	/* Nested domains: the user's invalidation entries, handled in order;
+	 * array->entry_num comes back as how many were handled. */
+	int (*cache_invalidate_user)(struct iommu_domain *domain,
+				     struct iommu_user_data_array *array);
 
 	/* Dirty tracking; NULL when the domain has none. */
 	int (*set_dirty_tracking)(struct iommu_domain *domain, bool enable);

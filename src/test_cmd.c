@@ -11,6 +11,7 @@
 #include "device.h"
 #include "drivers/mock.h"
 #include "drivers/mock_device.h"
+#include "drivers/mock_nested.h"
 #include "ioas.h"
 #include "pages.h"
 
@@ -141,6 +142,24 @@ out_put:
 	return rc;
 }
 
+/* IOMMU_TEST_OP_MD_CHECK_IOTLB: entry 'id' of a mock nested HWPT's IOTLB
+ * holds 'value'. */
+static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t hwpt_id,
+			       uint32_t id, uint32_t value)
+{
+	struct iommufd_hw_pagetable *hwpt = (struct iommufd_hw_pagetable *)
+		object_get(ucmd->ictx, hwpt_id, IOMMUFD_OBJ_HWPT_NESTED);
+	int rc;
+
+	if (!hwpt)
+		return -ENOENT;
+	rc = mock_domain_is_nested(hwpt->domain) ?
+		     mock_nested_check_iotlb(hwpt->domain, id, value) :
+		     -EINVAL;
+	object_put(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
 /* IOMMU_TEST_OP_MD_CHECK_REFS: every page of [uptr, +length) is pinned
  * 'refs' times (by that many pages objects). */
 static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
@@ -199,6 +218,9 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
 					 cmd->check_map.length,
 					 cmd->check_map.uptr);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
+					   cmd->check_iotlb.iotlb);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		return iopt_set_pin_batch_bytes(cmd->memory_limit.limit);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:

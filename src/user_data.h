@@ -35,4 +35,33 @@ static inline int iommu_copy_struct_from_user(void *dst,
 					src->len);
 }
 
+/* An array of driver entries (IOMMU_HWPT_INVALIDATE): entry_num in is how
+ * many there are, out how many the driver handled. */
+struct iommu_user_data_array {
+	const struct usermem *mm;
+	uint32_t type;
+	uint64_t uptr;
+	uint32_t entry_len;
+	uint32_t entry_num;
+};
+
+/* Entry 'index' of the array, with the single-struct rules above. */
+static inline int
+iommu_copy_struct_from_user_array(void *dst,
+				  const struct iommu_user_data_array *array,
+				  uint32_t type, uint32_t index, size_t len,
+				  size_t min_len)
+{
+	struct iommu_user_data entry = {
+		.mm = array->mm,
+		.type = array->type,
+		.uptr = array->uptr + (uint64_t)array->entry_len * index,
+		.len = array->entry_len,
+	};
+
+	if (index >= array->entry_num)
+		return -EINVAL;
+	return iommu_copy_struct_from_user(dst, &entry, type, len, min_len);
+}
+
 #endif /* IOMMUSIM_USER_DATA_H */

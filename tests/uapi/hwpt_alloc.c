@@ -4,7 +4,7 @@
  * iommufd_hwpt_alloc() and iommufd_hwpt_paging_alloc(), with the selftest
  * mock driver's domain_alloc_paging_flags()): every check in its order,
  * the seed review's data_type/data_len rule, what a user HWPT does to its
- * IOAS, and how attach treats it. Nested HWPTs are not built yet.
+ * IOAS, and how attach treats it. Nested HWPTs: tests/uapi/hwpt_nested.c.
  */
 #include "ioas_utils.h"
 
@@ -272,18 +272,6 @@ TEST_F(hwpt_alloc, selftest_data_chooses_the_page_table)
 					      self->ioas_id, 0,
 					      IOMMU_HWPT_DATA_SELFTEST, NULL,
 					      sizeof(data), 0, NULL));
-}
-
-TEST_F(hwpt_alloc, nested_hwpts_are_not_built_yet)
-{
-	__u32 parent;
-	__u32 data[2] = { 0 };
-
-	test_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
-	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev, parent,
-						  0, IOMMU_HWPT_DATA_SELFTEST,
-						  data, sizeof(data), 0,
-						  NULL));
 }
 
 TEST_HARNESS_MAIN

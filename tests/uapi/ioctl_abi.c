@@ -59,8 +59,9 @@ static const struct command commands[] = {
 		struct iommu_hwpt_set_dirty_tracking, __reserved, EOPNOTSUPP),
 	COMMAND(IOMMU_HWPT_GET_DIRTY_BITMAP, struct iommu_hwpt_get_dirty_bitmap,
 		data, EOPNOTSUPP),
+	/* HWPT 0 */
 	COMMAND(IOMMU_HWPT_INVALIDATE, struct iommu_hwpt_invalidate,
-		__reserved, EOPNOTSUPP),
+		__reserved, ENOENT),
 	COMMAND(IOMMU_FAULT_QUEUE_ALLOC, struct iommu_fault_alloc, out_fault_fd,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file, iova,
