@@ -88,13 +88,57 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev)
 }
 
 /*
- * Attach to an IOAS: any automatic HWPT of the IOAS that takes the device
- * will do (one that refuses it with -EINVAL is skipped; any other error
- * stops); else a new automatic HWPT, with the device attached before its
- * domain meets the IOAS. A HWPT made by the user is never chosen.
+ * Moves an attached device to another HWPT (the kernel's do_replace, one
+ * device per group): -EINVAL when it is not attached or the domain does not
+ * suit it; replacing with the current HWPT changes nothing. The old HWPT's
+ * reference goes to *old for the caller to put once all locks are dropped.
+ */
+static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
+					struct iommufd_device *idev,
+					struct iommufd_hw_pagetable **old)
+{
+	int rc = 0;
+
+	*old = NULL;
+	pthread_mutex_lock(&idev->lock);
+	if (!idev->hwpt) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (idev->hwpt == hwpt)
+		goto out_unlock;
+	/* Mock devices have no reserved regions to move between IOASes. */
+	rc = mock_dev_attach(idev->mdev, hwpt->domain);
+	if (rc)
+		goto out_unlock;
+	*old = idev->hwpt;
+	idev->hwpt = hwpt;
+	object_hold(&hwpt->obj);
+out_unlock:
+	pthread_mutex_unlock(&idev->lock);
+	return rc;
+}
+
+/* Attach (old NULL) or replace (old not NULL) onto hwpt. */
+static int connect(struct iommufd_hw_pagetable *hwpt,
+		   struct iommufd_device *idev,
+		   struct iommufd_hw_pagetable **old)
+{
+	if (old)
+		return iommufd_hw_pagetable_replace(hwpt, idev, old);
+	return iommufd_hw_pagetable_attach(hwpt, idev);
+}
+
+/*
+ * Onto an IOAS: any automatic HWPT of the IOAS that takes the device will
+ * do (one that refuses it with -EINVAL is skipped; any other error stops);
+ * else a new automatic HWPT. For an attach the device joins the new HWPT
+ * before its domain meets the IOAS; a replace moves it once the HWPT is
+ * whole. A HWPT made by the user is never chosen.
  */
 static int auto_get_domain(struct iommufd_device *idev,
-			   struct iommufd_ioas *ioas, uint32_t *pt_id)
+			   struct iommufd_ioas *ioas, uint32_t *pt_id,
+			   struct iommufd_hw_pagetable **old)
 {
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int rc;
@@ -107,7 +151,7 @@ static int auto_get_domain(struct iommufd_device *idev,
 		/* skip one that is dying: its destroy waits for our lock */
 		if (!hwpt_paging->auto_domain || !object_try_hold(&hwpt->obj))
 			continue;
-		rc = iommufd_hw_pagetable_attach(hwpt, idev);
+		rc = connect(hwpt, idev, old);
 		object_release(&hwpt->obj);
 		if (rc == -EINVAL)
 			continue;
@@ -117,9 +161,18 @@ static int auto_get_domain(struct iommufd_device *idev,
 	}
 
 	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0,
-						true, NULL, &rc);
+						!old, NULL, &rc);
 	if (!hwpt_paging)
 		goto out_unlock;
+	if (old) {
+		rc = iommufd_hw_pagetable_replace(&hwpt_paging->common, idev,
+						  old);
+		if (rc) {
+			object_abort_and_destroy(idev->ictx,
+						 &hwpt_paging->common.obj);
+			goto out_unlock;
+		}
+	}
 	hwpt_paging->auto_domain = true;
 	*pt_id = hwpt_paging->common.obj.id;
 	object_finalize(idev->ictx, &hwpt_paging->common.obj);
@@ -129,7 +182,9 @@ out_unlock:
 	return rc;
 }
 
-int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+/* The kernel's iommufd_device_change_pt(): attach when old is NULL. */
+static int change_pt(struct iommufd_device *idev, uint32_t *pt_id,
+		     struct iommufd_hw_pagetable **old)
 {
 	struct iommufd_object *pt_obj;
 	int rc;
@@ -140,22 +195,39 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_NESTED:
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		rc = iommufd_hw_pagetable_attach(
-			(struct iommufd_hw_pagetable *)pt_obj, idev);
+		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev, old);
 		break;
 	case IOMMUFD_OBJ_IOAS:
 		rc = auto_get_domain(idev, (struct iommufd_ioas *)pt_obj,
-				     pt_id);
+				     pt_id, old);
 		break;
 	default:
 		rc = -EINVAL;
 	}
 	object_put(idev->ictx, pt_obj);
+	return rc;
+}
+
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+{
+	int rc = change_pt(idev, pt_id, NULL);
+
 	if (rc)
 		return rc;
 	/* an attached device cannot be destroyed before it is detached */
 	object_hold(&idev->obj);
 	return 0;
+}
+
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id)
+{
+	struct iommufd_hw_pagetable *old = NULL;
+	int rc = change_pt(idev, pt_id, &old);
+
+	/* after every lock is dropped: an automatic HWPT may die here */
+	if (old)
+		iommufd_hw_pagetable_put(idev->ictx, old);
+	return rc;
 }
 
 void iommufd_device_detach(struct iommufd_device *idev)

@@ -33,6 +33,9 @@ void iommufd_device_unbind(struct iommufd_device *idev);
  * back the HWPT's ID. -ENOENT, -EINVAL, or what building the HWPT gives. */
 int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id);
 void iommufd_device_detach(struct iommufd_device *idev);
+/* Moves an attached device to *pt_id, as attach chooses; no change on
+ * failure. -EINVAL when the device is not attached. */
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id);
 
 /* The attach step proper: -EINVAL when the device already has another
  * HWPT or the domain does not suit it. */

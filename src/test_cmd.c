@@ -96,6 +96,28 @@ out_sobj:
 	return rc;
 }
 
+/* IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: moves the selftest object's device to
+ * another IOAS or HWPT and says which HWPT it ended up on. */
+static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj = (struct selftest_obj *)object_get(
+		ucmd->ictx, cmd->id, IOMMUFD_OBJ_SELFTEST);
+	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
+	int rc;
+
+	if (!sobj)
+		return -ENOENT;
+	rc = iommufd_device_replace(sobj->idev, &pt_id);
+	if (rc)
+		goto out_put;
+	cmd->mock_domain_replace.pt_id = pt_id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	object_put(ucmd->ictx, &sobj->obj);
+	return rc;
+}
+
 /* The mock paging HWPT 'id', with a short-term reference, or NULL. */
 static struct iommufd_hw_pagetable *get_md_pagetable(struct iommufd_ucmd *ucmd,
 						     uint32_t id, int *err)
@@ -214,6 +236,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_MOCK_DOMAIN:
 	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
 		return test_mock_domain(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_MAP:
 		return test_md_check_map(ucmd, cmd->id, cmd->check_map.iova,
 					 cmd->check_map.length,

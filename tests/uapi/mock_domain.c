@@ -348,4 +348,99 @@ TEST_F(mock_domain, pinning_is_charged_against_rlimit_memlock)
 	test_ioctl_ioas_map_fixed(BUF(16 * PSZ), 12 * PSZ, iova + 32 * PSZ);
 }
 
+static int _replace(int fd, __u32 stdev, __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = *pt_id },
+	};
+	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+
+	if (!ret)
+		*pt_id = cmd.mock_domain_replace.pt_id;
+	return ret;
+}
+
+static int _hwpt_alloc_flags(int fd, __u32 dev, __u32 pt, __u32 flags,
+			     __u32 *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = dev,
+		.pt_id = pt,
+	};
+	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!ret)
+		*out = cmd.out_hwpt_id;
+	return ret;
+}
+
+TEST_F(mock_domain, replace)
+{
+	struct iommu_iova_range range;
+	__u32 stdev, idev, old_hwpt, ioas2, pt, user, num = 1;
+	uint64_t alignment;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev, &old_hwpt, &idev);
+	test_ioctl_ioas_alloc(&ioas2);
+	/* to another IOAS: a new automatic HWPT; the old one dies */
+	pt = ioas2;
+	ASSERT_EQ(0, _replace(self->fd, stdev, &pt));
+	EXPECT_NE(old_hwpt, pt);
+	test_err_destroy(ENOENT, old_hwpt);
+	test_ioctl_ioas_iova_ranges(&range, &num, &alignment);
+	EXPECT_EQ(0, range.start);
+	EXPECT_EQ(1, alignment);
+	/* onto the HWPT it is on: nothing changes */
+	__u32 same = pt;
+
+	ASSERT_EQ(0, _replace(self->fd, stdev, &same));
+	EXPECT_EQ(pt, same);
+	/* onto a user HWPT, named */
+	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, self->ioas_id, 0,
+				       &user));
+	pt = user;
+	ASSERT_EQ(0, _replace(self->fd, stdev, &pt));
+	EXPECT_EQ(user, pt);
+	test_err_destroy(EBUSY, user);
+	/* errors leave it where it is */
+	pt = 99;
+	EXPECT_ERRNO(ENOENT, _replace(self->fd, stdev, &pt));
+	pt = idev;
+	EXPECT_ERRNO(EINVAL, _replace(self->fd, stdev, &pt));
+	pt = user;
+	EXPECT_ERRNO(ENOENT, _replace(self->fd, self->ioas_id, &pt));
+	test_err_destroy(EBUSY, user);
+	test_ioctl_destroy(stdev);
+	test_ioctl_destroy(user);
+}
+
+TEST_F(mock_domain, replace_needs_an_attachment_and_a_suitable_domain)
+{
+	__u32 stdev, idev, hwpt, dirty, pt;
+
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
+						 MOCK_FLAGS_DEVICE_NO_ATTACH,
+						 &stdev, NULL, &idev));
+	pt = self->ioas_id;
+	EXPECT_ERRNO(EINVAL, _replace(self->fd, stdev, &pt));
+	/* a device without dirty tracking cannot move to a domain with it */
+	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, self->ioas_id,
+				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				       &dirty));
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
+						 MOCK_FLAGS_DEVICE_NO_DIRTY,
+						 &stdev, &hwpt, NULL));
+	pt = dirty;
+	EXPECT_ERRNO(EINVAL, _replace(self->fd, stdev, &pt));
+	/* still on its automatic HWPT */
+	test_err_destroy(EBUSY, hwpt);
+	test_ioctl_destroy(stdev);
+	test_err_destroy(ENOENT, hwpt);
+}
+
 TEST_HARNESS_MAIN
