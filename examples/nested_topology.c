@@ -2,9 +2,10 @@
 /*
  * An ordinary iommufd program building what a vIOMMU emulation builds: an
  * IOAS with guest memory, a NEST_PARENT paging HWPT over it (stage 2), a
- * nested HWPT carrying the guest's stage-1 description, and a device on
- * it; then a guest-requested IOTLB invalidation; then the teardown. The
- * device is the kernel selftest's mock device (IOMMU_TEST_OP_MOCK_DOMAIN).
+ * nested HWPT carrying the guest's stage-1 description, and a device moved
+ * onto it; then a guest-requested IOTLB invalidation; then the teardown.
+ * The device is the kernel selftest's mock device (IOMMU_TEST_OP_MOCK_DOMAIN,
+ * moved with IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,25 +73,29 @@ int main(void)
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_test_cmd mock = {
 		.size = sizeof(mock),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.mock_domain_flags = { .dev_flags = MOCK_FLAGS_DEVICE_NO_ATTACH },
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+	};
+	struct iommu_test_cmd replace = {
+		.size = sizeof(replace),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
 	};
 	struct iommu_ioas_map map = { .size = sizeof(map) };
 	struct iommu_hwpt_selftest stage1 = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 	struct iommu_hwpt_invalidate_selftest inv = { .iotlb_id = 2 };
 	struct iommu_hwpt_invalidate invalidate = { .size = sizeof(invalidate) };
-	uint32_t dev, stdev, parent, nested;
+	uint32_t dev, stdev, auto_hwpt, parent, nested;
 	void *ram;
 
 	fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	check(fd < 0, "open /dev/iommu");
 	check(ioctl(fd, IOMMU_IOAS_ALLOC, &ioas), "IOMMU_IOAS_ALLOC");
 
-	/* a device, bound but not attached yet */
+	/* a device, attached to the IOAS through an automatic HWPT */
 	mock.id = ioas.out_ioas_id;
 	check(ioctl(fd, IOMMU_TEST_CMD, &mock), "IOMMU_TEST_OP_MOCK_DOMAIN");
 	dev = mock.mock_domain.out_idev_id;
 	stdev = mock.mock_domain.out_stdev_id;
+	auto_hwpt = mock.mock_domain.out_hwpt_id;
 
 	/* stage 2: the guest's RAM at guest-physical 16 MiB */
 	ram = mmap(NULL, GUEST_RAM, PROT_READ | PROT_WRITE,
@@ -110,10 +115,10 @@ int main(void)
 	nested = hwpt_alloc(dev, parent, 0, IOMMU_HWPT_DATA_SELFTEST, &stage1,
 			    sizeof(stage1));
 
-	/* the device translates through the nested HWPT now */
-	mock.op = IOMMU_TEST_OP_MOCK_DOMAIN;
-	mock.id = nested;
-	check(ioctl(fd, IOMMU_TEST_CMD, &mock), "attach to the nested HWPT");
+	/* the device moves onto the nested HWPT; its automatic one goes */
+	replace.id = stdev;
+	replace.mock_domain_replace.pt_id = nested;
+	check(ioctl(fd, IOMMU_TEST_CMD, &replace), "replace onto the nested HWPT");
 
 	printf("topology:\n");
 	printf("  IOAS %u: %u MiB of guest RAM at iova %#x\n",
@@ -122,8 +127,8 @@ int main(void)
 	       parent, ioas.out_ioas_id);
 	printf("  HWPT %u: nested over HWPT %u (stage 1), IOTLB %#x x4\n",
 	       nested, parent, IOMMU_TEST_IOTLB_DEFAULT);
-	printf("  device %u attached to HWPT %u\n",
-	       mock.mock_domain.out_idev_id, mock.mock_domain.out_hwpt_id);
+	printf("  device %u moved from automatic HWPT %u to HWPT %u\n", dev,
+	       auto_hwpt, replace.mock_domain_replace.pt_id);
 
 	/* the guest invalidates one IOTLB entry */
 	invalidate.hwpt_id = nested;
@@ -145,10 +150,9 @@ int main(void)
 	if (ioctl(fd, IOMMU_DESTROY, &busy) == 0 || errno != EBUSY)
 		check(-1, "destroying a busy parent should be EBUSY");
 	printf("teardown (the parent refused with EBUSY while in use):\n");
-	destroy(mock.mock_domain.out_stdev_id, "attached mock device");
+	destroy(stdev, "mock device");
 	destroy(nested, "nested HWPT");
 	destroy(parent, "parent HWPT");
-	destroy(stdev, "unattached mock device");
 	destroy(ioas.out_ioas_id, "IOAS");
 	close(fd);
 	return 0;

@@ -26,8 +26,7 @@ static void selftest_obj_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = (struct selftest_obj *)obj;
 
-	if (!(sobj->mdev->flags & MOCK_FLAGS_DEVICE_NO_ATTACH))
-		iommufd_device_detach(sobj->idev);
+	iommufd_device_detach(sobj->idev);
 	iommufd_device_unbind(sobj->idev);
 	mock_dev_destroy(sobj->mdev);
 }
@@ -68,13 +67,9 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	if (!idev)
 		goto out_mdev;
 	sobj->idev = idev;
-	if (dev_flags & MOCK_FLAGS_DEVICE_NO_ATTACH) {
-		pt_id = 0;
-	} else {
-		rc = iommufd_device_attach(idev, &pt_id);
-		if (rc)
-			goto out_unbind;
-	}
+	rc = iommufd_device_attach(idev, &pt_id);
+	if (rc)
+		goto out_unbind;
 	cmd->mock_domain.out_hwpt_id = pt_id;
 	cmd->mock_domain.out_stdev_id = sobj->obj.id;
 	cmd->mock_domain.out_idev_id = idev_id;
@@ -85,8 +80,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	return 0;
 
 out_detach:
-	if (!(dev_flags & MOCK_FLAGS_DEVICE_NO_ATTACH))
-		iommufd_device_detach(idev);
+	iommufd_device_detach(idev);
 out_unbind:
 	iommufd_device_unbind(idev);
 out_mdev:
@@ -187,10 +181,11 @@ static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t hwpt_id,
 static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 			      uint64_t length, uint32_t refs)
 {
-	uint64_t page = cpu_page_size();
+	uint64_t page = cpu_page_size(), end;
 	int rc;
 
-	if (length % page || uptr % page)
+	if (length % page || uptr % page ||
+	    __builtin_add_overflow(uptr, length, &end))
 		return -EINVAL;
 	for (; length; length -= page, uptr += page) {
 		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);

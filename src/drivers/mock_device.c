@@ -14,8 +14,7 @@
 #include "user_data.h"
 
 #define MOCK_DEVICE_FLAGS_KNOWN                                                \
-	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID |                \
-	 MOCK_FLAGS_DEVICE_NO_ATTACH)
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID)
 
 struct mock_dev *mock_dev_create(uint32_t flags, int *err)
 {

@@ -65,18 +65,19 @@ static int _mock_domain(int fd, __u32 pt_id, __u32 flags, __u32 *stdev,
 FIXTURE(hwpt_alloc)
 {
 	int fd;
-	__u32 ioas_id, stdev, idev;
+	__u32 dev_ioas, ioas_id, stdev, idev;
 };
 
 FIXTURE_SETUP(hwpt_alloc)
 {
 	self->fd = iommufd_open();
 	ASSERT_NE(-1, self->fd);
-	test_ioctl_ioas_alloc(&self->ioas_id);
-	/* a device to allocate for, bound but not attached */
-	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id,
-				  MOCK_FLAGS_DEVICE_NO_ATTACH, &self->stdev,
+	/* a device to allocate for, attached to an IOAS of its own, and the
+	 * IOAS the tests build HWPTs on, untouched by any device */
+	test_ioctl_ioas_alloc(&self->dev_ioas);
+	ASSERT_EQ(0, _mock_domain(self->fd, self->dev_ioas, 0, &self->stdev,
 				  NULL, &self->idev));
+	test_ioctl_ioas_alloc(&self->ioas_id);
 }
 
 FIXTURE_TEARDOWN(hwpt_alloc)
@@ -147,10 +148,9 @@ TEST_F(hwpt_alloc, flags)
 	test_err_hwpt_alloc(ENOENT, self->idev, self->ioas_id,
 			    IOMMU_HWPT_FAULT_ID_VALID);
 	/* dirty tracking on a device without it */
-	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id,
-				  MOCK_FLAGS_DEVICE_NO_ATTACH |
-					  MOCK_FLAGS_DEVICE_NO_DIRTY,
-				  &stdev2, NULL, &idev2));
+	ASSERT_EQ(0, _mock_domain(self->fd, self->dev_ioas,
+				  MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev2, NULL,
+				  &idev2));
 	test_err_hwpt_alloc(EOPNOTSUPP, idev2, self->ioas_id,
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 	/* nothing was left behind by any of them */
@@ -204,7 +204,7 @@ TEST_F(hwpt_alloc, a_mapping_outside_the_aperture_refuses_it)
 		     _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
 				      IOMMU_HWPT_DATA_NONE, NULL, 0, 0, NULL));
 	test_ioctl_ioas_alloc(&id);
-	EXPECT_EQ(self->idev + 1, id);
+	EXPECT_EQ(self->ioas_id + 1, id);
 }
 
 TEST_F(hwpt_alloc, attach_never_picks_a_user_hwpt_unless_named)

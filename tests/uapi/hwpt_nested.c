@@ -94,8 +94,7 @@ FIXTURE_SETUP(nested)
 	self->fd = iommufd_open();
 	ASSERT_NE(-1, self->fd);
 	test_ioctl_ioas_alloc(&self->ioas_id);
-	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id,
-				  MOCK_FLAGS_DEVICE_NO_ATTACH, NULL, NULL,
+	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id, 0, NULL, NULL,
 				  &self->idev));
 	ASSERT_EQ(0, _hwpt_alloc(self->fd, self->idev, self->ioas_id,
 				 IOMMU_HWPT_ALLOC_NEST_PARENT,
@@ -231,7 +230,8 @@ TEST_F(nested, busy_rules)
 	test_ioctl_destroy(stdev);
 	test_ioctl_destroy(self->nested);
 	test_ioctl_destroy(self->parent);
-	test_ioctl_destroy(self->ioas_id);
+	/* the fixture's device still holds it, through its automatic HWPT */
+	test_err_destroy(EBUSY, self->ioas_id);
 }
 
 TEST_F(nested, invalidate_entries)

@@ -89,7 +89,6 @@ enum {
 	 */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,	/* PASID capable */
-	MOCK_FLAGS_DEVICE_NO_ATTACH = 1 << 3,	/* MOCK_DOMAIN binds, no attach */
 };
 
 /* The fake IOTLB of a mock nested domain: entries 0..ID_MAX. */
