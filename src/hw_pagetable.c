@@ -347,3 +347,53 @@ out:
 		return -EFAULT;
 	return rc;
 }
+
+/* A paging HWPT 'id' with a short-term reference, or NULL (ENOENT). */
+static struct iommufd_hwpt_paging *get_hwpt_paging(struct iommufd_ctx *ictx,
+						   uint32_t id)
+{
+	return (struct iommufd_hwpt_paging *)object_get(
+		ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+}
+
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	/* note: the kernel never checks __reserved here */
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
+		return -EOPNOTSUPP;
+	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
+				     hwpt_paging->common.domain,
+				     cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	object_put(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}
+
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	rc = iopt_read_and_clear_dirty_data(
+		&hwpt_paging->ioas->iopt, hwpt_paging->common.domain,
+		ucmd->ictx->mm, cmd->iova, cmd->length, cmd->page_size,
+		cmd->data,
+		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
+			IOMMU_DIRTY_NO_CLEAR :
+			0);
+	object_put(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}

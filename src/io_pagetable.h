@@ -129,6 +129,17 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area);
+/* Dirty tracking of one domain (IOMMU_HWPT_SET_DIRTY_TRACKING and
+ * IOMMU_HWPT_GET_DIRTY_BITMAP): -EOPNOTSUPP without dirty ops. */
+struct usermem;
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable);
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct iommu_domain *domain,
+				   const struct usermem *mm, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data, unsigned long flags);
+
 /* iova_rwsem held for writing: the alignment domains and the HUGE_PAGES
  * option require; -EADDRINUSE when an area contradicts a raise. */
 int iopt_calculate_iova_alignment(struct io_pagetable *iopt);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "io_pagetable.h"
+#include "usermem.h"
 
 /* Page indexes of the area's bytes inside its pages. */
 static void area_pin_range(struct iopt_area *area)
@@ -246,4 +247,146 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 out_unlock:
 	pthread_rwlock_unlock(&iopt->iova_rwsem);
 	pthread_rwlock_unlock(&iopt->domains_rwsem);
+}
+
+/* ---- dirty tracking ----------------------------------------------------------- */
+
+/*
+ * Turns the domain's dirty tracking on or off; turning it on first clears
+ * whatever dirty state the mapped areas have, so tracking starts clean.
+ */
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	struct itree_node *node;
+	int rc = 0;
+
+	if (!ops->set_dirty_tracking)
+		return -EOPNOTSUPP;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	for (node = itree_first(&iopt->area_itree); enable && node && !rc;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (area->pages)
+			rc = ops->read_and_clear_dirty(domain,
+						       iopt_area_iova(area),
+						       iopt_area_length(area),
+						       0, NULL);
+	}
+	if (!rc)
+		rc = ops->set_dirty_tracking(domain, enable);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
+/*
+ * The range checks of IOMMU_HWPT_GET_DIRTY_BITMAP (the kernel's
+ * iommufd_check_iova_range): wrap, then the IOAS's alignment, then the
+ * bitmap's page size.
+ */
+static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
+			     uint64_t length, uint64_t page_size)
+{
+	uint64_t last, align = iopt->iova_alignment;
+
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if ((iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!page_size)
+		return -EINVAL;
+	if ((iova % page_size) || ((last + 1) % page_size))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sets bits in the caller's bitmap for what the domain reports dirty. */
+struct user_dirty_bitmap {
+	struct iommu_dirty_bitmap dirty;
+	const struct usermem *mm;
+	uint64_t data;	    /* user address of the bitmap */
+	uint64_t base;	    /* IOVA of bit 0 */
+	uint64_t last;	    /* last IOVA the bitmap covers */
+	uint64_t page_size; /* bytes per bit */
+	int error;
+};
+
+static void record_dirty(struct iommu_dirty_bitmap *dirty, uint64_t iova,
+			 uint64_t length)
+{
+	struct user_dirty_bitmap *b = (struct user_dirty_bitmap *)dirty;
+	uint64_t first, last_bit;
+
+	if (b->error || iova > b->last || iova + length - 1 < b->base)
+		return;
+	if (iova < b->base) {
+		length -= b->base - iova;
+		iova = b->base;
+	}
+	first = (iova - b->base) / b->page_size;
+	last_bit = ((iova + length - 1 < b->last ? iova + length - 1 :
+						   b->last) - b->base) /
+		   b->page_size;
+	for (uint64_t bit = first; bit <= last_bit && !b->error; bit++) {
+		uint64_t word, at = b->data + (bit / 64) * sizeof(word);
+
+		/* bits already set by the caller stay set, as the kernel's */
+		b->error = usermem_copy_from(b->mm, &word, at, sizeof(word));
+		if (b->error)
+			break;
+		word |= 1ull << (bit % 64);
+		b->error = usermem_copy_to(b->mm, at, &word, sizeof(word));
+	}
+}
+
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct iommu_domain *domain,
+				   const struct usermem *mm, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data, unsigned long flags)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	struct user_dirty_bitmap bitmap = {
+		.dirty = { .record = record_dirty },
+		.mm = mm,
+		.data = data,
+		.base = iova,
+		.last = iova + length - 1,
+		.page_size = page_size,
+	};
+	uint64_t cur = iova;
+	int rc;
+
+	rc = check_dirty_range(iopt, iova, length, page_size);
+	if (rc)
+		return rc;
+	if (!ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
+	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	/* the range must be mapped throughout, area after area */
+	while (!rc) {
+		struct itree_node *node =
+			itree_iter_first(&iopt->area_itree, cur, cur);
+		struct iopt_area *area = iopt_area_of(node);
+		uint64_t end;
+
+		if (!area || !area->pages) {
+			rc = -EINVAL;
+			break;
+		}
+		end = iopt_area_last_iova(area) < bitmap.last ?
+			      iopt_area_last_iova(area) :
+			      bitmap.last;
+		rc = ops->read_and_clear_dirty(domain, cur, end - cur + 1,
+					       flags, &bitmap.dirty);
+		if (!rc)
+			rc = bitmap.error;
+		if (end == bitmap.last)
+			break;
+		cur = end + 1;
+	}
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
 }

@@ -5,6 +5,7 @@
  * builds what it tests; until then it answers as an unknown operation does.
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include <iommusim/uapi/iommufd_test.h>
 
@@ -176,6 +177,55 @@ static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t hwpt_id,
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_DIRTY: dirties, in a mock paging HWPT with tracking on,
+ * the leaf under every page_size unit whose bit is set in the caller's
+ * bitmap, as a device's writes would; counts the set bits. Arguments are
+ * checked before the lookup.
+ */
+static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	uint64_t iova = cmd->dirty.iova, length = cmd->dirty.length;
+	uint64_t page_size = cmd->dirty.page_size, count = 0, max;
+	struct iommufd_hw_pagetable *hwpt;
+	unsigned char *bits;
+	int rc;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !cmd->dirty.uptr)
+		return -EINVAL;
+	hwpt = get_md_pagetable(ucmd, cmd->id, &rc);
+	if (!hwpt)
+		return rc;
+	rc = -EINVAL;
+	if (!mock_domain_dirty_tracking(hwpt->domain))
+		goto out_put;
+	max = length / page_size;
+	rc = -ENOMEM;
+	bits = malloc(max / 8 + 1);
+	if (!bits)
+		goto out_put;
+	rc = usermem_copy_from(ucmd->ictx->mm, bits, cmd->dirty.uptr,
+			       (max + 7) / 8);
+	if (rc)
+		goto out_free;
+	for (uint64_t i = 0; i < max; i++) {
+		if (!(bits[i / 8] & (1u << (i % 8))))
+			continue;
+		/* an unmapped unit is counted, not marked, as the kernel */
+		mock_domain_mark_dirty(hwpt->domain, iova + i * page_size,
+				       page_size);
+		count++;
+	}
+	cmd->dirty.out_nr_dirty = count;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	free(bits);
+out_put:
+	object_put(ucmd->ictx, &hwpt->obj);
+	return rc;
+}
+
 /* IOMMU_TEST_OP_MD_CHECK_REFS: every page of [uptr, +length) is pinned
  * 'refs' times (by that many pages objects). */
 static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
@@ -240,6 +290,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					   cmd->check_iotlb.iotlb);
+	case IOMMU_TEST_OP_DIRTY:
+		return test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		return iopt_set_pin_batch_bytes(cmd->memory_limit.limit);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:

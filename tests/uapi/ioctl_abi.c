@@ -56,9 +56,9 @@ static const struct command commands[] = {
 	COMMAND(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc, __reserved, ENOENT),
 	COMMAND(IOMMU_GET_HW_INFO, struct iommu_hw_info, __reserved, ENOENT),
 	COMMAND(IOMMU_HWPT_SET_DIRTY_TRACKING,
-		struct iommu_hwpt_set_dirty_tracking, __reserved, EOPNOTSUPP),
+		struct iommu_hwpt_set_dirty_tracking, __reserved, ENOENT),
 	COMMAND(IOMMU_HWPT_GET_DIRTY_BITMAP, struct iommu_hwpt_get_dirty_bitmap,
-		data, EOPNOTSUPP),
+		data, ENOENT),
 	/* HWPT 0 */
 	COMMAND(IOMMU_HWPT_INVALIDATE, struct iommu_hwpt_invalidate,
 		__reserved, ENOENT),
