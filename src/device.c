@@ -6,10 +6,8 @@
 #include <errno.h>
 
 #include <iommusim/uapi/iommufd.h>
-#include <iommusim/uapi/iommufd_test.h>
 
 #include "device.h"
-#include "drivers/mock_device.h"
 
 static void iommufd_device_destroy(struct iommufd_object *obj)
 {
@@ -28,8 +26,8 @@ void iommufd_device_register(void)
 }
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct mock_dev *mdev, uint32_t *id,
-					   int *err)
+					   struct iommu_device *dev,
+					   uint32_t *id, int *err)
 {
 	struct iommufd_device *idev;
 
@@ -38,7 +36,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	if (!idev)
 		return NULL;
 	idev->ictx = ictx;
-	idev->mdev = mdev;
+	idev->dev = dev;
 	pthread_mutex_init(&idev->lock, NULL);
 	/* the binder is a user until unbind */
 	object_hold(&idev->obj);
@@ -64,7 +62,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		goto out_unlock;
 	}
 	/* Mock devices have no reserved regions to impose on the IOAS. */
-	rc = mock_dev_attach(idev->mdev, hwpt->domain);
+	rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
 	if (rc)
 		goto out_unlock;
 	idev->hwpt = hwpt;
@@ -108,7 +106,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	if (idev->hwpt == hwpt)
 		goto out_unlock;
 	/* Mock devices have no reserved regions to move between IOASes. */
-	rc = mock_dev_attach(idev->mdev, hwpt->domain);
+	rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
 	if (rc)
 		goto out_unlock;
 	*old = idev->hwpt;
@@ -247,7 +245,8 @@ void iommufd_device_detach(struct iommufd_device *idev)
 int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hw_info *cmd = ucmd->cmd;
-	struct iommu_test_hw_info info;
+	/* room for any driver's hw_info struct */
+	uint64_t info[16];
 	struct iommufd_device *idev;
 	uint32_t data_len = sizeof(info), copy_len;
 	int rc;
@@ -264,7 +263,8 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	if (!idev)
 		return -ENOENT;
 
-	rc = mock_dev_hw_info(idev->mdev, &cmd->out_data_type, &info);
+	rc = idev->dev->ops->hw_info(idev->dev, &cmd->out_data_type, info,
+				     &data_len);
 	if (rc)
 		goto out_put;
 	copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
@@ -279,11 +279,13 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	}
 	cmd->data_len = data_len;
 	cmd->out_capabilities = 0;
-	if (mock_dev_dirty_capable(idev->mdev))
+	if (iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
 		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
-	/* the mock is no PCI device: no ATS */
-	cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-	cmd->out_max_pasid_log2 = mock_dev_max_pasid_log2(idev->mdev);
+	/* said in the negative, so that older kernels' 0 reads as "can" */
+	if (!iommu_device_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	cmd->out_max_pasid_log2 = idev->dev->ops->max_pasid_log2 ?
+		idev->dev->ops->max_pasid_log2(idev->dev) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	object_put(ucmd->ictx, &idev->obj);

@@ -14,19 +14,18 @@
 
 #include "hw_pagetable.h"
 
-struct mock_dev;
 
 struct iommufd_device {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
-	struct mock_dev *mdev;
+	struct iommu_device *dev; /* the driver's device */
 	pthread_mutex_t lock;
 	struct iommufd_hw_pagetable *hwpt; /* attached to, or NULL */
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct mock_dev *mdev, uint32_t *id,
-					   int *err);
+					   struct iommu_device *dev,
+					   uint32_t *id, int *err);
 void iommufd_device_unbind(struct iommufd_device *idev);
 
 /* Attaches to *pt_id (an IOAS: an automatic HWPT; or a HWPT) and writes

@@ -9,9 +9,6 @@
 #include <iommusim/uapi/iommufd_test.h>
 
 #include "device.h"
-#include "drivers/mock.h"
-#include "drivers/mock_device.h"
-#include "drivers/mock_nested.h"
 #include "hw_pagetable.h"
 #include "user_data.h"
 
@@ -104,7 +101,8 @@ void iommufd_hw_pagetable_register(void)
  */
 static struct iommufd_hwpt_nested *
 iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
-			  struct iommufd_hwpt_paging *parent, uint32_t flags,
+			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, uint32_t flags,
 			  const struct iommu_user_data *user_data, int *err)
 {
 	struct iommufd_hwpt_nested *hwpt_nested;
@@ -112,12 +110,12 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	int rc;
 
 	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
-	    !user_data->len) {
+	    !user_data->len || !idev->dev->ops->domain_alloc_nested) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
 	if (parent->auto_domain || !parent->nest_parent ||
-	    !mock_domain_is_paging(parent->common.domain)) {
+	    parent->common.domain->owner != idev->dev->ops) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -128,16 +126,18 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	hwpt_nested->parent = parent;
 	object_hold(&parent->common.obj);
 
-	domain = mock_domain_alloc_nested(parent->common.domain,
-					  flags & ~IOMMU_HWPT_FAULT_ID_VALID,
-					  user_data, &rc);
-	if (!domain) {
-		object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
-		*err = rc;
-		return NULL;
-	}
+	domain = idev->dev->ops->domain_alloc_nested(
+		idev->dev, parent->common.domain,
+		flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
+	if (!domain)
+		goto out_abort;
 	hwpt_nested->common.domain = domain;
 	return hwpt_nested;
+
+out_abort:
+	object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+	*err = rc;
+	return NULL;
 }
 
 /* ioas->mutex is held by the caller. */
@@ -159,7 +159,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		return NULL;
 	}
 	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-	    !mock_dev_dirty_capable(idev->mdev)) {
+	    !iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
@@ -178,8 +178,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	/* the HWPT holds its IOAS: DESTROY of the IOAS is EBUSY now */
 	object_hold(&ioas->obj);
 
-	domain = mock_dev_domain_alloc_paging(
-		idev->mdev, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
+	domain = idev->dev->ops->domain_alloc_paging_flags(
+		idev->dev, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
 	if (!domain)
 		goto out_abort;
 	hwpt_paging->common.domain = domain;
@@ -253,7 +253,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		struct iommufd_hwpt_nested *hwpt_nested;
 
 		hwpt_nested = iommufd_hwpt_nested_alloc(
-			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj,
+			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj, idev,
 			cmd->flags, &user_data, &rc);
 		if (!hwpt_nested)
 			goto out_put_pt;

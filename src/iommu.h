@@ -78,12 +78,62 @@ struct iommu_domain_ops {
 struct iommu_domain {
 	enum iommu_domain_kind kind;
 	const struct iommu_domain_ops *ops;
+	/* the driver that made it: a parent and its child must share one */
+	const struct iommu_ops *owner;
 	uint64_t pgsize_bitmap;
 	struct iommu_domain_geometry geometry;
 	/* For a nested domain: the paging domain it sits on. */
 	struct iommu_domain *parent;
 	/* The driver's own state follows (container_of). */
 };
+
+struct iommu_user_data;
+
+/* What the core may ask about a device (the kernel's IOMMU_CAP_*). */
+enum iommu_cap {
+	IOMMU_CAP_DIRTY_TRACKING,
+	IOMMU_CAP_PCI_ATS_SUPPORTED,
+};
+
+/*
+ * One IOMMU model: what the kernel's struct iommu_ops is to iommufd. Every
+ * device the core binds names its model; the core reaches drivers only
+ * through this table and struct iommu_domain_ops.
+ */
+struct iommu_ops {
+	/* *type in: the type asked for (0: the driver's own); out: the type
+	 * given. Fills up to *len bytes of data, sets *len to the full size.
+	 * -EOPNOTSUPP for a type the driver does not have. */
+	int (*hw_info)(struct iommu_device *dev, uint32_t *type, void *data,
+		       uint32_t *len);
+	bool (*capable)(struct iommu_device *dev, enum iommu_cap cap);
+	/* log2 of the PASIDs the device has enabled, 0 for none */
+	unsigned int (*max_pasid_log2)(struct iommu_device *dev);
+	/* A paging domain for IOMMU_HWPT_ALLOC_* flags and optional driver
+	 * data; NULL with *err. */
+	struct iommu_domain *(*domain_alloc_paging_flags)(
+		struct iommu_device *dev, uint32_t flags,
+		const struct iommu_user_data *user_data, int *err);
+	/* A nested domain over a paging parent of this driver's. */
+	struct iommu_domain *(*domain_alloc_nested)(
+		struct iommu_device *dev, struct iommu_domain *parent,
+		uint32_t flags, const struct iommu_user_data *user_data,
+		int *err);
+	/* -EINVAL when the domain does not suit the device. */
+	int (*attach_dev)(struct iommu_domain *domain,
+			  struct iommu_device *dev);
+};
+
+/* A device as the core sees it; drivers embed it in their own. */
+struct iommu_device {
+	const struct iommu_ops *ops;
+};
+
+static inline bool iommu_device_capable(struct iommu_device *dev,
+					enum iommu_cap cap)
+{
+	return dev->ops->capable && dev->ops->capable(dev, cap);
+}
 
 static inline uint64_t iommu_min_page_size(const struct iommu_domain *domain)
 {

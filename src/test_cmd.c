@@ -64,7 +64,8 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	sobj->mdev = mock_dev_create(dev_flags, &rc);
 	if (!sobj->mdev)
 		goto out_sobj;
-	idev = iommufd_device_bind(ucmd->ictx, sobj->mdev, &idev_id, &rc);
+	idev = iommufd_device_bind(ucmd->ictx, &sobj->mdev->dev, &idev_id,
+				   &rc);
 	if (!idev)
 		goto out_mdev;
 	sobj->idev = idev;

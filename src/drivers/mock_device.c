@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <iommusim/uapi/iommufd_test.h>
 
@@ -11,7 +12,15 @@
 
 #include "mock.h"
 #include "mock_device.h"
+#include "mock_nested.h"
 #include "user_data.h"
+
+static const struct iommu_ops mock_iommu_ops;
+
+static struct mock_dev *to_mock_dev(struct iommu_device *dev)
+{
+	return (struct mock_dev *)dev;
+}
 
 #define MOCK_DEVICE_FLAGS_KNOWN                                                \
 	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID)
@@ -29,6 +38,7 @@ struct mock_dev *mock_dev_create(uint32_t flags, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
+	mdev->dev.ops = &mock_iommu_ops;
 	mdev->flags = flags;
 	return mdev;
 }
@@ -38,22 +48,31 @@ void mock_dev_destroy(struct mock_dev *mdev)
 	free(mdev);
 }
 
-bool mock_dev_dirty_capable(const struct mock_dev *mdev)
+static bool mock_capable(struct iommu_device *dev, enum iommu_cap cap)
 {
-	return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	switch (cap) {
+	case IOMMU_CAP_DIRTY_TRACKING:
+		return !(to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	default:
+		return false; /* no PCI device: no ATS */
+	}
 }
 
-int mock_dev_attach(struct mock_dev *mdev, struct iommu_domain *domain)
+static int mock_attach_dev(struct iommu_domain *domain,
+			   struct iommu_device *dev)
 {
-	if (domain->ops->set_dirty_tracking && !mock_dev_dirty_capable(mdev))
+	if (domain->ops->set_dirty_tracking &&
+	    !mock_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
 		return -EINVAL;
 	return 0;
 }
 
-struct iommu_domain *
-mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
-			     const struct iommu_user_data *user_data, int *err)
+static struct iommu_domain *
+mock_domain_alloc_paging_flags(struct iommu_device *dev, uint32_t flags,
+			       const struct iommu_user_data *user_data,
+			       int *err)
 {
+	struct iommu_domain *domain;
 	const uint32_t paging_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
 				      IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
 				      IOMMU_HWPT_ALLOC_PASID;
@@ -76,28 +95,59 @@ mock_dev_domain_alloc_paging(struct mock_dev *mdev, uint32_t flags,
 			return NULL;
 		}
 	}
-	if (dirty && !mock_dev_dirty_capable(mdev)) {
+	if (dirty && !mock_capable(dev, IOMMU_CAP_DIRTY_TRACKING)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	return mock_domain_alloc_paging(cfg.pagetable_type, dirty, err);
+	domain = mock_domain_alloc_paging(cfg.pagetable_type, dirty, err);
+	if (domain)
+		domain->owner = &mock_iommu_ops;
+	return domain;
 }
 
-int mock_dev_hw_info(const struct mock_dev *mdev, uint32_t *type,
-		     struct iommu_test_hw_info *info)
+static struct iommu_domain *
+mock_domain_alloc_nested_dev(struct iommu_device *dev,
+			     struct iommu_domain *parent, uint32_t flags,
+			     const struct iommu_user_data *user_data, int *err)
 {
-	(void)mdev;
+	struct iommu_domain *domain;
+
+	(void)dev;
+	domain = mock_domain_alloc_nested(parent, flags, user_data, err);
+	if (domain)
+		domain->owner = &mock_iommu_ops;
+	return domain;
+}
+
+static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *data,
+			uint32_t *len)
+{
+	struct iommu_test_hw_info info = {
+		.flags = 0,
+		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
+	};
+
+	(void)dev;
 	if (*type != IOMMU_HW_INFO_TYPE_DEFAULT &&
 	    *type != IOMMU_HW_INFO_TYPE_SELFTEST)
 		return -EOPNOTSUPP;
-	info->flags = 0;
-	info->test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL;
+	memcpy(data, &info, *len < sizeof(info) ? *len : sizeof(info));
+	*len = sizeof(info);
 	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
 	return 0;
 }
 
-unsigned int mock_dev_max_pasid_log2(const struct mock_dev *mdev)
+static unsigned int mock_max_pasid_log2(struct iommu_device *dev)
 {
 	/* the kernel's mock enables 2^20 PASIDs on a PASID device */
-	return mdev->flags & MOCK_FLAGS_DEVICE_PASID ? 20 : 0;
+	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ? 20 : 0;
 }
+
+static const struct iommu_ops mock_iommu_ops = {
+	.hw_info = mock_hw_info,
+	.capable = mock_capable,
+	.max_pasid_log2 = mock_max_pasid_log2,
+	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
+	.domain_alloc_nested = mock_domain_alloc_nested_dev,
+	.attach_dev = mock_attach_dev,
+};
