@@ -446,4 +446,83 @@ TEST_F(mock_domain, replace_needs_a_suitable_domain)
 	test_ioctl_destroy(stdev);
 }
 
+/* Dirties the page at iova through the selftest op; returns bits set in a
+ * GET_DIRTY_BITMAP of [base, base + length) in CPU pages. */
+static int dirty_bits_after_one_write(struct __test_metadata *_metadata,
+				      int fd, __u32 hwpt, __u64 base,
+				      __u64 length, __u64 iova)
+{
+	uint64_t one = 1, bitmap[64] = { 0 };
+	struct iommu_test_cmd dirty = {
+		.size = sizeof(dirty),
+		.op = IOMMU_TEST_OP_DIRTY,
+		.id = hwpt,
+		.dirty = { .iova = iova, .length = PSZ, .page_size = PSZ,
+			   .uptr = (uintptr_t)&one },
+	};
+	struct iommu_hwpt_get_dirty_bitmap get = {
+		.size = sizeof(get),
+		.hwpt_id = hwpt,
+		.iova = base,
+		.length = length,
+		.page_size = PSZ,
+		.data = (uintptr_t)bitmap,
+	};
+	int bits = 0;
+
+	ASSERT_EQ(0, ioctl(fd, IOMMU_TEST_CMD, &dirty));
+	EXPECT_EQ(1, dirty.dirty.out_nr_dirty);
+	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &get));
+	for (unsigned int i = 0; i < 64; i++)
+		bits += __builtin_popcountll(bitmap[i]);
+	return bits;
+}
+
+static void track_dirty(struct __test_metadata *_metadata, int fd,
+			__u32 hwpt)
+{
+	struct iommu_hwpt_set_dirty_tracking set = {
+		.size = sizeof(set),
+		.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+		.hwpt_id = hwpt,
+	};
+
+	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &set));
+}
+
+TEST_F(mock_domain, huge_pages_off_maps_page_by_page)
+{
+	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
+	__u32 idev, dirty, ioas2, dirty2;
+	__u64 val64 = 0;
+
+	if (PSZ != 4096)
+		SKIP(return, "assumes 4 KiB pages");
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
+	/* huge pages on: a 1 MiB leaf, so one write dirties 256 pages */
+	test_ioctl_ioas_alloc(&ioas2);
+	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, ioas2,
+				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				       &dirty));
+	test_ioctl_ioas_map_fixed_id(ioas2, buffer, length, iova);
+	track_dirty(_metadata, self->fd, dirty);
+	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
+						  iova, length, iova + PSZ));
+	/* huge pages off (before any domain maps): page by page */
+	__u32 ioas3;
+
+	test_ioctl_ioas_alloc(&ioas3);
+	ASSERT_EQ(0, _test_ioctl_option(self->fd, IOMMU_OPTION_HUGE_PAGES,
+					IOMMU_OPTION_OP_SET, ioas3, &val64));
+	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, ioas3,
+				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+				       &dirty2));
+	test_ioctl_ioas_map_fixed_id(ioas3, buffer, length, iova);
+	track_dirty(_metadata, self->fd, dirty2);
+	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty2,
+						iova, length, iova + PSZ));
+	ASSERT_EQ(0, _test_md_check_map(self->fd, dirty2, iova, length,
+					buffer));
+}
+
 TEST_HARNESS_MAIN
