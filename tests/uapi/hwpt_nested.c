@@ -7,77 +7,33 @@
  * 4-entry IOTLB, and IOMMU_HWPT_INVALIDATE's array protocol. Expected
  * values are the kernel's (hw_pagetable.c, selftest.c).
  */
-#include "ioas_utils.h"
+#include "hwpt_utils.h"
 
+/* Short names over hwpt_utils.h for this file's many calls. */
 static int _hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id, __u32 flags,
 		       __u32 data_type, const void *data, __u32 data_len,
 		       __u32 *out)
 {
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-	};
-	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && out)
-		*out = cmd.out_hwpt_id;
-	return ret;
+	return _test_cmd_hwpt_alloc(fd, dev_id, pt_id, flags, 0, data_type,
+				    data, data_len, out);
 }
 
 static int _check_iotlb(int fd, __u32 hwpt, __u32 id, __u32 value)
 {
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_IOTLB,
-		.id = hwpt,
-		.check_iotlb = { .id = id, .iotlb = value },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	return _test_cmd_md_check_iotlb(fd, hwpt, id, value);
 }
 
 static int _invalidate(int fd, __u32 hwpt, __u32 type, const void *entries,
 		       __u32 entry_len, __u32 *entry_num)
 {
-	struct iommu_hwpt_invalidate cmd = {
-		.size = sizeof(cmd),
-		.hwpt_id = hwpt,
-		.data_uptr = (uintptr_t)entries,
-		.data_type = type,
-		.entry_len = entry_len,
-		.entry_num = *entry_num,
-	};
-	int ret = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
-
-	*entry_num = cmd.entry_num;
-	return ret;
+	return _test_cmd_hwpt_invalidate(fd, hwpt, entries, type, entry_len,
+					 entry_num);
 }
 
 static int _mock_domain(int fd, __u32 pt_id, __u32 flags, __u32 *stdev,
 			__u32 *hwpt, __u32 *idev)
 {
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = flags },
-	};
-	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret) {
-		if (stdev)
-			*stdev = cmd.mock_domain.out_stdev_id;
-		if (hwpt)
-			*hwpt = cmd.mock_domain.out_hwpt_id;
-		if (idev)
-			*idev = cmd.mock_domain.out_idev_id;
-	}
-	return ret;
+	return _test_cmd_mock_domain_flags(fd, pt_id, flags, stdev, hwpt, idev);
 }
 
 #define IOTLB 0xbadbeef
