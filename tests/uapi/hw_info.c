@@ -5,39 +5,13 @@
  * caller's length and zero-filled past the driver's, the length given back,
  * the input type, capabilities and PASID width.
  */
-#include "ioas_utils.h"
+#include "hwpt_utils.h"
 
-static int _get_hw_info(int fd, __u32 dev_id, __u32 flags, __u32 in_type,
-			void *data, __u32 data_len, struct iommu_hw_info *out)
-{
-	struct iommu_hw_info cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.in_data_type = in_type,
-	};
-	int ret = ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
-
-	if (out)
-		*out = cmd;
-	return ret;
-}
-
-static __u32 mock_device(struct __test_metadata *_metadata, int fd,
-			 __u32 ioas, __u32 flags)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = ioas,
-		.mock_domain_flags = { .dev_flags = flags },
-	};
-
-	ASSERT_EQ(0, ioctl(fd, IOMMU_TEST_CMD, &cmd));
-	return cmd.mock_domain.out_idev_id;
-}
+/* The tests here vary flags and input type, which test_cmd_get_hw_info()
+ * always sends as 0. */
+#define get_hw_info(dev_id, flags, in_type, data, data_len, out)              \
+	_test_cmd_get_hw_info(self->fd, dev_id, flags, in_type, data,          \
+			      data_len, out)
 
 FIXTURE(hw_info)
 {
@@ -50,7 +24,7 @@ FIXTURE_SETUP(hw_info)
 	self->fd = iommufd_open();
 	ASSERT_NE(-1, self->fd);
 	test_ioctl_ioas_alloc(&self->ioas_id);
-	self->idev = mock_device(_metadata, self->fd, self->ioas_id, 0);
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &self->idev);
 }
 
 FIXTURE_TEARDOWN(hw_info)
@@ -64,7 +38,7 @@ TEST_F(hw_info, selftest_data)
 	struct iommu_hw_info out;
 
 	memset(&info, 0xff, sizeof(info));
-	ASSERT_EQ(0, _get_hw_info(self->fd, self->idev, 0, 0, &info,
+	ASSERT_EQ(0, get_hw_info(self->idev, 0, 0, &info,
 				  sizeof(info), &out));
 	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, out.out_data_type);
 	EXPECT_EQ(sizeof(info), out.data_len);
@@ -83,22 +57,22 @@ TEST_F(hw_info, short_and_long_buffers)
 
 	/* shorter: only that much is written, the full length comes back */
 	memset(buf, 0xaa, sizeof(buf));
-	ASSERT_EQ(0, _get_hw_info(self->fd, self->idev, 0, 0, buf, 4, &out));
+	ASSERT_EQ(0, get_hw_info(self->idev, 0, 0, buf, 4, &out));
 	EXPECT_EQ(8, out.data_len);
 	EXPECT_EQ(0, buf[0]);
 	EXPECT_EQ(0xaa, buf[4]);
 	/* longer: the rest is zero-filled */
 	memset(buf, 0xaa, sizeof(buf));
-	ASSERT_EQ(0, _get_hw_info(self->fd, self->idev, 0, 0, buf, sizeof(buf),
+	ASSERT_EQ(0, get_hw_info(self->idev, 0, 0, buf, sizeof(buf),
 				  &out));
 	EXPECT_EQ(8, out.data_len);
 	for (unsigned int i = 8; i < sizeof(buf); i++)
 		ASSERT_EQ(0, buf[i]);
 	/* none at all: nothing is touched, not even a NULL pointer */
-	ASSERT_EQ(0, _get_hw_info(self->fd, self->idev, 0, 0, NULL, 0, &out));
+	ASSERT_EQ(0, get_hw_info(self->idev, 0, 0, NULL, 0, &out));
 	EXPECT_EQ(8, out.data_len);
 	/* a buffer that is not there */
-	EXPECT_ERRNO(EFAULT, _get_hw_info(self->fd, self->idev, 0, 0, NULL, 8,
+	EXPECT_ERRNO(EFAULT, get_hw_info(self->idev, 0, 0, NULL, 8,
 					  NULL));
 }
 
@@ -119,20 +93,20 @@ TEST_F(hw_info, check_order_and_input_type)
 	cmd.__reserved[2] = 0;
 	EXPECT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 	/* an IOAS is not a device */
-	EXPECT_ERRNO(ENOENT, _get_hw_info(self->fd, self->ioas_id, 0, 0, buf,
+	EXPECT_ERRNO(ENOENT, get_hw_info(self->ioas_id, 0, 0, buf,
 					  8, NULL));
 	/* without the flag, any input type reads as DEFAULT */
-	EXPECT_EQ(0, _get_hw_info(self->fd, self->idev, 0, 0x1234, buf, 8,
+	EXPECT_EQ(0, get_hw_info(self->idev, 0, 0x1234, buf, 8,
 				  NULL));
 	/* with it, the driver's own type or DEFAULT, else EOPNOTSUPP */
-	EXPECT_EQ(0, _get_hw_info(self->fd, self->idev,
+	EXPECT_EQ(0, get_hw_info(self->idev,
 				  IOMMU_HW_INFO_FLAG_INPUT_TYPE,
 				  IOMMU_HW_INFO_TYPE_SELFTEST, buf, 8, NULL));
-	EXPECT_EQ(0, _get_hw_info(self->fd, self->idev,
+	EXPECT_EQ(0, get_hw_info(self->idev,
 				  IOMMU_HW_INFO_FLAG_INPUT_TYPE,
 				  IOMMU_HW_INFO_TYPE_DEFAULT, buf, 8, NULL));
 	EXPECT_ERRNO(EOPNOTSUPP,
-		     _get_hw_info(self->fd, self->idev,
+		     get_hw_info(self->idev,
 				  IOMMU_HW_INFO_FLAG_INPUT_TYPE,
 				  IOMMU_HW_INFO_TYPE_INTEL_VTD, buf, 8, NULL));
 }
@@ -142,13 +116,13 @@ TEST_F(hw_info, device_flags_show)
 	__u32 no_dirty, pasid;
 	struct iommu_hw_info out;
 
-	no_dirty = mock_device(_metadata, self->fd, self->ioas_id,
-			       MOCK_FLAGS_DEVICE_NO_DIRTY);
-	ASSERT_EQ(0, _get_hw_info(self->fd, no_dirty, 0, 0, NULL, 0, &out));
+	test_cmd_mock_domain_flags(self->ioas_id, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				   NULL, NULL, &no_dirty);
+	ASSERT_EQ(0, get_hw_info(no_dirty, 0, 0, NULL, 0, &out));
 	EXPECT_EQ(IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, out.out_capabilities);
-	pasid = mock_device(_metadata, self->fd, self->ioas_id,
-			    MOCK_FLAGS_DEVICE_PASID);
-	ASSERT_EQ(0, _get_hw_info(self->fd, pasid, 0, 0, NULL, 0, &out));
+	test_cmd_mock_domain_flags(self->ioas_id, MOCK_FLAGS_DEVICE_PASID,
+				   NULL, NULL, &pasid);
+	ASSERT_EQ(0, get_hw_info(pasid, 0, 0, NULL, 0, &out));
 	EXPECT_EQ(20, out.out_max_pasid_log2);
 }
 
