@@ -6,61 +6,9 @@
  * the seed review's data_type/data_len rule, what a user HWPT does to its
  * IOAS, and how attach treats it. Nested HWPTs: tests/uapi/hwpt_nested.c.
  */
-#include "ioas_utils.h"
+#include "hwpt_utils.h"
 
 #define PSZ page_size
-
-static int _test_hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id, __u32 flags,
-			    __u32 data_type, const void *data, __u32 data_len,
-			    __u32 fault_id, __u32 *out)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev_id,
-		.pt_id = pt_id,
-		.data_type = data_type,
-		.data_len = data_len,
-		.data_uptr = (uintptr_t)data,
-		.fault_id = fault_id,
-	};
-	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret && out)
-		*out = cmd.out_hwpt_id;
-	return ret;
-}
-
-#define test_hwpt_alloc(flags, out)                                            \
-	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id,      \
-				      flags, IOMMU_HWPT_DATA_NONE, NULL, 0, 0, \
-				      out))
-#define test_err_hwpt_alloc(_errno, dev, pt, flags)                            \
-	EXPECT_ERRNO(_errno, _test_hwpt_alloc(self->fd, dev, pt, flags,         \
-					      IOMMU_HWPT_DATA_NONE, NULL, 0,   \
-					      0, NULL))
-
-static int _mock_domain(int fd, __u32 pt_id, __u32 flags, __u32 *stdev,
-			__u32 *hwpt, __u32 *idev)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt_id,
-		.mock_domain_flags = { .dev_flags = flags },
-	};
-	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret) {
-		if (stdev)
-			*stdev = cmd.mock_domain.out_stdev_id;
-		if (hwpt)
-			*hwpt = cmd.mock_domain.out_hwpt_id;
-		if (idev)
-			*idev = cmd.mock_domain.out_idev_id;
-	}
-	return ret;
-}
 
 FIXTURE(hwpt_alloc)
 {
@@ -75,8 +23,8 @@ FIXTURE_SETUP(hwpt_alloc)
 	/* a device to allocate for, attached to an IOAS of its own, and the
 	 * IOAS the tests build HWPTs on, untouched by any device */
 	test_ioctl_ioas_alloc(&self->dev_ioas);
-	ASSERT_EQ(0, _mock_domain(self->fd, self->dev_ioas, 0, &self->stdev,
-				  NULL, &self->idev));
+	test_cmd_mock_domain_flags(self->dev_ioas, 0, &self->stdev, NULL,
+				   &self->idev);
 	test_ioctl_ioas_alloc(&self->ioas_id);
 }
 
@@ -113,53 +61,54 @@ TEST_F(hwpt_alloc, seed_rule_data_type_and_data_len_go_together)
 	__u32 data[2] = { 0 };
 
 	/* NONE with a length, another type without one: EINVAL */
-	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
-					      self->ioas_id, 0,
-					      IOMMU_HWPT_DATA_NONE, data, 8, 0,
-					      NULL));
-	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
-					      self->ioas_id, 0,
-					      IOMMU_HWPT_DATA_SELFTEST, data, 0,
-					      0, NULL));
+	test_err_hwpt_alloc_nested(EINVAL, self->idev, self->ioas_id, 0, NULL,
+				   IOMMU_HWPT_DATA_NONE, data, 8);
+	test_err_hwpt_alloc_nested(EINVAL, self->idev, self->ioas_id, 0, NULL,
+				   IOMMU_HWPT_DATA_SELFTEST, data, 0);
 }
 
 TEST_F(hwpt_alloc, device_and_parent_must_be_the_right_objects)
 {
 	/* an IOAS is not a device */
-	test_err_hwpt_alloc(ENOENT, self->ioas_id, self->ioas_id, 0);
+	test_err_hwpt_alloc(ENOENT, self->ioas_id, self->ioas_id, 0, NULL);
 	/* the selftest object is not one either */
-	test_err_hwpt_alloc(ENOENT, self->stdev, self->ioas_id, 0);
+	test_err_hwpt_alloc(ENOENT, self->stdev, self->ioas_id, 0, NULL);
 	/* a device is not a parent */
-	test_err_hwpt_alloc(EINVAL, self->idev, self->idev, 0);
-	test_err_hwpt_alloc(EINVAL, self->idev, self->stdev, 0);
+	test_err_hwpt_alloc(EINVAL, self->idev, self->idev, 0, NULL);
+	test_err_hwpt_alloc(EINVAL, self->idev, self->stdev, 0, NULL);
 }
 
 TEST_F(hwpt_alloc, flags)
 {
 	__u32 stdev2, idev2, id;
 
-	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 31);
-	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 4);
+	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 31,
+			    NULL);
+	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id, 1u << 4,
+			    NULL);
 	/* a fault queue on a nest parent */
 	test_err_hwpt_alloc(EOPNOTSUPP, self->idev, self->ioas_id,
 			    IOMMU_HWPT_FAULT_ID_VALID |
-				    IOMMU_HWPT_ALLOC_NEST_PARENT);
+				    IOMMU_HWPT_ALLOC_NEST_PARENT,
+			    NULL);
 	/* no fault queue can exist: the HWPT is built, then undone */
 	test_err_hwpt_alloc(ENOENT, self->idev, self->ioas_id,
-			    IOMMU_HWPT_FAULT_ID_VALID);
+			    IOMMU_HWPT_FAULT_ID_VALID, NULL);
 	/* dirty tracking on a device without it */
-	ASSERT_EQ(0, _mock_domain(self->fd, self->dev_ioas,
-				  MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev2, NULL,
-				  &idev2));
+	test_cmd_mock_domain_flags(self->dev_ioas, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				   &stdev2, NULL, &idev2);
 	test_err_hwpt_alloc(EOPNOTSUPP, idev2, self->ioas_id,
-			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL);
 	/* nothing was left behind by any of them */
 	test_ioctl_ioas_alloc(&id);
 	EXPECT_EQ(idev2 + 1, id);
 	/* and each accepted flag works */
-	test_hwpt_alloc(IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
-	test_hwpt_alloc(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id);
-	test_hwpt_alloc(IOMMU_HWPT_ALLOC_PASID, &id);
+	test_cmd_hwpt_alloc(self->idev, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &id);
+	test_cmd_hwpt_alloc(self->idev, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &id);
+	test_cmd_hwpt_alloc(self->idev, self->ioas_id, IOMMU_HWPT_ALLOC_PASID,
+			    &id);
 }
 
 TEST_F(hwpt_alloc, a_user_hwpt_joins_its_ioas_at_once)
@@ -169,7 +118,7 @@ TEST_F(hwpt_alloc, a_user_hwpt_joins_its_ioas_at_once)
 	__u32 hwpt, num = 2;
 
 	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, MOCK_APERTURE_START);
-	test_hwpt_alloc(0, &hwpt);
+	test_cmd_hwpt_alloc(self->idev, self->ioas_id, 0, &hwpt);
 	/* narrowed with no device attached, and the mapping is there */
 	test_ioctl_ioas_iova_ranges(ranges, &num, &alignment);
 	ASSERT_EQ(1, num);
@@ -200,9 +149,7 @@ TEST_F(hwpt_alloc, a_mapping_outside_the_aperture_refuses_it)
 	__u32 id;
 
 	test_ioctl_ioas_map_fixed(buffer, PSZ, PSZ);
-	EXPECT_ERRNO(EADDRINUSE,
-		     _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
-				      IOMMU_HWPT_DATA_NONE, NULL, 0, 0, NULL));
+	test_err_hwpt_alloc(EADDRINUSE, self->idev, self->ioas_id, 0, NULL);
 	test_ioctl_ioas_alloc(&id);
 	EXPECT_EQ(self->ioas_id + 1, id);
 }
@@ -211,11 +158,10 @@ TEST_F(hwpt_alloc, attach_never_picks_a_user_hwpt_unless_named)
 {
 	__u32 user, auto_hwpt, named, stdev;
 
-	test_hwpt_alloc(0, &user);
-	ASSERT_EQ(0, _mock_domain(self->fd, self->ioas_id, 0, NULL, &auto_hwpt,
-				  NULL));
+	test_cmd_hwpt_alloc(self->idev, self->ioas_id, 0, &user);
+	test_cmd_mock_domain_flags(self->ioas_id, 0, NULL, &auto_hwpt, NULL);
 	EXPECT_NE(user, auto_hwpt);
-	ASSERT_EQ(0, _mock_domain(self->fd, user, 0, &stdev, &named, NULL));
+	test_cmd_mock_domain_flags(user, 0, &stdev, &named, NULL);
 	EXPECT_EQ(user, named);
 	/* a device on it keeps it */
 	test_err_destroy(EBUSY, user);
@@ -233,45 +179,36 @@ TEST_F(hwpt_alloc, selftest_data_chooses_the_page_table)
 	uint64_t alignment;
 	__u32 hwpt, num = 1;
 
-	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
-				      IOMMU_HWPT_DATA_SELFTEST, &data,
-				      sizeof(data), 0, &hwpt));
+	test_cmd_hwpt_alloc_nested(self->idev, self->ioas_id, 0, &hwpt,
+				   IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
 	/* the huge table's smallest page is the CPU page */
 	test_ioctl_ioas_iova_ranges(&range, &num, &alignment);
 	EXPECT_EQ(PSZ, alignment);
 	test_ioctl_destroy(hwpt);
 	/* the driver's struct does not grow by size: shorter than its first
 	 * field or longer than it is EINVAL, zero tail or not */
-	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
-					      self->ioas_id, 0,
-					      IOMMU_HWPT_DATA_SELFTEST, &data,
-					      3, 0, NULL));
+	test_err_hwpt_alloc_nested(EINVAL, self->idev, self->ioas_id, 0, NULL,
+				   IOMMU_HWPT_DATA_SELFTEST, &data, 3);
 	uint8_t longer[16] = { 0 };
 
-	EXPECT_ERRNO(EINVAL, _test_hwpt_alloc(self->fd, self->idev,
-					      self->ioas_id, 0,
-					      IOMMU_HWPT_DATA_SELFTEST, longer,
-					      9, 0, NULL));
+	test_err_hwpt_alloc_nested(EINVAL, self->idev, self->ioas_id, 0, NULL,
+				   IOMMU_HWPT_DATA_SELFTEST, longer, 9);
 	/* just the first field: the default table */
-	ASSERT_EQ(0, _test_hwpt_alloc(self->fd, self->idev, self->ioas_id, 0,
-				      IOMMU_HWPT_DATA_SELFTEST, &data, 4, 0,
-				      &hwpt));
+	test_cmd_hwpt_alloc_nested(self->idev, self->ioas_id, 0, &hwpt,
+				   IOMMU_HWPT_DATA_SELFTEST, &data, 4);
 	test_ioctl_destroy(hwpt);
 	/* another driver's data, an unknown table, unreadable data */
-	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev,
-						  self->ioas_id, 0,
-						  IOMMU_HWPT_DATA_VTD_S1, &data,
-						  sizeof(data), 0, NULL));
+	test_err_hwpt_alloc_nested(EOPNOTSUPP, self->idev, self->ioas_id, 0,
+				   NULL, IOMMU_HWPT_DATA_VTD_S1, &data,
+				   sizeof(data));
 	data.pagetable_type = 0x7777;
-	EXPECT_ERRNO(EOPNOTSUPP, _test_hwpt_alloc(self->fd, self->idev,
-						  self->ioas_id, 0,
-						  IOMMU_HWPT_DATA_SELFTEST,
-						  &data, sizeof(data), 0,
-						  NULL));
-	EXPECT_ERRNO(EFAULT, _test_hwpt_alloc(self->fd, self->idev,
-					      self->ioas_id, 0,
-					      IOMMU_HWPT_DATA_SELFTEST, NULL,
-					      sizeof(data), 0, NULL));
+	test_err_hwpt_alloc_nested(EOPNOTSUPP, self->idev, self->ioas_id, 0,
+				   NULL, IOMMU_HWPT_DATA_SELFTEST, &data,
+				   sizeof(data));
+	test_err_hwpt_alloc_nested(EFAULT, self->idev, self->ioas_id, 0, NULL,
+				   IOMMU_HWPT_DATA_SELFTEST, NULL,
+				   sizeof(data));
 }
 
 TEST_HARNESS_MAIN
