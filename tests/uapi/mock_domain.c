@@ -10,69 +10,9 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "ioas_utils.h"
+#include "hwpt_utils.h"
 
 #define PSZ page_size
-
-static int _test_cmd_mock_domain_flags(int fd, __u32 pt_id, __u32 flags,
-				       __u32 *stdev_id, __u32 *hwpt_id,
-				       __u32 *idev_id)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
-			      IOMMU_TEST_OP_MOCK_DOMAIN,
-		.id = pt_id,
-	};
-	int ret;
-
-	cmd.mock_domain_flags.dev_flags = flags;
-	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
-	if (ret)
-		return ret;
-	if (stdev_id)
-		*stdev_id = cmd.mock_domain.out_stdev_id;
-	if (hwpt_id)
-		*hwpt_id = cmd.mock_domain.out_hwpt_id;
-	if (idev_id)
-		*idev_id = cmd.mock_domain.out_idev_id;
-	return 0;
-}
-
-#define test_cmd_mock_domain(pt_id, stdev, hwpt, idev)                         \
-	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, pt_id, 0, stdev,     \
-						 hwpt, idev))
-#define test_err_mock_domain_flags(_errno, pt_id, flags)                       \
-	EXPECT_ERRNO(_errno, _test_cmd_mock_domain_flags(self->fd, pt_id,       \
-							 flags, NULL, NULL,    \
-							 NULL))
-
-static int _test_md_check_map(int fd, __u32 hwpt_id, __u64 iova,
-			      __u64 length, const void *uptr)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_MAP,
-		.id = hwpt_id,
-		.check_map = { .iova = iova, .length = length,
-			       .uptr = (uintptr_t)uptr },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
-
-static int _test_md_check_refs(int fd, const void *uptr, __u64 length,
-			       __u32 refs)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MD_CHECK_REFS,
-		.check_refs = { .length = length, .uptr = (uintptr_t)uptr,
-				.refs = refs },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
-}
 
 FIXTURE(mock_domain)
 {
@@ -91,11 +31,7 @@ FIXTURE_TEARDOWN(mock_domain)
 {
 	ASSERT_EQ(0, close(self->fd));
 	/* closing released every pin */
-	int fd = iommufd_open();
-
-	ASSERT_NE(-1, fd);
-	EXPECT_EQ(0, _test_md_check_refs(fd, buffer, BUFFER_SIZE, 0));
-	close(fd);
+	test_no_pins(buffer, BUFFER_SIZE);
 }
 
 TEST_F(mock_domain, ids_come_in_the_kernels_order)
@@ -147,36 +83,30 @@ TEST_F(mock_domain, mappings_reach_the_domain_pinned_once)
 
 	/* one mapping before the attach, one after */
 	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, iova);
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 0));
+	test_cmd_md_check_refs(buffer, 4 * PSZ, 0);
 	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt, NULL);
 	test_ioctl_ioas_map_fixed(BUF(8 * PSZ), 4 * PSZ, iova + 8 * PSZ);
-	ASSERT_EQ(0, _test_md_check_map(self->fd, hwpt, iova, 4 * PSZ,
-					buffer));
-	ASSERT_EQ(0, _test_md_check_map(self->fd, hwpt, iova + 8 * PSZ,
-					4 * PSZ, BUF(8 * PSZ)));
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, BUF(4 * PSZ), 4 * PSZ, 0));
+	test_cmd_md_check_map(hwpt, buffer, iova, 4 * PSZ);
+	test_cmd_md_check_map(hwpt, BUF(8 * PSZ), iova + 8 * PSZ, 4 * PSZ);
+	test_cmd_md_check_refs(buffer, 4 * PSZ, 1);
+	test_cmd_md_check_refs(BUF(4 * PSZ), 4 * PSZ, 0);
 	/* a second domain: mapped there too, still pinned once */
 	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt2, NULL);
 	EXPECT_EQ(hwpt, hwpt2);
 	/* a second map of the same memory is a second pin */
 	test_ioctl_ioas_map_fixed(buffer, 4 * PSZ, iova + 16 * PSZ);
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 2));
-	EXPECT_ERRNO(EIO, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
+	test_cmd_md_check_refs(buffer, 4 * PSZ, 2);
+	test_err_md_check_refs(EIO, buffer, 4 * PSZ, 1);
 	test_ioctl_ioas_unmap(iova + 16 * PSZ, 4 * PSZ);
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 4 * PSZ, 1));
+	test_cmd_md_check_refs(buffer, 4 * PSZ, 1);
 	/* the wrong memory, unaligned arguments, not a HWPT */
-	EXPECT_ERRNO(EINVAL, _test_md_check_map(self->fd, hwpt, iova, PSZ,
-						BUF(PSZ)));
-	EXPECT_ERRNO(EINVAL, _test_md_check_map(self->fd, hwpt, iova + 1, PSZ,
-						buffer));
-	EXPECT_ERRNO(ENOENT, _test_md_check_map(self->fd, self->ioas_id, iova,
-						PSZ, buffer));
-	EXPECT_ERRNO(EINVAL, _test_md_check_refs(self->fd, BUF(1), PSZ, 1));
-	EXPECT_ERRNO(EINVAL, _test_md_check_refs(
-				     self->fd,
-				     (void *)(uintptr_t)(UINTPTR_MAX & ~(PSZ - 1)),
-				     2 * PSZ, 1));
+	test_err_md_check_map(EINVAL, hwpt, BUF(PSZ), iova, PSZ);
+	test_err_md_check_map(EINVAL, hwpt, buffer, iova + 1, PSZ);
+	test_err_md_check_map(ENOENT, self->ioas_id, buffer, iova, PSZ);
+	test_err_md_check_refs(EINVAL, BUF(1), PSZ, 1);
+	test_err_md_check_refs(EINVAL,
+			       (void *)(uintptr_t)(UINTPTR_MAX & ~(PSZ - 1)),
+			       2 * PSZ, 1);
 }
 
 TEST_F(mock_domain, pinning_finds_bad_memory)
@@ -242,10 +172,13 @@ TEST_F(mock_domain, device_flags)
 
 	/* only NO_DIRTY and PASID are known; NO_ATTACH (1 << 3) is not
 	 * merged upstream, HUGE_IOVA (1 << 1) was retired */
-	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 31);
-	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 3);
+	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 31, NULL,
+				   NULL, NULL);
+	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 3, NULL,
+				   NULL, NULL);
 	test_err_mock_domain_flags(EINVAL, self->ioas_id,
-				   MOCK_FLAGS_DEVICE_HUGE_IOVA);
+				   MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL, NULL,
+				   NULL);
 	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
 						 MOCK_FLAGS_DEVICE_NO_DIRTY,
 						 NULL, &hwpt, NULL));
@@ -260,9 +193,9 @@ TEST_F(mock_domain, attach_target_must_be_an_ioas_or_hwpt)
 {
 	__u32 stdev;
 
-	test_err_mock_domain_flags(ENOENT, 99, 0);
+	test_err_mock_domain_flags(ENOENT, 99, 0, NULL, NULL, NULL);
 	test_cmd_mock_domain(self->ioas_id, &stdev, NULL, NULL);
-	test_err_mock_domain_flags(EINVAL, stdev, 0);
+	test_err_mock_domain_flags(EINVAL, stdev, 0, NULL, NULL, NULL);
 }
 
 TEST_F(mock_domain, close_with_everything_alive)
@@ -276,20 +209,9 @@ TEST_F(mock_domain, close_with_everything_alive)
 						 NULL));
 	ASSERT_EQ(0, _test_ioctl_ioas_map_fixed(fd, ioas, buffer, 8 * PSZ,
 						MOCK_APERTURE_START, MAP_RW));
-	EXPECT_EQ(0, _test_md_check_refs(fd, buffer, 8 * PSZ, 1));
+	EXPECT_EQ(0, _test_cmd_md_check_refs(fd, buffer, 8 * PSZ, 1));
 	ASSERT_EQ(0, close(fd));
 	/* the teardown checks that the pins went with it */
-}
-
-static int _test_set_temp_memory_limit(int fd, __u32 limit)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
-		.memory_limit = { .limit = limit },
-	};
-
-	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
 }
 
 TEST_F(mock_domain, tiny_pinning_batches)
@@ -297,14 +219,13 @@ TEST_F(mock_domain, tiny_pinning_batches)
 	__u32 hwpt;
 
 	/* the least is an 8-byte entry and its 4-byte count */
-	EXPECT_ERRNO(EINVAL, _test_set_temp_memory_limit(self->fd, 11));
-	ASSERT_EQ(0, _test_set_temp_memory_limit(self->fd, 12));
+	EXPECT_ERRNO(EINVAL, _test_cmd_set_temp_memory_limit(self->fd, 11));
+	ASSERT_EQ(0, _test_cmd_set_temp_memory_limit(self->fd, 12));
 	test_cmd_mock_domain(self->ioas_id, NULL, &hwpt, NULL);
 	test_ioctl_ioas_map_fixed(buffer, 64 * PSZ, MOCK_APERTURE_START);
-	EXPECT_EQ(0, _test_md_check_map(self->fd, hwpt, MOCK_APERTURE_START,
-					64 * PSZ, buffer));
-	EXPECT_EQ(0, _test_md_check_refs(self->fd, buffer, 64 * PSZ, 1));
-	ASSERT_EQ(0, _test_set_temp_memory_limit(self->fd, 65536));
+	test_cmd_md_check_map(hwpt, buffer, MOCK_APERTURE_START, 64 * PSZ);
+	test_cmd_md_check_refs(buffer, 64 * PSZ, 1);
+	ASSERT_EQ(0, _test_cmd_set_temp_memory_limit(self->fd, 65536));
 }
 
 /* Drops a capability from this test process's effective set. */
@@ -353,37 +274,6 @@ TEST_F(mock_domain, pinning_is_charged_against_rlimit_memlock)
 	test_ioctl_ioas_map_fixed(BUF(16 * PSZ), 12 * PSZ, iova + 32 * PSZ);
 }
 
-static int _replace(int fd, __u32 stdev, __u32 *pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.size = sizeof(cmd),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev,
-		.mock_domain_replace = { .pt_id = *pt_id },
-	};
-	int ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
-
-	if (!ret)
-		*pt_id = cmd.mock_domain_replace.pt_id;
-	return ret;
-}
-
-static int _hwpt_alloc_flags(int fd, __u32 dev, __u32 pt, __u32 flags,
-			     __u32 *out)
-{
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd),
-		.flags = flags,
-		.dev_id = dev,
-		.pt_id = pt,
-	};
-	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
-
-	if (!ret)
-		*out = cmd.out_hwpt_id;
-	return ret;
-}
-
 TEST_F(mock_domain, replace)
 {
 	struct iommu_iova_range range;
@@ -393,32 +283,29 @@ TEST_F(mock_domain, replace)
 	test_cmd_mock_domain(self->ioas_id, &stdev, &old_hwpt, &idev);
 	test_ioctl_ioas_alloc(&ioas2);
 	/* to another IOAS: a new automatic HWPT; the old one dies */
-	pt = ioas2;
-	ASSERT_EQ(0, _replace(self->fd, stdev, &pt));
+	ASSERT_EQ(0, _test_cmd_mock_domain_replace(self->fd, stdev, ioas2,
+						   &pt));
 	EXPECT_NE(old_hwpt, pt);
 	test_err_destroy(ENOENT, old_hwpt);
 	test_ioctl_ioas_iova_ranges(&range, &num, &alignment);
 	EXPECT_EQ(0, range.start);
 	EXPECT_EQ(1, alignment);
 	/* onto the HWPT it is on: nothing changes */
-	__u32 same = pt;
+	__u32 same;
 
-	ASSERT_EQ(0, _replace(self->fd, stdev, &same));
+	ASSERT_EQ(0, _test_cmd_mock_domain_replace(self->fd, stdev, pt,
+						   &same));
 	EXPECT_EQ(pt, same);
 	/* onto a user HWPT, named */
-	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, self->ioas_id, 0,
-				       &user));
-	pt = user;
-	ASSERT_EQ(0, _replace(self->fd, stdev, &pt));
+	test_cmd_hwpt_alloc(idev, self->ioas_id, 0, &user);
+	ASSERT_EQ(0, _test_cmd_mock_domain_replace(self->fd, stdev, user,
+						   &pt));
 	EXPECT_EQ(user, pt);
 	test_err_destroy(EBUSY, user);
 	/* errors leave it where it is */
-	pt = 99;
-	EXPECT_ERRNO(ENOENT, _replace(self->fd, stdev, &pt));
-	pt = idev;
-	EXPECT_ERRNO(EINVAL, _replace(self->fd, stdev, &pt));
-	pt = user;
-	EXPECT_ERRNO(ENOENT, _replace(self->fd, self->ioas_id, &pt));
+	test_err_mock_domain_replace(ENOENT, stdev, 99);
+	test_err_mock_domain_replace(EINVAL, stdev, idev);
+	test_err_mock_domain_replace(ENOENT, self->ioas_id, user);
 	test_err_destroy(EBUSY, user);
 	test_ioctl_destroy(stdev);
 	test_ioctl_destroy(user);
@@ -426,21 +313,18 @@ TEST_F(mock_domain, replace)
 
 TEST_F(mock_domain, replace_needs_a_suitable_domain)
 {
-	__u32 stdev, idev, hwpt, dirty, pt, dirty_ioas;
+	__u32 stdev, idev, hwpt, dirty, dirty_ioas;
 
 	/* a dirty-tracking HWPT, made for a device that has it */
 	test_ioctl_ioas_alloc(&dirty_ioas);
-	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id, 0,
-						 NULL, NULL, &idev));
-	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, dirty_ioas,
-				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-				       &dirty));
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
+	test_cmd_hwpt_alloc(idev, dirty_ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    &dirty);
 	/* a device without dirty tracking cannot move onto it */
 	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
 						 MOCK_FLAGS_DEVICE_NO_DIRTY,
 						 &stdev, &hwpt, NULL));
-	pt = dirty;
-	EXPECT_ERRNO(EINVAL, _replace(self->fd, stdev, &pt));
+	test_err_mock_domain_replace(EINVAL, stdev, dirty);
 	/* still on its automatic HWPT, which it shares with the first */
 	test_err_destroy(EBUSY, hwpt);
 	test_ioctl_destroy(stdev);
@@ -501,9 +385,8 @@ TEST_F(mock_domain, huge_pages_off_maps_page_by_page)
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
 	/* huge pages on: a 1 MiB leaf, so one write dirties 256 pages */
 	test_ioctl_ioas_alloc(&ioas2);
-	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, ioas2,
-				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-				       &dirty));
+	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    &dirty);
 	test_ioctl_ioas_map_fixed_id(ioas2, buffer, length, iova);
 	track_dirty(_metadata, self->fd, dirty);
 	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
@@ -514,15 +397,13 @@ TEST_F(mock_domain, huge_pages_off_maps_page_by_page)
 	test_ioctl_ioas_alloc(&ioas3);
 	ASSERT_EQ(0, _test_ioctl_option(self->fd, IOMMU_OPTION_HUGE_PAGES,
 					IOMMU_OPTION_OP_SET, ioas3, &val64));
-	ASSERT_EQ(0, _hwpt_alloc_flags(self->fd, idev, ioas3,
-				       IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-				       &dirty2));
+	test_cmd_hwpt_alloc(idev, ioas3, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    &dirty2);
 	test_ioctl_ioas_map_fixed_id(ioas3, buffer, length, iova);
 	track_dirty(_metadata, self->fd, dirty2);
 	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty2,
 						iova, length, iova + PSZ));
-	ASSERT_EQ(0, _test_md_check_map(self->fd, dirty2, iova, length,
-					buffer));
+	test_cmd_md_check_map(dirty2, buffer, iova, length);
 }
 
 TEST_HARNESS_MAIN
