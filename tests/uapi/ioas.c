@@ -12,9 +12,8 @@
  * wrong at once, the errno asserted is the one the kernel's check order
  * gives.
  */
-#include <linux/capability.h>
-#include <sys/syscall.h>
 
+#include "capability.h"
 #include "ioas_utils.h"
 
 #define PSZ page_size
@@ -1632,35 +1631,6 @@ TEST_F(iommufd_ioas, add_reserved_is_per_ioas)
  * iommufd_ioas_option()
  * ======================================================================== */
 
-static bool cap_sys_resource_effective(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &
-	       CAP_TO_MASK(CAP_SYS_RESOURCE);
-}
-
-/* Clears CAP_SYS_RESOURCE from this thread's effective set, which is what
- * the kernel's capable() looks at. */
-static int drop_cap_sys_resource(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &=
-		~CAP_TO_MASK(CAP_SYS_RESOURCE);
-	return syscall(SYS_capset, &hdr, data);
-}
-
 TEST_F(iommufd, option_checks_before_the_option)
 {
 	struct iommu_option cmd = {
@@ -1719,9 +1689,9 @@ TEST_F(iommufd, rlimit_mode_set_needs_cap_sys_resource)
 	__u32 ioas_id;
 	__u64 val;
 
-	if (cap_sys_resource_effective())
-		ASSERT_EQ(0, drop_cap_sys_resource());
-	ASSERT_FALSE(cap_sys_resource_effective());
+	if (has_capability(CAP_SYS_RESOURCE))
+		ASSERT_EQ(0, drop_capability(CAP_SYS_RESOURCE));
+	ASSERT_FALSE(has_capability(CAP_SYS_RESOURCE));
 
 	/* capable(CAP_SYS_RESOURCE) comes before the value and the objects */
 	val = 1;
@@ -1752,7 +1722,7 @@ TEST_F(iommufd, rlimit_mode_set)
 	__u64 val;
 	int other;
 
-	if (!cap_sys_resource_effective())
+	if (!has_capability(CAP_SYS_RESOURCE))
 		SKIP(return, "needs CAP_SYS_RESOURCE");
 
 	/* as the kernel's global_options */

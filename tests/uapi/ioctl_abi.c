@@ -10,10 +10,9 @@
  *   bytes past the known struct not zero   -> E2BIG
  *   struct unreadable                      -> EFAULT
  */
-#include <linux/capability.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
+#include "capability.h"
 #include "iommufd_utils.h"
 
 /* zero_errno of a command whose answer depends on CAP_SYS_RESOURCE */
@@ -103,23 +102,10 @@ FIXTURE_TEARDOWN(abi)
 	close(self->fd);
 }
 
-static bool has_cap_sys_resource(void)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-
-	if (syscall(SYS_capget, &header, data))
-		return false;
-	return data[CAP_SYS_RESOURCE / 32].effective &
-	       (1u << (CAP_SYS_RESOURCE % 32));
-}
-
 static int expected_zero_errno(const struct command *c)
 {
 	if (c->zero_errno == NEEDS_PRIVILEGE)
-		return has_cap_sys_resource() ? 0 : EPERM;
+		return has_capability(CAP_SYS_RESOURCE) ? 0 : EPERM;
 	return c->zero_errno;
 }
 

@@ -6,10 +6,9 @@
  * (MD_CHECK_REFS), and the destroy rules of every object involved. The
  * expected values are the kernel's (selftest.c, device.c, io_pagetable.c).
  */
-#include <linux/capability.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 
+#include "capability.h"
 #include "hwpt_utils.h"
 
 #define PSZ page_size
@@ -226,20 +225,6 @@ TEST_F(mock_domain, tiny_pinning_batches)
 	test_cmd_md_check_map(hwpt, buffer, MOCK_APERTURE_START, 64 * PSZ);
 	test_cmd_md_check_refs(buffer, 64 * PSZ, 1);
 	ASSERT_EQ(0, _test_cmd_set_temp_memory_limit(self->fd, 65536));
-}
-
-/* Drops a capability from this test process's effective set. */
-static int drop_capability(int cap)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &header, data))
-		return -1;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	return (int)syscall(SYS_capset, &header, data);
 }
 
 TEST_F(mock_domain, pinning_is_charged_against_rlimit_memlock)

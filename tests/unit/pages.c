@@ -5,11 +5,10 @@
  * read-only memory refused, the limit enforced per mode, the process-wide
  * pin count that IOMMU_TEST_OP_MD_CHECK_REFS reads.
  */
-#include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 
+#include "capability.h"
 #include "harness.h"
 #include "pages.h"
 #include "usermem.h"
@@ -39,20 +38,6 @@ static void holder(struct itree_node *node, uint64_t first, uint64_t last)
 	memset(node, 0, sizeof(*node));
 	node->start = first;
 	node->last = last;
-}
-
-/* Drops a capability from the effective set of this (test) process. */
-static int drop_capability(int cap)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &header, data))
-		return -1;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	return (int)syscall(SYS_capset, &header, data);
 }
 
 static void setup(void)
@@ -243,14 +228,9 @@ TEST(cap_ipc_lock_is_not_charged)
 	struct itree_node a;
 	struct iopt_pages *pages;
 	unsigned char *buf;
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	setup();
-	ASSERT_EQ(0, syscall(SYS_capget, &header, data));
-	if (!(data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32))))
+	if (!has_capability(CAP_IPC_LOCK))
 		SKIP(return, "needs CAP_IPC_LOCK");
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &limit));
 	buf = map_pages(PROT_READ | PROT_WRITE);
