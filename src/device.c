@@ -51,6 +51,23 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 	object_destroy_user(idev->ictx, &idev->obj);
 }
 
+/*
+ * With idev->lock held: asks the driver to put the device on hwpt's domain,
+ * then records hwpt as the device's HWPT and takes a reference on it. Mock
+ * devices have no reserved regions to impose on, or move between, IOASes.
+ */
+static int device_point_at_locked(struct iommufd_device *idev,
+				  struct iommufd_hw_pagetable *hwpt)
+{
+	int rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+
+	if (rc)
+		return rc;
+	idev->hwpt = hwpt;
+	object_hold(&hwpt->obj);
+	return 0;
+}
+
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev)
 {
@@ -61,12 +78,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-	/* Mock devices have no reserved regions to impose on the IOAS. */
-	rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
-	if (rc)
-		goto out_unlock;
-	idev->hwpt = hwpt;
-	object_hold(&hwpt->obj);
+	rc = device_point_at_locked(idev, hwpt);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
@@ -105,13 +117,10 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	}
 	if (idev->hwpt == hwpt)
 		goto out_unlock;
-	/* Mock devices have no reserved regions to move between IOASes. */
-	rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
-	if (rc)
-		goto out_unlock;
 	*old = idev->hwpt;
-	idev->hwpt = hwpt;
-	object_hold(&hwpt->obj);
+	rc = device_point_at_locked(idev, hwpt);
+	if (rc)
+		*old = NULL;
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
