@@ -4,6 +4,7 @@
  * kernel's device.c does it (each mock device being its own group).
  */
 #include <errno.h>
+#include <stdlib.h>
 
 #include <iommusim/uapi/iommufd.h>
 
@@ -37,6 +38,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 		return NULL;
 	idev->ictx = ictx;
 	idev->dev = dev;
+	idev->sw_msi_start = UINT64_MAX;
 	pthread_mutex_init(&idev->lock, NULL);
 	/* the binder is a user until unbind */
 	object_hold(&idev->obj);
@@ -51,76 +53,242 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 	object_destroy_user(idev->ictx, &idev->obj);
 }
 
-/*
- * With idev->lock held: asks the driver to put the device on hwpt's domain,
- * then records hwpt as the device's HWPT and takes a reference on it. Mock
- * devices have no reserved regions to impose on, or move between, IOASes.
- */
-static int device_point_at_locked(struct iommufd_device *idev,
-				  struct iommufd_hw_pagetable *hwpt)
-{
-	int rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+/* ---- what is attached where ----------------------------------------- */
 
-	if (rc)
-		return rc;
-	idev->hwpt = hwpt;
-	object_hold(&hwpt->obj);
+/* The slot holding pasid's HWPT, or NULL when the pasid is not attached.
+ * idev->lock held. */
+static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
+						   uint32_t pasid)
+{
+	struct iommufd_pasid_attach *entry;
+
+	if (pasid == IOMMU_NO_PASID)
+		return idev->hwpt ? &idev->hwpt : NULL;
+	for (entry = idev->pasids; entry; entry = entry->next)
+		if (entry->pasid == pasid)
+			return &entry->hwpt;
+	return NULL;
+}
+
+static struct iommufd_pasid_attach *unlink_pasid(struct iommufd_device *idev,
+						 uint32_t pasid)
+{
+	struct iommufd_pasid_attach **link, *entry;
+
+	for (link = &idev->pasids; (entry = *link); link = &entry->next) {
+		if (entry->pasid == pasid) {
+			*link = entry->next;
+			return entry;
+		}
+	}
+	return NULL;
+}
+
+bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
+				      uint32_t pasid,
+				      const struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hw_pagetable **slot;
+	bool same;
+
+	pthread_mutex_lock(&idev->lock);
+	slot = attached_slot(idev, pasid);
+	same = (slot ? *slot : NULL) == hwpt;
+	pthread_mutex_unlock(&idev->lock);
+	return same;
+}
+
+/*
+ * Whether hwpt may serve pasid, given the rest of the device: a PASID
+ * needs a HWPT made for PASIDs, and so does the RID under it (hardware
+ * hangs the PASID table off the RID's entry); so the RID cannot move to a
+ * HWPT that is not one while PASIDs are attached. idev->lock held.
+ */
+static int hwpt_pasid_compat(struct iommufd_device *idev,
+			     struct iommufd_hw_pagetable *hwpt, uint32_t pasid)
+{
+	if (pasid == IOMMU_NO_PASID)
+		return !hwpt->pasid_compat && idev->pasids ? -EINVAL : 0;
+	if (!hwpt->pasid_compat)
+		return -EINVAL;
+	if (idev->hwpt && !idev->hwpt->pasid_compat)
+		return -EINVAL;
 	return 0;
 }
 
-int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
-				struct iommufd_device *idev)
+/* ---- the driver's side ----------------------------------------------- */
+
+static int driver_attach(struct iommufd_hw_pagetable *hwpt,
+			 struct iommufd_device *idev, uint32_t pasid)
 {
+	if (pasid == IOMMU_NO_PASID)
+		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+	return iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
+}
+
+static int driver_replace(struct iommufd_hw_pagetable *hwpt,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  struct iommufd_hw_pagetable *old)
+{
+	if (pasid == IOMMU_NO_PASID)
+		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
+					  old->domain);
+}
+
+/* The RID simply stops translating: a device with no HWPT is blocked. */
+static void driver_detach(struct iommufd_hw_pagetable *hwpt,
+			  struct iommufd_device *idev, uint32_t pasid)
+{
+	if (pasid != IOMMU_NO_PASID)
+		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+}
+
+/*
+ * The device's reserved regions go into the IOAS its RID translates
+ * through (a nested HWPT's parent's); a PASID attach imposes none.
+ */
+static int reserve_regions(struct iommufd_device *idev,
+			   struct iommufd_hwpt_paging *hwpt_paging,
+			   uint64_t *sw_msi_start)
+{
+	return iopt_table_enforce_dev_resv_regions(&hwpt_paging->ioas->iopt,
+						   idev->dev, sw_msi_start);
+}
+
+static void unreserve_regions(struct iommufd_device *idev,
+			      struct iommufd_hwpt_paging *hwpt_paging)
+{
+	iopt_remove_reserved_iova(&hwpt_paging->ioas->iopt, idev->dev);
+}
+
+/* ---- attach, detach, replace of one HWPT ----------------------------- */
+
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
+	bool rid = pasid == IOMMU_NO_PASID;
+	struct iommufd_pasid_attach *entry = NULL;
 	int rc;
 
 	pthread_mutex_lock(&idev->lock);
-	if (idev->hwpt && idev->hwpt != hwpt) {
-		rc = -EINVAL;
+	/* attach never moves a pasid, even onto the same HWPT */
+	if (attached_slot(idev, pasid)) {
+		rc = -EBUSY;
 		goto out_unlock;
 	}
-	rc = device_point_at_locked(idev, hwpt);
+	if (!rid) {
+		rc = -ENOMEM;
+		entry = calloc(1, sizeof(*entry));
+		if (!entry)
+			goto out_unlock;
+	}
+	if (rid) {
+		rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
+		if (rc)
+			goto out_free;
+	}
+	rc = hwpt_pasid_compat(idev, hwpt, pasid);
+	if (!rc)
+		rc = driver_attach(hwpt, idev, pasid);
+	if (rc)
+		goto out_unreserve;
+
+	if (rid) {
+		idev->hwpt = hwpt;
+	} else {
+		entry->pasid = pasid;
+		entry->hwpt = hwpt;
+		entry->next = idev->pasids;
+		idev->pasids = entry;
+	}
+	object_hold(&hwpt->obj);
+	pthread_mutex_unlock(&idev->lock);
+	return 0;
+
+out_unreserve:
+	if (rid)
+		unreserve_regions(idev, hwpt_paging);
+out_free:
+	free(entry);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
 }
 
 struct iommufd_hw_pagetable *
-iommufd_hw_pagetable_detach(struct iommufd_device *idev)
+iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 {
-	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_hw_pagetable *hwpt = NULL;
+	struct iommufd_pasid_attach *entry;
 
 	pthread_mutex_lock(&idev->lock);
-	hwpt = idev->hwpt;
-	idev->hwpt = NULL;
+	if (pasid == IOMMU_NO_PASID) {
+		hwpt = idev->hwpt;
+		idev->hwpt = NULL;
+		if (hwpt)
+			unreserve_regions(idev, find_hwpt_paging(hwpt));
+	} else if ((entry = unlink_pasid(idev, pasid))) {
+		hwpt = entry->hwpt;
+		driver_detach(hwpt, idev, pasid);
+		free(entry);
+	}
 	pthread_mutex_unlock(&idev->lock);
 	/* the caller puts the HWPT's reference */
 	return hwpt;
 }
 
 /*
- * Moves an attached device to another HWPT (the kernel's do_replace, one
- * device per group): -EINVAL when it is not attached or the domain does not
- * suit it; replacing with the current HWPT changes nothing. The old HWPT's
+ * Moves an attached pasid to another HWPT (the kernel's do_replace, one
+ * device per group): -EINVAL when it is not attached or hwpt cannot serve
+ * it; replacing with the current HWPT changes nothing. When the RID moves
+ * to another IOAS its reserved regions move with it. The old HWPT's
  * reference goes to *old for the caller to put once all locks are dropped.
  */
 static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 					struct iommufd_device *idev,
+					uint32_t pasid,
 					struct iommufd_hw_pagetable **old)
 {
+	struct iommufd_hwpt_paging *new_paging = find_hwpt_paging(hwpt);
+	struct iommufd_hw_pagetable **slot, *cur;
+	bool moves_ioas;
 	int rc = 0;
 
 	*old = NULL;
 	pthread_mutex_lock(&idev->lock);
-	if (!idev->hwpt) {
+	slot = attached_slot(idev, pasid);
+	if (!slot) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-	if (idev->hwpt == hwpt)
+	cur = *slot;
+	if (cur == hwpt)
 		goto out_unlock;
-	*old = idev->hwpt;
-	rc = device_point_at_locked(idev, hwpt);
+	moves_ioas = pasid == IOMMU_NO_PASID &&
+		     find_hwpt_paging(cur)->ioas != new_paging->ioas;
+	if (moves_ioas) {
+		rc = reserve_regions(idev, new_paging, NULL);
+		if (rc)
+			goto out_unlock;
+	}
+	rc = hwpt_pasid_compat(idev, hwpt, pasid);
+	if (!rc)
+		rc = driver_replace(hwpt, idev, pasid, cur);
 	if (rc)
-		*old = NULL;
+		goto out_unreserve;
+	if (moves_ioas)
+		unreserve_regions(idev, find_hwpt_paging(cur));
+	*slot = hwpt;
+	object_hold(&hwpt->obj);
+	*old = cur;
+	pthread_mutex_unlock(&idev->lock);
+	return 0;
+
+out_unreserve:
+	if (moves_ioas)
+		unreserve_regions(idev, new_paging);
 out_unlock:
 	pthread_mutex_unlock(&idev->lock);
 	return rc;
@@ -128,12 +296,12 @@ out_unlock:
 
 /* Attach (old NULL) or replace (old not NULL) onto hwpt. */
 static int connect(struct iommufd_hw_pagetable *hwpt,
-		   struct iommufd_device *idev,
+		   struct iommufd_device *idev, uint32_t pasid,
 		   struct iommufd_hw_pagetable **old)
 {
 	if (old)
-		return iommufd_hw_pagetable_replace(hwpt, idev, old);
-	return iommufd_hw_pagetable_attach(hwpt, idev);
+		return iommufd_hw_pagetable_replace(hwpt, idev, pasid, old);
+	return iommufd_hw_pagetable_attach(hwpt, idev, pasid);
 }
 
 /*
@@ -141,9 +309,10 @@ static int connect(struct iommufd_hw_pagetable *hwpt,
  * do (one that refuses it with -EINVAL is skipped; any other error stops);
  * else a new automatic HWPT. For an attach the device joins the new HWPT
  * before its domain meets the IOAS; a replace moves it once the HWPT is
- * whole. A HWPT made by the user is never chosen.
+ * whole. A HWPT made by the user is never chosen, and an automatic one is
+ * never made for PASIDs: a PASID can only come here to fail.
  */
-static int auto_get_domain(struct iommufd_device *idev,
+static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 			   struct iommufd_ioas *ioas, uint32_t *pt_id,
 			   struct iommufd_hw_pagetable **old)
 {
@@ -158,7 +327,7 @@ static int auto_get_domain(struct iommufd_device *idev,
 		/* skip one that is dying: its destroy waits for our lock */
 		if (!hwpt_paging->auto_domain || !object_try_hold(&hwpt->obj))
 			continue;
-		rc = connect(hwpt, idev, old);
+		rc = connect(hwpt, idev, pasid, old);
 		object_release(&hwpt->obj);
 		if (rc == -EINVAL)
 			continue;
@@ -167,13 +336,13 @@ static int auto_get_domain(struct iommufd_device *idev,
 		goto out_unlock;
 	}
 
-	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, 0,
-						!old, NULL, &rc);
+	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid,
+						0, !old, NULL, &rc);
 	if (!hwpt_paging)
 		goto out_unlock;
 	if (old) {
 		rc = iommufd_hw_pagetable_replace(&hwpt_paging->common, idev,
-						  old);
+						  pasid, old);
 		if (rc) {
 			object_abort_and_destroy(idev->ictx,
 						 &hwpt_paging->common.obj);
@@ -190,8 +359,8 @@ out_unlock:
 }
 
 /* The kernel's iommufd_device_change_pt(): attach when old is NULL. */
-static int change_pt(struct iommufd_device *idev, uint32_t *pt_id,
-		     struct iommufd_hw_pagetable **old)
+static int change_pt(struct iommufd_device *idev, uint32_t pasid,
+		     uint32_t *pt_id, struct iommufd_hw_pagetable **old)
 {
 	struct iommufd_object *pt_obj;
 	int rc;
@@ -202,10 +371,11 @@ static int change_pt(struct iommufd_device *idev, uint32_t *pt_id,
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_NESTED:
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev, old);
+		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev,
+			     pasid, old);
 		break;
 	case IOMMUFD_OBJ_IOAS:
-		rc = auto_get_domain(idev, (struct iommufd_ioas *)pt_obj,
+		rc = auto_get_domain(idev, pasid, (struct iommufd_ioas *)pt_obj,
 				     pt_id, old);
 		break;
 	default:
@@ -215,9 +385,10 @@ static int change_pt(struct iommufd_device *idev, uint32_t *pt_id,
 	return rc;
 }
 
-int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t *pt_id)
 {
-	int rc = change_pt(idev, pt_id, NULL);
+	int rc = change_pt(idev, pasid, pt_id, NULL);
 
 	if (rc)
 		return rc;
@@ -226,10 +397,11 @@ int iommufd_device_attach(struct iommufd_device *idev, uint32_t *pt_id)
 	return 0;
 }
 
-int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id)
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t pasid,
+			   uint32_t *pt_id)
 {
 	struct iommufd_hw_pagetable *old = NULL;
-	int rc = change_pt(idev, pt_id, &old);
+	int rc = change_pt(idev, pasid, pt_id, &old);
 
 	/* after every lock is dropped: an automatic HWPT may die here */
 	if (old)
@@ -237,13 +409,31 @@ int iommufd_device_replace(struct iommufd_device *idev, uint32_t *pt_id)
 	return rc;
 }
 
-void iommufd_device_detach(struct iommufd_device *idev)
+void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid)
 {
-	struct iommufd_hw_pagetable *hwpt = iommufd_hw_pagetable_detach(idev);
+	struct iommufd_hw_pagetable *hwpt =
+		iommufd_hw_pagetable_detach(idev, pasid);
 
-	if (hwpt)
-		iommufd_hw_pagetable_put(idev->ictx, hwpt);
+	if (!hwpt)
+		return;
+	iommufd_hw_pagetable_put(idev->ictx, hwpt);
 	object_release(&idev->obj);
+}
+
+void iommufd_device_detach_pasids(struct iommufd_device *idev)
+{
+	for (;;) {
+		uint32_t pasid;
+
+		pthread_mutex_lock(&idev->lock);
+		if (!idev->pasids) {
+			pthread_mutex_unlock(&idev->lock);
+			return;
+		}
+		pasid = idev->pasids->pasid;
+		pthread_mutex_unlock(&idev->lock);
+		iommufd_device_detach(idev, pasid);
+	}
 }
 
 /*
@@ -257,7 +447,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	/* room for any driver's hw_info struct */
 	uint64_t info[16];
 	struct iommufd_device *idev;
-	uint32_t data_len = sizeof(info), copy_len;
+	uint32_t data_len = sizeof(info), copy_len, max_pasids;
 	int rc;
 
 	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
@@ -293,8 +483,9 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	/* said in the negative, so that older kernels' 0 reads as "can" */
 	if (!iommu_device_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-	cmd->out_max_pasid_log2 = idev->dev->ops->max_pasid_log2 ?
-		idev->dev->ops->max_pasid_log2(idev->dev) : 0;
+	max_pasids = iommu_device_max_pasids(idev->dev);
+	cmd->out_max_pasid_log2 =
+		max_pasids ? 31 - __builtin_clz(max_pasids) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	object_put(ucmd->ictx, &idev->obj);

@@ -124,6 +124,7 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	if (!hwpt_nested)
 		return NULL;
 	hwpt_nested->parent = parent;
+	hwpt_nested->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	object_hold(&parent->common.obj);
 
 	domain = idev->dev->ops->domain_alloc_nested(
@@ -143,8 +144,8 @@ out_abort:
 /* ioas->mutex is held by the caller. */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t flags, bool immediate_attach,
 			  const struct iommu_user_data *user_data, int *err)
 {
 	const uint32_t valid_flags =
@@ -175,6 +176,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		return NULL;
 	hwpt_paging->ioas = ioas;
 	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt_paging->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	/* the HWPT holds its IOAS: DESTROY of the IOAS is EBUSY now */
 	object_hold(&ioas->obj);
 
@@ -185,7 +187,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	hwpt_paging->common.domain = domain;
 
 	if (immediate_attach) {
-		rc = iommufd_hw_pagetable_attach(&hwpt_paging->common, idev);
+		rc = iommufd_hw_pagetable_attach(&hwpt_paging->common, idev,
+						 pasid);
 		if (rc)
 			goto out_abort;
 	}
@@ -198,7 +201,8 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 
 out_detach:
 	if (immediate_attach)
-		iommufd_hw_pagetable_put(ictx, iommufd_hw_pagetable_detach(idev));
+		iommufd_hw_pagetable_put(
+			ictx, iommufd_hw_pagetable_detach(idev, pasid));
 out_abort:
 	object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
 	*err = rc;
@@ -244,7 +248,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		ioas = (struct iommufd_ioas *)pt_obj;
 		pthread_mutex_lock(&ioas->mutex);
 		hwpt_paging = iommufd_hwpt_paging_alloc(
-			ucmd->ictx, ioas, idev, cmd->flags, false,
+			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags, false,
 			user_data.len ? &user_data : NULL, &rc);
 		if (!hwpt_paging)
 			goto out_unlock;

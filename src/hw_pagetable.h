@@ -20,6 +20,9 @@ struct iommu_user_data;
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
+	/* made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs, and a RID
+	 * under attached PASIDs (an automatic HWPT never is) */
+	bool pasid_compat;
 };
 
 struct iommufd_hwpt_paging {
@@ -53,16 +56,26 @@ to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 	return (struct iommufd_hwpt_paging *)hwpt;
 }
 
+/* The paging HWPT whose IOAS a HWPT's translations come from: itself, or a
+ * nested HWPT's parent. */
+static inline struct iommufd_hwpt_paging *
+find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED)
+		return ((struct iommufd_hwpt_nested *)hwpt)->parent;
+	return to_hwpt_paging(hwpt);
+}
+
 /*
  * An unpublished paging HWPT over ioas, its domain in the IOAS; with
- * immediate_attach, idev is attached first (so the device's constraints
- * apply before the domain meets the mappings). user_data, when not NULL,
+ * immediate_attach, idev's pasid is attached first (so the device's
+ * constraints apply before the domain meets the mappings). user_data, when not NULL,
  * is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-			  struct iommufd_device *idev, uint32_t flags,
-			  bool immediate_attach,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t flags, bool immediate_attach,
 			  const struct iommu_user_data *user_data, int *err);
 
 /* Drops a device's reference; an automatic HWPT dies with its last one. */

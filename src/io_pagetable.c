@@ -617,6 +617,55 @@ void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 	}
 }
 
+static int reserve_dev_regions_locked(struct io_pagetable *iopt,
+				      struct iommu_device *dev,
+				      uint64_t *sw_msi_start)
+{
+	const struct iommu_resv_region *regions = NULL;
+	unsigned int count, num_hw_msi = 0, num_sw_msi = 0;
+	int rc;
+
+	count = dev->ops->get_resv_regions ?
+		dev->ops->get_resv_regions(dev, &regions) : 0;
+	for (unsigned int i = 0; i < count; i++) {
+		const struct iommu_resv_region *resv = &regions[i];
+
+		/* the device lets these go once it is owned by the user */
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (!resv->length)
+			return -EINVAL;
+		if (sw_msi_start && resv->type == IOMMU_RESV_MSI)
+			num_hw_msi++;
+		if (sw_msi_start && resv->type == IOMMU_RESV_SW_MSI) {
+			*sw_msi_start = resv->start;
+			num_sw_msi++;
+		}
+		rc = iopt_reserve_iova(iopt, resv->start,
+				       resv->start + (resv->length - 1), dev);
+		if (rc)
+			return rc;
+	}
+	/* a driver offers one MSI scheme, and one software window at most */
+	if ((num_sw_msi && num_hw_msi) || num_sw_msi > 1)
+		return -EINVAL;
+	return 0;
+}
+
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct iommu_device *dev,
+					uint64_t *sw_msi_start)
+{
+	int rc;
+
+	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	rc = reserve_dev_regions_locked(iopt, dev, sw_msi_start);
+	if (rc)
+		iopt_remove_reserved_iova_locked(iopt, dev);
+	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	return rc;
+}
+
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 {
 	pthread_rwlock_wrlock(&iopt->iova_rwsem);

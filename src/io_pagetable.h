@@ -112,6 +112,17 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
 void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 				      const void *owner);
+/*
+ * Reserves dev's reserved regions (all but the relaxable direct ones) in
+ * iopt, owned by dev. -EADDRINUSE when one meets an area or an allowed
+ * range; -EINVAL for a driver that offers both kinds of MSI window or two
+ * software ones. On failure none of dev's reservations stay. When
+ * sw_msi_start is not NULL it receives the software MSI window's start
+ * (left as it was when there is none).
+ */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct iommu_device *dev,
+					uint64_t *sw_msi_start);
 
 /*
  * Domains (iopt_domains.c). Adding one narrows the IOAS to the domain's

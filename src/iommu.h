@@ -95,6 +95,22 @@ enum iommu_cap {
 	IOMMU_CAP_PCI_ATS_SUPPORTED,
 };
 
+/* Kinds of device reserved region (the kernel's enum iommu_resv_type). */
+enum iommu_resv_type {
+	IOMMU_RESV_DIRECT,	     /* identity mapped for the device: kept out */
+	IOMMU_RESV_DIRECT_RELAXABLE, /* may be given up once owned: ignored */
+	IOMMU_RESV_RESERVED,	     /* never usable for DMA */
+	IOMMU_RESV_MSI,		     /* a hardware MSI doorbell */
+	IOMMU_RESV_SW_MSI,	     /* where software places the MSI window */
+};
+
+/* An IOVA range a device cannot use for DMA, length > 0. */
+struct iommu_resv_region {
+	uint64_t start;
+	uint64_t length;
+	enum iommu_resv_type type;
+};
+
 /*
  * One IOMMU model: what the kernel's struct iommu_ops is to iommufd. Every
  * device the core binds names its model; the core reaches drivers only
@@ -107,8 +123,9 @@ struct iommu_ops {
 	int (*hw_info)(struct iommu_device *dev, uint32_t *type, void *data,
 		       uint32_t *len);
 	bool (*capable)(struct iommu_device *dev, enum iommu_cap cap);
-	/* log2 of the PASIDs the device has enabled, 0 for none */
-	unsigned int (*max_pasid_log2)(struct iommu_device *dev);
+	/* How many PASIDs the device can use (PASIDs 0 .. n - 1); 0 when it
+	 * cannot issue PASID-tagged requests at all. */
+	uint32_t (*max_pasids)(struct iommu_device *dev);
 	/* A paging domain for IOMMU_HWPT_ALLOC_* flags and optional driver
 	 * data; NULL with *err. */
 	struct iommu_domain *(*domain_alloc_paging_flags)(
@@ -122,12 +139,52 @@ struct iommu_ops {
 	/* -EINVAL when the domain does not suit the device. */
 	int (*attach_dev)(struct iommu_domain *domain,
 			  struct iommu_device *dev);
+	/* Points the device's requests tagged with pasid (never
+	 * IOMMU_NO_PASID) at domain, or blocks them when domain is NULL; old
+	 * is what they reached before (NULL for none). On failure nothing
+	 * changed. NULL when the model has no PASID support. */
+	int (*set_dev_pasid)(struct iommu_domain *domain,
+			     struct iommu_device *dev, uint32_t pasid,
+			     struct iommu_domain *old);
+	/* The device's reserved regions: points *regions at an array the
+	 * driver owns (valid while the device lives), returns its length.
+	 * NULL when the model has none. */
+	unsigned int (*get_resv_regions)(
+		struct iommu_device *dev,
+		const struct iommu_resv_region **regions);
 };
 
 /* A device as the core sees it; drivers embed it in their own. */
 struct iommu_device {
 	const struct iommu_ops *ops;
 };
+
+/* The PASID of requests without one: the device's RID. */
+#define IOMMU_NO_PASID 0u
+
+/*
+ * The IOMMU layer's PASID steps, below iommufd (the kernel's iommu.c): the
+ * driver's rules for a PASID, the caller's bookkeeping aside. Each device is
+ * its own group here.
+ *
+ * attach: -EOPNOTSUPP when the model has no set_dev_pasid; -EINVAL for
+ * IOMMU_NO_PASID, a domain of another model, or a PASID the device cannot
+ * use (a device with max_pasids 0 is not asked and not programmed); else
+ * the driver's answer. replace: the same without the range check, and no
+ * driver call when old is domain. detach: blocks the PASID; cannot fail.
+ */
+int iommu_attach_device_pasid(struct iommu_domain *domain,
+			      struct iommu_device *dev, uint32_t pasid);
+int iommu_replace_device_pasid(struct iommu_domain *domain,
+			       struct iommu_device *dev, uint32_t pasid,
+			       struct iommu_domain *old);
+void iommu_detach_device_pasid(struct iommu_domain *domain,
+			       struct iommu_device *dev, uint32_t pasid);
+
+static inline uint32_t iommu_device_max_pasids(struct iommu_device *dev)
+{
+	return dev->ops->max_pasids ? dev->ops->max_pasids(dev) : 0;
+}
 
 static inline bool iommu_device_capable(struct iommu_device *dev,
 					enum iommu_cap cap)

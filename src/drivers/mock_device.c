@@ -137,17 +137,49 @@ static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *data,
 	return 0;
 }
 
-static unsigned int mock_max_pasid_log2(struct iommu_device *dev)
+static uint32_t mock_max_pasids(struct iommu_device *dev)
 {
-	/* the kernel's mock enables 2^20 PASIDs on a PASID device */
-	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ? 20 : 0;
+	/* Every mock device carries a PASID width property: MOCK_PASID_WIDTH
+	 * bits on a PASID device, 0 bits (one PASID: the RID's) on others. */
+	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ?
+		       1u << MOCK_PASID_WIDTH : 1u;
+}
+
+/*
+ * Any domain may sit on any PASID. PASID IOMMU_TEST_PASID_RESERVED is the
+ * kernel's fault drill: a first attach arms it, the next change of domain
+ * fails with ENOMEM (and disarms it), blocking always disarms it; so a
+ * test can watch a failed replace leave the old domain in place.
+ */
+static int mock_set_dev_pasid(struct iommu_domain *domain,
+			      struct iommu_device *dev, uint32_t pasid,
+			      struct iommu_domain *old)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	(void)old;
+	if (pasid != IOMMU_TEST_PASID_RESERVED)
+		return 0;
+	if (!domain) {
+		__atomic_store_n(&mdev->pasid_fault_armed, false,
+				 __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (__atomic_exchange_n(&mdev->pasid_fault_armed, true,
+				__ATOMIC_RELAXED)) {
+		__atomic_store_n(&mdev->pasid_fault_armed, false,
+				 __ATOMIC_RELAXED);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static const struct iommu_ops mock_iommu_ops = {
 	.hw_info = mock_hw_info,
 	.capable = mock_capable,
-	.max_pasid_log2 = mock_max_pasid_log2,
+	.max_pasids = mock_max_pasids,
 	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
 	.domain_alloc_nested = mock_domain_alloc_nested_dev,
 	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
 };

@@ -8,6 +8,7 @@
 #ifndef IOMMUSIM_DRIVERS_MOCK_DEVICE_H
 #define IOMMUSIM_DRIVERS_MOCK_DEVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "iommu.h"
@@ -15,6 +16,8 @@
 struct mock_dev {
 	struct iommu_device dev; /* first: the core's handle */
 	uint32_t flags;
+	/* PASID IOMMU_TEST_PASID_RESERVED's fault drill, __atomic */
+	bool pasid_fault_armed;
 };
 
 /* NULL with *err: -EINVAL for a flag the mock does not know, -ENOMEM. */

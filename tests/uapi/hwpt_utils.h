@@ -3,7 +3,8 @@
  * Helpers for the device and HWPT tests: the selftest ops that create and
  * inspect mock devices and domains (IOMMU_TEST_OP_MOCK_DOMAIN, _FLAGS,
  * _REPLACE, MD_CHECK_MAP, MD_CHECK_REFS, MD_CHECK_IOTLB,
- * SET_TEMP_MEMORY_LIMIT, DIRTY) and the HWPT ioctls (IOMMU_HWPT_ALLOC,
+ * SET_TEMP_MEMORY_LIMIT, DIRTY, PASID_ATTACH, _REPLACE, _DETACH,
+ * _CHECK_HWPT) and the HWPT ioctls (IOMMU_HWPT_ALLOC,
  * IOMMU_GET_HW_INFO, IOMMU_HWPT_INVALIDATE, IOMMU_HWPT_SET_DIRTY_TRACKING,
  * IOMMU_HWPT_GET_DIRTY_BITMAP).
  *
@@ -247,6 +248,65 @@ static inline int _test_cmd_set_temp_memory_limit(int fd, __u32 limit)
 	EXPECT_ERRNO(_errno, _test_cmd_set_temp_memory_limit(self->fd, limit))
 #define test_cmd_set_default_memory_limit()                                    \
 	test_cmd_set_temp_memory_limit(TEST_DEFAULT_MEMORY_LIMIT)
+
+/* ---- IOMMU_TEST_OP_PASID_* ----------------------------------------------- */
+
+/* PASID_ATTACH (replace false) or PASID_REPLACE of the selftest device's
+ * pasid onto pt_id; out_pt_id (may be NULL) receives the pt_id written
+ * back. */
+static inline int _test_cmd_pasid_attach(int fd, __u32 stdev_id, bool replace,
+					 __u32 pasid, __u32 pt_id,
+					 __u32 *out_pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = replace ? IOMMU_TEST_OP_PASID_REPLACE :
+				IOMMU_TEST_OP_PASID_ATTACH,
+		.id = stdev_id,
+		.pasid_attach = { .pasid = pasid, .pt_id = pt_id },
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (!ret && out_pt_id)
+		*out_pt_id = cmd.pasid_attach.pt_id;
+	return ret;
+}
+
+static inline int _test_cmd_pasid_detach(int fd, __u32 stdev_id, __u32 pasid)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_PASID_DETACH,
+		.id = stdev_id,
+		.pasid_detach = { .pasid = pasid },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+/* 0 when the PASID is attached to hwpt_id (0: to nothing). */
+static inline int _test_cmd_pasid_check_hwpt(int fd, __u32 stdev_id,
+					     __u32 pasid, __u32 hwpt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.id = stdev_id,
+		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt_id },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+/* These act on self->stdev_id, as the kernel's helpers do. */
+#define test_cmd_pasid_attach(pasid, pt_id)                                    	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, false,   					    pasid, pt_id, NULL))
+#define test_err_pasid_attach(_errno, pasid, pt_id)                            	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  						    false, pasid, pt_id, NULL))
+#define test_cmd_pasid_replace(pasid, pt_id)                                   	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, true,    					    pasid, pt_id, NULL))
+#define test_err_pasid_replace(_errno, pasid, pt_id)                           	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  						    true, pasid, pt_id, NULL))
+#define test_cmd_pasid_detach(pasid)                                           	ASSERT_EQ(0, _test_cmd_pasid_detach(self->fd, self->stdev_id, pasid))
+#define test_cmd_pasid_check_hwpt(pasid, hwpt_id)                              	ASSERT_EQ(0, _test_cmd_pasid_check_hwpt(self->fd, self->stdev_id,      						pasid, hwpt_id))
+#define test_err_pasid_check_hwpt(_errno, pasid, hwpt_id)                      	EXPECT_ERRNO(_errno, _test_cmd_pasid_check_hwpt(self->fd,              							self->stdev_id, pasid, 							hwpt_id))
 
 /* ---- IOMMU_HWPT_ALLOC ---------------------------------------------------- */
 
