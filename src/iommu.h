@@ -51,10 +51,14 @@ struct iommu_dirty_bitmap {
 
 struct iommu_domain_ops {
 	/* Maps [iova, iova + length) to [paddr, ...) with prot, using leaves
-	 * of the sizes in pgsize_bitmap that fit. On failure nothing of the
-	 * range stays mapped. -EEXIST if any of it is already mapped. */
+	 * of the sizes in pgsize_bitmap that fit and are no larger than
+	 * max_leaf: the memory is physically contiguous only in aligned runs
+	 * of max_leaf bytes (the kernel's core picks page sizes from the
+	 * physical runs it is given). On failure nothing of the range stays
+	 * mapped. -EEXIST if any of it is already mapped. */
 	int (*map_pages)(struct iommu_domain *domain, uint64_t iova,
-			 uint64_t paddr, uint64_t length, int prot);
+			 uint64_t paddr, uint64_t length, int prot,
+			 uint64_t max_leaf);
 	/* Unmaps [iova, iova + length); returns the bytes unmapped (a leaf
 	 * larger than the range is unmapped whole, as hardware must). */
 	uint64_t (*unmap_pages)(struct iommu_domain *domain, uint64_t iova,

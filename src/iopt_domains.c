@@ -44,36 +44,25 @@ static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
 	area->pinned = false;
 }
 
-static void area_unmap(struct iopt_area *area, struct iommu_domain *domain);
-
 /*
- * With IOMMU_OPTION_HUGE_PAGES off, every CPU page is mapped on its own, as
- * the kernel's batch_iommu_map_small() does, so no leaf spans more than
- * one (the alignment rules keep the area CPU-page aligned then).
+ * Leaves never span more memory than is physically contiguous: a hugetlb
+ * page, else a CPU page (transparent huge pages count as scattered, one
+ * of the layouts the kernel may meet). With IOMMU_OPTION_HUGE_PAGES off
+ * every CPU page is mapped on its own, as the kernel's
+ * batch_iommu_map_small() does.
  */
-static int area_map_small(struct iopt_area *area, struct iopt_pages *pages,
-			  struct iommu_domain *domain)
-{
-	uint64_t page = cpu_page_size(), iova = iopt_area_iova(area);
-	uint64_t paddr = pages->uptr + area->start_byte, done;
-	int rc = 0;
-
-	for (done = 0; done < iopt_area_length(area) && !rc; done += page)
-		rc = domain->ops->map_pages(domain, iova + done, paddr + done,
-					    page, area->iommu_prot);
-	if (rc && done > page)
-		domain->ops->unmap_pages(domain, iova, done - page);
-	return rc;
-}
-
 static int area_map(struct iopt_area *area, struct iopt_pages *pages,
 		    struct iommu_domain *domain)
 {
-	if (area->iopt->disable_large_pages)
-		return area_map_small(area, pages, domain);
+	uint64_t max_leaf = cpu_page_size();
+
+	if (!area->iopt->disable_large_pages &&
+	    iopt_area_length(area) > max_leaf)
+		max_leaf = iopt_pages_contig(pages);
 	return domain->ops->map_pages(domain, iopt_area_iova(area),
 				      pages->uptr + area->start_byte,
-				      iopt_area_length(area), area->iommu_prot);
+				      iopt_area_length(area), area->iommu_prot,
+				      max_leaf);
 }
 
 static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)

@@ -253,6 +253,18 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 	return rc;
 }
 
+uint64_t iopt_pages_contig(struct iopt_pages *pages)
+{
+	uint64_t contig = __atomic_load_n(&pages->contig, __ATOMIC_RELAXED);
+
+	if (!contig) {
+		contig = usermem_backing_page_size(
+			pages->mm, pages->uptr, pages->npages * cpu_page_size());
+		__atomic_store_n(&pages->contig, contig, __ATOMIC_RELAXED);
+	}
+	return contig;
+}
+
 void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder)
 {
 	uint64_t n;

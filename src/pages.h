@@ -53,6 +53,9 @@ struct iopt_pages {
 	const struct usermem *mm; /* whose memory */
 	struct itree pin_holders; /* page-index ranges held pinned */
 	uint64_t npinned;	  /* pages in their union */
+	/* __atomic: how far its memory is physically contiguous (aligned
+	 * runs of this many bytes), 0 until a domain first asks */
+	uint64_t contig;
 	/* in the registry from its first pin to its end */
 	bool in_registry;
 	struct iopt_pages *registry_prev, *registry_next;
@@ -89,6 +92,11 @@ void iopt_pages_put(struct iopt_pages *pages);
 int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder);
 /* Drops a holder; pages no other holder covers are unpinned. */
 void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder);
+
+/* The length of the aligned runs in which the pages' memory is physically
+ * contiguous (a hugetlb page, else a CPU page): what bounds the leaves a
+ * domain may map it with. Asked once, then remembered. */
+uint64_t iopt_pages_contig(struct iopt_pages *pages);
 
 /* How many pages objects hold the page at uaddr pinned, process-wide: the
  * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). */

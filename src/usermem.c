@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -383,4 +385,40 @@ int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len)
 {
 	(void)mm;
 	return guarded(UACCESS_CLEAR, NULL, uaddr, len, NULL);
+}
+
+/*
+ * Reads /proc/self/smaps: each mapping's header line ("start-end perms
+ * ...") is followed by its fields, KernelPageSize among them. Transparent
+ * huge pages do not show there and count as CPU pages, as if the kernel
+ * had found the memory scattered (which it may).
+ */
+uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
+				   uint64_t len)
+{
+	uint64_t page = (uint64_t)getpagesize(), smallest = UINT64_MAX;
+	unsigned long start, end, kib;
+	bool overlaps = false;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *smaps;
+
+	(void)mm;
+	smaps = fopen("/proc/self/smaps", "re");
+	if (!smaps)
+		return page;
+	while (getline(&line, &cap, smaps) > 0) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			overlaps = start < uaddr + len && uaddr < end;
+			continue;
+		}
+		if (overlaps &&
+		    sscanf(line, "KernelPageSize: %lu kB", &kib) == 1 &&
+		    (uint64_t)kib * 1024 < smallest)
+			smallest = (uint64_t)kib * 1024;
+	}
+	free(line);
+	fclose(smaps);
+	return smallest == UINT64_MAX || smallest < page ? page : smallest;
 }

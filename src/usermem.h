@@ -54,6 +54,15 @@ int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
 		     bool write);
 
 /*
+ * The size of the pages behind [uaddr, uaddr + len): the smallest kernel
+ * page size of the mappings it spans (2 MiB or 1 GiB for hugetlb memory,
+ * else the CPU page), which bounds how much of it is physically contiguous
+ * for an IOMMU's leaves. The CPU page size when it cannot be told.
+ */
+uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
+				   uint64_t len);
+
+/*
  * The extensible-struct copy of the ioctl ABI (the kernel's
  * copy_struct_from_user): ksize is the struct we know, usize what the caller
  * passed. Bytes we know but the caller did not pass read as zero; bytes the

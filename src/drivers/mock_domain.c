@@ -39,9 +39,10 @@ bool mock_domain_is_paging(const struct iommu_domain *domain)
 /* ---- domain ops ---------------------------------------------------------- */
 
 static int mock_map_pages(struct iommu_domain *domain, uint64_t iova,
-			  uint64_t paddr, uint64_t length, int prot)
+			  uint64_t paddr, uint64_t length, int prot,
+			  uint64_t max_leaf)
 {
-	uint64_t page;
+	uint64_t page, leaves;
 
 	/* The kernel's core refuses what the smallest page cannot express. */
 	if (!domain->pgsize_bitmap)
@@ -49,8 +50,10 @@ static int mock_map_pages(struct iommu_domain *domain, uint64_t iova,
 	page = iommu_min_page_size(domain);
 	if ((iova | paddr | length) & (page - 1))
 		return -EINVAL;
+	/* sizes up to max_leaf; what is left is built of the smallest */
+	leaves = domain->pgsize_bitmap & (max_leaf | (max_leaf - 1));
 	return pt_map(&to_mock(domain)->pt, iova, paddr, length, prot,
-		      domain->pgsize_bitmap);
+		      leaves ? leaves : page);
 }
 
 static uint64_t mock_unmap_pages(struct iommu_domain *domain, uint64_t iova,

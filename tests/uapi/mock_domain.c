@@ -359,36 +359,62 @@ static void track_dirty(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &set));
 }
 
-TEST_F(mock_domain, huge_pages_off_maps_page_by_page)
+/*
+ * Leaves follow physical contiguity: one dirtying write marks what its
+ * leaf covers. Ordinary memory is contiguous by CPU pages only (no THP
+ * is assumed), so a leaf never spans more than one.
+ */
+TEST_F(mock_domain, ordinary_memory_maps_small_leaves)
 {
 	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
-	__u32 idev, dirty, ioas2, dirty2;
-	__u64 val64 = 0;
+	__u32 idev, dirty, ioas2;
 
-	if (PSZ != 4096)
-		SKIP(return, "assumes 4 KiB pages");
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
-	/* huge pages on: a 1 MiB leaf, so one write dirties 256 pages */
 	test_ioctl_ioas_alloc(&ioas2);
 	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
 			    &dirty);
 	test_ioctl_ioas_map_fixed_id(ioas2, buffer, length, iova);
 	track_dirty(_metadata, self->fd, dirty);
+	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty,
+						iova, length, iova + PSZ));
+	test_cmd_md_check_map(dirty, buffer, iova, length);
+}
+
+/* A hugetlb page is contiguous: a 1 MiB leaf, so one write dirties 256
+ * CPU pages; with IOMMU_OPTION_HUGE_PAGES off it is mapped page by page. */
+TEST_F(mock_domain, hugetlb_memory_maps_huge_leaves)
+{
+	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
+	__u32 idev, dirty, dirty2, ioas2, ioas3;
+	__u64 val64 = 0;
+	void *huge;
+
+	if (PSZ != 4096)
+		SKIP(return, "assumes 4 KiB pages");
+	huge = mmap(NULL, length, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (huge == MAP_FAILED)
+		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
+	memset(huge, 1, length);
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
+	test_ioctl_ioas_alloc(&ioas2);
+	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    &dirty);
+	test_ioctl_ioas_map_fixed_id(ioas2, huge, length, iova);
+	track_dirty(_metadata, self->fd, dirty);
 	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
 						  iova, length, iova + PSZ));
-	/* huge pages off (before any domain maps): page by page */
-	__u32 ioas3;
 
 	test_ioctl_ioas_alloc(&ioas3);
 	ASSERT_EQ(0, _test_ioctl_option(self->fd, IOMMU_OPTION_HUGE_PAGES,
 					IOMMU_OPTION_OP_SET, ioas3, &val64));
 	test_cmd_hwpt_alloc(idev, ioas3, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
 			    &dirty2);
-	test_ioctl_ioas_map_fixed_id(ioas3, buffer, length, iova);
+	test_ioctl_ioas_map_fixed_id(ioas3, huge, length, iova);
 	track_dirty(_metadata, self->fd, dirty2);
 	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty2,
 						iova, length, iova + PSZ));
-	test_cmd_md_check_map(dirty2, buffer, iova, length);
+	test_cmd_md_check_map(dirty2, huge, iova, length);
 }
 
 TEST_HARNESS_MAIN

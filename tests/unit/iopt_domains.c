@@ -16,7 +16,7 @@
 struct fake_domain {
 	struct iommu_domain domain;
 	struct {
-		uint64_t iova, paddr, length;
+		uint64_t iova, paddr, length, max_leaf;
 		int prot;
 	} maps[MAX_MAPS];
 	unsigned int nmaps;
@@ -29,7 +29,8 @@ static struct fake_domain *to_fake(struct iommu_domain *domain)
 }
 
 static int fake_map(struct iommu_domain *domain, uint64_t iova,
-		    uint64_t paddr, uint64_t length, int prot)
+		    uint64_t paddr, uint64_t length, int prot,
+		    uint64_t max_leaf)
 {
 	struct fake_domain *f = to_fake(domain);
 
@@ -47,6 +48,7 @@ static int fake_map(struct iommu_domain *domain, uint64_t iova,
 	f->maps[f->nmaps].paddr = paddr;
 	f->maps[f->nmaps].length = length;
 	f->maps[f->nmaps].prot = prot;
+	f->maps[f->nmaps].max_leaf = max_leaf;
 	f->nmaps++;
 	return 0;
 }
@@ -272,6 +274,41 @@ TEST(a_failing_domain_leaves_nothing)
 	EXPECT_EQ(3, d.nmaps);
 	iopt_unmap_all(&e.iopt, NULL);
 	iopt_table_remove_domain(&e.iopt, &d.domain);
+	iopt_destroy_table(&e.iopt);
+}
+
+/* A domain is told how far the memory is physically contiguous: a CPU
+ * page for ordinary memory, a hugetlb page for hugetlb memory; a CPU page
+ * whatever the memory with IOMMU_OPTION_HUGE_PAGES off. */
+TEST(leaves_bounded_by_contiguity)
+{
+	struct iopt_area *area;
+	struct fake_domain d;
+	struct env e;
+
+	ASSERT_EQ(0, env_init(&e));
+	fake_init(&d, 2048, 0x100000, 0x7fffffff);
+	ASSERT_EQ(0, map_at(&e, 0x200000, 0, 16 * 4096));
+	ASSERT_EQ(0, iopt_table_add_domain(&e.iopt, &d.domain));
+	ASSERT_EQ(1, d.nmaps);
+	EXPECT_EQ(cpu_page_size(), d.maps[0].max_leaf);
+	iopt_table_remove_domain(&e.iopt, &d.domain);
+
+	/* as if the pages were one hugetlb page */
+	/* the node is the area's first member */
+	area = (struct iopt_area *)itree_iter_first(&e.iopt.area_itree,
+						    0x200000, 0x200000);
+	ASSERT_NONNULL(area);
+	area->pages->contig = 2ull << 20;
+	ASSERT_EQ(0, iopt_table_add_domain(&e.iopt, &d.domain));
+	EXPECT_EQ(2ull << 20, d.maps[0].max_leaf);
+	iopt_table_remove_domain(&e.iopt, &d.domain);
+
+	e.iopt.disable_large_pages = true;
+	ASSERT_EQ(0, iopt_table_add_domain(&e.iopt, &d.domain));
+	EXPECT_EQ(cpu_page_size(), d.maps[0].max_leaf);
+	iopt_table_remove_domain(&e.iopt, &d.domain);
+	iopt_unmap_all(&e.iopt, NULL);
 	iopt_destroy_table(&e.iopt);
 }
 

@@ -1104,9 +1104,11 @@ TEST(mock_domain_map_unmap_dirty)
 	d = mock_domain_alloc_paging(MOCK_IOMMUPT_HUGE, true, &err);
 	ASSERT_NONNULL(d);
 	/* The smallest page of this domain is 4 KiB. */
-	ASSERT_EQ(-EINVAL, d->ops->map_pages(d, a, PA_BASE, SZ_2K, RW));
-	ASSERT_EQ(-EINVAL, d->ops->map_pages(d, a + SZ_2K, PA_BASE, SZ_4K, RW));
-	ASSERT_EQ(0, d->ops->map_pages(d, a, PA_BASE, 2 * SZ_1M, RW));
+	ASSERT_EQ(-EINVAL,
+		  d->ops->map_pages(d, a, PA_BASE, SZ_2K, RW, SZ_1M));
+	ASSERT_EQ(-EINVAL,
+		  d->ops->map_pages(d, a + SZ_2K, PA_BASE, SZ_4K, RW, SZ_1M));
+	ASSERT_EQ(0, d->ops->map_pages(d, a, PA_BASE, 2 * SZ_1M, RW, SZ_1M));
 	ASSERT_EQ(PA_BASE + SZ_1M + 5, d->ops->iova_to_phys(d, a + SZ_1M + 5));
 	ASSERT_EQ(0, mock_domain_translate(d, a + 8, true, true, &pa, &size,
 					   &prot));
@@ -1131,15 +1133,24 @@ TEST(mock_domain_map_unmap_dirty)
 
 	ASSERT_EQ(2 * SZ_1M, d->ops->unmap_pages(d, a, 2 * SZ_1M));
 	ASSERT_EQ(0, d->ops->iova_to_phys(d, a));
+	/* Memory contiguous only by CPU pages: no huge leaf over it. */
+	ASSERT_EQ(0, d->ops->map_pages(d, a, PA_BASE, SZ_1M, RW, SZ_4K));
+	ASSERT_EQ(0, mock_domain_translate(d, a + SZ_4K, true, false, &pa,
+					   &size, &prot));
+	ASSERT_EQ(PA_BASE + SZ_4K, pa);
+	ASSERT_GT(SZ_1M, size);
+	ASSERT_EQ(SZ_1M, d->ops->unmap_pages(d, a, SZ_1M));
 	/* Freed with mappings left: the table goes with it (ASan checks). */
-	ASSERT_EQ(0, d->ops->map_pages(d, a, PA_BASE + SZ_4K, SZ_1M, RW));
+	ASSERT_EQ(0,
+		  d->ops->map_pages(d, a, PA_BASE + SZ_4K, SZ_1M, RW, SZ_1M));
 	d->ops->free(d);
 
 	/* The 6.12 mock: 2 KiB pages only, set after allocation. */
 	d = mock_domain_alloc_paging(MOCK_IOMMUPT_DEFAULT, false, &err);
 	ASSERT_NONNULL(d);
 	d->pgsize_bitmap = MOCK_PAGE_SIZE;
-	ASSERT_EQ(0, d->ops->map_pages(d, a, PA_BASE, SZ_1M, IOMMU_READ));
+	ASSERT_EQ(0,
+		  d->ops->map_pages(d, a, PA_BASE, SZ_1M, IOMMU_READ, SZ_1M));
 	ASSERT_EQ(0, mock_domain_translate(d, a, false, false, &pa, &size,
 					   &prot));
 	ASSERT_EQ(SZ_2K, size);

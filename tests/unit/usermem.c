@@ -185,4 +185,43 @@ TEST(an_ignored_sent_fault_signal_stays_ignored)
 					     sizeof(status_dummy)));
 }
 
+/* Ordinary memory is backed by CPU pages, hugetlb memory by its own; a
+ * range over both takes the smaller; what no mapping backs, a CPU page. */
+TEST(backing_page_size)
+{
+	const uint64_t page = (uint64_t)getpagesize(), huge = 2 << 20;
+	struct usermem *mm = usermem_self();
+	unsigned char *plain, *h;
+	void *area;
+
+	plain = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, plain);
+	EXPECT_EQ(page, usermem_backing_page_size(mm, (uintptr_t)plain,
+						  4 * page));
+	EXPECT_EQ(page, usermem_backing_page_size(mm, 4096, 4096));
+
+	/* room of our own: a hugetlb page with an ordinary page below it */
+	area = mmap(NULL, 3 * huge, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	h = (unsigned char *)(((uintptr_t)area + huge) & ~(uintptr_t)(huge - 1));
+	if (mmap(h, huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1,
+		 0) == MAP_FAILED) {
+		munmap(area, 3 * huge);
+		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
+	}
+	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h, huge));
+	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h + page,
+						  1));
+	ASSERT_EQ(h - page, mmap(h - page, page, PROT_READ,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+				 0));
+	EXPECT_EQ(page, usermem_backing_page_size(
+				mm, (uintptr_t)h - page, huge + page));
+	munmap(area, 3 * huge);
+	munmap(plain, 4 * page);
+}
+
 TEST_HARNESS_MAIN
