@@ -169,15 +169,19 @@ TEST_F(mock_domain, device_flags)
 {
 	__u32 hwpt;
 
-	/* only NO_DIRTY and PASID are known; NO_ATTACH (1 << 3) is not
-	 * merged upstream, HUGE_IOVA (1 << 1) was retired */
+	/* NO_DIRTY, 6.12's HUGE_IOVA and PASID are known; NO_ATTACH
+	 * (1 << 3) is not merged upstream */
 	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 31, NULL,
 				   NULL, NULL);
 	test_err_mock_domain_flags(EINVAL, self->ioas_id, 1u << 3, NULL,
 				   NULL, NULL);
 	test_err_mock_domain_flags(EINVAL, self->ioas_id,
-				   MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL, NULL,
-				   NULL);
+				   MOCK_FLAGS_DEVICE_HUGE_IOVA | (1u << 3),
+				   NULL, NULL, NULL);
+	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
+						 MOCK_FLAGS_DEVICE_HUGE_IOVA,
+						 NULL, &hwpt, NULL));
+	EXPECT_NE(0, hwpt);
 	ASSERT_EQ(0, _test_cmd_mock_domain_flags(self->fd, self->ioas_id,
 						 MOCK_FLAGS_DEVICE_NO_DIRTY,
 						 NULL, &hwpt, NULL));
@@ -378,6 +382,43 @@ TEST_F(mock_domain, ordinary_memory_maps_small_leaves)
 	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty,
 						iova, length, iova + PSZ));
 	test_cmd_md_check_map(dirty, buffer, iova, length);
+}
+
+/*
+ * The 6.12 selftests' huge dirty tracking: a MOCK_FLAGS_DEVICE_HUGE_IOVA
+ * device, a HWPT made for it without driver data, hugetlb memory: 1 MiB
+ * leaves, so one write dirties 256 CPU pages; the IOAS still aligns to the
+ * mock's 2 KiB page.
+ */
+TEST_F(mock_domain, huge_iova_device)
+{
+	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
+	__u32 idev, dirty, ioas2, ranges_num;
+	uint64_t alignment = 0;
+	void *huge;
+
+	if (PSZ != 4096)
+		SKIP(return, "assumes 4 KiB pages");
+	huge = mmap(NULL, length, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (huge == MAP_FAILED)
+		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
+	memset(huge, 1, length);
+	test_ioctl_ioas_alloc(&ioas2);
+	test_cmd_mock_domain_flags(ioas2, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL,
+				   NULL, &idev);
+	ranges_num = 0;
+	EXPECT_ERRNO(EMSGSIZE, _test_ioctl_ioas_iova_ranges(
+				       self->fd, ioas2, NULL, &ranges_num,
+				       &alignment));
+	EXPECT_EQ(MOCK_PAGE_SIZE, alignment);
+	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+			    &dirty);
+	test_ioctl_ioas_map_fixed_id(ioas2, huge, length, iova);
+	track_dirty(_metadata, self->fd, dirty);
+	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
+						  iova, length, iova + PSZ));
+	test_cmd_md_check_map(dirty, huge, iova, length);
 }
 
 /* A hugetlb page is contiguous: a 1 MiB leaf, so one write dirties 256

@@ -84,8 +84,9 @@ enum {
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,	/* no dirty tracking */
 	/*
 	 * Retired upstream when the mock moved to the generic page-table code
-	 * (huge pages are now MOCK_IOMMUPT_HUGE); kept here because 6.12-era
-	 * selftests still pass it. The newest kernel does not accept it.
+	 * (huge pages are now MOCK_IOMMUPT_HUGE); kept here, and accepted,
+	 * because 6.12-era selftests still pass it. The newest kernel answers
+	 * EINVAL.
 	 */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 	MOCK_FLAGS_DEVICE_PASID = 1 << 2,	/* PASID capable */
