@@ -202,6 +202,60 @@ static double map_1gib_domain_ms(bool touched)
 	return ms;
 }
 
+/*
+ * A 64 KiB MAP+UNMAP pair into an IOAS with a mock domain, in a process
+ * with 'extra' more mappings: the pages are pinned and mapped into the
+ * domain each time, and the core asks once per MAP how the memory is
+ * backed (which must not grow with the process's mappings). Against it,
+ * the same pair without a domain.
+ */
+static double pair_64k_domain_ns(unsigned int extra, bool domain)
+{
+	const uint64_t length = 64 << 10;
+	const int rounds = 20000;
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_test_cmd mock = {
+		.size = sizeof(mock),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+	};
+	uint32_t saved = ioas_id;
+	void **pad = calloc(extra, sizeof(*pad));
+	uint64_t t0;
+	double ns;
+	void *buf;
+
+	for (unsigned int i = 0; i < extra; i++) {
+		/* alternating protections keep them from merging */
+		pad[i] = mmap(NULL, PAGE, i % 2 ? PROT_READ : PROT_NONE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (pad[i] == MAP_FAILED)
+			die("mmap pad");
+	}
+	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
+		die("IOMMU_IOAS_ALLOC");
+	mock.id = alloc.out_ioas_id;
+	if (domain && ioctl(fd, IOMMU_TEST_CMD, &mock))
+		die("IOMMU_TEST_OP_MOCK_DOMAIN");
+	buf = mmap(NULL, length, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		die("mmap 64 KiB");
+	memset(buf, 1, length);
+	ioas_id = alloc.out_ioas_id;
+	t0 = now_ns();
+	for (int i = 0; i < rounds; i++) {
+		map_fixed(buf, MOCK_APERTURE_START, length);
+		unmap(MOCK_APERTURE_START, length);
+	}
+	ns = (double)(now_ns() - t0) / rounds;
+	ioas_id = saved;
+	munmap(buf, length);
+	for (unsigned int i = 0; i < extra; i++)
+		munmap(pad[i], PAGE);
+	free(pad);
+	return ns;
+}
+
 static void print_1gib_domain(const char *name, bool touched)
 {
 	double ms = map_1gib_domain_ms(touched);
@@ -240,6 +294,12 @@ int main(void)
 	printf("ioas_unmap_4k_262144_live %.1f ns\n", unmapn);
 	printf("ioas_map_growth_262144_vs_1 %.2f ratio\n", mapn / map1);
 	printf("ioas_unmap_growth_262144_vs_1 %.2f ratio\n", unmapn / unmap1);
+	printf("ioas_map_unmap_pair_64k_no_domain %.1f ns\n",
+	       pair_64k_domain_ns(0, false));
+	printf("ioas_map_unmap_pair_64k_mock_domain %.1f ns\n",
+	       pair_64k_domain_ns(0, true));
+	printf("ioas_map_unmap_pair_64k_mock_domain_10000_mappings %.1f ns\n",
+	       pair_64k_domain_ns(10000, true));
 	printf("ioas_map_1gib_no_domain %.3f ms\n", map_1gib_ms());
 	print_1gib_domain("ioas_map_1gib_mock_domain_touched", true);
 	print_1gib_domain("ioas_map_1gib_mock_domain_fresh", false);

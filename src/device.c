@@ -55,6 +55,9 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 /* ---- what is attached where ----------------------------------------- */
 
+/* PASIDs sit in a list: a device uses a handful, and a lookup is rare next
+ * to DMA (which will use idev->hwpt for the RID). */
+
 /* The slot holding pasid's HWPT, or NULL when the pasid is not attached.
  * idev->lock held. */
 static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
@@ -118,14 +121,6 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 
 /* ---- the driver's side ----------------------------------------------- */
 
-static int driver_attach(struct iommufd_hw_pagetable *hwpt,
-			 struct iommufd_device *idev, uint32_t pasid)
-{
-	if (pasid == IOMMU_NO_PASID)
-		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
-	return iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
-}
-
 static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 			  struct iommufd_device *idev, uint32_t pasid,
 			  struct iommufd_hw_pagetable *old)
@@ -164,56 +159,71 @@ static void unreserve_regions(struct iommufd_device *idev,
 
 /* ---- attach, detach, replace of one HWPT ----------------------------- */
 
+/* The RID onto hwpt, idev->lock held: its reserved regions go first. */
+static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
+			     struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
+	int rc;
+
+	rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
+	if (rc)
+		return rc;
+	rc = hwpt_pasid_compat(idev, hwpt, IOMMU_NO_PASID);
+	if (!rc)
+		rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+	if (rc) {
+		unreserve_regions(idev, hwpt_paging);
+		return rc;
+	}
+	idev->hwpt = hwpt;
+	return 0;
+}
+
+/* A PASID onto hwpt, idev->lock held; entry becomes its record. */
+static int attach_pasid_locked(struct iommufd_hw_pagetable *hwpt,
+			       struct iommufd_device *idev, uint32_t pasid,
+			       struct iommufd_pasid_attach *entry)
+{
+	int rc = hwpt_pasid_compat(idev, hwpt, pasid);
+
+	if (!rc)
+		rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
+	if (rc)
+		return rc;
+	entry->pasid = pasid;
+	entry->hwpt = hwpt;
+	entry->next = idev->pasids;
+	idev->pasids = entry;
+	return 0;
+}
+
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev, uint32_t pasid)
 {
-	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
-	bool rid = pasid == IOMMU_NO_PASID;
 	struct iommufd_pasid_attach *entry = NULL;
 	int rc;
 
-	pthread_mutex_lock(&idev->lock);
-	/* attach never moves a pasid, even onto the same HWPT */
-	if (attached_slot(idev, pasid)) {
-		rc = -EBUSY;
-		goto out_unlock;
-	}
-	if (!rid) {
-		rc = -ENOMEM;
+	/* a PASID's record is made before the lock, freed if unused */
+	if (pasid != IOMMU_NO_PASID) {
 		entry = calloc(1, sizeof(*entry));
 		if (!entry)
-			goto out_unlock;
+			return -ENOMEM;
 	}
-	if (rid) {
-		rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
-		if (rc)
-			goto out_free;
+	pthread_mutex_lock(&idev->lock);
+	/* attach never moves a pasid, even onto the same HWPT */
+	if (attached_slot(idev, pasid))
+		rc = -EBUSY;
+	else if (entry)
+		rc = attach_pasid_locked(hwpt, idev, pasid, entry);
+	else
+		rc = attach_rid_locked(hwpt, idev);
+	if (!rc) {
+		object_hold(&hwpt->obj);
+		entry = NULL;
 	}
-	rc = hwpt_pasid_compat(idev, hwpt, pasid);
-	if (!rc)
-		rc = driver_attach(hwpt, idev, pasid);
-	if (rc)
-		goto out_unreserve;
-
-	if (rid) {
-		idev->hwpt = hwpt;
-	} else {
-		entry->pasid = pasid;
-		entry->hwpt = hwpt;
-		entry->next = idev->pasids;
-		idev->pasids = entry;
-	}
-	object_hold(&hwpt->obj);
 	pthread_mutex_unlock(&idev->lock);
-	return 0;
-
-out_unreserve:
-	if (rid)
-		unreserve_regions(idev, hwpt_paging);
-out_free:
 	free(entry);
-out_unlock:
-	pthread_mutex_unlock(&idev->lock);
 	return rc;
 }
 
@@ -287,6 +297,9 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	return 0;
 
 out_unreserve:
+	/* The kernel drops the device's regions from the new IOAS here even
+	 * when the IOAS did not change, leaving a still-attached device
+	 * without them; only what this call reserved is taken back here. */
 	if (moves_ioas)
 		unreserve_regions(idev, new_paging);
 out_unlock:
@@ -436,6 +449,11 @@ void iommufd_device_detach_pasids(struct iommufd_device *idev)
 	}
 }
 
+static unsigned int ilog2_u32(uint32_t x)
+{
+	return 31 - __builtin_clz(x);
+}
+
 /*
  * IOMMU_GET_HW_INFO: the driver's data, copied up to the caller's data_len
  * and zero-filled past what the driver has; data_len comes back as the
@@ -484,8 +502,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	if (!iommu_device_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
 	max_pasids = iommu_device_max_pasids(idev->dev);
-	cmd->out_max_pasid_log2 =
-		max_pasids ? 31 - __builtin_clz(max_pasids) : 0;
+	cmd->out_max_pasid_log2 = max_pasids ? ilog2_u32(max_pasids) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	object_put(ucmd->ictx, &idev->obj);

@@ -8,6 +8,10 @@
  * References: the binder holds one user reference until unbind, and every
  * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
  * attachment holds its HWPT. idev->lock guards the attachments.
+ *
+ * Lock order: ioas->mutex, then idev->lock, then the io_pagetable's locks
+ * (reserved regions); HWPT references are put only once idev->lock is
+ * dropped, since the last one may take ioas->mutex.
  */
 #ifndef IOMMUSIM_DEVICE_H
 #define IOMMUSIM_DEVICE_H

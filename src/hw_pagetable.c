@@ -248,8 +248,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		ioas = (struct iommufd_ioas *)pt_obj;
 		pthread_mutex_lock(&ioas->mutex);
 		hwpt_paging = iommufd_hwpt_paging_alloc(
-			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags, false,
-			user_data.len ? &user_data : NULL, &rc);
+			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags,
+			false, user_data.len ? &user_data : NULL, &rc);
 		if (!hwpt_paging)
 			goto out_unlock;
 		hwpt = &hwpt_paging->common;

@@ -69,8 +69,8 @@ find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 /*
  * An unpublished paging HWPT over ioas, its domain in the IOAS; with
  * immediate_attach, idev's pasid is attached first (so the device's
- * constraints apply before the domain meets the mappings). user_data, when not NULL,
- * is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
+ * constraints apply before the domain meets the mappings). user_data, when
+ * not NULL, is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,

@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -387,30 +390,137 @@ int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len)
 	return guarded(UACCESS_CLEAR, NULL, uaddr, len, NULL);
 }
 
+/* ---- how the memory is backed ------------------------------------------- */
+
 /*
- * Reads /proc/self/smaps: each mapping's header line ("start-end perms
- * ...") is followed by its fields, KernelPageSize among them. Transparent
- * huge pages do not show there and count as CPU pages, as if the kernel
- * had found the memory scattered (which it may).
+ * PROCMAP_QUERY (Linux 6.11): one ioctl on /proc/self/maps answers for the
+ * mapping at an address, page size included, without walking page tables.
+ * Declared here because the C library's headers may predate it.
  */
-uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
-				   uint64_t len)
+struct procmap_query_arg {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start;
+	uint64_t vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY_IOCTL _IOWR('f', 17, struct procmap_query_arg)
+
+/* The process's own /proc/self/maps, opened once; -1 until then, -2 when
+ * it cannot be had or cannot answer. A child reopens its own (the
+ * parent's names the parent's memory). Raw system calls throughout: the
+ * preload shim wraps open, ioctl and close, and the library must not
+ * re-enter it. */
+static int maps_fd = -1;
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t maps_once = PTHREAD_ONCE_INIT;
+
+static void maps_forget_in_child(void)
 {
-	uint64_t page = (uint64_t)getpagesize(), smallest = UINT64_MAX;
-	unsigned long start, end, kib;
+	if (maps_fd >= 0)
+		syscall(SYS_close, maps_fd);
+	maps_fd = -1;
+}
+
+static void maps_register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, maps_forget_in_child);
+}
+
+static int maps_open(void)
+{
+	int fd;
+
+	pthread_once(&maps_once, maps_register_atfork);
+	pthread_mutex_lock(&maps_lock);
+	if (maps_fd == -1) {
+		maps_fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps",
+				       O_RDONLY | O_CLOEXEC);
+		if (maps_fd < 0)
+			maps_fd = -2;
+	}
+	fd = maps_fd;
+	pthread_mutex_unlock(&maps_lock);
+	return fd;
+}
+
+/* After a failed query: a kernel without PROCMAP_QUERY is not asked
+ * again; a descriptor the program closed under us is opened anew. */
+static void maps_query_failed(int fd, int err)
+{
+	pthread_mutex_lock(&maps_lock);
+	if (maps_fd == fd)
+		maps_fd = err == EBADF ? -1 : -2;
+	pthread_mutex_unlock(&maps_lock);
+}
+
+/* The smallest page size over [start, end), by PROCMAP_QUERY; 0 when the
+ * kernel cannot tell (older than 6.11), UINT64_MAX over a hole. */
+static uint64_t page_size_by_query(int fd, uint64_t start, uint64_t end)
+{
+	uint64_t smallest = UINT64_MAX;
+
+	while (start < end) {
+		struct procmap_query_arg q = {
+			.size = sizeof(q),
+			.query_addr = start,
+		};
+
+		if (syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, &q)) {
+			if (errno == ENOENT)
+				return UINT64_MAX;
+			maps_query_failed(fd, errno);
+			return 0;
+		}
+		if (q.vma_page_size < smallest)
+			smallest = q.vma_page_size;
+		start = q.vma_end;
+	}
+	return smallest;
+}
+
+/* A mapping's header line in smaps ("start-end perms ..."), or false. */
+static bool smaps_header(const char *line, unsigned long *start,
+			 unsigned long *end)
+{
+	const char *dash = strchr(line, '-'), *space = strchr(line, ' ');
+
+	return dash && space && dash < space &&
+	       sscanf(line, "%lx-%lx ", start, end) == 2;
+}
+
+/*
+ * The same from /proc/self/smaps, for kernels without PROCMAP_QUERY: each
+ * header is followed by its fields, KernelPageSize among them. Mappings
+ * come in address order, so the read stops past the range.
+ */
+uint64_t usermem_page_size_from_smaps(uint64_t uaddr, uint64_t end)
+{
+	uint64_t smallest = UINT64_MAX;
+	unsigned long start, vma_end, kib;
 	bool overlaps = false;
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *smaps;
 
-	(void)mm;
 	smaps = fopen("/proc/self/smaps", "re");
 	if (!smaps)
-		return page;
+		return 0;
 	while (getline(&line, &cap, smaps) > 0) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			overlaps = start < uaddr + len && uaddr < end;
+		if (smaps_header(line, &start, &vma_end)) {
+			if (start >= end)
+				break;
+			overlaps = uaddr < vma_end;
 			continue;
 		}
 		if (overlaps &&
@@ -420,5 +530,26 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 	}
 	free(line);
 	fclose(smaps);
-	return smallest == UINT64_MAX || smallest < page ? page : smallest;
+	return smallest;
+}
+
+/*
+ * Transparent huge pages do not show as a mapping's page size and count as
+ * CPU pages, as if the kernel had found the memory scattered (it may).
+ */
+uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
+				   uint64_t len)
+{
+	uint64_t page = (uint64_t)getpagesize(), end, size = 0;
+	int fd;
+
+	(void)mm;
+	if (!len || __builtin_add_overflow(uaddr, len, &end))
+		return page;
+	fd = maps_open();
+	if (fd >= 0)
+		size = page_size_by_query(fd, uaddr, end);
+	if (!size)
+		size = usermem_page_size_from_smaps(uaddr, end);
+	return size == UINT64_MAX || size < page ? page : size;
 }

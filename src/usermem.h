@@ -61,6 +61,11 @@ int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
  */
 uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 				   uint64_t len);
+/* Its way for kernels before 6.11 (no PROCMAP_QUERY), exposed for the
+ * tests: the smallest page size over [uaddr, end) of this process read from
+ * /proc/self/smaps; UINT64_MAX when no mapping meets the range, 0 when the
+ * file cannot be read. */
+uint64_t usermem_page_size_from_smaps(uint64_t uaddr, uint64_t end);
 
 /*
  * The extensible-struct copy of the ioctl ABI (the kernel's

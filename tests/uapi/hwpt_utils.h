@@ -300,13 +300,27 @@ static inline int _test_cmd_pasid_check_hwpt(int fd, __u32 stdev_id,
 }
 
 /* These act on self->stdev_id, as the kernel's helpers do. */
-#define test_cmd_pasid_attach(pasid, pt_id)                                    	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, false,   					    pasid, pt_id, NULL))
-#define test_err_pasid_attach(_errno, pasid, pt_id)                            	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  						    false, pasid, pt_id, NULL))
-#define test_cmd_pasid_replace(pasid, pt_id)                                   	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, true,    					    pasid, pt_id, NULL))
-#define test_err_pasid_replace(_errno, pasid, pt_id)                           	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  						    true, pasid, pt_id, NULL))
-#define test_cmd_pasid_detach(pasid)                                           	ASSERT_EQ(0, _test_cmd_pasid_detach(self->fd, self->stdev_id, pasid))
-#define test_cmd_pasid_check_hwpt(pasid, hwpt_id)                              	ASSERT_EQ(0, _test_cmd_pasid_check_hwpt(self->fd, self->stdev_id,      						pasid, hwpt_id))
-#define test_err_pasid_check_hwpt(_errno, pasid, hwpt_id)                      	EXPECT_ERRNO(_errno, _test_cmd_pasid_check_hwpt(self->fd,              							self->stdev_id, pasid, 							hwpt_id))
+#define test_cmd_pasid_attach(pasid, pt_id)                                    \
+	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, false,   \
+					    pasid, pt_id, NULL))
+#define test_err_pasid_attach(_errno, pasid, pt_id)                            \
+	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  \
+						    false, pasid, pt_id, NULL))
+#define test_cmd_pasid_replace(pasid, pt_id)                                   \
+	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, true,    \
+					    pasid, pt_id, NULL))
+#define test_err_pasid_replace(_errno, pasid, pt_id)                           \
+	EXPECT_ERRNO(_errno, _test_cmd_pasid_attach(self->fd, self->stdev_id,  \
+						    true, pasid, pt_id, NULL))
+#define test_cmd_pasid_detach(pasid)                                           \
+	ASSERT_EQ(0, _test_cmd_pasid_detach(self->fd, self->stdev_id, pasid))
+#define test_cmd_pasid_check_hwpt(pasid, hwpt_id)                              \
+	ASSERT_EQ(0, _test_cmd_pasid_check_hwpt(self->fd, self->stdev_id,      \
+						pasid, hwpt_id))
+#define test_err_pasid_check_hwpt(_errno, pasid, hwpt_id)                      \
+	EXPECT_ERRNO(_errno, _test_cmd_pasid_check_hwpt(self->fd,              \
+							self->stdev_id, pasid, \
+							hwpt_id))
 
 /* ---- IOMMU_HWPT_ALLOC ---------------------------------------------------- */
 

@@ -90,6 +90,8 @@ FIXTURE_TEARDOWN(pasid)
 	ASSERT_EQ(0, close(self->fd));
 }
 
+#define PSZ ((size_t)getpagesize())
+
 /* The kernel's pasid_attach, in its order. */
 TEST_F(pasid, pasid_attach)
 {
@@ -383,6 +385,74 @@ TEST_F(pasid, device_destroy_detaches_pasids)
 	test_ioctl_destroy(s2);
 	if (variant->pasid_capable)
 		test_ioctl_destroy(self->ioas_id);
+}
+
+/* An attach the caller cannot be told of (the reply cannot be written)
+ * is undone: EFAULT, and the PASID is free again. */
+TEST_F(pasid, attach_reply_fault_undoes)
+{
+	struct iommu_test_cmd *cmd;
+	__u32 s2;
+
+	rid_on_pasid_hwpt(&s2);
+	cmd = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_test_cmd){
+		.size = sizeof(*cmd),
+		.op = IOMMU_TEST_OP_PASID_ATTACH,
+		.id = self->stdev_id,
+		.pasid_attach = { .pasid = 800, .pt_id = s2 },
+	};
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ));
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, IOMMU_TEST_CMD, cmd));
+	test_cmd_pasid_check_hwpt(800, 0);
+	/* and nothing holds s2 but the RID */
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
+	test_ioctl_destroy(s2);
+	munmap(cmd, PSZ);
+}
+
+/* Closing the context with PASIDs attached tears everything down (the
+ * sanitizer runs see any leak). */
+TEST_F(pasid, close_with_pasids_attached)
+{
+	__u32 s2, nested, parent;
+
+	rid_on_pasid_hwpt(&s2);
+	test_cmd_hwpt_alloc(self->device_id, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_NEST_PARENT, &parent);
+	alloc_nested_flags(self->device_id, parent, IOMMU_HWPT_ALLOC_PASID,
+			   &nested);
+	test_cmd_pasid_attach(900, s2);
+	test_cmd_pasid_attach(901, nested);
+	test_cmd_pasid_attach(IOMMU_TEST_PASID_RESERVED, nested);
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = iommufd_open();
+	ASSERT_NE(-1, self->fd);
+}
+
+/* The RID cannot move to an IOAS (an automatic HWPT) under PASIDs: EINVAL,
+ * it stays where it was, and the HWPT built for the try is gone. */
+TEST_F(pasid, rid_to_ioas_under_pasids)
+{
+	__u32 s2, probe, out = 0;
+
+	rid_on_pasid_hwpt(&s2);
+	test_cmd_pasid_attach(910, s2);
+	test_ioctl_ioas_alloc(&probe);
+	test_ioctl_destroy(probe);
+	test_err_mock_domain_replace(EINVAL, self->stdev_id, self->ioas_id);
+	test_cmd_pasid_check_hwpt(IOMMU_NO_PASID, s2);
+	ASSERT_EQ(0, _test_cmd_pasid_attach(self->fd, self->stdev_id, true,
+					    IOMMU_NO_PASID, s2, &out));
+	EXPECT_EQ(s2, out);
+	/* the lowest free ID is the same as before the try */
+	test_ioctl_ioas_alloc(&out);
+	EXPECT_EQ(probe, out);
+	test_ioctl_destroy(out);
+	test_cmd_pasid_detach(910);
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
 }
 
 /* The fault drill of PASID 1024 arms on attach, fires once, and a

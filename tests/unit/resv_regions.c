@@ -216,28 +216,28 @@ static int destroy(struct iommusim_ctx *ctx, uint32_t id)
 }
 
 /*
- * Whether [start, last] is reserved in the IOAS: reported usable by
- * IOVA_RANGES, and a fixed MAP over it refused with EINVAL (an empty IOAS
- * can tell; one with a domain also has its aperture reserved).
+ * Whether [start, last] is kept from use in the IOAS: not inside one of
+ * the usable ranges IOVA_RANGES reports (reserved, or outside a domain's
+ * aperture). A failed query fails the test.
  */
-static bool is_reserved(struct iommusim_ctx *ctx, uint32_t ioas,
-			uint64_t start, uint64_t last)
-{
-	struct iommu_iova_range ranges[8];
-	struct iommu_ioas_iova_ranges cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.num_iovas = 8,
-		.allowed_iovas = (uintptr_t)ranges,
-	};
-
-	if (iommusim_ioctl(ctx, IOMMU_IOAS_IOVA_RANGES, &cmd))
-		return false;
-	for (unsigned int i = 0; i < cmd.num_iovas && i < 8; i++)
-		if (ranges[i].start <= start && last <= ranges[i].last)
-			return false;
-	return true;
-}
+#define is_reserved(ctx, ioas, _first, _last)                                  \
+	({                                                                     \
+		struct iommu_iova_range __r[8];                                \
+		struct iommu_ioas_iova_ranges __cmd = {                        \
+			.size = sizeof(__cmd),                                 \
+			.ioas_id = (ioas),                                     \
+			.num_iovas = 8,                                        \
+			.allowed_iovas = (uintptr_t)__r,                       \
+		};                                                             \
+		bool __usable = false;                                         \
+									       \
+		ASSERT_EQ(0, iommusim_ioctl(ctx, IOMMU_IOAS_IOVA_RANGES,       \
+					    &__cmd));                          \
+		for (unsigned int __i = 0; __i < __cmd.num_iovas; __i++)       \
+			__usable |= __r[__i].start <= (_first) &&              \
+				    (_last) <= __r[__i].last;                  \
+		!__usable;                                                     \
+	})
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -444,6 +444,16 @@ TEST(nested_and_pasid)
 	ASSERT_EQ(0, iommufd_device_replace(rd->idev, IOMMU_NO_PASID, &pt));
 	EXPECT_FALSE(is_reserved(e.ctx, e.ioas, RESV_START, RESV_LAST));
 	EXPECT_EQ(-EINVAL, map_fixed(e.ctx, ioas2, e.buf, RESV_START, 8192));
+
+	/* back to e.ioas past its reservation, then refused by the RID's
+	 * PASID rule: what was reserved there for the try is gone again */
+	pt = parent;
+	ASSERT_EQ(0, hwpt_alloc(e.ctx, rd->idev_id, e.ioas, 0, &pt));
+	EXPECT_EQ(-EINVAL,
+		  iommufd_device_replace(rd->idev, IOMMU_NO_PASID, &pt));
+	EXPECT_FALSE(is_reserved(e.ctx, e.ioas, RESV_START, RESV_LAST));
+	EXPECT_TRUE(is_reserved(e.ctx, ioas2, RESV_START, RESV_START));
+	EXPECT_EQ(0, destroy(e.ctx, pt));
 
 	iommufd_device_detach(rd->idev, 5);
 	free_dev(rd);

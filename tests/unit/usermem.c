@@ -200,6 +200,10 @@ TEST(backing_page_size)
 	EXPECT_EQ(page, usermem_backing_page_size(mm, (uintptr_t)plain,
 						  4 * page));
 	EXPECT_EQ(page, usermem_backing_page_size(mm, 4096, 4096));
+	EXPECT_EQ(page, usermem_page_size_from_smaps((uintptr_t)plain,
+						     (uintptr_t)plain + page));
+	/* nothing lives at 4096: no mapping meets it */
+	EXPECT_EQ(UINT64_MAX, usermem_page_size_from_smaps(4096, 8192));
 
 	/* room of our own: a hugetlb page with an ordinary page below it */
 	area = mmap(NULL, 3 * huge, PROT_NONE,
@@ -215,11 +219,15 @@ TEST(backing_page_size)
 	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h, huge));
 	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h + page,
 						  1));
+	EXPECT_EQ(huge, usermem_page_size_from_smaps((uintptr_t)h,
+						     (uintptr_t)h + huge));
 	ASSERT_EQ(h - page, mmap(h - page, page, PROT_READ,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 				 0));
 	EXPECT_EQ(page, usermem_backing_page_size(
 				mm, (uintptr_t)h - page, huge + page));
+	EXPECT_EQ(page, usermem_page_size_from_smaps((uintptr_t)h - page,
+						     (uintptr_t)h + huge));
 	munmap(area, 3 * huge);
 	munmap(plain, 4 * page);
 }
