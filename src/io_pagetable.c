@@ -41,27 +41,13 @@ static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
 	return area_of(itree_iter_next(&area->node, start, last));
 }
 
-/*
- * glibc's default rwlock lets a stream of readers starve a writer; the
- * kernel's rwsem does not. Nothing here takes a read side recursively, so
- * writer preference is safe.
- */
-static void rwlock_init_writer_first(pthread_rwlock_t *lock)
-{
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(
-		&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
-}
-
 void iopt_init_table(struct io_pagetable *iopt)
 {
 	memset(iopt, 0, sizeof(*iopt));
-	rwlock_init_writer_first(&iopt->domains_rwsem);
-	rwlock_init_writer_first(&iopt->iova_rwsem);
+	/* writers first, as the kernel's rwsem: nothing here takes a read
+	 * side recursively */
+	init_rwsem(&iopt->domains_rwsem);
+	init_rwsem(&iopt->iova_rwsem);
 	itree_init(&iopt->area_itree);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
@@ -86,8 +72,6 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	iopt_remove_reserved_iova(iopt, NULL);
 	iopt_free_allowed(&iopt->allowed_itree);
 	free(iopt->domains);
-	pthread_rwlock_destroy(&iopt->iova_rwsem);
-	pthread_rwlock_destroy(&iopt->domains_rwsem);
 }
 
 /* ---- choosing an IOVA ------------------------------------------------------- */
@@ -246,9 +230,9 @@ static void iopt_abort_area(struct iopt_area *area)
 	struct io_pagetable *iopt = area->iopt;
 
 	if (iopt) {
-		pthread_rwlock_wrlock(&iopt->iova_rwsem);
+		down_write(&iopt->iova_rwsem);
 		itree_remove(&iopt->area_itree, &area->node);
-		pthread_rwlock_unlock(&iopt->iova_rwsem);
+		up_write(&iopt->iova_rwsem);
 	}
 	free(area);
 }
@@ -323,7 +307,7 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 			return -ENOMEM;
 	}
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
 	if ((length & (iopt->iova_alignment - 1)) || !length) {
 		rc = -EINVAL;
 		goto out_unlock;
@@ -389,7 +373,7 @@ out_remove:
 		}
 	}
 out_unlock:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_write(&iopt->iova_rwsem);
 	return rc;
 }
 
@@ -443,7 +427,7 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 	if (__builtin_add_overflow(iova, length - 1, &last_iova))
 		return -EOVERFLOW;
 
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	down_read(&iopt->iova_rwsem);
 	cur = iova;
 	area = iopt_area_iter_first(iopt, iova, iova);
 	for (;;) {
@@ -469,11 +453,11 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		if (area && iopt_area_iova(area) != cur)
 			area = NULL;
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_read(&iopt->iova_rwsem);
 	return 0;
 
 out_free:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_read(&iopt->iova_rwsem);
 	iopt_free_pages_list(list);
 	return rc;
 }
@@ -484,7 +468,7 @@ int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 	struct iopt_area *area;
 	int rc = -ENOENT;
 
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	down_read(&iopt->iova_rwsem);
 	area = iopt_area_iter_first(iopt, iova, iova);
 	if (area && area->pages) {
 		*uaddr = area->pages->uptr + iopt_area_start_byte(area, iova);
@@ -492,7 +476,7 @@ int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 		*contig = iopt_area_last_iova(area) - iova + 1;
 		rc = 0;
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_read(&iopt->iova_rwsem);
 	return rc;
 }
 
@@ -511,7 +495,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 	struct iopt_area *area;
 	int rc = 0;
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area);
 		uint64_t area_last = iopt_area_last_iova(area);
@@ -531,7 +515,7 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 		free(area);
 		unmapped_bytes += area_last - area_first + 1;
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_write(&iopt->iova_rwsem);
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return rc;
@@ -561,7 +545,7 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed)
 	struct itree swap;
 	struct itree_node *node;
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
 	swap = *allowed;
 	*allowed = iopt->allowed_itree;
 	iopt->allowed_itree = swap;
@@ -572,11 +556,11 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed)
 			swap = *allowed;
 			*allowed = iopt->allowed_itree;
 			iopt->allowed_itree = swap;
-			pthread_rwlock_unlock(&iopt->iova_rwsem);
+			up_write(&iopt->iova_rwsem);
 			return -EADDRINUSE;
 		}
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_write(&iopt->iova_rwsem);
 	return 0;
 }
 
@@ -658,19 +642,19 @@ int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
 {
 	int rc;
 
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
 	rc = reserve_dev_regions_locked(iopt, dev, sw_msi_start);
 	if (rc)
 		iopt_remove_reserved_iova_locked(iopt, dev);
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_write(&iopt->iova_rwsem);
 	return rc;
 }
 
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
 {
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->iova_rwsem);
 	iopt_remove_reserved_iova_locked(iopt, owner);
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_write(&iopt->iova_rwsem);
 }
 
 /* ---- alignment and huge pages ----------------------------------------------- */
@@ -716,20 +700,20 @@ int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 
 void iopt_enable_large_pages(struct io_pagetable *iopt)
 {
-	pthread_rwlock_wrlock(&iopt->domains_rwsem);
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
 	iopt->disable_large_pages = false;
 	iopt_calculate_iova_alignment(iopt);
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 }
 
 int iopt_disable_large_pages(struct io_pagetable *iopt)
 {
 	int rc = 0;
 
-	pthread_rwlock_wrlock(&iopt->domains_rwsem);
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
 	if (iopt->disable_large_pages)
 		goto out_unlock;
 	/* Refused once a domain holds mappings: they may be huge already. */
@@ -742,7 +726,7 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 	if (rc)
 		iopt->disable_large_pages = false;
 out_unlock:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 	return rc;
 }

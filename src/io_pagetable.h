@@ -27,6 +27,7 @@
 #include "interval_tree.h"
 #include "iommu.h"
 #include "pages.h"
+#include "rwsem.h"
 
 struct iommufd_ctx;
 
@@ -38,8 +39,8 @@ struct iommufd_ctx;
 #define IOPT_ALLOC_IOVA (1u << 0)
 
 struct io_pagetable {
-	pthread_rwlock_t domains_rwsem;
-	pthread_rwlock_t iova_rwsem;
+	struct rwsem domains_rwsem;
+	struct rwsem iova_rwsem;
 	struct itree area_itree;
 	struct itree allowed_itree;
 	struct itree reserved_itree;

@@ -212,7 +212,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return -ENOENT;
 
-	pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
+	down_read(&ioas->iopt.iova_rwsem);
 	max_iovas = cmd->num_iovas;
 	cmd->num_iovas = 0;
 	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
@@ -242,7 +242,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 	if (cmd->num_iovas > max_iovas)
 		rc = -EMSGSIZE;
 out_unlock:
-	pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
+	up_read(&ioas->iopt.iova_rwsem);
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
 }
@@ -304,9 +304,9 @@ static int ioas_option_huge_pages(struct iommu_option *cmd,
 				  struct iommufd_ioas *ioas)
 {
 	if (cmd->op == IOMMU_OPTION_OP_GET) {
-		pthread_rwlock_rdlock(&ioas->iopt.iova_rwsem);
+		down_read(&ioas->iopt.iova_rwsem);
 		cmd->val64 = !ioas->iopt.disable_large_pages;
-		pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
+		up_read(&ioas->iopt.iova_rwsem);
 		return 0;
 	}
 	if (cmd->op == IOMMU_OPTION_OP_SET) {

@@ -188,8 +188,8 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 	uint64_t new_alignment = iommu_min_page_size(domain);
 	int rc;
 
-	pthread_rwlock_wrlock(&iopt->domains_rwsem);
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
 	for (unsigned int i = 0; i < iopt->ndomains; i++) {
 		if (iopt->domains[i] == domain) {
 			rc = -EEXIST;
@@ -224,8 +224,8 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 out_reserved:
 	iopt_remove_reserved_iova_locked(iopt, domain);
 out_unlock:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 	return rc;
 }
 
@@ -235,8 +235,8 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 	struct itree_node *node;
 	unsigned int i;
 
-	pthread_rwlock_wrlock(&iopt->domains_rwsem);
-	pthread_rwlock_wrlock(&iopt->iova_rwsem);
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
 	for (i = 0; i < iopt->ndomains; i++)
 		if (iopt->domains[i] == domain)
 			break;
@@ -258,8 +258,8 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 	/* Lowering the alignment cannot fail. */
 	iopt_calculate_iova_alignment(iopt);
 out_unlock:
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
-	pthread_rwlock_unlock(&iopt->domains_rwsem);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 }
 
 /* ---- dirty tracking ----------------------------------------------------------- */
@@ -277,7 +277,7 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 
 	if (!ops->set_dirty_tracking)
 		return -EOPNOTSUPP;
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	down_read(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->area_itree); enable && node && !rc;
 	     node = itree_next(node)) {
 		struct iopt_area *area = iopt_area_of(node);
@@ -290,7 +290,7 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 	}
 	if (!rc)
 		rc = ops->set_dirty_tracking(domain, enable);
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_read(&iopt->iova_rwsem);
 	return rc;
 }
 
@@ -377,7 +377,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		return rc;
 	if (!ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;
-	pthread_rwlock_rdlock(&iopt->iova_rwsem);
+	down_read(&iopt->iova_rwsem);
 	/* the range must be mapped throughout, area after area */
 	while (!rc) {
 		struct itree_node *node =
@@ -400,6 +400,6 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 			break;
 		cur = end + 1;
 	}
-	pthread_rwlock_unlock(&iopt->iova_rwsem);
+	up_read(&iopt->iova_rwsem);
 	return rc;
 }

@@ -354,9 +354,9 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	pthread_rwlock_wrlock(&ioas->iopt.iova_rwsem);
+	down_write(&ioas->iopt.iova_rwsem);
 	rc = iopt_reserve_iova(&ioas->iopt, start, last, NULL);
-	pthread_rwlock_unlock(&ioas->iopt.iova_rwsem);
+	up_write(&ioas->iopt.iova_rwsem);
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
 }

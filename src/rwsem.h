@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A reader-writer lock in the shape of the kernel's rw_semaphore, cheaper
+ * than pthread_rwlock_t where it matters: an uncontended down_write() is one
+ * compare-and-swap and up_write() one exchange and one load, against
+ * glibc's internal lock and bookkeeping on both sides (the 4 KiB MAP+UNMAP
+ * pair takes the IOAS's lock twice).
+ *
+ * Writers come first: once a writer waits, new readers wait behind it (as
+ * the kernel's, and glibc's PREFER_WRITER_NONRECURSIVE), so taking it for
+ * reading twice in one thread can deadlock. Sleeping is on a futex; a
+ * sleeper announces itself, so an unlock with nobody asleep makes no
+ * system call.
+ */
+#ifndef IOMMUSIM_RWSEM_H
+#define IOMMUSIM_RWSEM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RWSEM_WRITER (1u << 31)
+
+struct rwsem {
+	uint32_t state;		  /* __atomic: readers, or RWSEM_WRITER */
+	uint32_t writers_waiting; /* __atomic */
+	uint32_t sleepers;	  /* __atomic: threads in futex_wait */
+	uint32_t wake_seq;	  /* __atomic: the futex; bumped to wake */
+};
+
+#define RWSEM_INIT { 0, 0, 0, 0 }
+
+static inline void init_rwsem(struct rwsem *sem)
+{
+	*sem = (struct rwsem)RWSEM_INIT;
+}
+
+void rwsem_down_read_slow(struct rwsem *sem);
+void rwsem_down_write_slow(struct rwsem *sem);
+void rwsem_wake(struct rwsem *sem);
+
+static inline bool rwsem_read_trylock(struct rwsem *sem)
+{
+	uint32_t s = __atomic_load_n(&sem->state, __ATOMIC_RELAXED);
+
+	return !(s & RWSEM_WRITER) &&
+	       !__atomic_load_n(&sem->writers_waiting, __ATOMIC_RELAXED) &&
+	       __atomic_compare_exchange_n(&sem->state, &s, s + 1, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static inline bool rwsem_write_trylock(struct rwsem *sem)
+{
+	uint32_t s = 0;
+
+	return __atomic_compare_exchange_n(&sem->state, &s, RWSEM_WRITER,
+					   false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+static inline void down_read(struct rwsem *sem)
+{
+	if (!rwsem_read_trylock(sem))
+		rwsem_down_read_slow(sem);
+}
+
+static inline void down_write(struct rwsem *sem)
+{
+	if (!rwsem_write_trylock(sem))
+		rwsem_down_write_slow(sem);
+}
+
+/*
+ * The release and the look at sleepers are both sequentially consistent:
+ * either a sleeper's re-check sees the lock free, or we see the sleeper
+ * and wake it.
+ */
+static inline void up_read(struct rwsem *sem)
+{
+	__atomic_fetch_sub(&sem->state, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
+		rwsem_wake(sem);
+}
+
+static inline void up_write(struct rwsem *sem)
+{
+	__atomic_exchange_n(&sem->state, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
+		rwsem_wake(sem);
+}
+
+#endif /* IOMMUSIM_RWSEM_H */

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * struct rwsem: readers share, writers exclude everyone, a waiting writer
+ * holds new readers back, and sleepers are woken (threads hammer it; the
+ * TSan run checks the ordering it promises).
+ */
+#include <pthread.h>
+
+#include "harness.h"
+#include "rwsem.h"
+
+struct shared {
+	struct rwsem sem;
+	uint64_t a, b; /* equal whenever the lock is free */
+	int torn;      /* __atomic: readers that saw them differ */
+};
+
+static void *writer(void *arg)
+{
+	struct shared *s = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		down_write(&s->sem);
+		s->a++;
+		if (i % 64 == 0)
+			sched_yield(); /* let others pile up and sleep */
+		s->b++;
+		up_write(&s->sem);
+	}
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct shared *s = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		down_read(&s->sem);
+		if (s->a != s->b)
+			__atomic_fetch_add(&s->torn, 1, __ATOMIC_RELAXED);
+		up_read(&s->sem);
+	}
+	return NULL;
+}
+
+TEST(writers_exclude_readers_share)
+{
+	struct shared s = { .sem = RWSEM_INIT };
+	pthread_t t[6];
+
+	for (int i = 0; i < 6; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL,
+					    i < 3 ? writer : reader, &s));
+	for (int i = 0; i < 6; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	EXPECT_EQ(0, s.torn);
+	EXPECT_EQ(60000, s.a);
+	EXPECT_EQ(60000, s.b);
+	/* free again, with nobody left asleep */
+	EXPECT_EQ(0, s.sem.state);
+	EXPECT_EQ(0, s.sem.sleepers);
+	EXPECT_EQ(0, s.sem.writers_waiting);
+}
+
+static void *one_write(void *arg)
+{
+	struct shared *s = arg;
+
+	down_write(&s->sem);
+	s->a = 1;
+	up_write(&s->sem);
+	return NULL;
+}
+
+TEST(waiting_writer_holds_readers_back)
+{
+	struct shared s = { .sem = RWSEM_INIT };
+	pthread_t w;
+
+	down_read(&s.sem);
+	ASSERT_TRUE(rwsem_read_trylock(&s.sem)); /* readers share */
+	up_read(&s.sem);
+	ASSERT_FALSE(rwsem_write_trylock(&s.sem));
+	ASSERT_EQ(0, pthread_create(&w, NULL, one_write, &s));
+	while (!__atomic_load_n(&s.sem.writers_waiting, __ATOMIC_SEQ_CST))
+		sched_yield();
+	/* a writer waits: a new reader may not pass it */
+	EXPECT_FALSE(rwsem_read_trylock(&s.sem));
+	up_read(&s.sem);
+	ASSERT_EQ(0, pthread_join(w, NULL));
+	ASSERT_TRUE(rwsem_read_trylock(&s.sem));
+	EXPECT_EQ(1, s.a);
+	up_read(&s.sem);
+	ASSERT_TRUE(rwsem_write_trylock(&s.sem));
+	EXPECT_FALSE(rwsem_read_trylock(&s.sem));
+	up_write(&s.sem);
+}
+
+TEST_HARNESS_MAIN
