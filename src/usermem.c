@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "usermem.h"
@@ -104,8 +105,82 @@ static bool fault_is_ours(const siginfo_t *info)
 	return addr >= guard.lo && addr < guard.hi;
 }
 
+#if defined(__x86_64__)
+/*
+ * The copies on the ioctl path need no recovery point at all: they run in
+ * fixed_copy(), a leaf in assembly that never touches the stack, so a fault
+ * anywhere in it is recovered by moving the program counter to
+ * fixed_copy_fault, which returns -EFAULT to fixed_copy()'s caller (the
+ * kernel's exception tables do the same). No sigsetjmp, no per-thread
+ * state. (A fault on the library's own buffer would be taken for the
+ * caller's too; those buffers are ours and valid.)
+ *
+ * int fixed_copy(void *dst, const void *src, size_t len): 0 or -EFAULT.
+ */
+int fixed_copy(void *dst, const void *src, size_t len)
+	__attribute__((visibility("hidden")));
+extern const char fixed_copy_fault[] __attribute__((visibility("hidden")));
+
+__asm__(".text\n"
+	".p2align 4\n"
+	".globl fixed_copy\n"
+	".hidden fixed_copy\n"
+	".type fixed_copy, @function\n"
+	"fixed_copy:\n"
+	"	cmp $8, %rdx\n"
+	"	jb 2f\n"
+	"1:	mov (%rsi), %rax\n"
+	"	mov %rax, (%rdi)\n"
+	"	add $8, %rsi\n"
+	"	add $8, %rdi\n"
+	"	sub $8, %rdx\n"
+	"	cmp $8, %rdx\n"
+	"	jae 1b\n"
+	"2:	test %rdx, %rdx\n"
+	"	jz 4f\n"
+	"3:	movzbl (%rsi), %eax\n"
+	"	mov %al, (%rdi)\n"
+	"	inc %rsi\n"
+	"	inc %rdi\n"
+	"	dec %rdx\n"
+	"	jnz 3b\n"
+	"4:	xor %eax, %eax\n"
+	"	ret\n"
+	".globl fixed_copy_fault\n"
+	".hidden fixed_copy_fault\n"
+	"fixed_copy_fault:\n"
+	"	mov $-14, %eax\n"
+	"	ret\n"
+	".size fixed_copy, . - fixed_copy\n");
+
+/* A fault inside fixed_copy (it has no stack frame): resume at its
+ * fixup, which returns to its caller. */
+static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
+{
+	greg_t *pc = &((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RIP];
+
+	/* raised by the copy itself, not sent by someone */
+	if (info->si_code <= 0 || (uintptr_t)*pc < (uintptr_t)fixed_copy ||
+	    (uintptr_t)*pc >= (uintptr_t)fixed_copy_fault)
+		return false;
+	*pc = (greg_t)(uintptr_t)fixed_copy_fault;
+	return true;
+}
+#define HAVE_FIXED_COPY 1
+#else
+static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
+{
+	(void)info;
+	(void)uctx;
+	return false;
+}
+#define HAVE_FIXED_COPY 0
+#endif
+
 static void uaccess_fault_handler(int sig, siginfo_t *info, void *uctx)
 {
+	if (fixed_copy_recover(info, uctx))
+		return;
 	if (fault_is_ours(info)) {
 		sigjmp_buf *recover = guard.recover;
 
@@ -297,10 +372,21 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	return 0;
 }
 
+/* The user range check of guarded(), for the copies that skip it. */
+static bool user_range_ok(uint64_t uaddr, size_t len)
+{
+	return uaddr + len >= uaddr && uaddr + len <= user_address_limit;
+}
+
 int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 		      size_t len)
 {
 	(void)mm;
+	if (HAVE_FIXED_COPY)
+		return !user_range_ok(uaddr, len) ? -EFAULT :
+		       len ? fixed_copy(dst, (const void *)(uintptr_t)uaddr,
+					len) :
+			     0;
 	return guarded(UACCESS_READ, dst, uaddr, len, NULL);
 }
 
@@ -308,6 +394,10 @@ int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len)
 {
 	(void)mm;
+	if (HAVE_FIXED_COPY)
+		return !user_range_ok(uaddr, len) ? -EFAULT :
+		       len ? fixed_copy((void *)(uintptr_t)uaddr, src, len) :
+			     0;
 	return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
 }
 
