@@ -3,6 +3,7 @@
  * The slow paths of struct rwsem (rwsem.h): waiting on, and waking, its
  * futex.
  */
+#include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -18,6 +19,7 @@
  */
 static void wait_unless(struct rwsem *sem, bool (*can_go)(struct rwsem *))
 {
+	int saved_errno = errno; /* the caller's ioctl must not see ours */
 	uint32_t seq;
 
 	__atomic_fetch_add(&sem->sleepers, 1, __ATOMIC_SEQ_CST);
@@ -26,6 +28,7 @@ static void wait_unless(struct rwsem *sem, bool (*can_go)(struct rwsem *))
 		syscall(SYS_futex, &sem->wake_seq, FUTEX_WAIT_PRIVATE, seq,
 			NULL, NULL, 0);
 	__atomic_fetch_sub(&sem->sleepers, 1, __ATOMIC_SEQ_CST);
+	errno = saved_errno;
 }
 
 static bool reader_can_go(struct rwsem *sem)
@@ -40,10 +43,15 @@ static bool writer_can_go(struct rwsem *sem)
 	return !__atomic_load_n(&sem->state, __ATOMIC_SEQ_CST);
 }
 
+/* Losing the compare-and-swap to another reader is no reason to sleep
+ * (nor to make the winner's unlock wake anyone): retry while readers may
+ * enter. */
 void rwsem_down_read_slow(struct rwsem *sem)
 {
-	while (!rwsem_read_trylock(sem))
-		wait_unless(sem, reader_can_go);
+	while (!rwsem_read_trylock(sem)) {
+		if (!reader_can_go(sem))
+			wait_unless(sem, reader_can_go);
+	}
 }
 
 /* A waiting writer holds new readers back until it has had its turn. */
@@ -58,7 +66,10 @@ void rwsem_down_write_slow(struct rwsem *sem)
 
 void rwsem_wake(struct rwsem *sem)
 {
+	int saved_errno = errno;
+
 	__atomic_fetch_add(&sem->wake_seq, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, &sem->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
 		NULL, 0);
+	errno = saved_errno;
 }

@@ -10,7 +10,10 @@
  * the kernel's, and glibc's PREFER_WRITER_NONRECURSIVE), so taking it for
  * reading twice in one thread can deadlock. Sleeping is on a futex; a
  * sleeper announces itself, so an unlock with nobody asleep makes no
- * system call.
+ * system call, and errno is kept as it was (the shim promises that a
+ * caller's ioctl leaves it alone). ThreadSanitizer sees the ordering
+ * through the atomics but not the lock as a lock, so it cannot report
+ * lock-order inversions on it.
  */
 #ifndef IOMMUSIM_RWSEM_H
 #define IOMMUSIM_RWSEM_H
@@ -76,7 +79,10 @@ static inline void down_write(struct rwsem *sem)
  */
 static inline void up_read(struct rwsem *sem)
 {
-	__atomic_fetch_sub(&sem->state, 1, __ATOMIC_SEQ_CST);
+	/* Only the last reader out frees anyone: while readers remain, a
+	 * sleeper is a writer waiting for them or a reader behind it. */
+	if (__atomic_sub_fetch(&sem->state, 1, __ATOMIC_SEQ_CST))
+		return;
 	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
 		rwsem_wake(sem);
 }

@@ -2,11 +2,13 @@
 /*
  * In-process user memory: copies that turn a fault into -EFAULT.
  *
- * A thread arms a recovery point (sigsetjmp without saving the signal mask, so
- * no system call) and records the range it is about to touch; the fault
- * handler jumps back only when the faulting thread is armed. Any other fault
- * goes to the handler that was installed before ours, or kills the process
- * as it would have without us.
+ * Two ways back from a fault. The plain copies on x86-64 run in small
+ * assembly leaves whose faults the handler fixes up by moving the program
+ * counter (see fixed_copy_from). Everything else arms a recovery point
+ * (sigsetjmp without saving the signal mask, so no system call) and records
+ * the range it is about to touch; the fault handler jumps back only when
+ * the faulting thread is armed. Any other fault goes to the handler that was
+ * installed before ours, or kills the process as it would have without us.
  *
  * The raw copy loops are compiled without sanitizer instrumentation and
  * without the loop-to-memcpy rewrite: a wild user address must reach the
@@ -108,63 +110,86 @@ static bool fault_is_ours(const siginfo_t *info)
 #if defined(__x86_64__)
 /*
  * The copies on the ioctl path need no recovery point at all: they run in
- * fixed_copy(), a leaf in assembly that never touches the stack, so a fault
- * anywhere in it is recovered by moving the program counter to
- * fixed_copy_fault, which returns -EFAULT to fixed_copy()'s caller (the
- * kernel's exception tables do the same). No sigsetjmp, no per-thread
- * state. (A fault on the library's own buffer would be taken for the
- * caller's too; those buffers are ours and valid.)
+ * fixed_copy_from() / fixed_copy_to(), leaves in assembly that never touch
+ * the stack, so a fault in one is recovered by moving the program counter
+ * to its fixup, which returns -EFAULT to the caller (the kernel's exception
+ * tables do the same). No sigsetjmp, no per-thread state. Only a fault on
+ * the user's side is taken: the address must be where the user pointer
+ * (rsi when copying from, rdi when copying to) points; a fault on the
+ * library's own buffer is left to kill the process, as a bug should.
  *
- * int fixed_copy(void *dst, const void *src, size_t len): 0 or -EFAULT.
+ * int fixed_copy_*(void *dst, const void *src, size_t len): 0 or -EFAULT.
  */
-int fixed_copy(void *dst, const void *src, size_t len)
+#define FIXED_COPY_ASM(name)                                                   \
+	".pushsection .text\n"                                                 \
+	".p2align 4\n"                                                         \
+	".globl " name "\n"                                                    \
+	".hidden " name "\n"                                                   \
+	".type " name ", @function\n" name ":\n"                               \
+	"	.cfi_startproc\n"                                              \
+	"	cmp $8, %rdx\n"                                                \
+	"	jb 2f\n"                                                       \
+	"1:	mov (%rsi), %rax\n"                                            \
+	"	mov %rax, (%rdi)\n"                                            \
+	"	add $8, %rsi\n"                                                \
+	"	add $8, %rdi\n"                                                \
+	"	sub $8, %rdx\n"                                                \
+	"	cmp $8, %rdx\n"                                                \
+	"	jae 1b\n"                                                      \
+	"2:	test %rdx, %rdx\n"                                             \
+	"	jz 4f\n"                                                       \
+	"3:	movzbl (%rsi), %eax\n"                                         \
+	"	mov %al, (%rdi)\n"                                             \
+	"	inc %rsi\n"                                                    \
+	"	inc %rdi\n"                                                    \
+	"	dec %rdx\n"                                                    \
+	"	jnz 3b\n"                                                      \
+	"4:	xor %eax, %eax\n"                                              \
+	"	ret\n"                                                         \
+	".globl " name "_fault\n"                                              \
+	".hidden " name "_fault\n" name "_fault:\n"                            \
+	"	mov $-14, %eax\n"                                              \
+	"	ret\n"                                                         \
+	"	.cfi_endproc\n"                                                \
+	".size " name ", . - " name "\n"                                       \
+	".popsection\n"
+
+int fixed_copy_from(void *dst, const void *src, size_t len)
 	__attribute__((visibility("hidden")));
-extern const char fixed_copy_fault[] __attribute__((visibility("hidden")));
+int fixed_copy_to(void *dst, const void *src, size_t len)
+	__attribute__((visibility("hidden")));
+extern const char fixed_copy_from_fault[] __attribute__((visibility("hidden")));
+extern const char fixed_copy_to_fault[] __attribute__((visibility("hidden")));
 
-__asm__(".text\n"
-	".p2align 4\n"
-	".globl fixed_copy\n"
-	".hidden fixed_copy\n"
-	".type fixed_copy, @function\n"
-	"fixed_copy:\n"
-	"	cmp $8, %rdx\n"
-	"	jb 2f\n"
-	"1:	mov (%rsi), %rax\n"
-	"	mov %rax, (%rdi)\n"
-	"	add $8, %rsi\n"
-	"	add $8, %rdi\n"
-	"	sub $8, %rdx\n"
-	"	cmp $8, %rdx\n"
-	"	jae 1b\n"
-	"2:	test %rdx, %rdx\n"
-	"	jz 4f\n"
-	"3:	movzbl (%rsi), %eax\n"
-	"	mov %al, (%rdi)\n"
-	"	inc %rsi\n"
-	"	inc %rdi\n"
-	"	dec %rdx\n"
-	"	jnz 3b\n"
-	"4:	xor %eax, %eax\n"
-	"	ret\n"
-	".globl fixed_copy_fault\n"
-	".hidden fixed_copy_fault\n"
-	"fixed_copy_fault:\n"
-	"	mov $-14, %eax\n"
-	"	ret\n"
-	".size fixed_copy, . - fixed_copy\n");
+__asm__(FIXED_COPY_ASM("fixed_copy_from"));
+__asm__(FIXED_COPY_ASM("fixed_copy_to"));
 
-/* A fault inside fixed_copy (it has no stack frame): resume at its
- * fixup, which returns to its caller. */
+/* pc inside [start, fixup) and the fault at the user pointer: resume at
+ * fixup. An 8-byte access reports the first byte it could not reach. */
+static bool fixup_if_user_fault(greg_t *pc, uintptr_t start, uintptr_t fixup,
+				uintptr_t user, uintptr_t addr)
+{
+	if ((uintptr_t)*pc < start || (uintptr_t)*pc >= fixup ||
+	    addr < user || addr - user >= sizeof(uint64_t))
+		return false;
+	*pc = (greg_t)fixup;
+	return true;
+}
+
 static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
 {
-	greg_t *pc = &((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RIP];
+	greg_t *regs = ((ucontext_t *)uctx)->uc_mcontext.gregs;
+	uintptr_t addr = (uintptr_t)info->si_addr;
 
 	/* raised by the copy itself, not sent by someone */
-	if (info->si_code <= 0 || (uintptr_t)*pc < (uintptr_t)fixed_copy ||
-	    (uintptr_t)*pc >= (uintptr_t)fixed_copy_fault)
+	if (info->si_code <= 0)
 		return false;
-	*pc = (greg_t)(uintptr_t)fixed_copy_fault;
-	return true;
+	return fixup_if_user_fault(&regs[REG_RIP], (uintptr_t)fixed_copy_from,
+				   (uintptr_t)fixed_copy_from_fault,
+				   (uintptr_t)regs[REG_RSI], addr) ||
+	       fixup_if_user_fault(&regs[REG_RIP], (uintptr_t)fixed_copy_to,
+				   (uintptr_t)fixed_copy_to_fault,
+				   (uintptr_t)regs[REG_RDI], addr);
 }
 #define HAVE_FIXED_COPY 1
 #else
@@ -175,6 +200,8 @@ static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
 	return false;
 }
 #define HAVE_FIXED_COPY 0
+#define fixed_copy_from(dst, src, len) (-EFAULT)
+#define fixed_copy_to(dst, src, len) (-EFAULT)
 #endif
 
 static void uaccess_fault_handler(int sig, siginfo_t *info, void *uctx)
@@ -382,23 +409,27 @@ int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 		      size_t len)
 {
 	(void)mm;
-	if (HAVE_FIXED_COPY)
-		return !user_range_ok(uaddr, len) ? -EFAULT :
-		       len ? fixed_copy(dst, (const void *)(uintptr_t)uaddr,
-					len) :
-			     0;
-	return guarded(UACCESS_READ, dst, uaddr, len, NULL);
+	if (!HAVE_FIXED_COPY)
+		return guarded(UACCESS_READ, dst, uaddr, len, NULL);
+	/* nothing to copy is never a fault, whatever the address */
+	if (!len)
+		return 0;
+	if (!user_range_ok(uaddr, len))
+		return -EFAULT;
+	return fixed_copy_from(dst, (const void *)(uintptr_t)uaddr, len);
 }
 
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len)
 {
 	(void)mm;
-	if (HAVE_FIXED_COPY)
-		return !user_range_ok(uaddr, len) ? -EFAULT :
-		       len ? fixed_copy((void *)(uintptr_t)uaddr, src, len) :
-			     0;
-	return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+	if (!HAVE_FIXED_COPY)
+		return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+	if (!len)
+		return 0;
+	if (!user_range_ok(uaddr, len))
+		return -EFAULT;
+	return fixed_copy_to((void *)(uintptr_t)uaddr, src, len);
 }
 
 int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len)

@@ -66,6 +66,65 @@ TEST(copy_to_readonly_is_efault)
 	EXPECT_EQ(-EFAULT, usermem_copy_to(mm, uaddr(p + PAGE), src, 1));
 }
 
+/* Every length and alignment up to a faulting page: the copy either
+ * fits and matches, or fails with -EFAULT (never a crash). */
+TEST(copies_at_every_edge)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+	unsigned char buf[80];
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	for (unsigned int i = 0; i < PAGE; i++)
+		p[i] = (unsigned char)i;
+	for (size_t len = 0; len <= 72; len++) {
+		for (size_t off = 0; off <= 80; off++) {
+			uint64_t at = uaddr(p + PAGE - off);
+			int want = len > off ? -EFAULT : 0;
+
+			memset(buf, 0, sizeof(buf));
+			ASSERT_EQ(want, usermem_copy_from(mm, buf, at, len));
+			if (!want && len)
+				ASSERT_EQ(0, memcmp(buf, p + PAGE - off, len));
+			ASSERT_EQ(want, usermem_copy_to(mm, at, buf, len));
+		}
+	}
+}
+
+/* Nothing to copy is never a fault, whatever the address (as the
+ * kernel's copy_*_user with a zero length). */
+TEST(zero_length_touches_nothing)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char buf[8];
+
+	ASSERT_EQ(0, usermem_init());
+	EXPECT_EQ(0, usermem_copy_from(mm, buf, UINT64_MAX - 3, 0));
+	EXPECT_EQ(0, usermem_copy_to(mm, 0xffff800000000000ull, buf, 0));
+	EXPECT_EQ(0, usermem_copy_to(mm, 0, buf, 0));
+}
+
+/* A fault on the library's side of a copy is a bug: it kills, it is not
+ * turned into -EFAULT. */
+TEST(own_buffer_fault_still_kills)
+{
+	unsigned char good[8] = { 0 };
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_NE(-1, pid);
+	if (pid == 0) {
+		usermem_init();
+		usermem_copy_from(usermem_self(), (void *)16, uaddr(good), 8);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+}
+
 TEST(check_zeroed)
 {
 	struct usermem *mm = usermem_self();
