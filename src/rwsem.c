@@ -48,7 +48,7 @@ static bool writer_can_go(struct rwsem *sem)
  * enter. */
 void rwsem_down_read_slow(struct rwsem *sem)
 {
-	while (!rwsem_read_trylock(sem)) {
+	while (!rwsem_read_trylock_raw(sem)) {
 		if (!reader_can_go(sem))
 			wait_unless(sem, reader_can_go);
 	}
@@ -58,7 +58,7 @@ void rwsem_down_read_slow(struct rwsem *sem)
 void rwsem_down_write_slow(struct rwsem *sem)
 {
 	__atomic_fetch_add(&sem->writers_waiting, 1, __ATOMIC_SEQ_CST);
-	while (!rwsem_write_trylock(sem))
+	while (!rwsem_write_trylock_raw(sem))
 		wait_unless(sem, writer_can_go);
 	/* readers that waited on us are woken when we unlock */
 	__atomic_fetch_sub(&sem->writers_waiting, 1, __ATOMIC_SEQ_CST);

@@ -11,9 +11,7 @@
  * reading twice in one thread can deadlock. Sleeping is on a futex; a
  * sleeper announces itself, so an unlock with nobody asleep makes no
  * system call, and errno is kept as it was (the shim promises that a
- * caller's ioctl leaves it alone). ThreadSanitizer sees the ordering
- * through the atomics but not the lock as a lock, so it cannot report
- * lock-order inversions on it.
+ * caller's ioctl leaves it alone).
  */
 #ifndef IOMMUSIM_RWSEM_H
 #define IOMMUSIM_RWSEM_H
@@ -41,7 +39,7 @@ void rwsem_down_read_slow(struct rwsem *sem);
 void rwsem_down_write_slow(struct rwsem *sem);
 void rwsem_wake(struct rwsem *sem);
 
-static inline bool rwsem_read_trylock(struct rwsem *sem)
+static inline bool rwsem_read_trylock_raw(struct rwsem *sem)
 {
 	uint32_t s = __atomic_load_n(&sem->state, __ATOMIC_RELAXED);
 
@@ -51,7 +49,7 @@ static inline bool rwsem_read_trylock(struct rwsem *sem)
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static inline bool rwsem_write_trylock(struct rwsem *sem)
+static inline bool rwsem_write_trylock_raw(struct rwsem *sem)
 {
 	uint32_t s = 0;
 
@@ -60,16 +58,62 @@ static inline bool rwsem_write_trylock(struct rwsem *sem)
 					   __ATOMIC_RELAXED);
 }
 
+/*
+ * Under ThreadSanitizer the lock is announced as a lock, so that lock-order
+ * inversions and the locks held at a race are reported as for a pthread
+ * lock; elsewhere these vanish.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define RWSEM_TSAN(call) call
+#else
+#define RWSEM_TSAN(call) ((void)0)
+#define __tsan_mutex_read_lock 0u
+#define __tsan_mutex_try_lock 0u
+#define __tsan_mutex_try_lock_failed 0u
+#endif
+
+#define RWSEM_TRY_READ (__tsan_mutex_read_lock | __tsan_mutex_try_lock)
+
+static inline bool rwsem_read_trylock(struct rwsem *sem)
+{
+	bool ok;
+
+	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, RWSEM_TRY_READ));
+	ok = rwsem_read_trylock_raw(sem);
+	RWSEM_TSAN(__tsan_mutex_post_lock(
+		sem, RWSEM_TRY_READ | (ok ? 0 : __tsan_mutex_try_lock_failed),
+		0));
+	return ok;
+}
+
+static inline bool rwsem_write_trylock(struct rwsem *sem)
+{
+	bool ok;
+
+	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, __tsan_mutex_try_lock));
+	ok = rwsem_write_trylock_raw(sem);
+	RWSEM_TSAN(__tsan_mutex_post_lock(
+		sem,
+		__tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed),
+		0));
+	return ok;
+}
+
 static inline void down_read(struct rwsem *sem)
 {
-	if (!rwsem_read_trylock(sem))
+	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, __tsan_mutex_read_lock));
+	if (!rwsem_read_trylock_raw(sem))
 		rwsem_down_read_slow(sem);
+	RWSEM_TSAN(__tsan_mutex_post_lock(sem, __tsan_mutex_read_lock, 0));
 }
 
 static inline void down_write(struct rwsem *sem)
 {
-	if (!rwsem_write_trylock(sem))
+	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, 0));
+	if (!rwsem_write_trylock_raw(sem))
 		rwsem_down_write_slow(sem);
+	RWSEM_TSAN(__tsan_mutex_post_lock(sem, 0, 0));
 }
 
 /*
@@ -79,19 +123,22 @@ static inline void down_write(struct rwsem *sem)
  */
 static inline void up_read(struct rwsem *sem)
 {
+	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, __tsan_mutex_read_lock));
 	/* Only the last reader out frees anyone: while readers remain, a
 	 * sleeper is a writer waiting for them or a reader behind it. */
-	if (__atomic_sub_fetch(&sem->state, 1, __ATOMIC_SEQ_CST))
-		return;
-	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
+	if (!__atomic_sub_fetch(&sem->state, 1, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
 		rwsem_wake(sem);
+	RWSEM_TSAN(__tsan_mutex_post_unlock(sem, __tsan_mutex_read_lock));
 }
 
 static inline void up_write(struct rwsem *sem)
 {
+	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, 0));
 	__atomic_exchange_n(&sem->state, 0, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
 		rwsem_wake(sem);
+	RWSEM_TSAN(__tsan_mutex_post_unlock(sem, 0));
 }
 
 #endif /* IOMMUSIM_RWSEM_H */
