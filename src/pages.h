@@ -43,10 +43,14 @@ enum iopt_pages_account_mode {
 	IOPT_PAGES_ACCOUNT_MM,
 };
 
+/* Laid out so that a 4 KiB area's pages fit malloc's 96-byte chunk: the
+ * small fields share one word (DESIGN's budget per live area). */
 struct iopt_pages {
 	atomic_uint refs;
 	bool writable;
 	uint8_t account_mode;
+	/* in the registry from its first pin to its end */
+	bool in_registry;
 	pthread_spinlock_t lock;
 	uint64_t uptr;	 /* page-aligned user address of index 0 */
 	uint64_t npages;
@@ -56,8 +60,6 @@ struct iopt_pages {
 	/* __atomic: how far its memory is physically contiguous (aligned
 	 * runs of this many bytes), 0 until a domain first asks */
 	uint64_t contig;
-	/* in the registry from its first pin to its end */
-	bool in_registry;
 	struct iopt_pages *registry_prev, *registry_next;
 };
 
