@@ -563,4 +563,69 @@ TEST_F(pasid, threads)
 	test_ioctl_destroy(b);
 }
 
+/*
+ * The RID's compatibility rule under races: one thread moves the RID
+ * between a HWPT made for PASIDs and one that is not, another attaches and
+ * detaches a PASID. While the PASID is attached the RID must stay on the
+ * compatible HWPT, whatever the first thread tries.
+ */
+struct rid_race {
+	int fd;
+	__u32 stdev_id, compat, plain;
+	int stop, broken, moves; /* __atomic */
+	int attached;		 /* PASID attaches that succeeded */
+};
+
+static void *rid_mover(void *arg)
+{
+	struct rid_race *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		_test_cmd_mock_domain_replace(r->fd, r->stdev_id, r->plain,
+					      NULL);
+		_test_cmd_mock_domain_replace(r->fd, r->stdev_id, r->compat,
+					      NULL);
+		__atomic_fetch_add(&r->moves, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(pasid, rid_rule_under_races)
+{
+	struct rid_race r = { .fd = self->fd, .stdev_id = self->stdev_id };
+	pthread_t mover;
+
+	rid_on_pasid_hwpt(&r.compat);
+	test_cmd_hwpt_alloc(self->device_id, self->ioas_id, 0, &r.plain);
+	ASSERT_EQ(0, pthread_create(&mover, NULL, rid_mover, &r));
+	/* until enough of both got through, however the threads interleave */
+	for (int i = 0; (r.attached < 200 ||
+			 __atomic_load_n(&r.moves, __ATOMIC_RELAXED) < 2000) &&
+			i < 1000000;
+	     i++) {
+		if (_test_cmd_pasid_attach(self->fd, self->stdev_id, false,
+					   1000, r.compat, NULL)) {
+			/* the RID was on the plain HWPT (EINVAL): let the
+			 * mover run, the device's lock is not fair */
+			sched_yield();
+			continue;
+		}
+		r.attached++;
+		for (int j = 0; j < 3; j++)
+			if (_test_cmd_pasid_check_hwpt(self->fd,
+						       self->stdev_id,
+						       IOMMU_NO_PASID,
+						       r.compat))
+				r.broken++;
+		ASSERT_EQ(0, _test_cmd_pasid_detach(self->fd, self->stdev_id,
+						    1000));
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(mover, NULL));
+	EXPECT_EQ(0, r.broken);
+	EXPECT_LE(200, r.attached);
+	EXPECT_LE(2000, r.moves);
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
+}
+
 TEST_HARNESS_MAIN
