@@ -210,7 +210,7 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 
 	if ((iommu_prot & IOPT_PROT_WRITE) && !pages->writable)
 		return -EPERM;
-	area->iommu_prot = iommu_prot;
+	area->iommu_prot = (uint8_t)iommu_prot;
 	if ((start_byte % page) & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	area->node.start = iova;
@@ -220,20 +220,14 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	    last_byte / page >= pages->npages)
 		return -EOVERFLOW;
 	area->start_byte = start_byte;
-	area->iopt = iopt;
 	itree_insert(&iopt->area_itree, &area->node);
 	return 0;
 }
 
+/* An area that never became real: iopt_map_pages() took it out of the
+ * tree again before it let go of the lock. */
 static void iopt_abort_area(struct iopt_area *area)
 {
-	struct io_pagetable *iopt = area->iopt;
-
-	if (iopt) {
-		down_write(&iopt->iova_rwsem);
-		itree_remove(&iopt->area_itree, &area->node);
-		up_write(&iopt->iova_rwsem);
-	}
 	free(area);
 }
 
@@ -297,7 +291,7 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
 		   unsigned int flags)
 {
-	unsigned int filled;
+	unsigned int filled, inserted = 0;
 	uint64_t iova;
 	int rc = 0;
 
@@ -334,6 +328,7 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 				      iommu_prot);
 		if (rc)
 			goto out_remove;
+		inserted++;
 		iova += slice->length;
 	}
 	/* Filled with their pages in place; the lock hides them until all
@@ -364,14 +359,8 @@ out_remove:
 	 * half a COPY must never be visible, and the caller may no longer
 	 * hold the IOAS when it frees the list.
 	 */
-	for (unsigned int i = 0; i < list->count; i++) {
-		struct iopt_area *area = list->slices[i].area;
-
-		if (area->iopt) {
-			itree_remove(&iopt->area_itree, &area->node);
-			area->iopt = NULL;
-		}
-	}
+	for (unsigned int i = 0; i < inserted; i++)
+		itree_remove(&iopt->area_itree, &list->slices[i].area->node);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	return rc;

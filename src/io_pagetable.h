@@ -51,15 +51,16 @@ struct io_pagetable {
 	unsigned int ndomains, domains_capacity;
 };
 
+/* 120 bytes, so that with malloc's header it fits a 128-byte chunk: a live
+ * 4 KiB area and its pages stay within DESIGN's 256 bytes, page tables
+ * included. */
 struct iopt_area {
 	struct itree_node node; /* the IOVA range */
-	struct io_pagetable *iopt;
 	/* NULL while the area is being built or torn down */
 	struct iopt_pages *pages;
 	uint64_t start_byte; /* offset of node.start inside pages */
-	int iommu_prot;
-	unsigned int num_accesses;
 	unsigned int num_locks;
+	uint8_t iommu_prot; /* IOPT_PROT_* */
 	bool prevent_access;
 	/* While the IOAS has a domain, the area holds its pages pinned. */
 	bool pinned;

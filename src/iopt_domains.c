@@ -51,12 +51,12 @@ static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
  * every CPU page is mapped on its own, as the kernel's
  * batch_iommu_map_small() does.
  */
-static int area_map(struct iopt_area *area, struct iopt_pages *pages,
-		    struct iommu_domain *domain)
+static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
+		    struct iopt_pages *pages, struct iommu_domain *domain)
 {
 	uint64_t max_leaf = cpu_page_size();
 
-	if (!area->iopt->disable_large_pages &&
+	if (!iopt->disable_large_pages &&
 	    iopt_area_length(area) > max_leaf)
 		max_leaf = iopt_pages_contig(pages);
 	return domain->ops->map_pages(domain, iopt_area_iova(area),
@@ -83,7 +83,7 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	if (rc)
 		return rc;
 	for (i = 0; i < iopt->ndomains; i++) {
-		rc = area_map(area, pages, iopt->domains[i]);
+		rc = area_map(iopt, area, pages, iopt->domains[i]);
 		if (rc)
 			goto out_unmap;
 	}
@@ -124,7 +124,7 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 			if (rc)
 				goto out_unfill;
 		}
-		rc = area_map(area, area->pages, domain);
+		rc = area_map(iopt, area, area->pages, domain);
 		if (rc) {
 			if (first)
 				area_unpin(area, area->pages);
