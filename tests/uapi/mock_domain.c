@@ -363,6 +363,45 @@ static void track_dirty(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &set));
 }
 
+#define LEAF_TEST_LENGTH (2ull << 20)
+
+/*
+ * Maps LEAF_TEST_LENGTH of buf at MOCK_APERTURE_START into ioas, through a
+ * new dirty-tracking HWPT made for idev, checks the translation, and
+ * returns the CPU pages one write to the second page dirties: what that
+ * page's leaf covers.
+ */
+static int one_write_dirties(struct __test_metadata *_metadata, int fd,
+			     __u32 ioas, __u32 idev, void *buf)
+{
+	const __u64 iova = MOCK_APERTURE_START;
+	__u32 dirty;
+
+	ASSERT_EQ(0, _test_cmd_hwpt_alloc(fd, idev, ioas,
+					  IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+					  IOMMU_HWPT_DATA_NONE, NULL, 0,
+					  &dirty));
+	ASSERT_EQ(0, _test_ioctl_ioas_map_fixed(fd, ioas, buf,
+						LEAF_TEST_LENGTH, iova,
+						MAP_RW));
+	ASSERT_EQ(0, _test_cmd_md_check_map(fd, dirty, iova,
+					    LEAF_TEST_LENGTH, buf));
+	track_dirty(_metadata, fd, dirty);
+	return dirty_bits_after_one_write(_metadata, fd, dirty, iova,
+					  LEAF_TEST_LENGTH, iova + PSZ);
+}
+
+/* LEAF_TEST_LENGTH of touched hugetlb memory, or MAP_FAILED. */
+static void *mmap_hugetlb(void)
+{
+	void *huge = mmap(NULL, LEAF_TEST_LENGTH, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (huge != MAP_FAILED)
+		memset(huge, 1, LEAF_TEST_LENGTH);
+	return huge;
+}
+
 /*
  * Leaves follow physical contiguity: one dirtying write marks what its
  * leaf covers. Ordinary memory is contiguous by CPU pages only (no THP
@@ -370,18 +409,12 @@ static void track_dirty(struct __test_metadata *_metadata, int fd,
  */
 TEST_F(mock_domain, ordinary_memory_maps_small_leaves)
 {
-	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
-	__u32 idev, dirty, ioas2;
+	__u32 idev, ioas2;
 
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
 	test_ioctl_ioas_alloc(&ioas2);
-	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty);
-	test_ioctl_ioas_map_fixed_id(ioas2, buffer, length, iova);
-	track_dirty(_metadata, self->fd, dirty);
-	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty,
-						iova, length, iova + PSZ));
-	test_cmd_md_check_map(dirty, buffer, iova, length);
+	EXPECT_EQ(1, one_write_dirties(_metadata, self->fd, ioas2, idev,
+				       buffer));
 }
 
 /*
@@ -392,70 +425,48 @@ TEST_F(mock_domain, ordinary_memory_maps_small_leaves)
  */
 TEST_F(mock_domain, huge_iova_device)
 {
-	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
-	__u32 idev, dirty, ioas2, ranges_num;
+	__u32 idev, ioas2, ranges_num = 0;
 	uint64_t alignment = 0;
 	void *huge;
 
 	if (PSZ != 4096)
 		SKIP(return, "assumes 4 KiB pages");
-	huge = mmap(NULL, length, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	huge = mmap_hugetlb();
 	if (huge == MAP_FAILED)
 		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
-	memset(huge, 1, length);
 	test_ioctl_ioas_alloc(&ioas2);
 	test_cmd_mock_domain_flags(ioas2, MOCK_FLAGS_DEVICE_HUGE_IOVA, NULL,
 				   NULL, &idev);
-	ranges_num = 0;
 	EXPECT_ERRNO(EMSGSIZE, _test_ioctl_ioas_iova_ranges(
 				       self->fd, ioas2, NULL, &ranges_num,
 				       &alignment));
 	EXPECT_EQ(MOCK_PAGE_SIZE, alignment);
-	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty);
-	test_ioctl_ioas_map_fixed_id(ioas2, huge, length, iova);
-	track_dirty(_metadata, self->fd, dirty);
-	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
-						  iova, length, iova + PSZ));
-	test_cmd_md_check_map(dirty, huge, iova, length);
+	EXPECT_EQ(256, one_write_dirties(_metadata, self->fd, ioas2, idev,
+					 huge));
 }
 
 /* A hugetlb page is contiguous: a 1 MiB leaf, so one write dirties 256
  * CPU pages; with IOMMU_OPTION_HUGE_PAGES off it is mapped page by page. */
 TEST_F(mock_domain, hugetlb_memory_maps_huge_leaves)
 {
-	const __u64 iova = MOCK_APERTURE_START, length = 2 << 20;
-	__u32 idev, dirty, dirty2, ioas2, ioas3;
+	__u32 idev, ioas2, ioas3;
 	__u64 val64 = 0;
 	void *huge;
 
 	if (PSZ != 4096)
 		SKIP(return, "assumes 4 KiB pages");
-	huge = mmap(NULL, length, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	huge = mmap_hugetlb();
 	if (huge == MAP_FAILED)
 		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
-	memset(huge, 1, length);
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, &idev);
 	test_ioctl_ioas_alloc(&ioas2);
-	test_cmd_hwpt_alloc(idev, ioas2, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty);
-	test_ioctl_ioas_map_fixed_id(ioas2, huge, length, iova);
-	track_dirty(_metadata, self->fd, dirty);
-	EXPECT_EQ(256, dirty_bits_after_one_write(_metadata, self->fd, dirty,
-						  iova, length, iova + PSZ));
-
+	EXPECT_EQ(256, one_write_dirties(_metadata, self->fd, ioas2, idev,
+					 huge));
 	test_ioctl_ioas_alloc(&ioas3);
 	ASSERT_EQ(0, _test_ioctl_option(self->fd, IOMMU_OPTION_HUGE_PAGES,
 					IOMMU_OPTION_OP_SET, ioas3, &val64));
-	test_cmd_hwpt_alloc(idev, ioas3, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-			    &dirty2);
-	test_ioctl_ioas_map_fixed_id(ioas3, huge, length, iova);
-	track_dirty(_metadata, self->fd, dirty2);
-	EXPECT_EQ(1, dirty_bits_after_one_write(_metadata, self->fd, dirty2,
-						iova, length, iova + PSZ));
-	test_cmd_md_check_map(dirty2, huge, iova, length);
+	EXPECT_EQ(1, one_write_dirties(_metadata, self->fd, ioas3, idev,
+				       huge));
 }
 
 TEST_HARNESS_MAIN
