@@ -200,8 +200,6 @@ static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
 	return false;
 }
 #define HAVE_FIXED_COPY 0
-#define fixed_copy_from(dst, src, len) (-EFAULT)
-#define fixed_copy_to(dst, src, len) (-EFAULT)
 #endif
 
 static void uaccess_fault_handler(int sig, siginfo_t *info, void *uctx)
@@ -352,6 +350,12 @@ static void probe_user_address_limit(void)
 	user_address_limit -= cpu_page_size_for_limit();
 }
 
+/* access_ok(): the range neither wraps nor reaches past user memory. */
+static bool user_range_ok(uint64_t uaddr, size_t len)
+{
+	return uaddr + len >= uaddr && uaddr + len <= user_address_limit;
+}
+
 /* Runs one raw operation on [uaddr, uaddr + len) with faults caught. */
 static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 		   bool *is_zero)
@@ -361,7 +365,7 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 
 	if (len == 0)
 		return 0;
-	if (uaddr + len < uaddr || uaddr + len > user_address_limit)
+	if (!user_range_ok(uaddr, len))
 		return -EFAULT;
 	if (sigsetjmp(recover, 0)) {
 		guard = saved;
@@ -399,37 +403,35 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	return 0;
 }
 
-/* The user range check of guarded(), for the copies that skip it. */
-static bool user_range_ok(uint64_t uaddr, size_t len)
-{
-	return uaddr + len >= uaddr && uaddr + len <= user_address_limit;
-}
-
 int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 		      size_t len)
 {
 	(void)mm;
-	if (!HAVE_FIXED_COPY)
-		return guarded(UACCESS_READ, dst, uaddr, len, NULL);
+#if HAVE_FIXED_COPY
 	/* nothing to copy is never a fault, whatever the address */
 	if (!len)
 		return 0;
 	if (!user_range_ok(uaddr, len))
 		return -EFAULT;
 	return fixed_copy_from(dst, (const void *)(uintptr_t)uaddr, len);
+#else
+	return guarded(UACCESS_READ, dst, uaddr, len, NULL);
+#endif
 }
 
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len)
 {
 	(void)mm;
-	if (!HAVE_FIXED_COPY)
-		return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+#if HAVE_FIXED_COPY
 	if (!len)
 		return 0;
 	if (!user_range_ok(uaddr, len))
 		return -EFAULT;
 	return fixed_copy_to((void *)(uintptr_t)uaddr, src, len);
+#else
+	return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+#endif
 }
 
 int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len)
