@@ -27,6 +27,7 @@
 #define PASID_WIDTH_MAX (1u << MOCK_PASID_WIDTH)
 /* The RID's PASID, as the kernel names it. */
 #define IOMMU_NO_PASID 0u
+#define PSZ ((size_t)getpagesize())
 
 /* A nested mock HWPT over parent with the given flags. */
 #define alloc_nested_flags(dev_id, parent, flags, hwpt_id)                     \
@@ -90,7 +91,6 @@ FIXTURE_TEARDOWN(pasid)
 	ASSERT_EQ(0, close(self->fd));
 }
 
-#define PSZ ((size_t)getpagesize())
 
 /* The kernel's pasid_attach, in its order. */
 TEST_F(pasid, pasid_attach)
