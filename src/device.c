@@ -55,11 +55,11 @@ void iommufd_device_unbind(struct iommufd_device *idev)
 
 /* ---- what is attached where ----------------------------------------- */
 
-/* PASIDs sit in a list: a device uses a handful, and a lookup is rare next
- * to DMA (which will use idev->hwpt for the RID). */
-
-/* The slot holding pasid's HWPT, or NULL when the pasid is not attached.
- * idev->lock held. */
+/*
+ * The slot holding pasid's HWPT, or NULL when the pasid is not attached.
+ * idev->lock held. PASIDs sit in a list: a device uses a handful, and a
+ * lookup is rare next to DMA (which will use idev->hwpt for the RID).
+ */
 static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
 						   uint32_t pasid)
 {
@@ -129,14 +129,6 @@ static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
 	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
 					  old->domain);
-}
-
-/* The RID simply stops translating: a device with no HWPT is blocked. */
-static void driver_detach(struct iommufd_hw_pagetable *hwpt,
-			  struct iommufd_device *idev, uint32_t pasid)
-{
-	if (pasid != IOMMU_NO_PASID)
-		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 }
 
 /*
@@ -235,13 +227,14 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 
 	pthread_mutex_lock(&idev->lock);
 	if (pasid == IOMMU_NO_PASID) {
+		/* the RID simply stops translating: no HWPT is blocked */
 		hwpt = idev->hwpt;
 		idev->hwpt = NULL;
 		if (hwpt)
 			unreserve_regions(idev, find_hwpt_paging(hwpt));
 	} else if ((entry = unlink_pasid(idev, pasid))) {
 		hwpt = entry->hwpt;
-		driver_detach(hwpt, idev, pasid);
+		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 		free(entry);
 	}
 	pthread_mutex_unlock(&idev->lock);
