@@ -43,7 +43,8 @@ LDLIBS_ALL := -pthread $(SANFLAGS)
 all:
 
 # ---- the core library ------------------------------------------------------
-LIB_SRCS := $(sort $(wildcard src/*.c src/drivers/*.c src/pgtable/*.c))
+LIB_SRCS := $(sort $(wildcard src/base/*.c src/iommu/*.c src/iommu/*/*.c \
+	src/iommufd/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_A := $(BUILD)/libiommusim.a
 LIB_SO := $(BUILD)/libiommusim.so.$(SOVERSION)

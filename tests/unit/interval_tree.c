@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the interval tree (src/interval_tree.c): fixed cases at the
+ * Unit tests of the interval tree (src/base/interval_tree.c): fixed cases at the
  * edges of the 64-bit space, removal at every position, a long randomized
  * run against a plain array scanned linearly, and a million nodes.
  */
 #include "harness.h"
-#include "interval_tree.h"
+#include "base/interval_tree.h"
 
 #include <time.h>
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IOMMU layer's PASID steps (src/iommu_pasid.c) against a recording
+ * The IOMMU layer's PASID steps (src/iommu/pasid.c) against a recording
  * driver: the checks before any driver call, in the kernel's order, and
  * when the driver is not asked at all.
  */
 #include "harness.h"
-#include "iommu.h"
+#include "iommu/iommu.h"
 
 struct rec_dev {
 	struct iommu_device dev;

@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "io_pagetable.h"
-#include "iommufd_private.h"
+#include "iommufd/io_pagetable.h"
+#include "iommufd/iommufd_private.h"
 
 #define MAX_MAPS 64
 

@@ -4,7 +4,7 @@
  * references and the destroy rules, and teardown order at close.
  */
 #include "harness.h"
-#include "iommufd_private.h"
+#include "iommufd/iommufd_private.h"
 
 struct test_obj {
 	struct iommufd_object obj;

@@ -10,8 +10,8 @@
 
 #include "capability.h"
 #include "harness.h"
-#include "pages.h"
-#include "usermem.h"
+#include "iommufd/pages.h"
+#include "base/usermem.h"
 
 #define NPAGES 16
 

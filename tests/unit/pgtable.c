@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests of the page-table engine (src/pgtable/walk.c) with the mock
- * format (src/pgtable/mock.c), and of the mock paging domain
- * (src/drivers/mock_domain.c): edges of the aperture and of the 47-bit
+ * Unit tests of the page-table engine (src/iommu/pgtable/walk.c) with the mock
+ * format (src/iommu/pgtable/mock.c), and of the mock paging domain
+ * (src/iommu/drivers/mock_domain.c): edges of the aperture and of the 47-bit
  * space, the leaf chosen for each alignment, -EEXIST and rollback, unmap of
  * part of a huge leaf, the hardware walk with permissions and A/D bits,
  * dirty harvesting, a long randomized run against a plain per-granule model,
@@ -20,8 +20,8 @@
 
 #include <iommusim/uapi/iommufd_test.h>
 
-#include "drivers/mock.h"
-#include "pgtable/pgtable.h"
+#include "iommu/drivers/mock.h"
+#include "iommu/pgtable/pgtable.h"
 
 #define SZ_2K 0x800ull
 #define SZ_4K 0x1000ull
@@ -32,7 +32,7 @@
 #define VA_TOP (1ull << 47)
 #define PA_BASE 0x7f0000000000ull
 
-/* The documented layout of a mock entry (src/pgtable/mock.c). */
+/* The documented layout of a mock entry (src/iommu/pgtable/mock.c). */
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
 #define PTE_R (1ull << 2)

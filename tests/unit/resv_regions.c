@@ -14,10 +14,10 @@
  *  - replace moves the regions when the IOAS changes, and a failed replace
  *    leaves them where they were.
  */
-#include "device.h"
-#include "drivers/mock_device.h"
+#include "iommufd/device.h"
+#include "iommu/drivers/mock_device.h"
 #include "harness.h"
-#include "iommufd_private.h"
+#include "iommufd/iommufd_private.h"
 #include <iommusim/iommusim.h>
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>

@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #include "harness.h"
-#include "rwsem.h"
+#include "base/rwsem.h"
 
 struct shared {
 	struct rwsem sem;

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "usermem.h"
+#include "base/usermem.h"
 
 #define PAGE 4096
 

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mock IOMMU's nested domains: a stage 1 the user owns over a mock
+ * paging parent. Their only state is the fake 4-entry IOTLB of the kernel's
+ * selftest, filled from the allocation data and cleared by invalidation.
+ */
+#ifndef IOMMUSIM_DRIVERS_MOCK_NESTED_H
+#define IOMMUSIM_DRIVERS_MOCK_NESTED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu/iommu.h"
+
+struct iommu_user_data;
+
+/* The driver's domain_alloc_nested: NULL with *err (-EOPNOTSUPP for
+ * flags or data type, -EINVAL for the parent or the data length,
+ * -EFAULT, -ENOMEM). */
+struct iommu_domain *
+mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
+			 const struct iommu_user_data *user_data, int *err);
+
+bool mock_domain_is_nested(const struct iommu_domain *domain);
+
+/* IOMMU_TEST_OP_MD_CHECK_IOTLB: 0 when entry id holds value, else -EINVAL. */
+int mock_nested_check_iotlb(struct iommu_domain *domain, uint32_t id,
+			    uint32_t value);
+
+#endif /* IOMMUSIM_DRIVERS_MOCK_NESTED_H */

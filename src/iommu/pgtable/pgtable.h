@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-table engine: one radix-tree walker shared by every page-table
+ * format, in the manner of the kernel's drivers/iommu/generic_pt. The walker
+ * knows the shape of a tree; a format knows only how one 64-bit entry is
+ * encoded. Domains keep their translations in these trees, in the hardware's
+ * own format, and the DMA engine walks them as the hardware would.
+ *
+ * Vocabulary (written once, used by every format):
+ *  - A tree has fmt->levels levels. Level 0 is the bottom: its entries map
+ *    the smallest leaf, 2^granule_lg2 bytes. The top is level (levels - 1).
+ *  - Every table holds 2^index_lg2 entries of 8 bytes and is one aligned
+ *    block of 2^(index_lg2 + 3) bytes, at least 4 KiB aligned.
+ *  - An entry at level n covers 2^(granule_lg2 + n * index_lg2) bytes of
+ *    IOVA: the "span" of the level. It is empty, a leaf (maps its whole
+ *    span to one output address) or a table (points at the next level).
+ *  - Bit n of fmt->leaf_levels says level n may hold leaves; bit 0 must be
+ *    set. A leaf above level 0 is a "huge" leaf.
+ *  - Sizes are log2 (_lg2) or bytes; ranges are [iova, iova + length).
+ *  - The input space is [0, 2^va_lg2); va_lg2 <= 63 so that the exclusive
+ *    end of any range fits in 64 bits.
+ *  - "Physical" addresses are host virtual addresses in this process.
+ *
+ * Concurrency (the kernel's rules, plus the safety a software walker needs):
+ *  - Entries are 64-bit words, always read and written with __atomic
+ *    builtins: the DMA engine walks (pt_translate) while other threads map
+ *    and unmap elsewhere in the same tree.
+ *  - Map/unmap of overlapping ranges are serialized by the caller; maps and
+ *    unmaps of disjoint ranges may run at once. A missing table is installed
+ *    with a compare-and-swap, so two maps that need the same new table agree.
+ *  - Readers (translate, iova_to_phys, read_and_clear_dirty, mark_dirty) may
+ *    run at any time, even against an unmap of the same range: they see the
+ *    old translation or none, never freed memory. Tables taken out of the
+ *    tree are not freed at once: they go on a retired list, freed by a later
+ *    map/unmap that finds no reader in flight (pt->readers is 0).
+ *  - pt_destroy() needs no other user at all.
+ *
+ * Which tables are freed before pt_destroy(): a table whose whole span an
+ * unmap covers, and an empty table that a huge leaf replaces at map time.
+ * A table emptied by several partial unmaps stays (empty) until one of
+ * those, or pt_destroy(): finding it would cost a scan of the table on
+ * every unmap.
+ *
+ * Every function returns 0 or -errno; nothing aborts on bad input.
+ */
+#ifndef IOMMUSIM_PGTABLE_H
+#define IOMMUSIM_PGTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommu/iommu.h"
+
+/*
+ * A page-table format: the geometry of its tree and the encoding of its
+ * entries. The callbacks are pure functions of their arguments.
+ *
+ * One rule every format must keep, which the walker relies on: a value whose
+ * bits [11:0] are all zero is not present (the retired list links tables
+ * through their entry 0; a walker that still reads a retired table must see
+ * an empty entry there). pt_init() checks it.
+ */
+struct pt_format {
+	const char *name;
+	unsigned int levels;      /* number of levels, 1..8 */
+	unsigned int granule_lg2; /* leaf size at level 0 */
+	unsigned int index_lg2;   /* entries per table, as log2 */
+	unsigned int va_lg2;      /* input address bits; 0: all the levels hold */
+	unsigned int oa_lg2;      /* output address bits the entries can hold */
+	uint32_t leaf_levels;     /* bit n: level n may hold a leaf */
+
+	bool (*present)(uint64_t entry);
+	/* Only asked of a present entry. */
+	bool (*is_leaf)(uint64_t entry, unsigned int level);
+	uint64_t (*leaf_oa)(uint64_t entry, unsigned int level);
+	int (*leaf_prot)(uint64_t entry); /* IOMMU_READ | IOMMU_WRITE */
+	uint64_t *(*table_ptr)(uint64_t entry);
+	/* Permissions a table entry grants to everything below it; NULL when
+	 * tables restrict nothing (only leaves carry permissions). */
+	int (*table_prot)(uint64_t entry);
+
+	/* oa is aligned to the span of level; prot is IOMMU_READ/WRITE. */
+	uint64_t (*make_leaf)(uint64_t oa, unsigned int level, int prot);
+	uint64_t (*make_table)(uint64_t *table);
+
+	/* Accessed and dirty state of a leaf, as the hardware keeps it. */
+	uint64_t (*make_accessed)(uint64_t entry);
+	uint64_t (*make_dirty)(uint64_t entry);
+	bool (*is_dirty)(uint64_t entry);
+	uint64_t (*make_clean)(uint64_t entry);
+};
+
+/*
+ * One tree. Embed it; pt_init() fills it, pt_destroy() empties it.
+ * readers and retired are touched only with __atomic builtins.
+ */
+struct pgtable {
+	const struct pt_format *fmt;
+	uint64_t *top;          /* the level (levels - 1) table */
+	unsigned int va_lg2;    /* input space is [0, 2^va_lg2) */
+	unsigned int top_level;
+	uint64_t table_bytes;   /* size of one table */
+	uint64_t readers;       /* walks in flight that may hold a table */
+	uint64_t *retired;      /* unlinked tables, chained through entry 0 */
+	uint64_t nr_tables;     /* tables allocated now, retired included */
+};
+
+/* The size an entry at this level covers, as log2. */
+static inline unsigned int pt_level_lg2(const struct pt_format *fmt,
+					unsigned int level)
+{
+	return fmt->granule_lg2 + level * fmt->index_lg2;
+}
+
+/* Allocates the top table. -EINVAL for an inconsistent format, -ENOMEM. */
+int pt_init(struct pgtable *pt, const struct pt_format *fmt);
+/* Frees every table, mapped or retired. No other user may remain. */
+void pt_destroy(struct pgtable *pt);
+
+/*
+ * Maps [iova, iova + length) to [paddr, paddr + length) with prot. Each step
+ * takes the largest leaf that pgsize_bitmap allows (a size whose bit is set
+ * and that a level of the format can hold as a leaf; level 0 always), that
+ * both iova and paddr are aligned to, and that fits in what is left, like
+ * the kernel's iommu_pgsize(). A size of the bitmap that is no level's span
+ * (4 KiB over a 2 KiB granule) is built of smaller leaves.
+ *
+ * -EINVAL: length 0, iova/paddr/length not granule-aligned, prot neither
+ *          readable nor writable (or unknown bits), no usable page size;
+ * -ERANGE: the range leaves the input space, or paddr the output space;
+ * -EEXIST: something in the range is mapped already;
+ * -ENOMEM.
+ * On any failure nothing of the range stays mapped.
+ */
+int pt_map(struct pgtable *pt, uint64_t iova, uint64_t paddr,
+	   uint64_t length, int prot, uint64_t pgsize_bitmap);
+
+/*
+ * Unmaps every leaf that overlaps [iova, iova + length) and returns the
+ * bytes those leaves mapped: a leaf only partly inside the range is removed
+ * whole and counted whole (a tree cannot hold part of a leaf). Holes are
+ * skipped. 0 for an empty or out-of-range request.
+ */
+uint64_t pt_unmap(struct pgtable *pt, uint64_t iova, uint64_t length);
+
+/* The host address iova translates to, or 0 when nothing maps it. */
+uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova);
+
+/*
+ * Translates iova as the hardware does for a device access (write: the
+ * device writes memory). On success: *paddr is the address of the byte,
+ * *leaf_size the size of the leaf that maps it (what an IOTLB may cache),
+ * *prot its permissions (leaf and tables together). With set_ad, marks the
+ * leaf accessed and, for a write, dirty, atomically, as hardware does.
+ *
+ * 0:       translated;
+ * -ERANGE: iova beyond the input space;
+ * -ENOENT: not mapped (translation fault);
+ * -EPERM:  mapped without the permission the access needs (permission
+ *          fault); *paddr, *leaf_size and *prot are filled, A/D untouched.
+ */
+int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
+		 uint64_t *paddr, uint64_t *leaf_size, int *prot);
+
+/*
+ * Reports each dirty leaf overlapping [iova, iova + length) to
+ * dirty->record(), as the part of the leaf inside the range (the whole leaf
+ * when the range covers it), and clears its dirty bit unless flags has
+ * IOMMU_DIRTY_NO_CLEAR. dirty, or its record, may be NULL: clear only.
+ * -EINVAL for an empty range, -ERANGE beyond the input space.
+ */
+int pt_read_and_clear_dirty(struct pgtable *pt, uint64_t iova,
+			    uint64_t length, unsigned long flags,
+			    struct iommu_dirty_bitmap *dirty);
+
+/*
+ * Marks dirty every leaf overlapping [iova, iova + length), as a device
+ * write would (without the accessed bit). -ENOENT when part of the range is
+ * not mapped (the mapped parts are still marked), -EINVAL for an empty
+ * range, -ERANGE beyond the input space.
+ */
+int pt_mark_dirty(struct pgtable *pt, uint64_t iova, uint64_t length);
+
+/* Bytes of table memory the tree holds now (retired tables included). */
+uint64_t pt_table_memory(struct pgtable *pt);
+
+/* ---- formats ------------------------------------------------------------- */
+
+/* The mock IOMMU's own format (src/iommu/pgtable/mock.c). */
+extern const struct pt_format pt_mock_format;
+
+#endif /* IOMMUSIM_PGTABLE_H */

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The one walker every page-table format shares: allocation of tables, map
+ * with the kernel's page-size choice, unmap, lookups, the hardware-side walk
+ * of the DMA engine with accessed/dirty updates, and dirty-bit harvesting.
+ * pgtable.h holds the vocabulary and the concurrency rules; a format brings
+ * only its entry encoding (struct pt_format).
+ *
+ * Shape of every walk: a function per table visit, given the table, its
+ * level and the part [va, end) of the request inside that table's span; it
+ * steps entry by entry and recurses into child tables. Depth is the number
+ * of levels, so recursion is bounded and small.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommu/pgtable/pgtable.h"
+
+#define PT_MIN_TABLE_ALIGN 4096u
+
+/* ---- entries ------------------------------------------------------------- */
+
+/* Writers (map/unmap) and readers alike load entries sequentially consistent:
+ * the retire protocol below needs a reader's loads ordered after its
+ * registration, and on x86 and arm64 such a load costs what an acquire does. */
+static inline uint64_t entry_load(const uint64_t *slot)
+{
+	return __atomic_load_n(slot, __ATOMIC_SEQ_CST);
+}
+
+/* Level 0 entries are leaves whatever a format says: nothing is below. */
+static inline bool entry_is_leaf(const struct pt_format *fmt, uint64_t entry,
+				 unsigned int level)
+{
+	return level == 0 || fmt->is_leaf(entry, level);
+}
+
+static inline uint64_t level_span(const struct pgtable *pt, unsigned int level)
+{
+	return 1ull << pt_level_lg2(pt->fmt, level);
+}
+
+static inline uint64_t *level_slot(const struct pgtable *pt, uint64_t *table,
+				   unsigned int level, uint64_t va)
+{
+	uint64_t mask = (1ull << pt->fmt->index_lg2) - 1;
+
+	return table + ((va >> pt_level_lg2(pt->fmt, level)) & mask);
+}
+
+/* The end of the entry holding va, clipped to end. */
+static inline uint64_t entry_end(uint64_t va, uint64_t span, uint64_t end)
+{
+	uint64_t next = (va & ~(span - 1)) + span;
+
+	return next < end ? next : end;
+}
+
+static inline size_t table_entries(const struct pgtable *pt)
+{
+	return (size_t)1 << pt->fmt->index_lg2;
+}
+
+/* ---- tables ----------------------------------------------------------------- */
+
+static uint64_t *table_alloc(struct pgtable *pt)
+{
+	size_t align = pt->table_bytes > PT_MIN_TABLE_ALIGN ?
+			       pt->table_bytes : PT_MIN_TABLE_ALIGN;
+	void *table;
+
+	if (posix_memalign(&table, align, pt->table_bytes))
+		return NULL;
+	memset(table, 0, pt->table_bytes);
+	__atomic_fetch_add(&pt->nr_tables, 1, __ATOMIC_RELAXED);
+	return table;
+}
+
+static void table_free(struct pgtable *pt, uint64_t *table)
+{
+	__atomic_fetch_sub(&pt->nr_tables, 1, __ATOMIC_RELAXED);
+	free(table);
+}
+
+/* ---- readers and retired tables -------------------------------------------
+ *
+ * A walker registers in pt->readers before its first load and leaves after
+ * its last. A writer that takes a table out of the tree clears the entry
+ * pointing at it (sequentially consistent), then puts the table on
+ * pt->retired. Reclaiming first empties the list, then reads pt->readers:
+ * every table on the list was unlinked before that read, so a walker that
+ * registers later cannot reach it, and a walker registered earlier is still
+ * counted. Zero readers therefore means nobody can hold a listed table.
+ * Tables are linked through entry 0, which a format must read as empty.
+ */
+
+static inline void reader_enter(struct pgtable *pt)
+{
+	__atomic_fetch_add(&pt->readers, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void reader_exit(struct pgtable *pt)
+{
+	__atomic_fetch_sub(&pt->readers, 1, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t *retired_next(uint64_t *table)
+{
+	return (uint64_t *)(uintptr_t)__atomic_load_n(&table[0],
+						      __ATOMIC_RELAXED);
+}
+
+/* Pushes the chain first..last (linked through entry 0) onto pt->retired. */
+static void retire_chain(struct pgtable *pt, uint64_t *first, uint64_t *last)
+{
+	uint64_t *head = __atomic_load_n(&pt->retired, __ATOMIC_RELAXED);
+
+	do {
+		__atomic_store_n(&last[0], (uint64_t)(uintptr_t)head,
+				 __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&pt->retired, &head, first, true,
+					      __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+}
+
+/*
+ * Retires a table already unlinked from the tree and every table below it;
+ * returns the bytes its leaves mapped. Entries are read, never cleared: a
+ * walker still inside sees the old translation, as a hardware walk that
+ * began before the unmap would.
+ */
+static uint64_t retire_subtree(struct pgtable *pt, uint64_t *table,
+			       unsigned int level)
+{
+	const struct pt_format *fmt = pt->fmt;
+	uint64_t span = level_span(pt, level);
+	uint64_t bytes = 0;
+	size_t i;
+
+	for (i = 0; i < table_entries(pt); i++) {
+		uint64_t entry = entry_load(&table[i]);
+
+		if (!fmt->present(entry))
+			continue;
+		if (entry_is_leaf(fmt, entry, level))
+			bytes += span;
+		else
+			bytes += retire_subtree(pt, fmt->table_ptr(entry),
+						level - 1);
+	}
+	retire_chain(pt, table, table);
+	return bytes;
+}
+
+static void reclaim_retired(struct pgtable *pt)
+{
+	uint64_t *list, *next, *last;
+
+	if (!__atomic_load_n(&pt->retired, __ATOMIC_RELAXED))
+		return;
+	list = __atomic_exchange_n(&pt->retired, NULL, __ATOMIC_SEQ_CST);
+	if (!list)
+		return;
+	if (__atomic_load_n(&pt->readers, __ATOMIC_SEQ_CST)) {
+		/* A walker may hold one of them: try again next time. */
+		for (last = list; (next = retired_next(last)); last = next)
+			;
+		retire_chain(pt, list, last);
+		return;
+	}
+	for (; list; list = next) {
+		next = retired_next(list);
+		table_free(pt, list);
+	}
+}
+
+/* ---- init and destroy ---------------------------------------------------------- */
+
+static int check_format(const struct pt_format *fmt)
+{
+	if (!fmt->levels || fmt->levels > 8 || !fmt->index_lg2 ||
+	    fmt->index_lg2 > 12 || !(fmt->leaf_levels & 1) ||
+	    pt_level_lg2(fmt, fmt->levels - 1) > 62)
+		return -EINVAL;
+	/* The retired list's links must read as empty entries. */
+	if (fmt->present(0) || fmt->present(~0ull << 12))
+		return -EINVAL;
+	return 0;
+}
+
+int pt_init(struct pgtable *pt, const struct pt_format *fmt)
+{
+	unsigned int full = pt_level_lg2(fmt, fmt->levels);
+	int ret;
+
+	memset(pt, 0, sizeof(*pt));
+	ret = check_format(fmt);
+	if (ret)
+		return ret;
+	pt->va_lg2 = fmt->va_lg2 ? fmt->va_lg2 : full;
+	if (pt->va_lg2 > full || pt->va_lg2 > 63)
+		return -EINVAL;
+	pt->fmt = fmt;
+	pt->top_level = fmt->levels - 1;
+	pt->table_bytes = sizeof(uint64_t) << fmt->index_lg2;
+	pt->top = table_alloc(pt);
+	if (!pt->top)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_subtree(struct pgtable *pt, uint64_t *table,
+			 unsigned int level)
+{
+	const struct pt_format *fmt = pt->fmt;
+	size_t i;
+
+	for (i = 0; level && i < table_entries(pt); i++) {
+		uint64_t entry = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
+
+		if (fmt->present(entry) && !entry_is_leaf(fmt, entry, level))
+			free_subtree(pt, fmt->table_ptr(entry), level - 1);
+	}
+	table_free(pt, table);
+}
+
+void pt_destroy(struct pgtable *pt)
+{
+	uint64_t *table, *next;
+
+	if (!pt->top)
+		return;
+	free_subtree(pt, pt->top, pt->top_level);
+	for (table = pt->retired; table; table = next) {
+		next = retired_next(table);
+		table_free(pt, table);
+	}
+	pt->top = NULL;
+	pt->retired = NULL;
+}
+
+uint64_t pt_table_memory(struct pgtable *pt)
+{
+	return __atomic_load_n(&pt->nr_tables, __ATOMIC_RELAXED) *
+	       pt->table_bytes;
+}
+
+/* ---- range checks ---------------------------------------------------------- */
+
+/* Sets *end to iova + length after checking the range fits the input space. */
+static int check_range(const struct pgtable *pt, uint64_t iova,
+		       uint64_t length, uint64_t *end)
+{
+	uint64_t limit = 1ull << pt->va_lg2;
+
+	if (!length)
+		return -EINVAL;
+	if (iova >= limit || length > limit - iova)
+		return -ERANGE;
+	*end = iova + length;
+	return 0;
+}
+
+static int check_map(const struct pgtable *pt, uint64_t iova, uint64_t paddr,
+		     uint64_t length, int prot, uint64_t *end)
+{
+	uint64_t granule = 1ull << pt->fmt->granule_lg2;
+	unsigned int oa_lg2 = pt->fmt->oa_lg2;
+
+	if (!length || ((iova | paddr | length) & (granule - 1)) ||
+	    !(prot & (IOMMU_READ | IOMMU_WRITE)) ||
+	    (prot & ~(IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	if (paddr + (length - 1) < paddr ||
+	    (oa_lg2 < 64 && (paddr + (length - 1)) >> oa_lg2))
+		return -ERANGE;
+	return check_range(pt, iova, length, end);
+}
+
+/* ---- map ------------------------------------------------------------------------ */
+
+struct map_walk {
+	struct pgtable *pt;
+	uint64_t oa;      /* output address of the next byte to map */
+	int prot;
+	uint32_t leaf_ok; /* levels this request may put leaves at */
+};
+
+static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
+		     uint64_t va, uint64_t end);
+
+/* Levels whose span is a size the caller allows; level 0 always, since every
+ * allowed size is a multiple of the granule. */
+static uint32_t leaf_levels_for(const struct pt_format *fmt,
+				uint64_t pgsize_bitmap)
+{
+	uint32_t ok = 1;
+	unsigned int level;
+
+	for (level = 1; level < fmt->levels; level++) {
+		unsigned int lg2 = pt_level_lg2(fmt, level);
+
+		if ((fmt->leaf_levels & (1u << level)) &&
+		    (pgsize_bitmap & (1ull << lg2)))
+			ok |= 1u << level;
+	}
+	return ok;
+}
+
+static bool leaf_fits(const struct map_walk *w, unsigned int level,
+		      uint64_t va, uint64_t end, uint64_t span)
+{
+	return (w->leaf_ok & (1u << level)) && !((va | w->oa) & (span - 1)) &&
+	       end - va >= span;
+}
+
+/* True when nothing below table maps anything (tables may remain). */
+static bool subtree_is_empty(struct pgtable *pt, uint64_t *table,
+			     unsigned int level)
+{
+	const struct pt_format *fmt = pt->fmt;
+	size_t i;
+
+	for (i = 0; i < table_entries(pt); i++) {
+		uint64_t entry = entry_load(&table[i]);
+
+		if (!fmt->present(entry))
+			continue;
+		if (entry_is_leaf(fmt, entry, level) ||
+		    !subtree_is_empty(pt, fmt->table_ptr(entry), level - 1))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Puts one leaf in slot. An empty table there (left by partial unmaps) gives
+ * way to the leaf, as the kernel's generic_pt does, so that a range mapped
+ * again after being unmapped piecewise still gets its huge leaves.
+ */
+static int map_leaf(struct map_walk *w, uint64_t *slot, unsigned int level,
+		    uint64_t span)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t leaf = fmt->make_leaf(w->oa, level, w->prot);
+	uint64_t entry = entry_load(slot);
+
+	if (!fmt->present(entry)) {
+		__atomic_store_n(slot, leaf, __ATOMIC_RELEASE);
+	} else {
+		if (entry_is_leaf(fmt, entry, level) ||
+		    !subtree_is_empty(w->pt, fmt->table_ptr(entry), level - 1))
+			return -EEXIST;
+		__atomic_store_n(slot, leaf, __ATOMIC_SEQ_CST);
+		retire_subtree(w->pt, fmt->table_ptr(entry), level - 1);
+	}
+	w->oa += span;
+	return 0;
+}
+
+/* Makes *entry a table entry in slot: ours, or another map's that won. */
+static int install_table(struct pgtable *pt, uint64_t *slot, uint64_t *entry)
+{
+	uint64_t *table = table_alloc(pt);
+	uint64_t want;
+
+	if (!table)
+		return -ENOMEM;
+	want = pt->fmt->make_table(table);
+	if (__atomic_compare_exchange_n(slot, entry, want, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		*entry = want;
+		return 0;
+	}
+	/* Lost the race: nobody ever saw ours. */
+	table_free(pt, table);
+	return 0;
+}
+
+static int map_descend(struct map_walk *w, uint64_t *slot, unsigned int level,
+		       uint64_t va, uint64_t end)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t entry = entry_load(slot);
+	int ret;
+
+	if (!level)
+		return -EINVAL; /* unreachable: level 0 always fits a leaf */
+	while (!fmt->present(entry)) {
+		ret = install_table(w->pt, slot, &entry);
+		if (ret)
+			return ret;
+	}
+	if (fmt->is_leaf(entry, level))
+		return -EEXIST;
+	return map_level(w, fmt->table_ptr(entry), level - 1, va, end);
+}
+
+static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
+		     uint64_t va, uint64_t end)
+{
+	uint64_t span = level_span(w->pt, level);
+	uint64_t *slot = level_slot(w->pt, table, level, va);
+	int ret;
+
+	for (; va < end; slot++) {
+		uint64_t next = entry_end(va, span, end);
+
+		if (leaf_fits(w, level, va, end, span))
+			ret = map_leaf(w, slot, level, span);
+		else
+			ret = map_descend(w, slot, level, va, next);
+		if (ret)
+			return ret;
+		va = next;
+	}
+	return 0;
+}
+
+/* ---- unmap --------------------------------------------------------------------- */
+
+struct unmap_walk {
+	struct pgtable *pt;
+	uint64_t start, end; /* the request */
+	uint64_t unmapped;
+};
+
+static void unmap_level(struct unmap_walk *w, uint64_t *table,
+			unsigned int level, uint64_t va, uint64_t end);
+
+static void unmap_entry(struct unmap_walk *w, uint64_t *slot, uint64_t entry,
+			unsigned int level, uint64_t va, uint64_t next)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t span = level_span(w->pt, level);
+	uint64_t base = va & ~(span - 1);
+
+	if (entry_is_leaf(fmt, entry, level)) {
+		/* Part of a leaf cannot stay: it goes whole, counted whole. */
+		__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+		w->unmapped += span;
+	} else if (base >= w->start && base + span <= w->end) {
+		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
+		w->unmapped += retire_subtree(w->pt, fmt->table_ptr(entry),
+					      level - 1);
+	} else {
+		unmap_level(w, fmt->table_ptr(entry), level - 1, va, next);
+	}
+}
+
+static void unmap_level(struct unmap_walk *w, uint64_t *table,
+			unsigned int level, uint64_t va, uint64_t end)
+{
+	uint64_t span = level_span(w->pt, level);
+	uint64_t *slot = level_slot(w->pt, table, level, va);
+
+	for (; va < end; slot++) {
+		uint64_t next = entry_end(va, span, end);
+		uint64_t entry = entry_load(slot);
+
+		if (w->pt->fmt->present(entry))
+			unmap_entry(w, slot, entry, level, va, next);
+		va = next;
+	}
+}
+
+static uint64_t unmap_range(struct pgtable *pt, uint64_t start, uint64_t end)
+{
+	struct unmap_walk w = { .pt = pt, .start = start, .end = end };
+
+	unmap_level(&w, pt->top, pt->top_level, start, end);
+	return w.unmapped;
+}
+
+int pt_map(struct pgtable *pt, uint64_t iova, uint64_t paddr,
+	   uint64_t length, int prot, uint64_t pgsize_bitmap)
+{
+	struct map_walk w = { .pt = pt, .oa = paddr, .prot = prot };
+	uint64_t end;
+	int ret;
+
+	ret = check_map(pt, iova, paddr, length, prot, &end);
+	if (ret)
+		return ret;
+	if (!pgsize_bitmap)
+		return -EINVAL;
+	w.leaf_ok = leaf_levels_for(pt->fmt, pgsize_bitmap);
+	ret = map_level(&w, pt->top, pt->top_level, iova, end);
+	/* Everything before the failure was empty and is ours: undo it. */
+	if (ret && w.oa != paddr)
+		unmap_range(pt, iova, iova + (w.oa - paddr));
+	reclaim_retired(pt);
+	return ret;
+}
+
+uint64_t pt_unmap(struct pgtable *pt, uint64_t iova, uint64_t length)
+{
+	uint64_t limit = 1ull << pt->va_lg2;
+	uint64_t unmapped;
+
+	if (!length || iova >= limit)
+		return 0;
+	if (length > limit - iova)
+		length = limit - iova;
+	unmapped = unmap_range(pt, iova, iova + length);
+	reclaim_retired(pt);
+	return unmapped;
+}
+
+/* ---- lookups and the hardware walk ------------------------------------------ */
+
+struct pt_leaf {
+	uint64_t *slot;
+	uint64_t entry;
+	unsigned int level;
+	int prot; /* leaf permissions, restricted by the tables above it */
+};
+
+/* Walks to the leaf mapping iova; the caller is a registered reader. */
+static int find_leaf(struct pgtable *pt, uint64_t iova, struct pt_leaf *leaf)
+{
+	const struct pt_format *fmt = pt->fmt;
+	unsigned int level = pt->top_level;
+	uint64_t *table = pt->top;
+	int prot = IOMMU_READ | IOMMU_WRITE;
+
+	for (;; level--) {
+		uint64_t *slot = level_slot(pt, table, level, iova);
+		uint64_t entry = entry_load(slot);
+
+		if (!fmt->present(entry))
+			return -ENOENT;
+		if (entry_is_leaf(fmt, entry, level)) {
+			*leaf = (struct pt_leaf){ slot, entry, level,
+						  prot & fmt->leaf_prot(entry) };
+			return 0;
+		}
+		if (fmt->table_prot)
+			prot &= fmt->table_prot(entry);
+		table = fmt->table_ptr(entry);
+	}
+}
+
+static uint64_t leaf_address(const struct pgtable *pt,
+			     const struct pt_leaf *leaf, uint64_t iova)
+{
+	uint64_t span = level_span(pt, leaf->level);
+
+	return pt->fmt->leaf_oa(leaf->entry, leaf->level) + (iova & (span - 1));
+}
+
+uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova)
+{
+	struct pt_leaf leaf;
+	uint64_t paddr = 0;
+
+	if (iova >> pt->va_lg2)
+		return 0;
+	reader_enter(pt);
+	if (!find_leaf(pt, iova, &leaf))
+		paddr = leaf_address(pt, &leaf, iova);
+	reader_exit(pt);
+	return paddr;
+}
+
+/* Sets A, and D for a write, as the hardware does; -EAGAIN if the entry
+ * changed since it was read (another update won; walk again). */
+static int leaf_set_ad(struct pgtable *pt, const struct pt_leaf *leaf,
+		       bool write)
+{
+	const struct pt_format *fmt = pt->fmt;
+	uint64_t expected = leaf->entry;
+	uint64_t want = fmt->make_accessed(leaf->entry);
+
+	if (write)
+		want = fmt->make_dirty(want);
+	if (want == leaf->entry)
+		return 0;
+	if (__atomic_compare_exchange_n(leaf->slot, &expected, want, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return 0;
+	return -EAGAIN;
+}
+
+int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
+		 uint64_t *paddr, uint64_t *leaf_size, int *prot)
+{
+	int need = write ? IOMMU_WRITE : IOMMU_READ;
+	struct pt_leaf leaf;
+	int ret;
+
+	if (iova >> pt->va_lg2)
+		return -ERANGE;
+	reader_enter(pt);
+	do {
+		ret = find_leaf(pt, iova, &leaf);
+		if (ret)
+			break;
+		*paddr = leaf_address(pt, &leaf, iova);
+		*leaf_size = level_span(pt, leaf.level);
+		*prot = leaf.prot;
+		if (!(leaf.prot & need))
+			ret = -EPERM;
+		else if (set_ad)
+			ret = leaf_set_ad(pt, &leaf, write);
+	} while (ret == -EAGAIN);
+	reader_exit(pt);
+	return ret;
+}
+
+/* ---- dirty tracking ----------------------------------------------------------- */
+
+struct leaf_walk {
+	struct pgtable *pt;
+	uint64_t start, end; /* the request */
+	void (*visit)(struct leaf_walk *w, uint64_t *slot, uint64_t base,
+		      uint64_t span);
+	bool hole;           /* part of the request was not mapped */
+	unsigned long flags;
+	struct iommu_dirty_bitmap *dirty;
+};
+
+static void walk_leaves(struct leaf_walk *w, uint64_t *table,
+			unsigned int level, uint64_t va, uint64_t end)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t span = level_span(w->pt, level);
+	uint64_t *slot = level_slot(w->pt, table, level, va);
+
+	for (; va < end; slot++) {
+		uint64_t next = entry_end(va, span, end);
+		uint64_t entry = entry_load(slot);
+
+		if (!fmt->present(entry))
+			w->hole = true;
+		else if (entry_is_leaf(fmt, entry, level))
+			w->visit(w, slot, va & ~(span - 1), span);
+		else
+			walk_leaves(w, fmt->table_ptr(entry), level - 1, va,
+				    next);
+		va = next;
+	}
+}
+
+static int run_leaf_walk(struct leaf_walk *w, uint64_t iova, uint64_t length)
+{
+	int ret = check_range(w->pt, iova, length, &w->end);
+
+	if (ret)
+		return ret;
+	w->start = iova;
+	reader_enter(w->pt);
+	walk_leaves(w, w->pt->top, w->pt->top_level, iova, w->end);
+	reader_exit(w->pt);
+	return 0;
+}
+
+static void record_dirty(struct leaf_walk *w, uint64_t base, uint64_t span)
+{
+	uint64_t first = base > w->start ? base : w->start;
+	uint64_t end = base + span < w->end ? base + span : w->end;
+
+	if (w->dirty && w->dirty->record)
+		w->dirty->record(w->dirty, first, end - first);
+}
+
+static void visit_read_dirty(struct leaf_walk *w, uint64_t *slot,
+			     uint64_t base, uint64_t span)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t entry = entry_load(slot);
+
+	/* A failed exchange reloads entry: the DMA engine moved A/D meanwhile. */
+	for (;;) {
+		if (!fmt->present(entry) || !fmt->is_dirty(entry))
+			return;
+		if ((w->flags & IOMMU_DIRTY_NO_CLEAR) ||
+		    __atomic_compare_exchange_n(slot, &entry,
+						fmt->make_clean(entry), false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			break;
+	}
+	record_dirty(w, base, span);
+}
+
+int pt_read_and_clear_dirty(struct pgtable *pt, uint64_t iova,
+			    uint64_t length, unsigned long flags,
+			    struct iommu_dirty_bitmap *dirty)
+{
+	struct leaf_walk w = { .pt = pt, .visit = visit_read_dirty,
+			       .flags = flags, .dirty = dirty };
+
+	return run_leaf_walk(&w, iova, length);
+}
+
+static void visit_mark_dirty(struct leaf_walk *w, uint64_t *slot,
+			     uint64_t base, uint64_t span)
+{
+	const struct pt_format *fmt = w->pt->fmt;
+	uint64_t entry = entry_load(slot);
+
+	(void)base;
+	(void)span;
+	while (fmt->present(entry) && fmt->make_dirty(entry) != entry &&
+	       !__atomic_compare_exchange_n(slot, &entry,
+					    fmt->make_dirty(entry), false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+int pt_mark_dirty(struct pgtable *pt, uint64_t iova, uint64_t length)
+{
+	struct leaf_walk w = { .pt = pt, .visit = visit_mark_dirty };
+	int ret = run_leaf_walk(&w, iova, length);
+
+	if (ret)
+		return ret;
+	return w.hole ? -ENOENT : 0;
+}

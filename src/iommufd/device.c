@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Binding devices to a context and attaching them to HWPTs, as the
+ * kernel's device.c does it (each mock device being its own group).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <iommusim/uapi/iommufd.h>
+
+#include "iommufd/device.h"
+
+static void iommufd_device_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_device *idev = (struct iommufd_device *)obj;
+
+	pthread_mutex_destroy(&idev->lock);
+}
+
+static const struct iommufd_object_ops device_ops = {
+	.destroy = iommufd_device_destroy,
+};
+
+void iommufd_device_register(void)
+{
+	object_register_ops(IOMMUFD_OBJ_DEVICE, &device_ops);
+}
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct iommu_device *dev,
+					   uint32_t *id, int *err)
+{
+	struct iommufd_device *idev;
+
+	idev = (struct iommufd_device *)object_alloc(
+		ictx, sizeof(*idev), IOMMUFD_OBJ_DEVICE, err);
+	if (!idev)
+		return NULL;
+	idev->ictx = ictx;
+	idev->dev = dev;
+	idev->sw_msi_start = UINT64_MAX;
+	pthread_mutex_init(&idev->lock, NULL);
+	/* the binder is a user until unbind */
+	object_hold(&idev->obj);
+	/* published at once: the device is a leaf nothing else can hold */
+	object_finalize(ictx, &idev->obj);
+	*id = idev->obj.id;
+	return idev;
+}
+
+void iommufd_device_unbind(struct iommufd_device *idev)
+{
+	object_destroy_user(idev->ictx, &idev->obj);
+}
+
+/* ---- what is attached where ----------------------------------------- */
+
+/*
+ * The slot holding pasid's HWPT, or NULL when the pasid is not attached.
+ * idev->lock held. PASIDs sit in a list: a device uses a handful, and a
+ * lookup is rare next to DMA (which will use idev->hwpt for the RID).
+ */
+static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
+						   uint32_t pasid)
+{
+	struct iommufd_pasid_attach *entry;
+
+	if (pasid == IOMMU_NO_PASID)
+		return idev->hwpt ? &idev->hwpt : NULL;
+	for (entry = idev->pasids; entry; entry = entry->next)
+		if (entry->pasid == pasid)
+			return &entry->hwpt;
+	return NULL;
+}
+
+static struct iommufd_pasid_attach *unlink_pasid(struct iommufd_device *idev,
+						 uint32_t pasid)
+{
+	struct iommufd_pasid_attach **link, *entry;
+
+	for (link = &idev->pasids; (entry = *link); link = &entry->next) {
+		if (entry->pasid == pasid) {
+			*link = entry->next;
+			return entry;
+		}
+	}
+	return NULL;
+}
+
+bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
+				      uint32_t pasid,
+				      const struct iommufd_hw_pagetable *hwpt)
+{
+	struct iommufd_hw_pagetable **slot;
+	bool same;
+
+	pthread_mutex_lock(&idev->lock);
+	slot = attached_slot(idev, pasid);
+	same = (slot ? *slot : NULL) == hwpt;
+	pthread_mutex_unlock(&idev->lock);
+	return same;
+}
+
+/*
+ * Whether hwpt may serve pasid, given the rest of the device: a PASID
+ * needs a HWPT made for PASIDs, and so does the RID under it (hardware
+ * hangs the PASID table off the RID's entry); so the RID cannot move to a
+ * HWPT that is not one while PASIDs are attached. idev->lock held.
+ */
+static int hwpt_pasid_compat(struct iommufd_device *idev,
+			     struct iommufd_hw_pagetable *hwpt, uint32_t pasid)
+{
+	if (pasid == IOMMU_NO_PASID)
+		return !hwpt->pasid_compat && idev->pasids ? -EINVAL : 0;
+	if (!hwpt->pasid_compat)
+		return -EINVAL;
+	if (idev->hwpt && !idev->hwpt->pasid_compat)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- the driver's side ----------------------------------------------- */
+
+static int driver_replace(struct iommufd_hw_pagetable *hwpt,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  struct iommufd_hw_pagetable *old)
+{
+	if (pasid == IOMMU_NO_PASID)
+		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
+					  old->domain);
+}
+
+/*
+ * The device's reserved regions go into the IOAS its RID translates
+ * through (a nested HWPT's parent's); a PASID attach imposes none.
+ */
+static int reserve_regions(struct iommufd_device *idev,
+			   struct iommufd_hwpt_paging *hwpt_paging,
+			   uint64_t *sw_msi_start)
+{
+	return iopt_table_enforce_dev_resv_regions(&hwpt_paging->ioas->iopt,
+						   idev->dev, sw_msi_start);
+}
+
+static void unreserve_regions(struct iommufd_device *idev,
+			      struct iommufd_hwpt_paging *hwpt_paging)
+{
+	iopt_remove_reserved_iova(&hwpt_paging->ioas->iopt, idev->dev);
+}
+
+/* ---- attach, detach, replace of one HWPT ----------------------------- */
+
+/* The RID onto hwpt, idev->lock held: its reserved regions go first. */
+static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
+			     struct iommufd_device *idev)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
+	int rc;
+
+	rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
+	if (rc)
+		return rc;
+	rc = hwpt_pasid_compat(idev, hwpt, IOMMU_NO_PASID);
+	if (!rc)
+		rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+	if (rc) {
+		unreserve_regions(idev, hwpt_paging);
+		return rc;
+	}
+	idev->hwpt = hwpt;
+	return 0;
+}
+
+/* A PASID onto hwpt, idev->lock held; entry becomes its record. */
+static int attach_pasid_locked(struct iommufd_hw_pagetable *hwpt,
+			       struct iommufd_device *idev, uint32_t pasid,
+			       struct iommufd_pasid_attach *entry)
+{
+	int rc = hwpt_pasid_compat(idev, hwpt, pasid);
+
+	if (!rc)
+		rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
+	if (rc)
+		return rc;
+	entry->pasid = pasid;
+	entry->hwpt = hwpt;
+	entry->next = idev->pasids;
+	idev->pasids = entry;
+	return 0;
+}
+
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_pasid_attach *entry = NULL;
+	int rc;
+
+	/* a PASID's record is made before the lock, freed if unused */
+	if (pasid != IOMMU_NO_PASID) {
+		entry = calloc(1, sizeof(*entry));
+		if (!entry)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(&idev->lock);
+	/* attach never moves a pasid, even onto the same HWPT */
+	if (attached_slot(idev, pasid))
+		rc = -EBUSY;
+	else if (entry)
+		rc = attach_pasid_locked(hwpt, idev, pasid, entry);
+	else
+		rc = attach_rid_locked(hwpt, idev);
+	if (!rc) {
+		object_hold(&hwpt->obj);
+		entry = NULL;
+	}
+	pthread_mutex_unlock(&idev->lock);
+	free(entry);
+	return rc;
+}
+
+struct iommufd_hw_pagetable *
+iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_hw_pagetable *hwpt = NULL;
+	struct iommufd_pasid_attach *entry;
+
+	pthread_mutex_lock(&idev->lock);
+	if (pasid == IOMMU_NO_PASID) {
+		/* the RID simply stops translating: no HWPT is blocked */
+		hwpt = idev->hwpt;
+		idev->hwpt = NULL;
+		if (hwpt)
+			unreserve_regions(idev, find_hwpt_paging(hwpt));
+	} else if ((entry = unlink_pasid(idev, pasid))) {
+		hwpt = entry->hwpt;
+		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+		free(entry);
+	}
+	pthread_mutex_unlock(&idev->lock);
+	/* the caller puts the HWPT's reference */
+	return hwpt;
+}
+
+/*
+ * Moves an attached pasid to another HWPT (the kernel's do_replace, one
+ * device per group): -EINVAL when it is not attached or hwpt cannot serve
+ * it; replacing with the current HWPT changes nothing. When the RID moves
+ * to another IOAS its reserved regions move with it. The old HWPT's
+ * reference goes to *old for the caller to put once all locks are dropped.
+ */
+static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
+					struct iommufd_device *idev,
+					uint32_t pasid,
+					struct iommufd_hw_pagetable **old)
+{
+	struct iommufd_hwpt_paging *new_paging = find_hwpt_paging(hwpt);
+	struct iommufd_hw_pagetable **slot, *cur;
+	bool moves_ioas;
+	int rc = 0;
+
+	*old = NULL;
+	pthread_mutex_lock(&idev->lock);
+	slot = attached_slot(idev, pasid);
+	if (!slot) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	cur = *slot;
+	if (cur == hwpt)
+		goto out_unlock;
+	moves_ioas = pasid == IOMMU_NO_PASID &&
+		     find_hwpt_paging(cur)->ioas != new_paging->ioas;
+	if (moves_ioas) {
+		rc = reserve_regions(idev, new_paging, NULL);
+		if (rc)
+			goto out_unlock;
+	}
+	rc = hwpt_pasid_compat(idev, hwpt, pasid);
+	if (!rc)
+		rc = driver_replace(hwpt, idev, pasid, cur);
+	if (rc)
+		goto out_unreserve;
+	if (moves_ioas)
+		unreserve_regions(idev, find_hwpt_paging(cur));
+	*slot = hwpt;
+	object_hold(&hwpt->obj);
+	*old = cur;
+	pthread_mutex_unlock(&idev->lock);
+	return 0;
+
+out_unreserve:
+	/* The kernel drops the device's regions from the new IOAS here even
+	 * when the IOAS did not change, leaving a still-attached device
+	 * without them; only what this call reserved is taken back here. */
+	if (moves_ioas)
+		unreserve_regions(idev, new_paging);
+out_unlock:
+	pthread_mutex_unlock(&idev->lock);
+	return rc;
+}
+
+/* Attach (old NULL) or replace (old not NULL) onto hwpt. */
+static int connect(struct iommufd_hw_pagetable *hwpt,
+		   struct iommufd_device *idev, uint32_t pasid,
+		   struct iommufd_hw_pagetable **old)
+{
+	if (old)
+		return iommufd_hw_pagetable_replace(hwpt, idev, pasid, old);
+	return iommufd_hw_pagetable_attach(hwpt, idev, pasid);
+}
+
+/*
+ * Onto an IOAS: any automatic HWPT of the IOAS that takes the device will
+ * do (one that refuses it with -EINVAL is skipped; any other error stops);
+ * else a new automatic HWPT. For an attach the device joins the new HWPT
+ * before its domain meets the IOAS; a replace moves it once the HWPT is
+ * whole. A HWPT made by the user is never chosen, and an automatic one is
+ * never made for PASIDs: a PASID can only come here to fail.
+ */
+static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
+			   struct iommufd_ioas *ioas, uint32_t *pt_id,
+			   struct iommufd_hw_pagetable **old)
+{
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	pthread_mutex_lock(&ioas->mutex);
+	for (hwpt_paging = ioas->hwpt_list; hwpt_paging;
+	     hwpt_paging = hwpt_paging->next) {
+		struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
+
+		/* skip one that is dying: its destroy waits for our lock */
+		if (!hwpt_paging->auto_domain || !object_try_hold(&hwpt->obj))
+			continue;
+		rc = connect(hwpt, idev, pasid, old);
+		object_release(&hwpt->obj);
+		if (rc == -EINVAL)
+			continue;
+		if (!rc)
+			*pt_id = hwpt->obj.id;
+		goto out_unlock;
+	}
+
+	hwpt_paging = iommufd_hwpt_paging_alloc(idev->ictx, ioas, idev, pasid,
+						0, !old, NULL, &rc);
+	if (!hwpt_paging)
+		goto out_unlock;
+	if (old) {
+		rc = iommufd_hw_pagetable_replace(&hwpt_paging->common, idev,
+						  pasid, old);
+		if (rc) {
+			object_abort_and_destroy(idev->ictx,
+						 &hwpt_paging->common.obj);
+			goto out_unlock;
+		}
+	}
+	hwpt_paging->auto_domain = true;
+	*pt_id = hwpt_paging->common.obj.id;
+	object_finalize(idev->ictx, &hwpt_paging->common.obj);
+	rc = 0;
+out_unlock:
+	pthread_mutex_unlock(&ioas->mutex);
+	return rc;
+}
+
+/* The kernel's iommufd_device_change_pt(): attach when old is NULL. */
+static int change_pt(struct iommufd_device *idev, uint32_t pasid,
+		     uint32_t *pt_id, struct iommufd_hw_pagetable **old)
+{
+	struct iommufd_object *pt_obj;
+	int rc;
+
+	pt_obj = object_get(idev->ictx, *pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj)
+		return -ENOENT;
+	switch (pt_obj->type) {
+	case IOMMUFD_OBJ_HWPT_NESTED:
+	case IOMMUFD_OBJ_HWPT_PAGING:
+		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev,
+			     pasid, old);
+		break;
+	case IOMMUFD_OBJ_IOAS:
+		rc = auto_get_domain(idev, pasid, (struct iommufd_ioas *)pt_obj,
+				     pt_id, old);
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	object_put(idev->ictx, pt_obj);
+	return rc;
+}
+
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t *pt_id)
+{
+	int rc = change_pt(idev, pasid, pt_id, NULL);
+
+	if (rc)
+		return rc;
+	/* an attached device cannot be destroyed before it is detached */
+	object_hold(&idev->obj);
+	return 0;
+}
+
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t pasid,
+			   uint32_t *pt_id)
+{
+	struct iommufd_hw_pagetable *old = NULL;
+	int rc = change_pt(idev, pasid, pt_id, &old);
+
+	/* after every lock is dropped: an automatic HWPT may die here */
+	if (old)
+		iommufd_hw_pagetable_put(idev->ictx, old);
+	return rc;
+}
+
+void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_hw_pagetable *hwpt =
+		iommufd_hw_pagetable_detach(idev, pasid);
+
+	if (!hwpt)
+		return;
+	iommufd_hw_pagetable_put(idev->ictx, hwpt);
+	object_release(&idev->obj);
+}
+
+void iommufd_device_detach_pasids(struct iommufd_device *idev)
+{
+	for (;;) {
+		uint32_t pasid;
+
+		pthread_mutex_lock(&idev->lock);
+		if (!idev->pasids) {
+			pthread_mutex_unlock(&idev->lock);
+			return;
+		}
+		pasid = idev->pasids->pasid;
+		pthread_mutex_unlock(&idev->lock);
+		iommufd_device_detach(idev, pasid);
+	}
+}
+
+static unsigned int ilog2_u32(uint32_t x)
+{
+	return 31 - __builtin_clz(x);
+}
+
+/*
+ * IOMMU_GET_HW_INFO: the driver's data, copied up to the caller's data_len
+ * and zero-filled past what the driver has; data_len comes back as the
+ * driver's full length, so a caller can ask again with room for it.
+ */
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	/* room for any driver's hw_info struct */
+	uint64_t info[16];
+	struct iommufd_device *idev;
+	uint32_t data_len = sizeof(info), copy_len, max_pasids;
+	int rc;
+
+	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	/* without the flag, the input type is whatever the driver has */
+	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
+		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
+	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
+						   IOMMUFD_OBJ_DEVICE);
+	if (!idev)
+		return -ENOENT;
+
+	rc = idev->dev->ops->hw_info(idev->dev, &cmd->out_data_type, info,
+				     &data_len);
+	if (rc)
+		goto out_put;
+	copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
+	rc = usermem_copy_to(ucmd->ictx->mm, cmd->data_uptr, &info, copy_len);
+	if (rc)
+		goto out_put;
+	if (copy_len < cmd->data_len) {
+		rc = usermem_clear(ucmd->ictx->mm, cmd->data_uptr + copy_len,
+				   cmd->data_len - copy_len);
+		if (rc)
+			goto out_put;
+	}
+	cmd->data_len = data_len;
+	cmd->out_capabilities = 0;
+	if (iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	/* said in the negative, so that older kernels' 0 reads as "can" */
+	if (!iommu_device_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+	max_pasids = iommu_device_max_pasids(idev->dev);
+	cmd->out_max_pasid_log2 = max_pasids ? ilog2_u32(max_pasids) : 0;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A device bound to a context (struct iommufd_device) and its attachments:
+ * its RID's (IOMMU_NO_PASID) HWPT and each PASID's. Devices here are the
+ * mock driver's; each is its own group, so the kernel's per-group state
+ * lives in the device.
+ *
+ * References: the binder holds one user reference until unbind, and every
+ * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
+ * attachment holds its HWPT. idev->lock guards the attachments.
+ *
+ * Lock order: ioas->mutex, then idev->lock, then the io_pagetable's locks
+ * (reserved regions); HWPT references are put only once idev->lock is
+ * dropped, since the last one may take ioas->mutex.
+ */
+#ifndef IOMMUSIM_DEVICE_H
+#define IOMMUSIM_DEVICE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommufd/hw_pagetable.h"
+
+
+/* A PASID other than the RID's, attached to a HWPT. */
+struct iommufd_pasid_attach {
+	uint32_t pasid;
+	struct iommufd_hw_pagetable *hwpt; /* holds a user reference */
+	struct iommufd_pasid_attach *next;
+};
+
+struct iommufd_device {
+	struct iommufd_object obj;
+	struct iommufd_ctx *ictx;
+	struct iommu_device *dev; /* the driver's device */
+	/* The group's lock (each device is its own group): guards what
+	 * follows. */
+	pthread_mutex_t lock;
+	struct iommufd_hw_pagetable *hwpt; /* the RID's HWPT, or NULL */
+	struct iommufd_pasid_attach *pasids; /* the other PASIDs' */
+	/* The software MSI window its reserved regions name, or UINT64_MAX
+	 * (recorded as the kernel does; iommusim delivers no MSIs). */
+	uint64_t sw_msi_start;
+};
+
+struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
+					   struct iommu_device *dev,
+					   uint32_t *id, int *err);
+/* The device must have no attachment left. */
+void iommufd_device_unbind(struct iommufd_device *idev);
+
+/*
+ * The device's pasid (IOMMU_NO_PASID: its RID) and HWPTs, as the kernel's
+ * iommufd_device_attach() and friends. *pt_id names an IOAS (an automatic
+ * HWPT is found or made) or a HWPT, and comes back as the HWPT's ID.
+ *
+ * attach: -EBUSY when that pasid is attached already (replace moves it);
+ * -ENOENT, -EINVAL (not a HWPT or IOAS; a HWPT that cannot serve it),
+ * -EADDRINUSE (the device's reserved regions meet the IOAS's mappings) or
+ * what building a HWPT gives. Holds a reference on the device until
+ * detach.
+ * replace: -EINVAL when the pasid is not attached; the same HWPT again
+ * changes nothing; on failure nothing changed.
+ * detach: nothing when the pasid is not attached.
+ */
+int iommufd_device_attach(struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t *pt_id);
+int iommufd_device_replace(struct iommufd_device *idev, uint32_t pasid,
+			   uint32_t *pt_id);
+void iommufd_device_detach(struct iommufd_device *idev, uint32_t pasid);
+/* Detaches every PASID but the RID. */
+void iommufd_device_detach_pasids(struct iommufd_device *idev);
+/* Whether pasid is attached to hwpt (NULL: to nothing). */
+bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
+				      uint32_t pasid,
+				      const struct iommufd_hw_pagetable *hwpt);
+
+/* The attach step proper, as above for a HWPT. */
+int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
+				struct iommufd_device *idev, uint32_t pasid);
+/* Undoes it: returns the HWPT, whose reference the caller puts, or NULL
+ * when the pasid was not attached. */
+struct iommufd_hw_pagetable *
+iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid);
+
+void iommufd_device_register(void);
+
+#endif /* IOMMUSIM_DEVICE_H */

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Paging HWPTs: allocation from an IOAS, the link to the IOAS's domains,
+ * and their end. (IOMMU_HWPT_ALLOC and nested HWPTs come next.)
+ */
+#include <errno.h>
+
+#include <iommusim/uapi/iommufd.h>
+#include <iommusim/uapi/iommufd_test.h>
+
+#include "iommufd/device.h"
+#include "iommufd/hw_pagetable.h"
+#include "iommu/user_data.h"
+
+static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
+{
+	struct iommufd_ioas *ioas = hwpt_paging->ioas;
+
+	hwpt_paging->next = ioas->hwpt_list;
+	if (ioas->hwpt_list)
+		ioas->hwpt_list->pprev = &hwpt_paging->next;
+	hwpt_paging->pprev = &ioas->hwpt_list;
+	ioas->hwpt_list = hwpt_paging;
+}
+
+static void hwpt_list_del(struct iommufd_hwpt_paging *hwpt_paging)
+{
+	if (!hwpt_paging->pprev)
+		return;
+	*hwpt_paging->pprev = hwpt_paging->next;
+	if (hwpt_paging->next)
+		hwpt_paging->next->pprev = hwpt_paging->pprev;
+	hwpt_paging->pprev = NULL;
+}
+
+/* Leaves the IOAS: off its list, its domain out of the io_pagetable. */
+static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
+{
+	hwpt_list_del(hwpt_paging);
+	if (hwpt_paging->in_iopt) {
+		iopt_table_remove_domain(&hwpt_paging->ioas->iopt,
+					 hwpt_paging->common.domain);
+		hwpt_paging->in_iopt = false;
+	}
+}
+
+static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt_paging =
+		(struct iommufd_hwpt_paging *)obj;
+	struct iommu_domain *domain = hwpt_paging->common.domain;
+
+	if (hwpt_paging->pprev) {
+		pthread_mutex_lock(&hwpt_paging->ioas->mutex);
+		hwpt_paging_leave_ioas(hwpt_paging);
+		pthread_mutex_unlock(&hwpt_paging->ioas->mutex);
+	}
+	hwpt_paging_leave_ioas(hwpt_paging);
+	if (domain)
+		domain->ops->free(domain);
+	object_release(&hwpt_paging->ioas->obj);
+}
+
+/* An unpublished HWPT: its maker still holds ioas->mutex. */
+static void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
+{
+	hwpt_paging_leave_ioas((struct iommufd_hwpt_paging *)obj);
+	iommufd_hwpt_paging_destroy(obj);
+}
+
+static const struct iommufd_object_ops hwpt_paging_ops = {
+	.destroy = iommufd_hwpt_paging_destroy,
+	.abort = iommufd_hwpt_paging_abort,
+};
+
+static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested =
+		(struct iommufd_hwpt_nested *)obj;
+	struct iommu_domain *domain = hwpt_nested->common.domain;
+
+	if (domain)
+		domain->ops->free(domain);
+	object_release(&hwpt_nested->parent->common.obj);
+}
+
+static const struct iommufd_object_ops hwpt_nested_ops = {
+	.destroy = iommufd_hwpt_nested_destroy,
+};
+
+void iommufd_hw_pagetable_register(void)
+{
+	object_register_ops(IOMMUFD_OBJ_HWPT_PAGING, &hwpt_paging_ops);
+	object_register_ops(IOMMUFD_OBJ_HWPT_NESTED, &hwpt_nested_ops);
+}
+
+/*
+ * The nested path of IOMMU_HWPT_ALLOC. The parent must have been made by
+ * the user as a NEST_PARENT (an automatic HWPT never is one), data is
+ * required, and nothing here goes near the parent's IOAS.
+ */
+static struct iommufd_hwpt_nested *
+iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
+			  struct iommufd_hwpt_paging *parent,
+			  struct iommufd_device *idev, uint32_t flags,
+			  const struct iommu_user_data *user_data, int *err)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+	int rc;
+
+	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+	    !user_data->len || !idev->dev->ops->domain_alloc_nested) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->common.domain->owner != idev->dev->ops) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	hwpt_nested = (struct iommufd_hwpt_nested *)object_alloc(
+		ictx, sizeof(*hwpt_nested), IOMMUFD_OBJ_HWPT_NESTED, err);
+	if (!hwpt_nested)
+		return NULL;
+	hwpt_nested->parent = parent;
+	hwpt_nested->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+	object_hold(&parent->common.obj);
+
+	domain = idev->dev->ops->domain_alloc_nested(
+		idev->dev, parent->common.domain,
+		flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
+	if (!domain)
+		goto out_abort;
+	hwpt_nested->common.domain = domain;
+	return hwpt_nested;
+
+out_abort:
+	object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+	*err = rc;
+	return NULL;
+}
+
+/* ioas->mutex is held by the caller. */
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t flags, bool immediate_attach,
+			  const struct iommu_user_data *user_data, int *err)
+{
+	const uint32_t valid_flags =
+		IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+		IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommu_domain *domain;
+	int rc;
+
+	if (flags & ~valid_flags) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	/* a fault queue on a parent would see faults of its children */
+	if ((flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	hwpt_paging = (struct iommufd_hwpt_paging *)object_alloc(
+		ictx, sizeof(*hwpt_paging), IOMMUFD_OBJ_HWPT_PAGING, err);
+	if (!hwpt_paging)
+		return NULL;
+	hwpt_paging->ioas = ioas;
+	hwpt_paging->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt_paging->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+	/* the HWPT holds its IOAS: DESTROY of the IOAS is EBUSY now */
+	object_hold(&ioas->obj);
+
+	domain = idev->dev->ops->domain_alloc_paging_flags(
+		idev->dev, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
+	if (!domain)
+		goto out_abort;
+	hwpt_paging->common.domain = domain;
+
+	if (immediate_attach) {
+		rc = iommufd_hw_pagetable_attach(&hwpt_paging->common, idev,
+						 pasid);
+		if (rc)
+			goto out_abort;
+	}
+	rc = iopt_table_add_domain(&ioas->iopt, domain);
+	if (rc)
+		goto out_detach;
+	hwpt_paging->in_iopt = true;
+	hwpt_list_add(hwpt_paging);
+	return hwpt_paging;
+
+out_detach:
+	if (immediate_attach)
+		iommufd_hw_pagetable_put(
+			ictx, iommufd_hw_pagetable_detach(idev, pasid));
+out_abort:
+	object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
+	*err = rc;
+	return NULL;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC. The check order is the kernel's: reserved field, the
+ * data_type/data_len rule, the device, the parent object; then the kind of
+ * HWPT the parent makes: an IOAS a paging HWPT, a paging HWPT a nested one.
+ */
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iommu_user_data user_data = {
+		.mm = ucmd->ictx->mm,
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.len = cmd->data_len,
+	};
+	struct iommufd_hwpt_paging *hwpt_paging;
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_ioas *ioas = NULL;
+	struct iommufd_object *pt_obj;
+	struct iommufd_device *idev;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
+	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
+						   IOMMUFD_OBJ_DEVICE);
+	if (!idev)
+		return -ENOENT;
+	pt_obj = object_get(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		rc = -EINVAL;
+		goto out_put_idev;
+	}
+	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
+		ioas = (struct iommufd_ioas *)pt_obj;
+		pthread_mutex_lock(&ioas->mutex);
+		hwpt_paging = iommufd_hwpt_paging_alloc(
+			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags,
+			false, user_data.len ? &user_data : NULL, &rc);
+		if (!hwpt_paging)
+			goto out_unlock;
+		hwpt = &hwpt_paging->common;
+	} else if (pt_obj->type == IOMMUFD_OBJ_HWPT_PAGING) {
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		hwpt_nested = iommufd_hwpt_nested_alloc(
+			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj, idev,
+			cmd->flags, &user_data, &rc);
+		if (!hwpt_nested)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
+	} else {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	/* No fault queue can exist yet: any fault_id names nothing. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		goto out_hwpt;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto out_hwpt;
+	object_finalize(ucmd->ictx, &hwpt->obj);
+	goto out_unlock;
+
+out_hwpt:
+	object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
+out_unlock:
+	if (ioas)
+		pthread_mutex_unlock(&ioas->mutex);
+out_put_pt:
+	object_put(ucmd->ictx, pt_obj);
+out_put_idev:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
+void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
+			      struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt_is_paging(hwpt) && to_hwpt_paging(hwpt)->auto_domain) {
+		object_destroy_user(ictx, &hwpt->obj);
+		return;
+	}
+	object_release(&hwpt->obj);
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE. entry_num always comes back as the number of
+ * entries handled (0 on an early error), even when the call fails.
+ */
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iommu_user_data_array array = {
+		.mm = ucmd->ictx->mm,
+		.type = cmd->data_type,
+		.uptr = cmd->data_uptr,
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	struct iommufd_hw_pagetable *hwpt;
+	struct iommufd_object *pt_obj;
+	uint32_t done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	pt_obj = object_get(ucmd->ictx, cmd->hwpt_id, IOMMUFD_OBJ_ANY);
+	if (!pt_obj) {
+		rc = -ENOENT;
+		goto out;
+	}
+	if (pt_obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	hwpt = (struct iommufd_hw_pagetable *)pt_obj;
+	if (!hwpt->domain->ops->cache_invalidate_user) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
+	done = array.entry_num;
+out_put:
+	object_put(ucmd->ictx, pt_obj);
+out:
+	cmd->entry_num = done;
+	if (iommufd_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
+	return rc;
+}
+
+/* A paging HWPT 'id' with a short-term reference, or NULL (ENOENT). */
+static struct iommufd_hwpt_paging *get_hwpt_paging(struct iommufd_ctx *ictx,
+						   uint32_t id)
+{
+	return (struct iommufd_hwpt_paging *)object_get(
+		ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+}
+
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	/* note: the kernel never checks __reserved here */
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
+		return -EOPNOTSUPP;
+	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
+				     hwpt_paging->common.domain,
+				     cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	object_put(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}
+
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	struct iommufd_hwpt_paging *hwpt_paging;
+	int rc;
+
+	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	if (!hwpt_paging)
+		return -ENOENT;
+	rc = iopt_read_and_clear_dirty_data(
+		&hwpt_paging->ioas->iopt, hwpt_paging->common.domain,
+		ucmd->ictx->mm, cmd->iova, cmd->length, cmd->page_size,
+		cmd->data,
+		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
+			IOMMU_DIRTY_NO_CLEAR :
+			0);
+	object_put(ucmd->ictx, &hwpt_paging->common.obj);
+	return rc;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hardware page tables (HWPTs): the objects that own a domain. A paging HWPT
+ * is built from an IOAS and holds the IOAS's mappings (it keeps the IOAS
+ * alive: one user reference); an automatic one is made and reused by device
+ * attach and dies with its last device.
+ *
+ * An IOAS lists its paging HWPTs under ioas->mutex, which is taken before
+ * any io_pagetable lock.
+ */
+#ifndef IOMMUSIM_HW_PAGETABLE_H
+#define IOMMUSIM_HW_PAGETABLE_H
+
+#include "iommufd/ioas.h"
+#include "iommu/iommu.h"
+
+struct iommufd_device;
+struct iommu_user_data;
+
+struct iommufd_hw_pagetable {
+	struct iommufd_object obj;
+	struct iommu_domain *domain;
+	/* made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs, and a RID
+	 * under attached PASIDs (an automatic HWPT never is) */
+	bool pasid_compat;
+};
+
+struct iommufd_hwpt_paging {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_ioas *ioas;
+	bool auto_domain;	/* made by attach; never a parent */
+	bool nest_parent;
+	bool in_iopt;		/* the domain is in ioas->iopt */
+	/* in ioas->hwpt_list, under ioas->mutex */
+	struct iommufd_hwpt_paging *next, **pprev;
+};
+
+/*
+ * A nested HWPT: a user-managed stage 1 over a NEST_PARENT paging HWPT,
+ * which it keeps alive. It is built on its own path and never touches the
+ * IOAS (no reference, no io_pagetable call): the seed review's rule.
+ */
+struct iommufd_hwpt_nested {
+	struct iommufd_hw_pagetable common;
+	struct iommufd_hwpt_paging *parent;
+};
+
+static inline bool hwpt_is_paging(const struct iommufd_hw_pagetable *hwpt)
+{
+	return hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING;
+}
+
+static inline struct iommufd_hwpt_paging *
+to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	return (struct iommufd_hwpt_paging *)hwpt;
+}
+
+/* The paging HWPT whose IOAS a HWPT's translations come from: itself, or a
+ * nested HWPT's parent. */
+static inline struct iommufd_hwpt_paging *
+find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED)
+		return ((struct iommufd_hwpt_nested *)hwpt)->parent;
+	return to_hwpt_paging(hwpt);
+}
+
+/*
+ * An unpublished paging HWPT over ioas, its domain in the IOAS; with
+ * immediate_attach, idev's pasid is attached first (so the device's
+ * constraints apply before the domain meets the mappings). user_data, when
+ * not NULL, is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
+ */
+struct iommufd_hwpt_paging *
+iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+			  struct iommufd_device *idev, uint32_t pasid,
+			  uint32_t flags, bool immediate_attach,
+			  const struct iommu_user_data *user_data, int *err);
+
+/* Drops a device's reference; an automatic HWPT dies with its last one. */
+void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
+			      struct iommufd_hw_pagetable *hwpt);
+
+void iommufd_hw_pagetable_register(void);
+
+#endif /* IOMMUSIM_HW_PAGETABLE_H */

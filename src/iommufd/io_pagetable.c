@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The io_pagetable: placing, inserting and removing areas, and the allowed
+ * and reserved ranges that constrain them. The checks, their order and
+ * their errno are the kernel's (drivers/iommu/iommufd/io_pagetable.c);
+ * where that order looks arbitrary, it is still the ABI.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommufd/io_pagetable.h"
+#include "base/zalloc.h"
+#include "iommufd/iommufd_private.h"
+
+#define area_of iopt_area_of
+
+/*
+ * Areas never overlap, so the first one overlapping [start, last] is the one
+ * starting at or before start if it reaches start, else the next one if it
+ * starts by last: both found on one path down the tree.
+ */
+static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
+					      uint64_t start, uint64_t last)
+{
+	struct itree_node *floor, *above;
+
+	if (start > last)
+		return NULL;
+	itree_neighbours(&iopt->area_itree, start, &floor, &above);
+	if (floor && floor->last >= start)
+		return area_of(floor);
+	if (above && above->start <= last)
+		return area_of(above);
+	return NULL;
+}
+
+static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
+					     uint64_t start, uint64_t last)
+{
+	return area_of(itree_iter_next(&area->node, start, last));
+}
+
+void iopt_init_table(struct io_pagetable *iopt)
+{
+	memset(iopt, 0, sizeof(*iopt));
+	/* writers first, as the kernel's rwsem: nothing here takes a read
+	 * side recursively */
+	init_rwsem(&iopt->domains_rwsem);
+	init_rwsem(&iopt->iova_rwsem);
+	itree_init(&iopt->area_itree);
+	itree_init(&iopt->allowed_itree);
+	itree_init(&iopt->reserved_itree);
+	/* With no domain, an IOAS is a software table that takes any byte
+	 * granularity. */
+	iopt->iova_alignment = 1;
+}
+
+void iopt_free_allowed(struct itree *allowed)
+{
+	struct itree_node *node;
+
+	while ((node = itree_first(allowed))) {
+		itree_remove(allowed, node);
+		free(container_of(node, struct iopt_allowed, node));
+	}
+}
+
+void iopt_destroy_table(struct io_pagetable *iopt)
+{
+	/* Test reservations have no owner to remove them. */
+	iopt_remove_reserved_iova(iopt, NULL);
+	iopt_free_allowed(&iopt->allowed_itree);
+	free(iopt->domains);
+}
+
+/* ---- choosing an IOVA ------------------------------------------------------- */
+
+static uint64_t roundup_pow_of_two(uint64_t v)
+{
+	return v <= 1 ? 1 : 1ull << (64 - __builtin_clzll(v - 1));
+}
+
+/*
+ * Aligns *start up (keeping the user address's offset in the page) and
+ * says whether 'length' bytes then fit before 'last'. Note the kernel's
+ * quirk, kept: an aligned start equal to 'last' is refused even for a
+ * one-byte length.
+ */
+static bool alloc_fits(uint64_t *start, uint64_t last, uint64_t length,
+		       uint64_t alignment, uint64_t page_offset)
+{
+	uint64_t aligned;
+
+	if (*start + (alignment - 1) < *start)
+		return false;
+	aligned = (*start + (alignment - 1)) & ~(alignment - 1);
+	aligned |= page_offset;
+	if (aligned >= last || last - aligned < length - 1)
+		return false;
+	*start = aligned;
+	return true;
+}
+
+/* The lowest fitting hole in (reserved ∪ areas) inside [start, last]. */
+static bool alloc_in_allowed(struct io_pagetable *iopt, uint64_t start,
+			     uint64_t last, uint64_t length, uint64_t alignment,
+			     uint64_t page_offset, uint64_t *iova)
+{
+	struct itree_span reserved, used;
+
+	itree_for_each_span(&reserved, &iopt->reserved_itree, start, last) {
+		if (!reserved.is_hole)
+			continue;
+		itree_for_each_span(&used, &iopt->area_itree, reserved.start,
+				    reserved.last) {
+			uint64_t hole = used.start;
+
+			if (!used.is_hole)
+				continue;
+			if (alloc_fits(&hole, used.last, length, alignment,
+				       page_offset)) {
+				*iova = hole;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Automatic placement, the kernel's policy: an alignment taken from the
+ * user address and the length (so huge pages stay possible), capped at the
+ * huge page size; allowed ranges only, when there are any; never IOVA 0
+ * (the search starts one page up and stops one page below the top).
+ */
+static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova,
+			   uint64_t addr, uint64_t length)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t page_offset = addr % page;
+	uint64_t max_alignment = cpu_huge_page_size();
+	uint64_t alignment;
+	struct itree_span allowed;
+
+	if (length == 0 || length >= UINT64_MAX / 2)
+		return -EOVERFLOW;
+	alignment = roundup_pow_of_two(length);
+	if (addr && (1ull << __builtin_ctzll(addr)) < alignment)
+		alignment = 1ull << __builtin_ctzll(addr);
+	if (alignment >= max_alignment)
+		alignment = max_alignment;
+	if (alignment < iopt->iova_alignment)
+		return -EINVAL;
+
+	if (itree_empty(&iopt->allowed_itree)) {
+		uint64_t start = page;
+
+		if (alloc_fits(&start, UINT64_MAX - page, length, alignment,
+			       page_offset) &&
+		    alloc_in_allowed(iopt, start, UINT64_MAX - page, length,
+				     alignment, page_offset, iova))
+			return 0;
+		return -ENOSPC;
+	}
+	itree_for_each_span(&allowed, &iopt->allowed_itree, page,
+			    UINT64_MAX - page) {
+		uint64_t start = allowed.start;
+
+		if (allowed.is_hole)
+			continue;
+		if (!alloc_fits(&start, allowed.last, length, alignment,
+				page_offset))
+			continue;
+		if (alloc_in_allowed(iopt, start, allowed.last, length,
+				     alignment, page_offset, iova))
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
+			   uint64_t length)
+{
+	uint64_t last;
+
+	if (iova & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (itree_iter_first(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (iopt_area_iter_first(iopt, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/* ---- inserting areas -------------------------------------------------------- */
+
+/* The area takes bytes [start_byte, start_byte + length) of pages. It goes
+ * into the tree without its pages: it holds the IOVA range, but nobody may
+ * use it until iopt_map_pages() gives it the pages. */
+static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
+			    struct iopt_pages *pages, uint64_t iova,
+			    uint64_t start_byte, uint64_t length,
+			    int iommu_prot)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t last_byte;
+
+	if ((iommu_prot & IOPT_PROT_WRITE) && !pages->writable)
+		return -EPERM;
+	area->iommu_prot = (uint8_t)iommu_prot;
+	if ((start_byte % page) & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	area->node.start = iova;
+	if (__builtin_add_overflow(iova, length - 1, &area->node.last))
+		return -EOVERFLOW;
+	if (__builtin_add_overflow(start_byte, length - 1, &last_byte) ||
+	    last_byte / page >= pages->npages)
+		return -EOVERFLOW;
+	area->start_byte = start_byte;
+	itree_insert(&iopt->area_itree, &area->node);
+	return 0;
+}
+
+/* An area that never became real: iopt_map_pages() took it out of the
+ * tree again before it let go of the lock. */
+static void iopt_abort_area(struct iopt_area *area)
+{
+	free(area);
+}
+
+static int pages_list_add(struct iopt_pages_list *list,
+			  struct iopt_pages *pages, uint64_t start_byte,
+			  uint64_t length)
+{
+	struct iopt_pages_slice *slice;
+
+	if (list->count == list->capacity) {
+		unsigned int capacity = list->capacity ? list->capacity * 2 : 4;
+		struct iopt_pages_slice *slices;
+
+		slices = realloc(list->slices, capacity * sizeof(*slices));
+		if (!slices)
+			return -ENOMEM;
+		list->slices = slices;
+		list->capacity = capacity;
+	}
+	slice = &list->slices[list->count++];
+	memset(slice, 0, sizeof(*slice));
+	slice->pages = pages;
+	slice->start_byte = start_byte;
+	slice->length = length;
+	return 0;
+}
+
+void iopt_free_pages_list(struct iopt_pages_list *list)
+{
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct iopt_pages_slice *slice = &list->slices[i];
+
+		if (slice->area)
+			iopt_abort_area(slice->area);
+		if (slice->pages)
+			iopt_pages_put(slice->pages);
+	}
+	free(list->slices);
+	memset(list, 0, sizeof(*list));
+}
+
+/* Hands each slice's pages reference to its area: the areas become real. */
+static void iopt_publish_areas(struct iopt_pages_list *list)
+{
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct iopt_pages_slice *slice = &list->slices[i];
+
+		slice->area->pages = slice->pages;
+		slice->pages = NULL;
+		slice->area = NULL;
+	}
+}
+
+/*
+ * Places and inserts one area per slice and publishes them, in one
+ * critical section. Domains, once they exist, are filled inside it too:
+ * unlike the kernel's, our domains are filled without sleeping, so there
+ * is no reason to drop iova_rwsem and show half-built areas to others.
+ */
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
+		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
+		   unsigned int flags)
+{
+	unsigned int filled, inserted = 0;
+	uint64_t iova;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < list->count; i++) {
+		list->slices[i].area = zalloc(sizeof(struct iopt_area));
+		if (!list->slices[i].area)
+			return -ENOMEM;
+	}
+
+	down_write(&iopt->iova_rwsem);
+	if ((length & (iopt->iova_alignment - 1)) || !length) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (flags & IOPT_ALLOC_IOVA) {
+		/* the first slice's user address guides the alignment */
+		const struct iopt_pages_slice *first = &list->slices[0];
+
+		rc = iopt_alloc_iova(iopt, dst_iova,
+				     first->pages->uptr + first->start_byte,
+				     length);
+	} else {
+		rc = iopt_check_iova(iopt, *dst_iova, length);
+	}
+	if (rc)
+		goto out_unlock;
+
+	iova = *dst_iova;
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct iopt_pages_slice *slice = &list->slices[i];
+
+		rc = iopt_insert_area(iopt, slice->area, slice->pages, iova,
+				      slice->start_byte, slice->length,
+				      iommu_prot);
+		if (rc)
+			goto out_remove;
+		inserted++;
+		iova += slice->length;
+	}
+	/* Filled with their pages in place; the lock hides them until all
+	 * are done. */
+	for (filled = 0; filled < list->count; filled++) {
+		struct iopt_area *area = list->slices[filled].area;
+
+		area->pages = list->slices[filled].pages;
+		rc = iopt_area_fill_domains(iopt, area);
+		if (rc) {
+			area->pages = NULL;
+			goto out_unfill;
+		}
+	}
+	iopt_publish_areas(list);
+	goto out_unlock;
+
+out_unfill:
+	while (filled--) {
+		struct iopt_area *area = list->slices[filled].area;
+
+		iopt_area_unfill_domains(iopt, area);
+		area->pages = NULL;
+	}
+out_remove:
+	/*
+	 * Take back the areas already inserted before the lock is dropped:
+	 * half a COPY must never be visible, and the caller may no longer
+	 * hold the IOAS when it frees the list.
+	 */
+	for (unsigned int i = 0; i < inserted; i++)
+		itree_remove(&iopt->area_itree, &list->slices[i].area->node);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, uint64_t uptr, uint64_t length,
+			int iommu_prot, unsigned int flags)
+{
+	struct iopt_pages_slice slice = { 0 };
+	struct iopt_pages_list list = {
+		.slices = &slice, .count = 1, .capacity = 1,
+	};
+	struct iopt_pages *pages;
+	int rc;
+
+	pages = iopt_alloc_user_pages(ictx->mm, uptr, length,
+				      iommu_prot & IOPT_PROT_WRITE, &rc);
+	if (!pages)
+		return rc;
+	if (ictx->account_mode == IOPT_PAGES_ACCOUNT_MM &&
+	    pages->account_mode == IOPT_PAGES_ACCOUNT_USER)
+		pages->account_mode = IOPT_PAGES_ACCOUNT_MM;
+	slice.pages = pages;
+	slice.start_byte = uptr - pages->uptr;
+	slice.length = length;
+
+	rc = iopt_map_pages(iopt, &list, length, iova, iommu_prot, flags);
+	if (rc) {
+		if (slice.area)
+			iopt_abort_area(slice.area);
+		if (slice.pages)
+			iopt_pages_put(slice.pages);
+	}
+	return rc;
+}
+
+/* ---- reading areas back --------------------------------------------------- */
+
+/*
+ * Collects the slices covering [iova, iova + length): the areas there must
+ * follow each other without a gap, every one of them complete.
+ */
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct iopt_pages_list *list)
+{
+	struct iopt_area *area;
+	uint64_t last_iova, cur;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last_iova))
+		return -EOVERFLOW;
+
+	down_read(&iopt->iova_rwsem);
+	cur = iova;
+	area = iopt_area_iter_first(iopt, iova, iova);
+	for (;;) {
+		uint64_t area_last, last;
+
+		/* a gap, or an area still being built or torn down */
+		if (!area || !area->pages) {
+			rc = -ENOENT;
+			goto out_free;
+		}
+		area_last = iopt_area_last_iova(area);
+		last = last_iova < area_last ? last_iova : area_last;
+		rc = pages_list_add(list, area->pages,
+				    iopt_area_start_byte(area, cur),
+				    last - cur + 1);
+		if (rc)
+			goto out_free;
+		iopt_pages_get(area->pages);
+		if (last_iova <= area_last)
+			break;
+		cur = area_last + 1;
+		area = iopt_area_iter_next(area, cur, last_iova);
+		if (area && iopt_area_iova(area) != cur)
+			area = NULL;
+	}
+	up_read(&iopt->iova_rwsem);
+	return 0;
+
+out_free:
+	up_read(&iopt->iova_rwsem);
+	iopt_free_pages_list(list);
+	return rc;
+}
+
+int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
+		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig)
+{
+	struct iopt_area *area;
+	int rc = -ENOENT;
+
+	down_read(&iopt->iova_rwsem);
+	area = iopt_area_iter_first(iopt, iova, iova);
+	if (area && area->pages) {
+		*uaddr = area->pages->uptr + iopt_area_start_byte(area, iova);
+		*iommu_prot = area->iommu_prot;
+		*contig = iopt_area_last_iova(area) - iova + 1;
+		rc = 0;
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/* ---- removing areas --------------------------------------------------------- */
+
+/*
+ * Every area inside [start, last] goes; an area that sticks out stops the
+ * walk with -ENOENT, leaving what was already removed removed. An area
+ * leaves the tree (and, once domains exist, the domains) in the critical
+ * section that finds it.
+ */
+static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
+				 uint64_t last, uint64_t *unmapped)
+{
+	uint64_t unmapped_bytes = 0;
+	struct iopt_area *area;
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	while ((area = iopt_area_iter_first(iopt, start, last))) {
+		uint64_t area_first = iopt_area_iova(area);
+		uint64_t area_last = iopt_area_last_iova(area);
+
+		/* being built or torn down by a racing MAP or UNMAP */
+		if (!area->pages || area->num_locks) {
+			rc = -EBUSY;
+			break;
+		}
+		if (area_first < start || area_last > last) {
+			rc = -ENOENT;
+			break;
+		}
+		iopt_area_unfill_domains(iopt, area);
+		itree_remove(&iopt->area_itree, &area->node);
+		iopt_pages_put(area->pages);
+		free(area);
+		unmapped_bytes += area_last - area_first + 1;
+	}
+	up_write(&iopt->iova_rwsem);
+	if (unmapped)
+		*unmapped = unmapped_bytes;
+	return rc;
+}
+
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		    uint64_t *unmapped)
+{
+	uint64_t last;
+
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iopt_unmap_iova_range(iopt, iova, last, unmapped);
+}
+
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
+{
+	return iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
+}
+
+/* ---- allowed and reserved ranges ---------------------------------------- */
+
+int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed)
+{
+	struct itree swap;
+	struct itree_node *node;
+
+	down_write(&iopt->iova_rwsem);
+	swap = *allowed;
+	*allowed = iopt->allowed_itree;
+	iopt->allowed_itree = swap;
+	for (node = itree_first(&iopt->allowed_itree); node;
+	     node = itree_next(node)) {
+		if (itree_iter_first(&iopt->reserved_itree, node->start,
+				     node->last)) {
+			swap = *allowed;
+			*allowed = iopt->allowed_itree;
+			iopt->allowed_itree = swap;
+			up_write(&iopt->iova_rwsem);
+			return -EADDRINUSE;
+		}
+	}
+	up_write(&iopt->iova_rwsem);
+	return 0;
+}
+
+/* Caller holds iova_rwsem for writing. */
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
+		      uint64_t last, const void *owner)
+{
+	struct iopt_reserved *reserved;
+
+	if (iopt_area_iter_first(iopt, start, last) ||
+	    itree_iter_first(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
+	reserved = zalloc(sizeof(*reserved));
+	if (!reserved)
+		return -ENOMEM;
+	reserved->node.start = start;
+	reserved->node.last = last;
+	reserved->owner = owner;
+	itree_insert(&iopt->reserved_itree, &reserved->node);
+	return 0;
+}
+
+/* Caller holds iova_rwsem for writing. */
+void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
+				      const void *owner)
+{
+	struct itree_node *node, *next;
+
+	for (node = itree_first(&iopt->reserved_itree); node; node = next) {
+		struct iopt_reserved *reserved =
+			container_of(node, struct iopt_reserved, node);
+
+		next = itree_next(node);
+		if (reserved->owner != owner)
+			continue;
+		itree_remove(&iopt->reserved_itree, node);
+		free(reserved);
+	}
+}
+
+static int reserve_dev_regions_locked(struct io_pagetable *iopt,
+				      struct iommu_device *dev,
+				      uint64_t *sw_msi_start)
+{
+	const struct iommu_resv_region *regions = NULL;
+	unsigned int count, num_hw_msi = 0, num_sw_msi = 0;
+	int rc;
+
+	count = dev->ops->get_resv_regions ?
+		dev->ops->get_resv_regions(dev, &regions) : 0;
+	for (unsigned int i = 0; i < count; i++) {
+		const struct iommu_resv_region *resv = &regions[i];
+
+		/* the device lets these go once it is owned by the user */
+		if (resv->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (!resv->length)
+			return -EINVAL;
+		if (sw_msi_start && resv->type == IOMMU_RESV_MSI)
+			num_hw_msi++;
+		if (sw_msi_start && resv->type == IOMMU_RESV_SW_MSI) {
+			*sw_msi_start = resv->start;
+			num_sw_msi++;
+		}
+		rc = iopt_reserve_iova(iopt, resv->start,
+				       resv->start + (resv->length - 1), dev);
+		if (rc)
+			return rc;
+	}
+	/* a driver offers one MSI scheme, and one software window at most */
+	if ((num_sw_msi && num_hw_msi) || num_sw_msi > 1)
+		return -EINVAL;
+	return 0;
+}
+
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct iommu_device *dev,
+					uint64_t *sw_msi_start)
+{
+	int rc;
+
+	down_write(&iopt->iova_rwsem);
+	rc = reserve_dev_regions_locked(iopt, dev, sw_msi_start);
+	if (rc)
+		iopt_remove_reserved_iova_locked(iopt, dev);
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner)
+{
+	down_write(&iopt->iova_rwsem);
+	iopt_remove_reserved_iova_locked(iopt, owner);
+	up_write(&iopt->iova_rwsem);
+}
+
+/* ---- alignment and huge pages ----------------------------------------------- */
+
+/* Every area already conforms to a larger alignment, or -EADDRINUSE. */
+int iopt_check_iova_alignment(struct io_pagetable *iopt,
+				     uint64_t new_alignment)
+{
+	uint64_t mask = new_alignment - 1;
+	struct itree_node *node;
+
+	for (node = itree_first(&iopt->area_itree); node;
+	     node = itree_next(node)) {
+		struct iopt_area *area = area_of(node);
+
+		if ((iopt_area_iova(area) & mask) ||
+		    (iopt_area_length(area) & mask) ||
+		    ((area->start_byte % cpu_page_size()) & mask))
+			return -EADDRINUSE;
+	}
+	return 0;
+}
+
+int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
+{
+	/* Without large pages, everything is mapped page by page. */
+	uint64_t new_alignment = iopt->disable_large_pages ? cpu_page_size() :
+							     1;
+	int rc;
+
+	for (unsigned int i = 0; i < iopt->ndomains; i++)
+		if (iommu_min_page_size(iopt->domains[i]) > new_alignment)
+			new_alignment = iommu_min_page_size(iopt->domains[i]);
+
+	if (new_alignment > iopt->iova_alignment) {
+		rc = iopt_check_iova_alignment(iopt, new_alignment);
+		if (rc)
+			return rc;
+	}
+	iopt->iova_alignment = new_alignment;
+	return 0;
+}
+
+void iopt_enable_large_pages(struct io_pagetable *iopt)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	iopt->disable_large_pages = false;
+	iopt_calculate_iova_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
+int iopt_disable_large_pages(struct io_pagetable *iopt)
+{
+	int rc = 0;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (iopt->disable_large_pages)
+		goto out_unlock;
+	/* Refused once a domain holds mappings: they may be huge already. */
+	if (iopt->ndomains && !itree_empty(&iopt->area_itree)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	iopt->disable_large_pages = true;
+	rc = iopt_calculate_iova_alignment(iopt);
+	if (rc)
+		iopt->disable_large_pages = false;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}

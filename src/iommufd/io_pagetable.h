@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The io_pagetable: what an IOAS maps, where it may map, and where not.
+ *
+ * Three interval trees, all with inclusive 'last':
+ *  - area_itree: one iopt_area per MAP or COPY (a slice of an iopt_pages);
+ *    areas never overlap.
+ *  - allowed_itree: IOMMU_IOAS_ALLOW_IOVAS; when not empty, automatic
+ *    placement stays inside it.
+ *  - reserved_itree: ranges nothing may be mapped over (device reserved
+ *    regions, domain apertures, IOMMU_TEST_OP_ADD_RESERVED), each tagged
+ *    with its owner so it can be removed with it.
+ *
+ * Locks, taken in this order: domains_rwsem, then iova_rwsem. iova_rwsem
+ * guards the three trees, iova_alignment and every area's fields; MAP,
+ * COPY and UNMAP do all their work, domain filling included, under it.
+ * domains_rwsem is for attach and detach, which take both.
+ */
+#ifndef IOMMUSIM_IO_PAGETABLE_H
+#define IOMMUSIM_IO_PAGETABLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/interval_tree.h"
+#include "iommu/iommu.h"
+#include "iommufd/pages.h"
+#include "base/rwsem.h"
+
+struct iommufd_ctx;
+
+/* iommu_prot bits of an area: the domains' own. */
+#define IOPT_PROT_READ IOMMU_READ
+#define IOPT_PROT_WRITE IOMMU_WRITE
+
+/* flags of iopt_map_*(): choose the IOVA instead of taking the caller's */
+#define IOPT_ALLOC_IOVA (1u << 0)
+
+struct io_pagetable {
+	struct rwsem domains_rwsem;
+	struct rwsem iova_rwsem;
+	struct itree area_itree;
+	struct itree allowed_itree;
+	struct itree reserved_itree;
+	uint64_t iova_alignment; /* every area's IOVA, length and offset */
+	bool disable_large_pages;
+	/* Domains every area is mapped into; under both locks to change. */
+	struct iommu_domain **domains;
+	unsigned int ndomains, domains_capacity;
+};
+
+/* 120 bytes, so that with malloc's header it fits a 128-byte chunk: a live
+ * 4 KiB area and its pages stay within DESIGN's 256 bytes, page tables
+ * included. */
+struct iopt_area {
+	struct itree_node node; /* the IOVA range */
+	/* NULL while the area is being built or torn down */
+	struct iopt_pages *pages;
+	uint64_t start_byte; /* offset of node.start inside pages */
+	unsigned int num_locks;
+	uint8_t iommu_prot; /* IOPT_PROT_* */
+	bool prevent_access;
+	/* While the IOAS has a domain, the area holds its pages pinned. */
+	bool pinned;
+	struct itree_node pin_node; /* page indexes, in pages->pin_holders */
+};
+
+struct iopt_allowed {
+	struct itree_node node;
+};
+
+struct iopt_reserved {
+	struct itree_node node;
+	const void *owner;
+};
+
+/* A slice of pages to be mapped: what COPY collects from its source. */
+struct iopt_pages_slice {
+	struct iopt_pages *pages; /* a reference, owned by the slice */
+	struct iopt_area *area;	  /* the new area, until it is published */
+	uint64_t start_byte;
+	uint64_t length;
+};
+
+struct iopt_pages_list {
+	struct iopt_pages_slice *slices;
+	unsigned int count, capacity;
+};
+
+void iopt_init_table(struct io_pagetable *iopt);
+void iopt_destroy_table(struct io_pagetable *iopt);
+
+int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, uint64_t uptr, uint64_t length,
+			int iommu_prot, unsigned int flags);
+int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
+		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
+		   unsigned int flags);
+int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		   struct iopt_pages_list *list);
+void iopt_free_pages_list(struct iopt_pages_list *list);
+
+int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
+		    uint64_t *unmapped);
+int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+
+/* Swaps in a new allowed tree; on success 'allowed' holds the old one. */
+int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed);
+void iopt_free_allowed(struct itree *allowed);
+int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
+		      uint64_t last, const void *owner);
+void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
+void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
+				      const void *owner);
+/*
+ * Reserves dev's reserved regions (all but the relaxable direct ones) in
+ * iopt, owned by dev. -EADDRINUSE when one meets an area or an allowed
+ * range; -EINVAL for a driver that offers both kinds of MSI window or two
+ * software ones. On failure none of dev's reservations stay. When
+ * sw_msi_start is not NULL it receives the software MSI window's start
+ * (left as it was when there is none).
+ */
+int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
+					struct iommu_device *dev,
+					uint64_t *sw_msi_start);
+
+/*
+ * Domains (iopt_domains.c). Adding one narrows the IOAS to the domain's
+ * aperture and page size, pins every area's pages (for the first domain)
+ * and maps every area into it; -EADDRINUSE when existing areas or allowed
+ * ranges contradict it, -EINVAL for a page size above the CPU's, -EFAULT or
+ * -ENOMEM from pinning; on failure nothing changed.
+ */
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain);
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain);
+/* Pins and maps one area into every domain / undoes it. iova_rwsem held
+ * for writing. */
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area);
+/* Dirty tracking of one domain (IOMMU_HWPT_SET_DIRTY_TRACKING and
+ * IOMMU_HWPT_GET_DIRTY_BITMAP): -EOPNOTSUPP without dirty ops. */
+struct usermem;
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable);
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct iommu_domain *domain,
+				   const struct usermem *mm, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data, unsigned long flags);
+
+/* iova_rwsem held for writing: the alignment domains and the HUGE_PAGES
+ * option require; -EADDRINUSE when an area contradicts a raise. */
+int iopt_calculate_iova_alignment(struct io_pagetable *iopt);
+int iopt_check_iova_alignment(struct io_pagetable *iopt,
+			      uint64_t new_alignment);
+
+int iopt_disable_large_pages(struct io_pagetable *iopt);
+void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/*
+ * For the layers above (domains, accesses, the DMA engine): the user
+ * address that 'iova' maps to, the area's protection, and how many bytes
+ * from iova stay inside that area. -ENOENT when nothing is mapped there.
+ */
+int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
+		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
+
+#define container_of(ptr, type, member)                                        \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline struct iopt_area *iopt_area_of(struct itree_node *node)
+{
+	return node ? container_of(node, struct iopt_area, node) : NULL;
+}
+
+static inline uint64_t iopt_area_iova(const struct iopt_area *area)
+{
+	return area->node.start;
+}
+
+static inline uint64_t iopt_area_last_iova(const struct iopt_area *area)
+{
+	return area->node.last;
+}
+
+static inline uint64_t iopt_area_length(const struct iopt_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+/* Offset inside the area's pages of the byte at 'iova'. */
+static inline uint64_t iopt_area_start_byte(const struct iopt_area *area,
+					    uint64_t iova)
+{
+	return area->start_byte + (iova - iopt_area_iova(area));
+}
+
+#endif /* IOMMUSIM_IO_PAGETABLE_H */

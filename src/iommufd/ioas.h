@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An IO address space (IOAS): the object user space maps memory into and
+ * from which hardware page tables are built.
+ */
+#ifndef IOMMUSIM_IOAS_H
+#define IOMMUSIM_IOAS_H
+
+#include "iommufd/io_pagetable.h"
+#include "iommufd/iommufd_private.h"
+
+struct iommufd_hwpt_paging;
+
+struct iommufd_ioas {
+	struct iommufd_object obj;
+	struct io_pagetable iopt;
+	/* Its paging HWPTs; taken before any io_pagetable lock. */
+	pthread_mutex_t mutex;
+	struct iommufd_hwpt_paging *hwpt_list;
+};
+
+/* A short-term reference to the IOAS 'id', or NULL (the kernel's ENOENT). */
+static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
+						    uint32_t id)
+{
+	return (struct iommufd_ioas *)object_get(ictx, id, IOMMUFD_OBJ_IOAS);
+}
+
+static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,
+				    struct iommufd_ioas *ioas)
+{
+	object_put(ictx, &ioas->obj);
+}
+
+#endif /* IOMMUSIM_IOAS_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the core's files share: the context, one ioctl in flight, and the
+ * command handlers the dispatch table names.
+ */
+#ifndef IOMMUSIM_IOMMUFD_PRIVATE_H
+#define IOMMUSIM_IOMMUFD_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iommufd/object.h"
+#include "base/usermem.h"
+
+/* One open of /dev/iommu. */
+struct iommufd_ctx {
+	struct usermem *mm; /* whose memory the commands' pointers name */
+	struct object_table objects;
+	/* Held for read while an IOAS is published, for write by whoever must
+	 * see every IOAS at once (the VFIO compatibility layer). */
+	pthread_rwlock_t ioas_creation_lock;
+	struct iommufd_ioas *vfio_ioas; /* under objects.table_lock */
+	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
+	 * objects.table_lock */
+	uint8_t account_mode;
+};
+
+/* One ioctl in flight: the command copied in, where it came from. */
+struct iommufd_ucmd {
+	struct iommufd_ctx *ictx;
+	uint64_t ubuffer;	/* the caller's struct, a user address */
+	uint32_t user_size;	/* the caller's idea of its size */
+	void *cmd;		/* our zero-extended copy */
+	/* An object the handler created: published by the dispatcher when the
+	 * handler succeeds, aborted when it fails. */
+	struct iommufd_object *new_obj;
+};
+
+/* Copies cmd back to the caller, at most user_size bytes. */
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
+
+/* object_alloc() for the ucmd's single new object (see new_obj above). */
+struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
+						 size_t size,
+						 enum iommufd_object_type type,
+						 int *err);
+
+/* Handlers named by the dispatch table. */
+int iommufd_destroy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
+int iommufd_option(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd);
+int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
+int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+int iommufd_test(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
+		       uint64_t arg);
+
+void iommufd_ioas_register(void);
+void iommufd_selftest_register(void);
+
+#endif /* IOMMUSIM_IOMMUFD_PRIVATE_H */

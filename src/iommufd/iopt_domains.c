@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+/*
+ * How an io_pagetable's areas reach its domains: attaching a domain to an
+ * IOAS narrows the IOAS to what the domain can translate and fills the
+ * domain with every area; each later MAP fills every domain, each UNMAP
+ * empties them. The rules, their order and their errno are the kernel's
+ * iopt_table_add_domain() and iopt_table_remove_domain().
+ *
+ * Pinning: an area's pages are pinned while the IOAS has at least one domain
+ * (the kernel pins once, for its "storage domain"), and mapped into each.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "iommufd/io_pagetable.h"
+#include "base/usermem.h"
+
+/* Page indexes of the area's bytes inside its pages. */
+static void area_pin_range(struct iopt_area *area)
+{
+	uint64_t page = cpu_page_size();
+
+	area->pin_node.start = area->start_byte / page;
+	area->pin_node.last =
+		(area->start_byte + iopt_area_length(area) - 1) / page;
+}
+
+static int area_pin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	int rc;
+
+	area_pin_range(area);
+	rc = iopt_pages_pin(pages, &area->pin_node);
+	if (!rc)
+		area->pinned = true;
+	return rc;
+}
+
+static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
+{
+	if (!area->pinned)
+		return;
+	iopt_pages_unpin(pages, &area->pin_node);
+	area->pinned = false;
+}
+
+/*
+ * Leaves never span more memory than is physically contiguous: a hugetlb
+ * page, else a CPU page (transparent huge pages count as scattered, one
+ * of the layouts the kernel may meet). With IOMMU_OPTION_HUGE_PAGES off
+ * every CPU page is mapped on its own, as the kernel's
+ * batch_iommu_map_small() does.
+ */
+static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
+		    struct iopt_pages *pages, struct iommu_domain *domain)
+{
+	uint64_t max_leaf = cpu_page_size();
+
+	if (!iopt->disable_large_pages &&
+	    iopt_area_length(area) > max_leaf)
+		max_leaf = iopt_pages_contig(pages);
+	return domain->ops->map_pages(domain, iopt_area_iova(area),
+				      pages->uptr + area->start_byte,
+				      iopt_area_length(area), area->iommu_prot,
+				      max_leaf);
+}
+
+static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)
+{
+	domain->ops->unmap_pages(domain, iopt_area_iova(area),
+				 iopt_area_length(area));
+}
+
+int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
+{
+	struct iopt_pages *pages = area->pages;
+	unsigned int i;
+	int rc;
+
+	if (!iopt->ndomains)
+		return 0;
+	rc = area_pin(area, pages);
+	if (rc)
+		return rc;
+	for (i = 0; i < iopt->ndomains; i++) {
+		rc = area_map(iopt, area, pages, iopt->domains[i]);
+		if (rc)
+			goto out_unmap;
+	}
+	return 0;
+
+out_unmap:
+	while (i--)
+		area_unmap(area, iopt->domains[i]);
+	area_unpin(area, pages);
+	return rc;
+}
+
+void iopt_area_unfill_domains(struct io_pagetable *iopt,
+			      struct iopt_area *area)
+{
+	for (unsigned int i = 0; i < iopt->ndomains; i++)
+		area_unmap(area, iopt->domains[i]);
+	area_unpin(area, area->pages);
+}
+
+/* Maps every published area into a new domain, pinning them first when it
+ * is the only one. On failure the domain is left as it was found. */
+static int iopt_fill_domain(struct io_pagetable *iopt,
+			    struct iommu_domain *domain)
+{
+	bool first = iopt->ndomains == 0;
+	struct itree_node *node, *end;
+	int rc;
+
+	for (node = itree_first(&iopt->area_itree); node;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		if (first) {
+			rc = area_pin(area, area->pages);
+			if (rc)
+				goto out_unfill;
+		}
+		rc = area_map(iopt, area, area->pages, domain);
+		if (rc) {
+			if (first)
+				area_unpin(area, area->pages);
+			goto out_unfill;
+		}
+	}
+	return 0;
+
+out_unfill:
+	end = node;
+	for (node = itree_first(&iopt->area_itree); node != end;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		area_unmap(area, domain);
+		if (first)
+			area_unpin(area, area->pages);
+	}
+	return rc;
+}
+
+static int domains_grow(struct io_pagetable *iopt)
+{
+	unsigned int capacity;
+	struct iommu_domain **domains;
+
+	if (iopt->ndomains < iopt->domains_capacity)
+		return 0;
+	capacity = iopt->domains_capacity ? iopt->domains_capacity * 2 : 4;
+	domains = realloc(iopt->domains, capacity * sizeof(*domains));
+	if (!domains)
+		return -ENOMEM;
+	iopt->domains = domains;
+	iopt->domains_capacity = capacity;
+	return 0;
+}
+
+/* Reserves what lies outside the domain's aperture, owned by the domain. */
+static int reserve_outside_aperture(struct io_pagetable *iopt,
+				    struct iommu_domain *domain)
+{
+	const struct iommu_domain_geometry *g = &domain->geometry;
+	int rc;
+
+	if (g->aperture_start != 0) {
+		rc = iopt_reserve_iova(iopt, 0, g->aperture_start - 1, domain);
+		if (rc)
+			return rc;
+	}
+	if (g->aperture_end != UINT64_MAX)
+		return iopt_reserve_iova(iopt, g->aperture_end + 1, UINT64_MAX,
+					 domain);
+	return 0;
+}
+
+int iopt_table_add_domain(struct io_pagetable *iopt,
+			  struct iommu_domain *domain)
+{
+	uint64_t new_alignment = iommu_min_page_size(domain);
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	for (unsigned int i = 0; i < iopt->ndomains; i++) {
+		if (iopt->domains[i] == domain) {
+			rc = -EEXIST;
+			goto out_unlock;
+		}
+	}
+	/* A domain must take CPU pages: nothing promises more contiguity. */
+	if (new_alignment < iopt->iova_alignment)
+		new_alignment = iopt->iova_alignment;
+	if (new_alignment > cpu_page_size()) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (new_alignment != iopt->iova_alignment) {
+		rc = iopt_check_iova_alignment(iopt, new_alignment);
+		if (rc)
+			goto out_unlock;
+	}
+	rc = reserve_outside_aperture(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	rc = domains_grow(iopt);
+	if (rc)
+		goto out_reserved;
+	rc = iopt_fill_domain(iopt, domain);
+	if (rc)
+		goto out_reserved;
+	iopt->iova_alignment = new_alignment;
+	iopt->domains[iopt->ndomains++] = domain;
+	goto out_unlock;
+
+out_reserved:
+	iopt_remove_reserved_iova_locked(iopt, domain);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_table_remove_domain(struct io_pagetable *iopt,
+			      struct iommu_domain *domain)
+{
+	struct itree_node *node;
+	unsigned int i;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	for (i = 0; i < iopt->ndomains; i++)
+		if (iopt->domains[i] == domain)
+			break;
+	if (i == iopt->ndomains)
+		goto out_unlock;
+	iopt->domains[i] = iopt->domains[--iopt->ndomains];
+
+	for (node = itree_first(&iopt->area_itree); node;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (!area->pages)
+			continue;
+		area_unmap(area, domain);
+		if (!iopt->ndomains)
+			area_unpin(area, area->pages);
+	}
+	iopt_remove_reserved_iova_locked(iopt, domain);
+	/* Lowering the alignment cannot fail. */
+	iopt_calculate_iova_alignment(iopt);
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+}
+
+/* ---- dirty tracking ----------------------------------------------------------- */
+
+/*
+ * Turns the domain's dirty tracking on or off; turning it on first clears
+ * whatever dirty state the mapped areas have, so tracking starts clean.
+ */
+int iopt_set_dirty_tracking(struct io_pagetable *iopt,
+			    struct iommu_domain *domain, bool enable)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	struct itree_node *node;
+	int rc = 0;
+
+	if (!ops->set_dirty_tracking)
+		return -EOPNOTSUPP;
+	down_read(&iopt->iova_rwsem);
+	for (node = itree_first(&iopt->area_itree); enable && node && !rc;
+	     node = itree_next(node)) {
+		struct iopt_area *area = iopt_area_of(node);
+
+		if (area->pages)
+			rc = ops->read_and_clear_dirty(domain,
+						       iopt_area_iova(area),
+						       iopt_area_length(area),
+						       0, NULL);
+	}
+	if (!rc)
+		rc = ops->set_dirty_tracking(domain, enable);
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/*
+ * The range checks of IOMMU_HWPT_GET_DIRTY_BITMAP (the kernel's
+ * iommufd_check_iova_range): wrap, then the IOAS's alignment, then the
+ * bitmap's page size.
+ */
+static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
+			     uint64_t length, uint64_t page_size)
+{
+	uint64_t last, align = iopt->iova_alignment;
+
+	if (__builtin_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if ((iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!page_size)
+		return -EINVAL;
+	if ((iova % page_size) || ((last + 1) % page_size))
+		return -EINVAL;
+	return 0;
+}
+
+/* Sets bits in the caller's bitmap for what the domain reports dirty. */
+struct user_dirty_bitmap {
+	struct iommu_dirty_bitmap dirty;
+	const struct usermem *mm;
+	uint64_t data;	    /* user address of the bitmap */
+	uint64_t base;	    /* IOVA of bit 0 */
+	uint64_t last;	    /* last IOVA the bitmap covers */
+	uint64_t page_size; /* bytes per bit */
+	int error;
+};
+
+static void record_dirty(struct iommu_dirty_bitmap *dirty, uint64_t iova,
+			 uint64_t length)
+{
+	struct user_dirty_bitmap *b = (struct user_dirty_bitmap *)dirty;
+	uint64_t first, last_bit;
+
+	if (b->error || iova > b->last || iova + length - 1 < b->base)
+		return;
+	if (iova < b->base) {
+		length -= b->base - iova;
+		iova = b->base;
+	}
+	first = (iova - b->base) / b->page_size;
+	last_bit = ((iova + length - 1 < b->last ? iova + length - 1 :
+						   b->last) - b->base) /
+		   b->page_size;
+	for (uint64_t bit = first; bit <= last_bit && !b->error; bit++) {
+		uint64_t word, at = b->data + (bit / 64) * sizeof(word);
+
+		/* bits already set by the caller stay set, as the kernel's */
+		b->error = usermem_copy_from(b->mm, &word, at, sizeof(word));
+		if (b->error)
+			break;
+		word |= 1ull << (bit % 64);
+		b->error = usermem_copy_to(b->mm, at, &word, sizeof(word));
+	}
+}
+
+int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
+				   struct iommu_domain *domain,
+				   const struct usermem *mm, uint64_t iova,
+				   uint64_t length, uint64_t page_size,
+				   uint64_t data, unsigned long flags)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	struct user_dirty_bitmap bitmap = {
+		.dirty = { .record = record_dirty },
+		.mm = mm,
+		.data = data,
+		.base = iova,
+		.last = iova + length - 1,
+		.page_size = page_size,
+	};
+	uint64_t cur = iova;
+	int rc;
+
+	rc = check_dirty_range(iopt, iova, length, page_size);
+	if (rc)
+		return rc;
+	if (!ops->read_and_clear_dirty)
+		return -EOPNOTSUPP;
+	down_read(&iopt->iova_rwsem);
+	/* the range must be mapped throughout, area after area */
+	while (!rc) {
+		struct itree_node *node =
+			itree_iter_first(&iopt->area_itree, cur, cur);
+		struct iopt_area *area = iopt_area_of(node);
+		uint64_t end;
+
+		if (!area || !area->pages) {
+			rc = -EINVAL;
+			break;
+		}
+		end = iopt_area_last_iova(area) < bitmap.last ?
+			      iopt_area_last_iova(area) :
+			      bitmap.last;
+		rc = ops->read_and_clear_dirty(domain, cur, end - cur + 1,
+					       flags, &bitmap.dirty);
+		if (!rc)
+			rc = bitmap.error;
+		if (end == bitmap.last)
+			break;
+		cur = end + 1;
+	}
+	up_read(&iopt->iova_rwsem);
+	return rc;
+}

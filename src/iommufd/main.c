@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The context (one open of /dev/iommu) and the ioctl dispatch.
+ *
+ * The dispatch owns the extensible-struct ABI so that no handler ever parses
+ * a size: it reads the caller's 'size', refuses one below the command's
+ * minimum, copies the struct into a zeroed buffer big enough for any
+ * command (a tail we know but the caller did not pass reads as zero; a tail
+ * the caller passed that we do not know must be zero), and runs the handler.
+ * The check order is the kernel's, and it is ABI: tests assert which errno
+ * wins when several things are wrong.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iommusim/iommusim.h>
+#include <iommusim/uapi/iommufd.h>
+#include <iommusim/uapi/iommufd_test.h>
+
+#include "iommufd/device.h"
+#include "base/fork_gate.h"
+#include "iommufd/iommufd_private.h"
+#include "iommufd/pages.h"
+
+#define PUBLIC __attribute__((visibility("default")))
+
+/* Large enough for any command struct we know. */
+union ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_fault_alloc fault;
+	struct iommu_hw_info info;
+	struct iommu_hw_queue_alloc hw_queue;
+	struct iommu_hwpt_alloc hwpt;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty_bitmap;
+	struct iommu_hwpt_invalidate cache;
+	struct iommu_hwpt_set_dirty_tracking set_dirty_tracking;
+	struct iommu_ioas_alloc alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_change_process change_process;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_map_file map_file;
+	struct iommu_ioas_unmap unmap;
+	struct iommu_option option;
+	struct iommu_vdevice_alloc vdev;
+	struct iommu_veventq_alloc veventq;
+	struct iommu_vfio_ioas vfio_ioas;
+	struct iommu_viommu_alloc viommu;
+	struct iommu_test_cmd test;
+};
+
+struct iommufd_ioctl_op {
+	unsigned int size;     /* the struct as we know it */
+	unsigned int min_size; /* the struct as it was first released */
+	unsigned int ioctl_num;
+	int (*execute)(struct iommufd_ucmd *ucmd);
+};
+
+/* A command whose issue has not landed: the ABI checks ran, the work is not
+ * built. The README lists these. */
+static int iommufd_not_built(struct iommufd_ucmd *ucmd)
+{
+	(void)ucmd;
+	return -EOPNOTSUPP;
+}
+
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+/* A struct left out of union ucmd_buffer fails the build, not the stack. */
+#define FITS_UCMD_BUFFER(_struct)                                              \
+	(0 * sizeof(char[sizeof(union ucmd_buffer) >= sizeof(_struct) ? 1 : -1]))
+#define IOCTL_OP(_ioctl, _fn, _struct, _last)                                  \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                               \
+		.size = sizeof(_struct) + FITS_UCMD_BUFFER(_struct),           \
+		.min_size = END_OF(_struct, _last),                            \
+		.ioctl_num = _ioctl,                                           \
+		.execute = _fn,                                                \
+	}
+
+static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
+	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_not_built,
+		 struct iommu_fault_alloc, out_fault_fd),
+	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
+		 __reserved),
+	IOCTL_OP(IOMMU_HW_QUEUE_ALLOC, iommufd_not_built,
+		 struct iommu_hw_queue_alloc, length),
+	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
+		 __reserved),
+	IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iommufd_hwpt_get_dirty_bitmap,
+		 struct iommu_hwpt_get_dirty_bitmap, data),
+	IOCTL_OP(IOMMU_HWPT_INVALIDATE, iommufd_hwpt_invalidate,
+		 struct iommu_hwpt_invalidate, __reserved),
+	IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, iommufd_hwpt_set_dirty_tracking,
+		 struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOCTL_OP(IOMMU_IOAS_ALLOC, iommufd_ioas_alloc_ioctl,
+		 struct iommu_ioas_alloc, out_ioas_id),
+	IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iommufd_ioas_allow_iovas,
+		 struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOCTL_OP(IOMMU_IOAS_CHANGE_PROCESS, iommufd_not_built,
+		 struct iommu_ioas_change_process, __reserved),
+	IOCTL_OP(IOMMU_IOAS_COPY, iommufd_ioas_copy, struct iommu_ioas_copy,
+		 src_iova),
+	IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iommufd_ioas_iova_ranges,
+		 struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOCTL_OP(IOMMU_IOAS_MAP, iommufd_ioas_map, struct iommu_ioas_map,
+		 iova),
+	IOCTL_OP(IOMMU_IOAS_MAP_FILE, iommufd_not_built,
+		 struct iommu_ioas_map_file, iova),
+	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
+		 length),
+	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
+	IOCTL_OP(IOMMU_VDEVICE_ALLOC, iommufd_not_built,
+		 struct iommu_vdevice_alloc, virt_id),
+	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_not_built,
+		 struct iommu_veventq_alloc, out_veventq_fd),
+	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_not_built, struct iommu_vfio_ioas,
+		 __reserved),
+	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_not_built,
+		 struct iommu_viommu_alloc, out_viommu_id),
+	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
+};
+
+#define IOCTL_OPS_COUNT (sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_init_error;
+
+static void global_init(void)
+{
+	global_init_error = usermem_init();
+	if (!global_init_error)
+		global_init_error = fork_gate_init();
+	iommufd_ioas_register();
+	iommufd_hw_pagetable_register();
+	iommufd_device_register();
+	iommufd_selftest_register();
+}
+
+int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
+{
+	size_t len = ucmd->user_size < cmd_len ? ucmd->user_size : cmd_len;
+
+	return usermem_copy_to(ucmd->ictx->mm, ucmd->ubuffer, ucmd->cmd, len);
+}
+
+struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
+						 size_t size,
+						 enum iommufd_object_type type,
+						 int *err)
+{
+	struct iommufd_object *obj;
+
+	/* One new object per command: the dispatcher publishes only one. */
+	if (ucmd->new_obj) {
+		*err = -EBUSY;
+		return NULL;
+	}
+	obj = object_alloc(ucmd->ictx, size, type, err);
+	ucmd->new_obj = obj;
+	return obj;
+}
+
+int iommufd_destroy(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return object_remove(ucmd->ictx, cmd->id);
+}
+
+static int dispatch(struct iommufd_ctx *ictx, unsigned int cmd, uint64_t arg)
+{
+	const struct iommufd_ioctl_op *op;
+	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
+	union ucmd_buffer buf;
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= IOCTL_OPS_COUNT)
+		return iommufd_vfio_ioctl(ictx, cmd, arg);
+
+	/* The size is read before the number is checked, as on the kernel:
+	 * a bad pointer with a number in range is EFAULT, not ENOTTY. */
+	rc = usermem_copy_from(ictx->mm, &ucmd.user_size, arg,
+			       sizeof(ucmd.user_size));
+	if (rc)
+		return rc;
+	op = &iommufd_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+
+	ucmd.cmd = &buf;
+	rc = usermem_copy_struct_from(ictx->mm, ucmd.cmd, op->size, arg,
+				      ucmd.user_size);
+	if (rc)
+		return rc;
+	rc = op->execute(&ucmd);
+
+	if (ucmd.new_obj) {
+		if (rc)
+			object_abort_and_destroy(ictx, ucmd.new_obj);
+		else
+			object_finalize(ictx, ucmd.new_obj);
+	}
+	return rc;
+}
+
+PUBLIC const char *iommusim_version(void)
+{
+	return IOMMUSIM_VERSION;
+}
+
+PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
+{
+	struct iommufd_ctx *ictx;
+	int rc;
+
+	pthread_once(&global_once, global_init);
+	if (global_init_error)
+		return global_init_error;
+
+	ictx = calloc(1, sizeof(*ictx));
+	if (!ictx)
+		return -ENOMEM;
+	rc = object_table_init(&ictx->objects);
+	if (rc)
+		goto out_free;
+	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);
+	ictx->mm = usermem_self();
+	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	*ctxp = (struct iommusim_ctx *)ictx;
+	return 0;
+
+out_free:
+	free(ictx);
+	return rc;
+}
+
+PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
+			  void *arg)
+{
+	int rc;
+
+	if (!ctx)
+		return -EBADF;
+	fork_gate_enter();
+	/* The kernel takes the request as 32 bits; so do we. */
+	rc = dispatch((struct iommufd_ctx *)ctx, (unsigned int)request,
+		      (uint64_t)(uintptr_t)arg);
+	fork_gate_leave();
+	return rc;
+}
+
+PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
+{
+	struct iommufd_ctx *ictx = (struct iommufd_ctx *)ctx;
+
+	if (!ictx)
+		return;
+	fork_gate_enter();
+	object_destroy_all(ictx);
+	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
+	object_table_release(&ictx->objects);
+	free(ictx);
+	fork_gate_leave();
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOMMU_OPTION: RLIMIT_MODE belongs to the context, HUGE_PAGES to an IOAS.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <iommusim/uapi/iommufd.h>
+
+#include "iommufd/iommufd_private.h"
+#include "iommufd/pages.h"
+
+/* capable(CAP_SYS_RESOURCE), read from the calling thread's effective set. */
+static bool capable_sys_resource(void)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &header, data))
+		return false;
+	return data[CAP_SYS_RESOURCE / 32].effective &
+	       (1u << (CAP_SYS_RESOURCE % 32));
+}
+
+static int option_rlimit_mode(struct iommu_option *cmd,
+			      struct iommufd_ctx *ictx)
+{
+	int rc = 0;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = ictx->account_mode == IOPT_PAGES_ACCOUNT_MM;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (!capable_sys_resource())
+		return -EPERM;
+
+	/* Only a context that has made nothing yet may change how it counts. */
+	pthread_spin_lock(&ictx->objects.table_lock);
+	if (ictx->objects.live)
+		rc = -EBUSY;
+	else if (cmd->val64 == 0)
+		ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	else if (cmd->val64 == 1)
+		ictx->account_mode = IOPT_PAGES_ACCOUNT_MM;
+	else
+		rc = -EINVAL;
+	pthread_spin_unlock(&ictx->objects.table_lock);
+	return rc;
+}
+
+int iommufd_option(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = option_rlimit_mode(cmd, ucmd->ictx);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = iommufd_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	/* Only val64 goes back, not the whole struct. */
+	return usermem_copy_to(ucmd->ictx->mm,
+			       ucmd->ubuffer + offsetof(struct iommu_option, val64),
+			       &cmd->val64, sizeof(cmd->val64));
+}

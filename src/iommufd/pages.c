@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The lifetime of struct iopt_pages, pinning, and RLIMIT_MEMLOCK accounting.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "iommufd/pages.h"
+#include "base/usermem.h"
+#include "base/zalloc.h"
+
+/* Pages charged per mode: the kernel's user->locked_vm and mm->locked_vm. */
+static _Atomic uint64_t locked_pages[3];
+
+/* Every pages object with pinned pages, for iopt_pin_count(). */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct iopt_pages *registry;
+
+static bool capable(int cap)
+{
+	struct __user_cap_header_struct header = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+
+	if (syscall(SYS_capget, &header, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/*
+ * A pages object joins the registry the first time it pins, and leaves it
+ * when it is freed: so the registry lock is never taken inside pages->lock
+ * (iopt_pin_count() takes them the other way round).
+ */
+static void registry_add(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&registry_lock);
+	if (pages->in_registry) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	pages->in_registry = true;
+	pages->registry_prev = NULL;
+	pages->registry_next = registry;
+	if (registry)
+		registry->registry_prev = pages;
+	registry = pages;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void registry_remove(struct iopt_pages *pages)
+{
+	pthread_mutex_lock(&registry_lock);
+	if (!pages->in_registry) {
+		pthread_mutex_unlock(&registry_lock);
+		return;
+	}
+	if (pages->registry_prev)
+		pages->registry_prev->registry_next = pages->registry_next;
+	else
+		registry = pages->registry_next;
+	if (pages->registry_next)
+		pages->registry_next->registry_prev = pages->registry_prev;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
+					 uint64_t uptr, uint64_t length,
+					 bool writable, int *err)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t start_byte = uptr % page;
+	struct iopt_pages *pages;
+
+	if (uptr + length < uptr) {
+		*err = -EOVERFLOW;
+		return NULL;
+	}
+	/* Keeps the page count below from overflowing, as the kernel does. */
+	if (length == 0 || length > UINT64_MAX - page) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	pages = zalloc(sizeof(*pages));
+	if (!pages) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	atomic_init(&pages->refs, 1);
+	pthread_spin_init(&pages->lock, PTHREAD_PROCESS_PRIVATE);
+	pages->writable = writable;
+	pages->mm = mm;
+	itree_init(&pages->pin_holders);
+	pages->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	pages->uptr = uptr - start_byte;
+	/* no overflow: start_byte + length < UINT64_MAX here */
+	pages->npages = (start_byte + length) / page +
+			((start_byte + length) % page != 0);
+	return pages;
+}
+
+void iopt_pages_get(struct iopt_pages *pages)
+{
+	atomic_fetch_add(&pages->refs, 1);
+}
+
+void iopt_pages_put(struct iopt_pages *pages)
+{
+	if (atomic_fetch_sub(&pages->refs, 1) != 1)
+		return;
+	/* every holder (area, access) holds a reference: none is left */
+	registry_remove(pages);
+	pthread_spin_destroy(&pages->lock);
+	free(pages);
+}
+
+/* ---- accounting ------------------------------------------------------------- */
+
+static uint64_t memlock_limit_pages(void)
+{
+	struct rlimit limit;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &limit) || limit.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return limit.rlim_cur / cpu_page_size();
+}
+
+/*
+ * Charges n pages, or -ENOMEM past RLIMIT_MEMLOCK. Per user the limit always
+ * applies (the caller could not lock without limit, or the mode would be
+ * NONE); per process, CAP_IPC_LOCK lifts it, as __account_locked_vm() does.
+ */
+static int account_pinned(uint8_t mode, uint64_t n)
+{
+	_Atomic uint64_t *counter = &locked_pages[mode];
+	uint64_t limit, cur, next;
+
+	if (mode == IOPT_PAGES_ACCOUNT_NONE || !n)
+		return 0;
+	limit = memlock_limit_pages();
+	if (mode == IOPT_PAGES_ACCOUNT_MM && capable(CAP_IPC_LOCK))
+		limit = UINT64_MAX;
+	cur = atomic_load(counter);
+	do {
+		if (__builtin_add_overflow(cur, n, &next) || next > limit)
+			return -ENOMEM;
+	} while (!atomic_compare_exchange_weak(counter, &cur, next));
+	return 0;
+}
+
+static void unaccount_pinned(uint8_t mode, uint64_t n)
+{
+	if (mode != IOPT_PAGES_ACCOUNT_NONE)
+		atomic_fetch_sub(&locked_pages[mode], n);
+}
+
+uint64_t iopt_locked_pages(enum iopt_pages_account_mode mode)
+{
+	return atomic_load(&locked_pages[mode]);
+}
+
+/* ---- pinning ------------------------------------------------------------------ */
+
+/* Pages in [first, last] that no holder covers. Caller holds pages->lock. */
+static uint64_t count_unheld(const struct iopt_pages *pages, uint64_t first,
+			     uint64_t last)
+{
+	struct itree_span span;
+	uint64_t n = 0;
+
+	itree_for_each_span(&span, &pages->pin_holders, first, last)
+		if (span.is_hole)
+			n += span.last - span.start + 1;
+	return n;
+}
+
+
+/*
+ * The kernel pins in batches whose bookkeeping may use at most this many
+ * bytes (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT shrinks it to exercise batch
+ * boundaries); we fault pages in batches of as many pages as it has room
+ * for 8-byte entries.
+ */
+static _Atomic uint64_t pin_batch_bytes = IOPT_DEFAULT_PIN_BATCH_BYTES;
+
+int iopt_set_pin_batch_bytes(uint64_t bytes)
+{
+	/* the least a batch needs: one entry and its count */
+	if (bytes < sizeof(uint64_t) + sizeof(uint32_t))
+		return -EINVAL;
+	atomic_store(&pin_batch_bytes, bytes);
+	return 0;
+}
+
+static int fault_in_batches(const struct iopt_pages *pages, uint64_t first,
+			    uint64_t last)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t batch = atomic_load(&pin_batch_bytes) / sizeof(uint64_t);
+	int rc = 0;
+
+	for (uint64_t index = first; index <= last && !rc; index += batch) {
+		uint64_t n = last - index + 1 < batch ? last - index + 1 : batch;
+
+		rc = usermem_fault_in(pages->mm, pages->uptr + index * page,
+				      n * page, pages->writable);
+		if (index + batch < index)
+			break;
+	}
+	return rc;
+}
+
+int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
+{
+	bool unlimited;
+	uint64_t n;
+	int rc;
+
+	if (holder->last >= pages->npages || holder->start > holder->last)
+		return -EINVAL;
+	/*
+	 * Fault the whole range in before taking the lock: it may take long,
+	 * and touching a page another holder already pins does no harm.
+	 */
+	rc = fault_in_batches(pages, holder->start, holder->last);
+	if (rc)
+		return rc;
+	/*
+	 * Who may lock memory without limit is not charged. The kernel asks
+	 * when the pages are made (at MAP); we ask before their first pin, to
+	 * keep a system call off the MAP path. The answer is the same unless
+	 * the capability changes in between.
+	 */
+	unlimited = capable(CAP_IPC_LOCK);
+
+	pthread_spin_lock(&pages->lock);
+	if (pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
+	    !pages->npinned && unlimited)
+		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
+	n = count_unheld(pages, holder->start, holder->last);
+	rc = account_pinned(pages->account_mode, n);
+	if (!rc) {
+		itree_insert(&pages->pin_holders, holder);
+		pages->npinned += n;
+	}
+	pthread_spin_unlock(&pages->lock);
+	if (!rc)
+		registry_add(pages);
+	return rc;
+}
+
+uint64_t iopt_pages_contig(struct iopt_pages *pages)
+{
+	uint64_t contig = __atomic_load_n(&pages->contig, __ATOMIC_RELAXED);
+
+	if (!contig) {
+		contig = usermem_backing_page_size(
+			pages->mm, pages->uptr, pages->npages * cpu_page_size());
+		__atomic_store_n(&pages->contig, contig, __ATOMIC_RELAXED);
+	}
+	return contig;
+}
+
+void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder)
+{
+	uint64_t n;
+
+	pthread_spin_lock(&pages->lock);
+	itree_remove(&pages->pin_holders, holder);
+	n = count_unheld(pages, holder->start, holder->last);
+	unaccount_pinned(pages->account_mode, n);
+	pages->npinned -= n;
+	pthread_spin_unlock(&pages->lock);
+}
+
+unsigned int iopt_pin_count(uint64_t uaddr)
+{
+	uint64_t page = cpu_page_size();
+	unsigned int count = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	for (struct iopt_pages *p = registry; p; p = p->registry_next) {
+		uint64_t index;
+
+		if (uaddr < p->uptr || uaddr - p->uptr >= p->npages * page)
+			continue;
+		index = (uaddr - p->uptr) / page;
+		pthread_spin_lock(&p->lock);
+		if (itree_iter_first(&p->pin_holders, index, index))
+			count++;
+		pthread_spin_unlock(&p->lock);
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return count;
+}

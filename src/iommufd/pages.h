@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct iopt_pages: the user memory one MAP named, shared by every area
+ * that maps a slice of it (COPY makes a second area on the same pages).
+ *
+ * Index 0 is the page containing 'uptr'; the pages cover
+ * [uptr, uptr + npages * page size). DESIGN.md: a page's "physical address"
+ * is its host virtual address, so resolving an index is arithmetic.
+ *
+ * Pinning. As on the kernel, a MAP into an IOAS with no domain touches
+ * nothing; a page is pinned while something needs it to stay put: an area
+ * filled into a domain, later an access. Each such holder is a range of
+ * page indexes in 'pin_holders'; the pinned pages are their union, so a
+ * page shared by two areas of the same pages is pinned, and accounted,
+ * once. Pinning faults the pages in through the user-memory interface
+ * (writable pages for write), which is where a bad or read-only user
+ * address becomes -EFAULT.
+ *
+ * Accounting charges newly pinned pages against RLIMIT_MEMLOCK, per user or
+ * per process (IOMMU_OPTION_RLIMIT_MODE). Both counters are process-wide
+ * here: a user's other processes are not visible to us.
+ *
+ * Locking: 'lock' guards pin_holders and npinned. The registry of pages
+ * objects that ever pinned has its own lock, never taken inside 'lock'.
+ */
+#ifndef IOMMUSIM_PAGES_H
+#define IOMMUSIM_PAGES_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "base/interval_tree.h"
+
+struct usermem;
+
+/* How pinned pages are charged against RLIMIT_MEMLOCK (IOMMU_OPTION). */
+enum iopt_pages_account_mode {
+	IOPT_PAGES_ACCOUNT_NONE,
+	IOPT_PAGES_ACCOUNT_USER,
+	IOPT_PAGES_ACCOUNT_MM,
+};
+
+/* Laid out so that a 4 KiB area's pages fit malloc's 96-byte chunk: the
+ * small fields share one word (DESIGN's budget per live area). */
+struct iopt_pages {
+	atomic_uint refs;
+	bool writable;
+	uint8_t account_mode;
+	/* in the registry from its first pin to its end */
+	bool in_registry;
+	pthread_spinlock_t lock;
+	uint64_t uptr;	 /* page-aligned user address of index 0 */
+	uint64_t npages;
+	const struct usermem *mm; /* whose memory */
+	struct itree pin_holders; /* page-index ranges held pinned */
+	uint64_t npinned;	  /* pages in their union */
+	/* __atomic: how far its memory is physically contiguous (aligned
+	 * runs of this many bytes), 0 until a domain first asks */
+	uint64_t contig;
+	struct iopt_pages *registry_prev, *registry_next;
+};
+
+/* The CPU page size: the unit of pinning, as PAGE_SIZE is on the kernel. */
+static inline uint64_t cpu_page_size(void)
+{
+	return (uint64_t)getpagesize();
+}
+
+/* The largest leaf a CPU page table maps with one entry above the base page
+ * (HPAGE_SIZE: 2 MiB with 4 KiB pages). */
+static inline uint64_t cpu_huge_page_size(void)
+{
+	return cpu_page_size() * (cpu_page_size() / sizeof(uint64_t));
+}
+
+/*
+ * Pages for [uptr, uptr + length) of mm. NULL with *err: -EOVERFLOW when the
+ * range wraps, -EINVAL for a zero or absurd length, -ENOMEM.
+ */
+struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
+					 uint64_t uptr, uint64_t length,
+					 bool writable, int *err);
+void iopt_pages_get(struct iopt_pages *pages);
+void iopt_pages_put(struct iopt_pages *pages);
+
+/*
+ * Holds pages [holder->start, holder->last] (indexes) pinned: faults in and
+ * accounts the ones not pinned yet. 0, -EFAULT, or -ENOMEM (over
+ * RLIMIT_MEMLOCK); on failure nothing changed.
+ */
+int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder);
+/* Drops a holder; pages no other holder covers are unpinned. */
+void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder);
+
+/* The length of the aligned runs in which the pages' memory is physically
+ * contiguous (a hugetlb page, else a CPU page): what bounds the leaves a
+ * domain may map it with. Asked once, then remembered. */
+uint64_t iopt_pages_contig(struct iopt_pages *pages);
+
+/* How many pages objects hold the page at uaddr pinned, process-wide: the
+ * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). */
+unsigned int iopt_pin_count(uint64_t uaddr);
+
+/* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: the bytes a pinning batch may use
+ * for its bookkeeping (at least 12, else -EINVAL). Process-wide, as the
+ * kernel's is system-wide. */
+#define IOPT_DEFAULT_PIN_BATCH_BYTES 65536
+int iopt_set_pin_batch_bytes(uint64_t bytes);
+
+/* Pages currently charged in each accounting mode (for tests). */
+uint64_t iopt_locked_pages(enum iopt_pages_account_mode mode);
+
+#endif /* IOMMUSIM_PAGES_H */
