@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 struct iommu_domain;
-struct iommu_device;
+struct device;
 struct iommu_user_data_array;
 
 /* Protection of a mapping (the kernel's IOMMU_READ/IOMMU_WRITE). */
@@ -124,42 +124,47 @@ struct iommu_ops {
 	/* *type in: the type asked for (0: the driver's own); out: the type
 	 * given. Fills up to *len bytes of data, sets *len to the full size.
 	 * -EOPNOTSUPP for a type the driver does not have. */
-	int (*hw_info)(struct iommu_device *dev, uint32_t *type, void *data,
+	int (*hw_info)(struct device *dev, uint32_t *type, void *data,
 		       uint32_t *len);
-	bool (*capable)(struct iommu_device *dev, enum iommu_cap cap);
+	bool (*capable)(struct device *dev, enum iommu_cap cap);
 	/* How many PASIDs the device can use (PASIDs 0 .. n - 1); 0 when it
 	 * cannot issue PASID-tagged requests at all. */
-	uint32_t (*max_pasids)(struct iommu_device *dev);
+	uint32_t (*max_pasids)(struct device *dev);
 	/* A paging domain for IOMMU_HWPT_ALLOC_* flags and optional driver
 	 * data; NULL with *err. */
 	struct iommu_domain *(*domain_alloc_paging_flags)(
-		struct iommu_device *dev, uint32_t flags,
+		struct device *dev, uint32_t flags,
 		const struct iommu_user_data *user_data, int *err);
 	/* A nested domain over a paging parent of this driver's. */
 	struct iommu_domain *(*domain_alloc_nested)(
-		struct iommu_device *dev, struct iommu_domain *parent,
+		struct device *dev, struct iommu_domain *parent,
 		uint32_t flags, const struct iommu_user_data *user_data,
 		int *err);
 	/* -EINVAL when the domain does not suit the device. */
 	int (*attach_dev)(struct iommu_domain *domain,
-			  struct iommu_device *dev);
+			  struct device *dev);
 	/* Points the device's requests tagged with pasid (never
 	 * IOMMU_NO_PASID) at domain, or blocks them when domain is NULL; old
 	 * is what they reached before (NULL for none). On failure nothing
 	 * changed. NULL when the model has no PASID support. */
 	int (*set_dev_pasid)(struct iommu_domain *domain,
-			     struct iommu_device *dev, uint32_t pasid,
+			     struct device *dev, uint32_t pasid,
 			     struct iommu_domain *old);
 	/* The device's reserved regions: points *regions at an array the
 	 * driver owns (valid while the device lives), returns its length.
 	 * NULL when the model has none. */
 	unsigned int (*get_resv_regions)(
-		struct iommu_device *dev,
+		struct device *dev,
 		const struct iommu_resv_region **regions);
 };
 
-/* A device as the core sees it; drivers embed it in their own. */
-struct iommu_device {
+/*
+ * A device that issues DMA, as the core sees it; drivers embed it in their
+ * own. The kernel's names hold: a struct device is a device, a struct
+ * iommu_device an IOMMU instance, a struct iommufd_device a device bound to
+ * a context.
+ */
+struct device {
 	const struct iommu_ops *ops;
 };
 
@@ -178,19 +183,19 @@ struct iommu_device {
  * driver call when old is domain. detach: blocks the PASID; cannot fail.
  */
 int iommu_attach_device_pasid(struct iommu_domain *domain,
-			      struct iommu_device *dev, uint32_t pasid);
+			      struct device *dev, uint32_t pasid);
 int iommu_replace_device_pasid(struct iommu_domain *domain,
-			       struct iommu_device *dev, uint32_t pasid,
+			       struct device *dev, uint32_t pasid,
 			       struct iommu_domain *old);
 void iommu_detach_device_pasid(struct iommu_domain *domain,
-			       struct iommu_device *dev, uint32_t pasid);
+			       struct device *dev, uint32_t pasid);
 
-static inline uint32_t iommu_device_max_pasids(struct iommu_device *dev)
+static inline uint32_t dev_iommu_max_pasids(struct device *dev)
 {
 	return dev->ops->max_pasids ? dev->ops->max_pasids(dev) : 0;
 }
 
-static inline bool iommu_device_capable(struct iommu_device *dev,
+static inline bool device_iommu_capable(struct device *dev,
 					enum iommu_cap cap)
 {
 	return dev->ops->capable && dev->ops->capable(dev, cap);

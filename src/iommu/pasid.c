@@ -11,13 +11,13 @@
 
 /* Whether the driver is asked at all: a device that cannot tag requests
  * with a PASID has nothing to program (the kernel skips it since 6.15). */
-static bool device_takes_pasids(struct iommu_device *dev)
+static bool device_takes_pasids(struct device *dev)
 {
-	return iommu_device_max_pasids(dev) > 0;
+	return dev_iommu_max_pasids(dev) > 0;
 }
 
 static int check_domain_and_pasid(struct iommu_domain *domain,
-				  struct iommu_device *dev, uint32_t pasid)
+				  struct device *dev, uint32_t pasid)
 {
 	if (!dev->ops->set_dev_pasid)
 		return -EOPNOTSUPP;
@@ -27,7 +27,7 @@ static int check_domain_and_pasid(struct iommu_domain *domain,
 }
 
 int iommu_attach_device_pasid(struct iommu_domain *domain,
-			      struct iommu_device *dev, uint32_t pasid)
+			      struct device *dev, uint32_t pasid)
 {
 	int rc = check_domain_and_pasid(domain, dev, pasid);
 
@@ -35,13 +35,13 @@ int iommu_attach_device_pasid(struct iommu_domain *domain,
 		return rc;
 	if (!device_takes_pasids(dev))
 		return 0;
-	if (pasid >= iommu_device_max_pasids(dev))
+	if (pasid >= dev_iommu_max_pasids(dev))
 		return -EINVAL;
 	return dev->ops->set_dev_pasid(domain, dev, pasid, NULL);
 }
 
 int iommu_replace_device_pasid(struct iommu_domain *domain,
-			       struct iommu_device *dev, uint32_t pasid,
+			       struct device *dev, uint32_t pasid,
 			       struct iommu_domain *old)
 {
 	int rc = check_domain_and_pasid(domain, dev, pasid);
@@ -55,7 +55,7 @@ int iommu_replace_device_pasid(struct iommu_domain *domain,
 }
 
 void iommu_detach_device_pasid(struct iommu_domain *domain,
-			       struct iommu_device *dev, uint32_t pasid)
+			       struct device *dev, uint32_t pasid)
 {
 	if (!device_takes_pasids(dev) || !dev->ops->set_dev_pasid)
 		return;

@@ -27,7 +27,7 @@ void iommufd_device_register(void)
 }
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct iommu_device *dev,
+					   struct device *dev,
 					   uint32_t *id, int *err)
 {
 	struct iommufd_device *idev;
@@ -489,12 +489,12 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	}
 	cmd->data_len = data_len;
 	cmd->out_capabilities = 0;
-	if (iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
+	if (device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING))
 		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
 	/* said in the negative, so that older kernels' 0 reads as "can" */
-	if (!iommu_device_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
+	if (!device_iommu_capable(idev->dev, IOMMU_CAP_PCI_ATS_SUPPORTED))
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-	max_pasids = iommu_device_max_pasids(idev->dev);
+	max_pasids = dev_iommu_max_pasids(idev->dev);
 	cmd->out_max_pasid_log2 = max_pasids ? ilog2_u32(max_pasids) : 0;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:

@@ -33,7 +33,7 @@ struct iommufd_pasid_attach {
 struct iommufd_device {
 	struct iommufd_object obj;
 	struct iommufd_ctx *ictx;
-	struct iommu_device *dev; /* the driver's device */
+	struct device *dev; /* the driver's device */
 	/* The group's lock (each device is its own group): guards what
 	 * follows. */
 	pthread_mutex_t lock;
@@ -45,7 +45,7 @@ struct iommufd_device {
 };
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
-					   struct iommu_device *dev,
+					   struct device *dev,
 					   uint32_t *id, int *err);
 /* The device must have no attachment left. */
 void iommufd_device_unbind(struct iommufd_device *idev);

@@ -160,7 +160,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		return NULL;
 	}
 	if ((flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
-	    !iommu_device_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING)) {
+	    !device_iommu_capable(idev->dev, IOMMU_CAP_DIRTY_TRACKING)) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}

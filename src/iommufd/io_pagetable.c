@@ -591,7 +591,7 @@ void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 }
 
 static int reserve_dev_regions_locked(struct io_pagetable *iopt,
-				      struct iommu_device *dev,
+				      struct device *dev,
 				      uint64_t *sw_msi_start)
 {
 	const struct iommu_resv_region *regions = NULL;
@@ -626,7 +626,7 @@ static int reserve_dev_regions_locked(struct io_pagetable *iopt,
 }
 
 int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
-					struct iommu_device *dev,
+					struct device *dev,
 					uint64_t *sw_msi_start)
 {
 	int rc;

@@ -123,7 +123,7 @@ void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
  * (left as it was when there is none).
  */
 int iopt_table_enforce_dev_resv_regions(struct io_pagetable *iopt,
-					struct iommu_device *dev,
+					struct device *dev,
 					uint64_t *sw_msi_start);
 
 /*

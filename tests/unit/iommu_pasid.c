@@ -8,25 +8,25 @@
 #include "iommu/iommu.h"
 
 struct rec_dev {
-	struct iommu_device dev;
+	struct device dev;
 	uint32_t max_pasids;
 	int calls, fail;
 	struct iommu_domain *last_domain, *last_old;
 	uint32_t last_pasid;
 };
 
-static struct rec_dev *to_rec(struct iommu_device *dev)
+static struct rec_dev *to_rec(struct device *dev)
 {
 	return (struct rec_dev *)dev;
 }
 
-static uint32_t rec_max_pasids(struct iommu_device *dev)
+static uint32_t rec_max_pasids(struct device *dev)
 {
 	return to_rec(dev)->max_pasids;
 }
 
 static int rec_set_dev_pasid(struct iommu_domain *domain,
-			     struct iommu_device *dev, uint32_t pasid,
+			     struct device *dev, uint32_t pasid,
 			     struct iommu_domain *old)
 {
 	struct rec_dev *r = to_rec(dev);

@@ -38,9 +38,9 @@ struct resv_dev {
 
 static const struct iommu_ops *mock_ops;
 
-static struct resv_dev *to_resv_dev(struct iommu_device *dev);
+static struct resv_dev *to_resv_dev(struct device *dev);
 
-static unsigned int resv_get_regions(struct iommu_device *dev,
+static unsigned int resv_get_regions(struct device *dev,
 				     const struct iommu_resv_region **regions)
 {
 	struct resv_dev *rd = to_resv_dev(dev);
@@ -52,7 +52,7 @@ static unsigned int resv_get_regions(struct iommu_device *dev,
 /* Domains must name the table their device has, or nesting and PASIDs
  * would take them for another driver's. */
 static struct iommu_domain *
-resv_alloc_paging(struct iommu_device *dev, uint32_t flags,
+resv_alloc_paging(struct device *dev, uint32_t flags,
 		  const struct iommu_user_data *user_data, int *err)
 {
 	struct iommu_domain *domain =
@@ -64,7 +64,7 @@ resv_alloc_paging(struct iommu_device *dev, uint32_t flags,
 }
 
 static struct iommu_domain *
-resv_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
+resv_alloc_nested(struct device *dev, struct iommu_domain *parent,
 		  uint32_t flags, const struct iommu_user_data *user_data,
 		  int *err)
 {
@@ -79,7 +79,7 @@ resv_alloc_nested(struct iommu_device *dev, struct iommu_domain *parent,
 /* Devices live in a small table so the driver can find its own. */
 static struct resv_dev devs[4];
 
-static struct resv_dev *to_resv_dev(struct iommu_device *dev)
+static struct resv_dev *to_resv_dev(struct device *dev)
 {
 	for (unsigned int i = 0; i < 4; i++)
 		if (devs[i].mdev && &devs[i].mdev->dev == dev)

@@ -17,7 +17,7 @@
 
 static const struct iommu_ops mock_iommu_ops;
 
-static struct mock_dev *to_mock_dev(struct iommu_device *dev)
+static struct mock_dev *to_mock_dev(struct device *dev)
 {
 	return (struct mock_dev *)dev;
 }
@@ -58,7 +58,7 @@ void mock_dev_destroy(struct mock_dev *mdev)
 	free(mdev);
 }
 
-static bool mock_capable(struct iommu_device *dev, enum iommu_cap cap)
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
 {
 	switch (cap) {
 	case IOMMU_CAP_DIRTY_TRACKING:
@@ -69,7 +69,7 @@ static bool mock_capable(struct iommu_device *dev, enum iommu_cap cap)
 }
 
 static int mock_attach_dev(struct iommu_domain *domain,
-			   struct iommu_device *dev)
+			   struct device *dev)
 {
 	if (domain->ops->set_dirty_tracking &&
 	    !mock_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
@@ -78,7 +78,7 @@ static int mock_attach_dev(struct iommu_domain *domain,
 }
 
 static struct iommu_domain *
-mock_domain_alloc_paging_flags(struct iommu_device *dev, uint32_t flags,
+mock_domain_alloc_paging_flags(struct device *dev, uint32_t flags,
 			       const struct iommu_user_data *user_data,
 			       int *err)
 {
@@ -116,7 +116,7 @@ mock_domain_alloc_paging_flags(struct iommu_device *dev, uint32_t flags,
 }
 
 static struct iommu_domain *
-mock_domain_alloc_nested_dev(struct iommu_device *dev,
+mock_domain_alloc_nested_dev(struct device *dev,
 			     struct iommu_domain *parent, uint32_t flags,
 			     const struct iommu_user_data *user_data, int *err)
 {
@@ -129,7 +129,7 @@ mock_domain_alloc_nested_dev(struct iommu_device *dev,
 	return domain;
 }
 
-static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *data,
+static int mock_hw_info(struct device *dev, uint32_t *type, void *data,
 			uint32_t *len)
 {
 	struct iommu_test_hw_info info = {
@@ -147,7 +147,7 @@ static int mock_hw_info(struct iommu_device *dev, uint32_t *type, void *data,
 	return 0;
 }
 
-static uint32_t mock_max_pasids(struct iommu_device *dev)
+static uint32_t mock_max_pasids(struct device *dev)
 {
 	/* Every mock device carries a PASID width property: MOCK_PASID_WIDTH
 	 * bits on a PASID device, 0 bits (one PASID: the RID's) on others. */
@@ -162,7 +162,7 @@ static uint32_t mock_max_pasids(struct iommu_device *dev)
  * test can watch a failed replace leave the old domain in place.
  */
 static int mock_set_dev_pasid(struct iommu_domain *domain,
-			      struct iommu_device *dev, uint32_t pasid,
+			      struct device *dev, uint32_t pasid,
 			      struct iommu_domain *old)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);

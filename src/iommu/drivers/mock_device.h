@@ -3,7 +3,7 @@
  * The mock IOMMU's devices: what the kernel's selftest creates for
  * IOMMU_TEST_OP_MOCK_DOMAIN. A device has its flags (MOCK_FLAGS_DEVICE_*)
  * and, through them, its capabilities; the core sees it only as a
- * struct iommu_device with the mock's struct iommu_ops.
+ * struct device with the mock's struct iommu_ops.
  */
 #ifndef IOMMUSIM_DRIVERS_MOCK_DEVICE_H
 #define IOMMUSIM_DRIVERS_MOCK_DEVICE_H
@@ -14,7 +14,7 @@
 #include "iommu/iommu.h"
 
 struct mock_dev {
-	struct iommu_device dev; /* first: the core's handle */
+	struct device dev; /* first: the core's handle */
 	uint32_t flags;
 	/* PASID IOMMU_TEST_PASID_RESERVED's fault drill, __atomic */
 	bool pasid_fault_armed;
