@@ -75,9 +75,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <iommusim/iommusim.h>
-
-#include "fdtable.h"
+#include "base/fdtable.h"
+#include "base/file.h"
+#include "iommufd/iommufd.h"
 #include "real.h"
 #include "shim.h"
 
@@ -194,74 +194,15 @@ static bool shim_errno_may_be_dev_iommu(int err)
 
 /* ---- emulated opens ------------------------------------------------------ */
 
-/* The placeholder fd for an open with these flags, or -errno. */
-static int shim_placeholder_open(int flags)
-{
-	int pflags = (flags & (O_ACCMODE | O_CLOEXEC | O_NONBLOCK)) | O_NOCTTY;
-	int fd, err;
-
-	fd = real_openat(AT_FDCWD, "/dev/null", pflags, 0);
-	if (fd >= 0)
-		return fd;
-	err = errno;
-	if (err == EMFILE || err == ENFILE)
-		return -err;
-
-	fd = memfd_create("iommusim:/dev/iommu",
-			  MFD_ALLOW_SEALING |
-				  ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
-	if (fd < 0)
-		return -err; /* /dev/null's reason is the telling one */
-	real_fcntl(fd, F_ADD_SEALS,
-		   (void *)(uintptr_t)(F_SEAL_SEAL | F_SEAL_SHRINK |
-				       F_SEAL_GROW | F_SEAL_WRITE));
-	if ((flags & O_NONBLOCK) &&
-	    real_fcntl(fd, F_SETFL, (void *)(uintptr_t)O_NONBLOCK) < 0) {
-		err = errno;
-		real_close(fd);
-		return -err;
-	}
-	return fd;
-}
-
-/* A new emulated open of /dev/iommu: a placeholder fd and a new context. */
+/* A new emulated open of /dev/iommu: a new context behind a new file. */
 static int shim_open_emulated(int flags)
 {
-	struct iommusim_ctx *ctx;
-	struct shim_file *file;
-	int fd, rc;
-
 	/* What the kernel answers for a character device here. */
 	if (flags & O_DIRECTORY) /* O_TMPFILE includes it */
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
-
-	fd = shim_placeholder_open(flags);
-	if (fd < 0)
-		return fd;
-	rc = iommusim_open(&ctx);
-	if (rc)
-		goto out_close_fd;
-	file = shim_file_new(ctx);
-	if (!file) {
-		rc = -ENOMEM;
-		goto out_close_ctx;
-	}
-	rc = fdtable_reserve(fd);
-	if (rc)
-		goto out_put_file;
-	fdtable_install(fd, file);
-	return fd;
-
-out_put_file:
-	shim_file_put(file); /* closes ctx */
-	goto out_close_fd;
-out_close_ctx:
-	iommusim_close(ctx);
-out_close_fd:
-	real_close(fd);
-	return rc;
+	return iommufd_fops_open(IOMMUFD_NODE_IOMMU, flags);
 }
 
 static int shim_open_real(enum shim_open_variant variant, int dirfd,
@@ -351,7 +292,7 @@ out:
 
 int shim_close(int fd)
 {
-	struct shim_file *file = fdtable_remove(fd);
+	struct file *file = fdtable_remove(fd);
 	int saved_errno, rc;
 
 	if (!file)
@@ -361,7 +302,7 @@ int shim_close(int fd)
 	saved_errno = errno;
 	rc = shim_ret(real_close(fd));
 	errno = saved_errno;
-	shim_file_put(file);
+	fput(file);
 	return rc;
 }
 
@@ -375,7 +316,7 @@ static bool shim_ioctl_is_generic(unsigned int request)
 
 int shim_ioctl(int fd, unsigned long request, void *arg)
 {
-	struct shim_file *file = fdtable_get(fd);
+	struct file *file = fget(fd);
 	int rc;
 
 	if (!file)
@@ -386,9 +327,10 @@ int shim_ioctl(int fd, unsigned long request, void *arg)
 		rc = shim_ret(real_ioctl(fd, request, arg));
 		errno = saved_errno;
 	} else {
-		rc = iommusim_ioctl(file->ctx, request, arg);
+		rc = (int)vfs_ioctl(file, (unsigned int)request,
+				    (uint64_t)(uintptr_t)arg);
 	}
-	shim_file_put(file);
+	fput(file);
 	return rc;
 }
 
@@ -397,14 +339,14 @@ int shim_ioctl(int fd, unsigned long request, void *arg)
  * whose file is file (NULL: not emulated): newfd now names file.
  * Consumes the reference on file. Returns newfd or -errno.
  */
-static int shim_dup_done(int newfd, struct shim_file *file)
+static int shim_dup_done(int newfd, struct file *file)
 {
 	int rc;
 
 	if (newfd < 0) {
 		rc = -errno;
 		if (file)
-			shim_file_put(file);
+			fput(file);
 		return rc;
 	}
 	if (file) {
@@ -414,7 +356,7 @@ static int shim_dup_done(int newfd, struct shim_file *file)
 
 			real_close(newfd);
 			errno = saved_errno;
-			shim_file_put(file);
+			fput(file);
 			return rc;
 		}
 	}
@@ -424,7 +366,7 @@ static int shim_dup_done(int newfd, struct shim_file *file)
 
 int shim_dup(int fd)
 {
-	struct shim_file *file = fdtable_get(fd);
+	struct file *file = fget(fd);
 
 	return shim_dup_done(real_dup(fd), file);
 }
@@ -433,16 +375,16 @@ int shim_dup(int fd)
  * made before the call, which then cannot fail on our side. */
 int shim_dup2(int oldfd, int newfd)
 {
-	struct shim_file *file;
+	struct file *file;
 	int rc;
 
 	if (oldfd == newfd)
 		return shim_ret(real_dup2(oldfd, newfd));
-	file = fdtable_get(oldfd);
+	file = fget(oldfd);
 	if (file) {
 		rc = fdtable_reserve(newfd);
 		if (rc) {
-			shim_file_put(file);
+			fput(file);
 			return rc;
 		}
 	}
@@ -451,16 +393,16 @@ int shim_dup2(int oldfd, int newfd)
 
 int shim_dup3(int oldfd, int newfd, int flags)
 {
-	struct shim_file *file;
+	struct file *file;
 	int rc;
 
 	if (oldfd == newfd) /* EINVAL, from libc */
 		return shim_ret(real_dup3(oldfd, newfd, flags));
-	file = fdtable_get(oldfd);
+	file = fget(oldfd);
 	if (file) {
 		rc = fdtable_reserve(newfd);
 		if (rc) {
-			shim_file_put(file);
+			fput(file);
 			return rc;
 		}
 	}
@@ -469,7 +411,7 @@ int shim_dup3(int oldfd, int newfd, int flags)
 
 int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64)
 {
-	struct shim_file *file;
+	struct file *file;
 	int newfd;
 
 	/* Every other command acts on the placeholder, which is right: it
@@ -477,7 +419,7 @@ int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64)
 	if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
 		return shim_ret(is_fcntl64 ? real_fcntl64(fd, cmd, arg) :
 					     real_fcntl(fd, cmd, arg));
-	file = fdtable_get(fd);
+	file = fget(fd);
 	newfd = is_fcntl64 ? real_fcntl64(fd, cmd, arg) :
 			     real_fcntl(fd, cmd, arg);
 	return shim_dup_done(newfd, file);

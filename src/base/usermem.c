@@ -403,6 +403,12 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	return 0;
 }
 
+bool usermem_access_ok(const struct usermem *mm, uint64_t uaddr, size_t len)
+{
+	(void)mm;
+	return user_range_ok(uaddr, len);
+}
+
 int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 		      size_t len)
 {

@@ -33,6 +33,10 @@ struct usermem *usermem_self(void);
 /* Arms the fault handler; called once before the first copy. -errno. */
 int usermem_init(void);
 
+/* access_ok(): [uaddr, uaddr + len) neither wraps nor leaves user memory
+ * (whether it is mapped is for the copy to find out). */
+bool usermem_access_ok(const struct usermem *mm, uint64_t uaddr, size_t len);
+
 int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 		      size_t len);
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,

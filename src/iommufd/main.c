@@ -19,8 +19,10 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
-#include "iommufd/device.h"
+#include "base/file.h"
 #include "base/fork_gate.h"
+#include "iommufd/device.h"
+#include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
 
@@ -267,4 +269,50 @@ PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 	object_table_release(&ictx->objects);
 	free(ictx);
 	fork_gate_leave();
+}
+
+/* ---- the iommufd as a file ----------------------------------------------- */
+
+static long iommufd_fops_ioctl(struct file *file, unsigned int cmd,
+			       uint64_t arg)
+{
+	return iommusim_ioctl(file->private_data, cmd,
+			      (void *)(uintptr_t)arg);
+}
+
+static void iommufd_fops_release(struct file *file)
+{
+	iommusim_close(file->private_data);
+}
+
+/* No read, write or poll: the kernel's iommufd has none either. */
+static const struct file_operations iommufd_fops = {
+	.name = "iommufd",
+	.ioctl = iommufd_fops_ioctl,
+	.release = iommufd_fops_release,
+};
+
+int iommufd_fops_open(enum iommufd_node node, int flags)
+{
+	struct iommusim_ctx *ctx;
+	int fd, rc;
+
+	rc = iommusim_open(&ctx);
+	if (rc)
+		return rc;
+	if (node == IOMMUFD_NODE_VFIO_CONTAINER)
+		((struct iommufd_ctx *)ctx)->account_mode =
+			IOPT_PAGES_ACCOUNT_MM;
+	fd = file_install_new(&iommufd_fops, ctx, flags,
+			      FILE_PLACEHOLDER_NODE);
+	if (fd < 0)
+		iommusim_close(ctx);
+	return fd;
+}
+
+struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
+{
+	if (file->f_op != &iommufd_fops)
+		return NULL;
+	return file->private_data;
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The fd -> context table. See fdtable.h for the rules; the layout:
+ * The fd -> file table. See fdtable.h for the rules; the layout:
  *
  *   table_dir ──▶ fd_dir { nchunks, chunk[0 .. nchunks-1] }
  *                              │
  *                              ▼
- *                 fd_chunk { slot[0 .. FD_CHUNK_SIZE-1] } ──▶ shim_file
+ *                 fd_chunk { slot[0 .. FD_CHUNK_SIZE-1] } ──▶ struct file
  *
  * fd n lives in chunk n / FD_CHUNK_SIZE, slot n % FD_CHUNK_SIZE. Memory
  * follows use: a dup2(fd, 1000000) costs one 8 KiB chunk and a directory of
@@ -16,16 +16,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <iommusim/iommusim.h>
-
-#include "fdtable.h"
+#include "base/fdtable.h"
+#include "base/file.h"
 
 #define FD_CHUNK_SHIFT 10
 #define FD_CHUNK_SIZE (1u << FD_CHUNK_SHIFT)
 #define FD_DIR_MIN_CHUNKS 16
 
 struct fd_chunk {
-	struct shim_file *_Atomic slot[FD_CHUNK_SIZE];
+	struct file *_Atomic slot[FD_CHUNK_SIZE];
 };
 
 struct fd_dir {
@@ -37,19 +36,17 @@ struct fd_dir {
 };
 
 /*
- * Lock order: table_lock is a leaf. Held only to grow the directory, to add
- * a chunk and for the free list; never while calling iommusim_*() or libc
- * functions other than malloc/calloc.
+ * Lock order: table_lock is a leaf, held only to grow the directory or add
+ * a chunk, never while a file is released.
  */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Written under table_lock with release; read anywhere with acquire. */
 static struct fd_dir *_Atomic table_dir;
-static struct shim_file *free_files; /* under table_lock */
 
 /* ---- fork ---------------------------------------------------------------- */
 
 /*
- * The child gets a copy of the table and of every context in it (the
+ * The child gets a copy of the table and of every file in it (the
  * in-process mode of DESIGN.md: the core keeps its own state fork-safe).
  * Holding the lock across fork() means the copy is never taken mid-growth.
  * Both sides unlock: the forking thread is the one that locked, in the
@@ -72,64 +69,10 @@ __attribute__((constructor)) static void fdtable_init(void)
 		       fdtable_atfork_unlock);
 }
 
-/* ---- files --------------------------------------------------------------- */
-
-struct shim_file *shim_file_new(struct iommusim_ctx *ctx)
-{
-	struct shim_file *file;
-
-	pthread_mutex_lock(&table_lock);
-	file = free_files;
-	if (file)
-		free_files = file->next_free;
-	pthread_mutex_unlock(&table_lock);
-	if (!file) {
-		int saved_errno = errno;
-
-		file = malloc(sizeof(*file));
-		errno = saved_errno;
-		if (!file)
-			return NULL;
-		atomic_init(&file->refs, 0);
-	}
-	file->ctx = ctx;
-	file->next_free = NULL;
-	atomic_store_explicit(&file->refs, 1, memory_order_release);
-	return file;
-}
-
-void shim_file_put(struct shim_file *file)
-{
-	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) !=
-	    1)
-		return;
-	iommusim_close(file->ctx);
-	file->ctx = NULL;
-	pthread_mutex_lock(&table_lock);
-	file->next_free = free_files;
-	free_files = file;
-	pthread_mutex_unlock(&table_lock);
-}
-
-/* A reference unless the count already reached zero. */
-static int shim_file_tryget(struct shim_file *file)
-{
-	unsigned int refs =
-		atomic_load_explicit(&file->refs, memory_order_relaxed);
-
-	do {
-		if (!refs)
-			return 0;
-	} while (!atomic_compare_exchange_weak_explicit(
-		&file->refs, &refs, refs + 1, memory_order_acquire,
-		memory_order_relaxed));
-	return 1;
-}
-
 /* ---- the table ----------------------------------------------------------- */
 
 /* The slot of fd, or NULL when its chunk does not exist (not emulated). */
-static struct shim_file *_Atomic *fdtable_slot(unsigned int fd)
+static struct file *_Atomic *fdtable_slot(unsigned int fd)
 {
 	struct fd_dir *dir = atomic_load_explicit(&table_dir,
 						  memory_order_acquire);
@@ -144,10 +87,10 @@ static struct shim_file *_Atomic *fdtable_slot(unsigned int fd)
 	return &chunk->slot[fd & (FD_CHUNK_SIZE - 1)];
 }
 
-struct shim_file *fdtable_get(int fd)
+struct file *fget(int fd)
 {
-	struct shim_file *_Atomic *slot;
-	struct shim_file *file;
+	struct file *_Atomic *slot;
+	struct file *file;
 
 	if (fd < 0)
 		return NULL;
@@ -158,15 +101,25 @@ struct shim_file *fdtable_get(int fd)
 		file = atomic_load_explicit(slot, memory_order_acquire);
 		if (!file)
 			return NULL;
-		if (!shim_file_tryget(file))
+		if (!file_tryget(file))
 			continue; /* closed under us: the slot has changed */
 		/* The struct may have been freed and reused for another open
 		 * between our load and our reference: only the file still in
 		 * the slot is the one fd names. */
 		if (atomic_load_explicit(slot, memory_order_acquire) == file)
 			return file;
-		shim_file_put(file);
+		fput(file);
 	}
+}
+
+int fdtable_has(int fd)
+{
+	struct file *_Atomic *slot;
+
+	if (fd < 0)
+		return 0;
+	slot = fdtable_slot((unsigned int)fd);
+	return slot && atomic_load_explicit(slot, memory_order_relaxed);
 }
 
 /* Grows the directory to hold index; under table_lock. */
@@ -229,28 +182,28 @@ out_unlock:
 	return rc;
 }
 
-void fdtable_install(int fd, struct shim_file *file)
+void fdtable_install(int fd, struct file *file)
 {
-	struct shim_file *_Atomic *slot;
-	struct shim_file *old;
+	struct file *_Atomic *slot;
+	struct file *old;
 
 	slot = fd < 0 ? NULL : fdtable_slot((unsigned int)fd);
 	if (!slot) {
 		/* Only a NULL install may come without a reservation. */
 		if (file)
-			shim_file_put(file);
+			fput(file);
 		return;
 	}
 	if (!file && !atomic_load_explicit(slot, memory_order_relaxed))
 		return;
 	old = atomic_exchange_explicit(slot, file, memory_order_acq_rel);
 	if (old)
-		shim_file_put(old);
+		fput(old);
 }
 
-struct shim_file *fdtable_remove(int fd)
+struct file *fdtable_remove(int fd)
 {
-	struct shim_file *_Atomic *slot;
+	struct file *_Atomic *slot;
 
 	if (fd < 0)
 		return NULL;
@@ -280,7 +233,7 @@ void fdtable_remove_range(unsigned int first, unsigned int last)
 		if (!chunk)
 			continue;
 		for (i = 0; i < FD_CHUNK_SIZE; i++) {
-			struct shim_file *file;
+			struct file *file;
 
 			if (base + i < first || base + i > last)
 				continue;
@@ -290,7 +243,7 @@ void fdtable_remove_range(unsigned int first, unsigned int last)
 			file = atomic_exchange_explicit(&chunk->slot[i], NULL,
 							memory_order_acq_rel);
 			if (file)
-				shim_file_put(file);
+				fput(file);
 		}
 	}
 }

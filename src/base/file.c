@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Files and their placeholders; the VFS checks in front of every call. See
+ * file.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/fdtable.h"
+#include "base/file.h"
+#include "base/usermem.h"
+
+/* The kernel's UIO_MAXIOV and MAX_RW_COUNT (INT_MAX rounded down to a
+ * page). */
+#define FILE_MAX_IOV 1024
+#define FILE_MAX_RW_COUNT ((size_t)(INT_MAX & ~4095))
+
+/* ---- struct file memory -------------------------------------------------- */
+
+/*
+ * Type-stable: a released struct goes on this list and is reused, never
+ * freed, so a lock-free lookup that loaded a pointer just before the last
+ * put can still read refs (and sees 0, or sees the struct reused and the
+ * table entry changed). The lock is a leaf, held across fork().
+ */
+static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file *free_files;
+
+static void file_atfork_prepare(void)
+{
+	pthread_mutex_lock(&free_lock);
+}
+
+static void file_atfork_unlock(void)
+{
+	pthread_mutex_unlock(&free_lock);
+}
+
+__attribute__((constructor)) static void file_init(void)
+{
+	pthread_atfork(file_atfork_prepare, file_atfork_unlock,
+		       file_atfork_unlock);
+}
+
+static struct file *file_alloc(void)
+{
+	struct file *file;
+
+	pthread_mutex_lock(&free_lock);
+	file = free_files;
+	if (file)
+		free_files = file->next_free;
+	pthread_mutex_unlock(&free_lock);
+	if (file)
+		return file;
+	file = malloc(sizeof(*file));
+	if (file)
+		atomic_init(&file->refs, 0);
+	return file;
+}
+
+static void file_free(struct file *file)
+{
+	pthread_mutex_lock(&free_lock);
+	file->next_free = free_files;
+	free_files = file;
+	pthread_mutex_unlock(&free_lock);
+}
+
+/* ---- references ---------------------------------------------------------- */
+
+int file_tryget(struct file *file)
+{
+	unsigned int refs =
+		atomic_load_explicit(&file->refs, memory_order_relaxed);
+
+	do {
+		if (!refs)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(
+		&file->refs, &refs, refs + 1, memory_order_acquire,
+		memory_order_relaxed));
+	return 1;
+}
+
+void fget_ref(struct file *file)
+{
+	atomic_fetch_add_explicit(&file->refs, 1, memory_order_relaxed);
+}
+
+void fput(struct file *file)
+{
+	int saved_errno;
+
+	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) !=
+	    1)
+		return;
+	saved_errno = errno;
+	if (file->f_op->release)
+		file->f_op->release(file);
+	if (file->event_fd >= 0)
+		syscall(SYS_close, file->event_fd);
+	file->f_op = NULL;
+	file->private_data = NULL;
+	errno = saved_errno;
+	file_free(file);
+}
+
+/* ---- placeholders -------------------------------------------------------- */
+
+/* /dev/null with the caller's access mode, or a sealed memfd where there
+ * is no /dev/null (a bare chroot). The descriptor or -errno. */
+static int placeholder_node(int flags)
+{
+	int pflags = (flags & (O_ACCMODE | O_CLOEXEC | O_NONBLOCK)) | O_NOCTTY;
+	int fd, err;
+
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", pflags, 0);
+	if (fd >= 0)
+		return fd;
+	err = errno;
+	if (err == EMFILE || err == ENFILE)
+		return -err;
+
+	fd = (int)syscall(SYS_memfd_create, "iommusim:placeholder",
+			  MFD_ALLOW_SEALING |
+				  ((flags & O_CLOEXEC) ? MFD_CLOEXEC : 0));
+	if (fd < 0)
+		return -err; /* /dev/null's reason is the telling one */
+	syscall(SYS_fcntl, fd, F_ADD_SEALS,
+		F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+	if ((flags & O_NONBLOCK) &&
+	    syscall(SYS_fcntl, fd, F_SETFL, O_NONBLOCK) < 0) {
+		err = errno;
+		syscall(SYS_close, fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* An eventfd for the caller, and the file's own close-on-exec duplicate
+ * in *own. The caller's descriptor or -errno. */
+static int placeholder_event(int flags, int *own)
+{
+	int efd_flags = ((flags & O_CLOEXEC) ? EFD_CLOEXEC : 0) |
+			((flags & O_NONBLOCK) ? EFD_NONBLOCK : 0);
+	int fd, err;
+
+	fd = (int)syscall(SYS_eventfd2, 0, efd_flags);
+	if (fd < 0)
+		return -errno;
+	*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	if (*own < 0) {
+		err = errno;
+		syscall(SYS_close, fd);
+		return -err;
+	}
+	return fd;
+}
+
+static unsigned int file_mode(int flags, enum file_placeholder kind)
+{
+	unsigned int mode = 0;
+
+	switch (flags & O_ACCMODE) {
+	case O_RDONLY:
+		mode = FMODE_READ;
+		break;
+	case O_WRONLY:
+		mode = FMODE_WRITE;
+		break;
+	case O_RDWR:
+		mode = FMODE_READ | FMODE_WRITE;
+		break;
+	}
+	/* A device node can be read at an offset; an anonymous queue file is
+	 * a stream. */
+	if (kind == FILE_PLACEHOLDER_NODE)
+		mode |= FMODE_PREAD | FMODE_PWRITE;
+	return mode;
+}
+
+int file_install_new(const struct file_operations *fops, void *private_data,
+		     int flags, enum file_placeholder kind)
+{
+	int saved_errno = errno;
+	struct file *file;
+	int fd, own = -1, rc;
+
+	if (kind == FILE_PLACEHOLDER_EVENT)
+		flags = (flags & ~O_ACCMODE) | O_RDWR;
+	fd = kind == FILE_PLACEHOLDER_EVENT ? placeholder_event(flags, &own) :
+					      placeholder_node(flags);
+	if (fd < 0) {
+		rc = fd;
+		goto out;
+	}
+	rc = fdtable_reserve(fd);
+	if (rc)
+		goto out_close;
+	file = file_alloc();
+	if (!file) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	file->f_op = fops;
+	file->private_data = private_data;
+	file->f_mode = file_mode(flags, kind);
+	file->event_fd = own;
+	file->next_free = NULL;
+	atomic_store_explicit(&file->refs, 1, memory_order_release);
+	fdtable_install(fd, file);
+	rc = fd;
+	goto out;
+
+out_close:
+	syscall(SYS_close, fd);
+	if (own >= 0)
+		syscall(SYS_close, own);
+out:
+	errno = saved_errno;
+	return rc;
+}
+
+/* ---- waking pollers ------------------------------------------------------ */
+
+void file_wake(struct file *file)
+{
+	int saved_errno = errno;
+	bool want, have;
+	uint64_t count;
+	struct pollfd pfd;
+	struct timespec no_wait = { 0, 0 };
+
+	if (file->event_fd < 0 || !file->f_op->poll)
+		return;
+	/* Only this function moves the counter (reads and writes of the
+	 * file go to its ops), so it is 0 or 1; ask the kernel which, with
+	 * a poll that does not sleep, rather than keep a copy that two
+	 * wakers could get out of step. */
+	want = file->f_op->poll(file) & POLLIN;
+	pfd = (struct pollfd){ .fd = file->event_fd, .events = POLLIN };
+	have = syscall(SYS_ppoll, &pfd, 1, &no_wait, NULL, 0) == 1 &&
+	       (pfd.revents & POLLIN);
+	if (want && !have) {
+		count = 1;
+		syscall(SYS_write, file->event_fd, &count, sizeof(count));
+	} else if (!want && have) {
+		syscall(SYS_read, file->event_fd, &count, sizeof(count));
+	}
+	errno = saved_errno;
+}
+
+/* ---- the VFS's checks ---------------------------------------------------- */
+
+long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
+{
+	if (!file->f_op->ioctl)
+		return -ENOTTY;
+	return file->f_op->ioctl(file, cmd, arg);
+}
+
+/* What vfs_read() and vfs_readv() check before a byte moves. */
+static int file_can_read(struct file *file)
+{
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (!file->f_op->read)
+		return -EINVAL;
+	return 0;
+}
+
+static int file_can_write(struct file *file)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!file->f_op->write)
+		return -EINVAL;
+	return 0;
+}
+
+ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
+{
+	int rc = file_can_read(file);
+
+	if (rc)
+		return rc;
+	if (!usermem_access_ok(usermem_self(), ubuf, len))
+		return -EFAULT;
+	if (len > FILE_MAX_RW_COUNT)
+		len = FILE_MAX_RW_COUNT;
+	return file->f_op->read(file, ubuf, len);
+}
+
+ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
+{
+	int rc = file_can_write(file);
+
+	if (rc)
+		return rc;
+	if (!usermem_access_ok(usermem_self(), ubuf, len))
+		return -EFAULT;
+	if (len > FILE_MAX_RW_COUNT)
+		len = FILE_MAX_RW_COUNT;
+	return file->f_op->write(file, ubuf, len);
+}
+
+ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	if (pos < 0)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_PREAD))
+		return -ESPIPE;
+	return vfs_read(file, ubuf, len);
+}
+
+ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	if (pos < 0)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_PWRITE))
+		return -ESPIPE;
+	return vfs_write(file, ubuf, len);
+}
+
+/*
+ * The kernel's import_iovec(): the array copied in, every segment checked
+ * (a negative length is EINVAL, a bad range EFAULT), the total clamped to
+ * FILE_MAX_RW_COUNT by shortening the segments that pass it. Returns the
+ * total or -errno; *out is freed by the caller.
+ */
+static ssize_t import_iovec(uint64_t uiov, int iovcnt, struct iovec **out)
+{
+	struct iovec *iov;
+	size_t total = 0;
+	int i, rc;
+
+	*out = NULL;
+	if (iovcnt < 0 || iovcnt > FILE_MAX_IOV)
+		return -EINVAL;
+	if (!iovcnt)
+		return 0;
+	iov = calloc((size_t)iovcnt, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	rc = usermem_copy_from(usermem_self(), iov, uiov,
+			       (size_t)iovcnt * sizeof(*iov));
+	if (rc)
+		goto out_free;
+	for (i = 0; i < iovcnt; i++) {
+		size_t len = iov[i].iov_len;
+
+		rc = -EINVAL;
+		if ((ssize_t)len < 0)
+			goto out_free;
+		rc = -EFAULT;
+		if (!usermem_access_ok(usermem_self(),
+				       (uint64_t)(uintptr_t)iov[i].iov_base,
+				       len))
+			goto out_free;
+		if (len > FILE_MAX_RW_COUNT - total)
+			len = iov[i].iov_len = FILE_MAX_RW_COUNT - total;
+		total += len;
+	}
+	*out = iov;
+	return (ssize_t)total;
+
+out_free:
+	free(iov);
+	return rc;
+}
+
+typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
+
+/* Segment by segment through the file's read or write, as the kernel does
+ * for a driver without read_iter/write_iter: an error before any byte
+ * moved is the result; a short transfer ends the call. */
+static ssize_t file_rw_loop(struct file *file, uint64_t uiov, int iovcnt,
+			    file_rw_fn rw)
+{
+	struct iovec *iov;
+	ssize_t total, done = 0;
+	int i;
+
+	total = import_iovec(uiov, iovcnt, &iov);
+	if (total <= 0)
+		return total;
+	for (i = 0; i < iovcnt; i++) {
+		ssize_t n;
+
+		if (!iov[i].iov_len)
+			continue;
+		n = rw(file, (uint64_t)(uintptr_t)iov[i].iov_base,
+		       iov[i].iov_len);
+		if (n < 0) {
+			if (!done)
+				done = n;
+			break;
+		}
+		done += n;
+		if ((size_t)n != iov[i].iov_len)
+			break;
+	}
+	free(iov);
+	return done;
+}
+
+ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
+{
+	int rc = file_can_read(file);
+
+	if (rc)
+		return rc;
+	return file_rw_loop(file, iov, iovcnt, file->f_op->read);
+}
+
+ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
+{
+	int rc = file_can_write(file);
+
+	if (rc)
+		return rc;
+	return file_rw_loop(file, iov, iovcnt, file->f_op->write);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Files: what every descriptor the library hands out stands for.
+ *
+ * A struct file is one open file description, as the kernel's: the iommufd
+ * itself, a fault queue, a vEVENTQ, a selftest access, a VFIO device. Every
+ * descriptor made from it (dup, dup2, F_DUPFD) names the same struct file;
+ * the last one closed releases it, and the file's release op frees what
+ * stands behind it.
+ *
+ * Behind each file is a real "placeholder" descriptor, so that descriptor
+ * numbers come from the kernel, O_CLOEXEC and exec are the kernel's own
+ * business, and poll/select/epoll work on it unwrapped:
+ *  - FILE_PLACEHOLDER_NODE: /dev/null (a sealed memfd where /dev/null cannot
+ *    be opened), for files with no poll method. The kernel reports the
+ *    default poll mask for such files, and so does /dev/null.
+ *  - FILE_PLACEHOLDER_EVENT: an eventfd, for queues. The file keeps a
+ *    private duplicate of it, and file_wake() makes it readable exactly when
+ *    the file's poll op says POLLIN, so a program sleeping in poll() on any
+ *    of its descriptors wakes when a record is queued.
+ *
+ * The fd -> file table is in fdtable.h. Calls on a file go through the
+ * vfs_*() functions below, which apply the checks the kernel's VFS makes
+ * before a driver sees the call (access mode, a missing method), in its
+ * order.
+ *
+ * User memory: buffers are user addresses of the calling process
+ * (usermem_self()); the ops read and write them through base/usermem.h.
+ *
+ * Nothing here calls a libc function the preload shim overrides (open,
+ * close, read, write, eventfd, ...): system calls are made with syscall(),
+ * so the shim's wrappers never see the library's own descriptors.
+ */
+#ifndef IOMMUSIM_BASE_FILE_H
+#define IOMMUSIM_BASE_FILE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct file;
+
+/*
+ * A file's methods; each returns a result or -errno. NULL methods answer as
+ * the kernel's VFS does for a driver without them (see vfs_*()).
+ */
+struct file_operations {
+	const char *name; /* for diagnostics: "iommufd", "fault", ... */
+	/* cmd as the kernel takes it, 32 bits; arg a user address. */
+	long (*ioctl)(struct file *file, unsigned int cmd, uint64_t arg);
+	ssize_t (*read)(struct file *file, uint64_t ubuf, size_t len);
+	ssize_t (*write)(struct file *file, uint64_t ubuf, size_t len);
+	/* The readiness mask (POLLIN, POLLOUT, ...) for file_wake(). */
+	unsigned int (*poll)(struct file *file);
+	/* The last descriptor is gone and no call is in flight. */
+	void (*release)(struct file *file);
+};
+
+/* f_mode bits, as the kernel's FMODE_*. */
+#define FMODE_READ (1u << 0)
+#define FMODE_WRITE (1u << 1)
+/* Positioned reads and writes allowed (not a stream). */
+#define FMODE_PREAD (1u << 2)
+#define FMODE_PWRITE (1u << 3)
+
+enum file_placeholder {
+	FILE_PLACEHOLDER_NODE,
+	FILE_PLACEHOLDER_EVENT,
+};
+
+struct file {
+	/*
+	 * One reference per table entry and per call in flight; 0 while the
+	 * struct sits on the free list. struct file memory is type-stable
+	 * (never given back to malloc), so a lock-free lookup that raced with
+	 * the last put may still touch refs; see fdtable.c.
+	 */
+	atomic_uint refs;
+	/* Written only while refs is 0 and published by the first
+	 * reference's release store; read by holders of a reference. */
+	const struct file_operations *f_op;
+	void *private_data;
+	unsigned int f_mode;
+	/* FILE_PLACEHOLDER_EVENT: the file's own duplicate of the eventfd
+	 * (close-on-exec), which file_wake() signals; -1 otherwise. */
+	int event_fd;
+	struct file *next_free; /* on the free list only */
+};
+
+/*
+ * A new file with one reference, behind a new placeholder descriptor opened
+ * with the O_ACCMODE, O_CLOEXEC and O_NONBLOCK bits of flags; the
+ * descriptor is entered in the fd table. Returns the descriptor or -errno
+ * (-EMFILE, -ENOMEM, ...); on failure nothing is left and private_data is
+ * still the caller's (release is not called).
+ */
+int file_install_new(const struct file_operations *fops, void *private_data,
+		     int flags, enum file_placeholder kind);
+
+/* The file behind fd with a new reference, or NULL when fd is not one of
+ * ours. Lock-free. */
+struct file *fget(int fd);
+void fget_ref(struct file *file); /* another reference to a held file */
+/* A reference unless the count already reached zero (for the fd table's
+ * lock-free lookup). */
+int file_tryget(struct file *file);
+/* Drops a reference; the last one releases the file. */
+void fput(struct file *file);
+
+/*
+ * Makes the placeholder of an event file readable when its poll op reports
+ * POLLIN, and not readable otherwise. Call after every change of what the
+ * op would report. Nothing for other files.
+ */
+void file_wake(struct file *file);
+
+/* The calls on a file, with the VFS's checks first. */
+long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg);
+ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len);
+ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len);
+/* pread/pwrite: -ESPIPE on a stream; the offset is the file's own affair
+ * (none of ours keeps one, so it is checked, not used). */
+ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
+ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
+/* readv/writev: iov is a user address of iovcnt struct iovec. */
+ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt);
+ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt);
+
+#endif /* IOMMUSIM_BASE_FILE_H */
