@@ -7,6 +7,10 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <signal.h>
 
 #include "real.h"
 
@@ -180,4 +184,73 @@ void real_closefrom(int lowfd)
 		fn(lowfd);
 	else
 		real_close_range((unsigned int)lowfd, ~0U, 0);
+}
+
+/* ---- reads and writes, and the calls that make descriptors --------------- */
+
+/* real_NAME with libc's signature, through the cached lookup. */
+#define REAL_DEFINE(ret, name, params, args)                                   \
+	ret real_##name params                                                 \
+	{                                                                      \
+		typedef ret(*name##_fn) params;                                \
+		name##_fn fn = REAL_FN(name##_fn, name);                       \
+                                                                               \
+		return fn ? fn args : (ret)real_unavailable();                 \
+	}
+
+REAL_DEFINE(ssize_t, read, (int fd, void *buf, size_t len), (fd, buf, len))
+REAL_DEFINE(ssize_t, write, (int fd, const void *buf, size_t len),
+	    (fd, buf, len))
+REAL_DEFINE(ssize_t, pread, (int fd, void *buf, size_t len, off_t pos),
+	    (fd, buf, len, pos))
+REAL_DEFINE(ssize_t, pwrite, (int fd, const void *buf, size_t len, off_t pos),
+	    (fd, buf, len, pos))
+REAL_DEFINE(ssize_t, pread64, (int fd, void *buf, size_t len, off64_t pos),
+	    (fd, buf, len, pos))
+REAL_DEFINE(ssize_t, pwrite64,
+	    (int fd, const void *buf, size_t len, off64_t pos),
+	    (fd, buf, len, pos))
+REAL_DEFINE(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt),
+	    (fd, iov, iovcnt))
+REAL_DEFINE(ssize_t, writev, (int fd, const struct iovec *iov, int iovcnt),
+	    (fd, iov, iovcnt))
+REAL_DEFINE(int, socket, (int domain, int type, int protocol),
+	    (domain, type, protocol))
+REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),
+	    (domain, type, protocol, sv))
+REAL_DEFINE(int, accept,
+	    (int fd, struct sockaddr *addr, socklen_t *addrlen),
+	    (fd, addr, addrlen))
+REAL_DEFINE(int, accept4,
+	    (int fd, struct sockaddr *addr, socklen_t *addrlen, int flags),
+	    (fd, addr, addrlen, flags))
+REAL_DEFINE(int, pipe, (int fds[2]), (fds))
+REAL_DEFINE(int, pipe2, (int fds[2], int flags), (fds, flags))
+REAL_DEFINE(int, eventfd, (unsigned int count, int flags), (count, flags))
+REAL_DEFINE(int, epoll_create, (int size), (size))
+REAL_DEFINE(int, epoll_create1, (int flags), (flags))
+REAL_DEFINE(int, signalfd, (int fd, const sigset_t *mask, int flags),
+	    (fd, mask, flags))
+REAL_DEFINE(int, timerfd_create, (int clockid, int flags), (clockid, flags))
+REAL_DEFINE(int, memfd_create, (const char *name, unsigned int flags),
+	    (name, flags))
+REAL_DEFINE(int, inotify_init, (void), ())
+REAL_DEFINE(int, inotify_init1, (int flags), (flags))
+
+FILE *real_fopen(const char *path, const char *mode)
+{
+	typedef FILE *(*fopen_fn)(const char *, const char *);
+	fopen_fn fn = REAL_FN(fopen_fn, fopen);
+
+	if (!fn)
+		errno = ENOSYS;
+	return fn ? fn(path, mode) : NULL;
+}
+
+FILE *real_fopen64(const char *path, const char *mode)
+{
+	typedef FILE *(*fopen_fn)(const char *, const char *);
+	fopen_fn fn = REAL_FN(fopen_fn, fopen64);
+
+	return fn ? fn(path, mode) : real_fopen(path, mode);
 }

@@ -20,7 +20,11 @@
 #ifndef IOMMUSIM_PRELOAD_REAL_H
 #define IOMMUSIM_PRELOAD_REAL_H
 
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 int real_open(const char *path, int flags, mode_t mode);
 int real_open64(const char *path, int flags, mode_t mode);
@@ -42,5 +46,34 @@ int real_fcntl(int fd, int cmd, void *arg);
 int real_fcntl64(int fd, int cmd, void *arg);
 int real_close_range(unsigned int first, unsigned int last, int flags);
 void real_closefrom(int lowfd);
+
+ssize_t real_read(int fd, void *buf, size_t len);
+ssize_t real_write(int fd, const void *buf, size_t len);
+ssize_t real_pread(int fd, void *buf, size_t len, off_t pos);
+ssize_t real_pwrite(int fd, const void *buf, size_t len, off_t pos);
+ssize_t real_pread64(int fd, void *buf, size_t len, off64_t pos);
+ssize_t real_pwrite64(int fd, const void *buf, size_t len, off64_t pos);
+ssize_t real_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t real_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/* Calls that hand out new descriptors: the shim only learns their
+ * numbers, to drop entries that descriptors closed behind its back left. */
+int real_socket(int domain, int type, int protocol);
+int real_socketpair(int domain, int type, int protocol, int sv[2]);
+int real_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
+int real_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
+		 int flags);
+int real_pipe(int fds[2]);
+int real_pipe2(int fds[2], int flags);
+int real_eventfd(unsigned int count, int flags);
+int real_epoll_create(int size);
+int real_epoll_create1(int flags);
+int real_signalfd(int fd, const sigset_t *mask, int flags);
+int real_timerfd_create(int clockid, int flags);
+int real_memfd_create(const char *name, unsigned int flags);
+int real_inotify_init(void);
+int real_inotify_init1(int flags);
+FILE *real_fopen(const char *path, const char *mode);
+FILE *real_fopen64(const char *path, const char *mode);
 
 #endif /* IOMMUSIM_PRELOAD_REAL_H */

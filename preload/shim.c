@@ -68,11 +68,14 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/fdtable.h"
@@ -93,20 +96,91 @@ static int shim_ret(int r)
 
 /* ---- which opens are of /dev/iommu --------------------------------------- */
 
+/* The device nodes the library serves. */
+enum shim_node {
+	SHIM_NODE_NONE,
+	SHIM_NODE_IOMMU,	  /* /dev/iommu */
+	SHIM_NODE_VFIO_CONTAINER, /* /dev/vfio/vfio */
+	SHIM_NODE_VFIO_DEVICE,	  /* /dev/vfio/devices/vfioN */
+};
+
+#define SHIM_VFIO_DEVICES_DIR "/dev/vfio/devices"
+
+/* "vfioN" with N a decimal number without leading zeros, as the kernel
+ * names the cdevs; N in *minor. */
+static bool shim_parse_vfio_cdev(const char *name, unsigned int *minor)
+{
+	unsigned long n = 0;
+	const char *p = name + 4;
+
+	if (strncmp(name, "vfio", 4) || !*p || (*p == '0' && p[1]))
+		return false;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > UINT_MAX / 10)
+			return false;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n > UINT_MAX)
+		return false;
+	*minor = (unsigned int)n;
+	return true;
+}
+
+/* Which node the entry name of a directory would be, and that directory's
+ * path in *dir. */
+static enum shim_node shim_node_in_dir(const char *name, const char **dir,
+				       unsigned int *minor)
+{
+	if (!strcmp(name, "iommu")) {
+		*dir = "/dev";
+		return SHIM_NODE_IOMMU;
+	}
+	if (!strcmp(name, "vfio")) {
+		*dir = "/dev/vfio";
+		return SHIM_NODE_VFIO_CONTAINER;
+	}
+	if (shim_parse_vfio_cdev(name, minor)) {
+		*dir = SHIM_VFIO_DEVICES_DIR;
+		return SHIM_NODE_VFIO_DEVICE;
+	}
+	return SHIM_NODE_NONE;
+}
+
+/* The node a path names by its exact spelling: the cheap common case. */
+static enum shim_node shim_node_of_literal(const char *path,
+					   unsigned int *minor)
+{
+	if (!strcmp(path, SHIM_DEV_IOMMU))
+		return SHIM_NODE_IOMMU;
+	if (strncmp(path, "/dev/vfio/", 10))
+		return SHIM_NODE_NONE;
+	if (!strcmp(path + 10, "vfio"))
+		return SHIM_NODE_VFIO_CONTAINER;
+	if (!strncmp(path + 10, "devices/", 8) &&
+	    shim_parse_vfio_cdev(path + 18, minor))
+		return SHIM_NODE_VFIO_DEVICE;
+	return SHIM_NODE_NONE;
+}
+
 /*
- * Whether dirfd + path ends at the entry "iommu" of /dev, following
- * symlinks (the last one only when follow_last). Sets errno at will.
+ * The node dirfd + path ends at, following symlinks (the last one only when
+ * follow_last): its last entry must have a node's name and sit in that
+ * node's directory (compared by inode, so a directory that does not exist
+ * on this machine, /dev/vfio say, is reached only by the literal path).
+ * Sets errno at will.
  */
-static bool shim_path_is_dev_iommu(int dirfd, const char *path,
-				   bool follow_last)
+static enum shim_node shim_path_node(int dirfd, const char *path,
+				     bool follow_last, unsigned int *minor)
 {
 	char cur[PATH_MAX], target[PATH_MAX];
 	struct stat dir_st, dev_st;
 	size_t len = strnlen(path, sizeof(cur));
+	enum shim_node node;
+	const char *dir;
 	int hops = 0;
 
 	if (len == 0 || len >= sizeof(cur))
-		return false;
+		return SHIM_NODE_NONE;
 	memcpy(cur, path, len + 1);
 	for (;;) {
 		char *slash = strrchr(cur, '/');
@@ -115,14 +189,14 @@ static bool shim_path_is_dev_iommu(int dirfd, const char *path,
 		ssize_t n;
 
 		if (!*last || !strcmp(last, ".") || !strcmp(last, ".."))
-			return false;
+			return SHIM_NODE_NONE;
 		n = readlinkat(dirfd, cur, target, sizeof(target));
 		if (n >= 0) {
 			size_t keep;
 
 			if (!follow_last || ++hops > SHIM_MAX_SYMLINKS ||
 			    (size_t)n >= sizeof(target))
-				return false;
+				return SHIM_NODE_NONE;
 			target[n] = '\0';
 			/* A relative target is relative to the link's own
 			 * directory: keep "dir/" (nothing when the link sits
@@ -131,15 +205,16 @@ static bool shim_path_is_dev_iommu(int dirfd, const char *path,
 				       0 :
 				       (size_t)(slash - cur) + 1;
 			if (keep + (size_t)n >= sizeof(cur))
-				return false;
+				return SHIM_NODE_NONE;
 			memcpy(cur + keep, target, (size_t)n + 1);
 			continue;
 		}
 		/* EINVAL: not a symlink; ENOENT: missing (our case). */
 		if (errno != EINVAL && errno != ENOENT)
-			return false;
-		if (strcmp(last, "iommu"))
-			return false;
+			return SHIM_NODE_NONE;
+		node = shim_node_in_dir(last, &dir, minor);
+		if (node == SHIM_NODE_NONE)
+			return SHIM_NODE_NONE;
 		if (!slash) {
 			parent = ".";
 		} else if (slash == cur) {
@@ -148,11 +223,12 @@ static bool shim_path_is_dev_iommu(int dirfd, const char *path,
 			*slash = '\0';
 			parent = cur;
 		}
-		if (fstatat(dirfd, parent, &dir_st, 0) || stat("/dev", &dev_st))
-			return false;
-		return S_ISDIR(dir_st.st_mode) &&
-		       dir_st.st_dev == dev_st.st_dev &&
-		       dir_st.st_ino == dev_st.st_ino;
+		if (fstatat(dirfd, parent, &dir_st, 0) || stat(dir, &dev_st))
+			return SHIM_NODE_NONE;
+		if (S_ISDIR(dir_st.st_mode) && dir_st.st_dev == dev_st.st_dev &&
+		    dir_st.st_ino == dev_st.st_ino)
+			return node;
+		return SHIM_NODE_NONE;
 	}
 }
 
@@ -192,17 +268,132 @@ static bool shim_errno_may_be_dev_iommu(int err)
 	       err == ENODEV;
 }
 
+/* ---- vfork ---------------------------------------------------------------- */
+
+/*
+ * A vfork() child shares our memory, the fd table included, but has its own
+ * descriptors, as the kernel gives it its own file table: its close() or
+ * dup2() must not touch the entries its parent still uses. fork() runs the
+ * atfork handler that updates shim_pid; vfork() runs none, so a pid that
+ * differs from shim_pid is a vfork child's. Asked only when an entry would
+ * change, so ordinary calls pay no system call.
+ */
+static _Atomic pid_t shim_pid;
+
+static void shim_pid_update(void)
+{
+	atomic_store_explicit(&shim_pid, (pid_t)syscall(SYS_getpid),
+			      memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void shim_pid_init(void)
+{
+	shim_pid_update();
+	pthread_atfork(NULL, NULL, shim_pid_update);
+}
+
+static bool shim_in_vfork_child(void)
+{
+	return (pid_t)syscall(SYS_getpid) !=
+	       atomic_load_explicit(&shim_pid, memory_order_relaxed);
+}
+
+/* fd was just handed out by the kernel: an entry left for it by a
+ * descriptor closed behind our back is stale. */
+static void shim_forget_stale(int fd)
+{
+	if (fdtable_has(fd) && !shim_in_vfork_child())
+		fdtable_install(fd, NULL);
+}
+
+/* ---- reopening through /proc ---------------------------------------------- */
+
+/* The descriptor number a magic link of this process names
+ * (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N, /dev/fd/N), or
+ * -1. */
+static int shim_magic_link_fd(const char *path)
+{
+	static const char *const prefixes[] = { "/proc/self/fd/",
+						"/proc/thread-self/fd/",
+						"/dev/fd/" };
+	const char *p = NULL;
+	unsigned long n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]) && !p; i++)
+		if (!strncmp(path, prefixes[i], strlen(prefixes[i])))
+			p = path + strlen(prefixes[i]);
+	if (!p && !strncmp(path, "/proc/", 6)) {
+		char *end;
+		unsigned long pid = strtoul(path + 6, &end, 10);
+
+		if (end != path + 6 && !strncmp(end, "/fd/", 4) &&
+		    pid == (unsigned long)syscall(SYS_getpid))
+			p = end + 4;
+	}
+	if (!p || !*p)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > INT_MAX / 10)
+			return -1;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	return n > INT_MAX ? -1 : (int)n;
+}
+
+/*
+ * fd came from a real open of path. When path is a magic link to one of
+ * our descriptors, the kernel would have opened that file's device node
+ * again: a new iommufd, with a context of its own. Returns the descriptor
+ * the caller gets, or -errno.
+ */
+static int shim_reopen_if_ours(int fd, const char *path, int flags)
+{
+	int target = shim_magic_link_fd(path);
+	struct stat a, b;
+	struct file *file;
+	int rc;
+
+	if (target < 0)
+		return fd;
+	file = fget(target);
+	if (!file)
+		return fd;
+	/* The link still names our placeholder (not a descriptor that
+	 * replaced it since). */
+	if (fstat(fd, &a) || fstat(target, &b) || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		fput(file);
+		return fd;
+	}
+	real_close(fd);
+	rc = iommufd_fops_reopen(file, flags);
+	fput(file);
+	return rc;
+}
+
 /* ---- emulated opens ------------------------------------------------------ */
 
-/* A new emulated open of /dev/iommu: a new context behind a new file. */
-static int shim_open_emulated(int flags)
+/*
+ * A new emulated open of a node: for /dev/iommu and /dev/vfio/vfio a new
+ * context behind a new file. The platform has no VFIO device cdevs to
+ * serve yet, so /dev/vfio/devices/vfioN does not exist.
+ */
+static int shim_open_emulated(enum shim_node node, unsigned int minor,
+			      int flags)
 {
+	(void)minor;
+	if (node == SHIM_NODE_VFIO_DEVICE)
+		return -ENOENT;
 	/* What the kernel answers for a character device here. */
 	if (flags & O_DIRECTORY) /* O_TMPFILE includes it */
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
-	return iommufd_fops_open(IOMMUFD_NODE_IOMMU, flags);
+	return iommufd_fops_open(node == SHIM_NODE_IOMMU ?
+					 IOMMUFD_NODE_IOMMU :
+					 IOMMUFD_NODE_VFIO_CONTAINER,
+				 flags);
 }
 
 static int shim_open_real(enum shim_open_variant variant, int dirfd,
@@ -240,6 +431,8 @@ int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
 {
 	bool follow_last = !(flags & O_NOFOLLOW);
 	int saved_errno = errno;
+	unsigned int minor = 0;
+	enum shim_node node;
 	int rc, err;
 
 	/* O_PATH: no ioctl on it, nothing to emulate. A fortified open with
@@ -247,13 +440,15 @@ int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
 	if (!path || (flags & O_PATH) ||
 	    (shim_open_is_fortified(variant) && shim_open_needs_mode(flags)))
 		goto out_real;
-	if (!strcmp(path, SHIM_DEV_IOMMU)) {
-		rc = shim_open_emulated(flags);
+	node = shim_node_of_literal(path, &minor);
+	if (node != SHIM_NODE_NONE) {
+		rc = shim_open_emulated(node, minor, flags);
 		goto out;
 	}
 	if (flags & O_CREAT) {
-		if (shim_path_is_dev_iommu(dirfd, path, follow_last)) {
-			rc = shim_open_emulated(flags);
+		node = shim_path_node(dirfd, path, follow_last, &minor);
+		if (node != SHIM_NODE_NONE) {
+			rc = shim_open_emulated(node, minor, flags);
 			goto out;
 		}
 		goto out_real;
@@ -261,28 +456,30 @@ int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
 
 	rc = shim_open_real(variant, dirfd, path, flags, mode);
 	if (rc >= 0) {
-		if (!shim_fd_is_host_iommu(rc))
-			goto out_new_fd;
-		real_close(rc);
-		rc = shim_open_emulated(flags);
+		if (shim_fd_is_host_iommu(rc)) {
+			real_close(rc);
+			rc = shim_open_emulated(SHIM_NODE_IOMMU, 0, flags);
+			goto out;
+		}
+		shim_forget_stale(rc);
+		rc = shim_reopen_if_ours(rc, path, flags);
 		goto out;
 	}
 	err = errno;
-	if (shim_errno_may_be_dev_iommu(err) &&
-	    shim_path_is_dev_iommu(dirfd, path, follow_last))
-		rc = shim_open_emulated(flags);
-	else
-		rc = -err;
+	node = SHIM_NODE_NONE;
+	if (shim_errno_may_be_dev_iommu(err))
+		node = shim_path_node(dirfd, path, follow_last, &minor);
+	rc = node != SHIM_NODE_NONE ? shim_open_emulated(node, minor, flags) :
+				      -err;
 	goto out;
 
 out_real:
 	rc = shim_ret(shim_open_real(variant, dirfd, path, flags, mode));
 	if (rc < 0)
 		goto out;
-out_new_fd:
-	/* A number the kernel just handed out names no emulated file, even
-	 * if an fd closed behind our back left an entry for it. */
-	fdtable_install(rc, NULL);
+	/* A number the kernel just handed out names no file of ours, even
+	 * if a descriptor closed behind our back left an entry for it. */
+	shim_forget_stale(rc);
 out:
 	errno = saved_errno;
 	return rc;
@@ -292,9 +489,12 @@ out:
 
 int shim_close(int fd)
 {
-	struct file *file = fdtable_remove(fd);
+	struct file *file;
 	int saved_errno, rc;
 
+	if (fdtable_has(fd) && shim_in_vfork_child())
+		return shim_ret(real_close(fd));
+	file = fdtable_remove(fd);
 	if (!file)
 		return shim_ret(real_close(fd));
 	/* Entry first, then the placeholder: once the number is free another
@@ -348,6 +548,11 @@ static int shim_dup_done(int newfd, struct file *file)
 		if (file)
 			fput(file);
 		return rc;
+	}
+	if ((file || fdtable_has(newfd)) && shim_in_vfork_child()) {
+		if (file)
+			fput(file);
+		return newfd;
 	}
 	if (file) {
 		rc = fdtable_reserve(newfd);
@@ -431,7 +636,7 @@ int shim_close_range(unsigned int first, unsigned int last, int flags)
 	 * only marks) nor for arguments it refuses. */
 	if (first <= last &&
 	    !(flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-	    !(flags & CLOSE_RANGE_CLOEXEC))
+	    !(flags & CLOSE_RANGE_CLOEXEC) && !shim_in_vfork_child())
 		fdtable_remove_range(first, last);
 	return shim_ret(real_close_range(first, last, flags));
 }
@@ -440,7 +645,115 @@ void shim_closefrom(int lowfd)
 {
 	int saved_errno = errno;
 
-	fdtable_remove_range(lowfd < 0 ? 0 : (unsigned int)lowfd, ~0u);
+	if (!shim_in_vfork_child())
+		fdtable_remove_range(lowfd < 0 ? 0 : (unsigned int)lowfd,
+				     ~0u);
 	real_closefrom(lowfd);
 	errno = saved_errno;
+}
+
+/* ---- reads and writes ----------------------------------------------------- */
+
+static ssize_t shim_ret_ssize(ssize_t r)
+{
+	return r < 0 ? -errno : r;
+}
+
+ssize_t shim_read(int fd, void *buf, size_t len)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(real_read(fd, buf, len));
+	rc = vfs_read(file, (uint64_t)(uintptr_t)buf, len);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_write(int fd, const void *buf, size_t len)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(real_write(fd, buf, len));
+	rc = vfs_write(file, (uint64_t)(uintptr_t)buf, len);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_pread(int fd, void *buf, size_t len, int64_t pos, bool is64)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(is64 ? real_pread64(fd, buf, len, pos) :
+					     real_pread(fd, buf, len,
+							(off_t)pos));
+	rc = vfs_pread(file, (uint64_t)(uintptr_t)buf, len, pos);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_pwrite(int fd, const void *buf, size_t len, int64_t pos,
+		    bool is64)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(is64 ? real_pwrite64(fd, buf, len, pos) :
+					     real_pwrite(fd, buf, len,
+							 (off_t)pos));
+	rc = vfs_pwrite(file, (uint64_t)(uintptr_t)buf, len, pos);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(real_readv(fd, iov, iovcnt));
+	rc = vfs_readv(file, (uint64_t)(uintptr_t)iov, iovcnt);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(real_writev(fd, iov, iovcnt));
+	rc = vfs_writev(file, (uint64_t)(uintptr_t)iov, iovcnt);
+	fput(file);
+	return rc;
+}
+
+/* ---- descriptors made elsewhere ------------------------------------------- */
+
+int shim_fd_made(int fd)
+{
+	if (fd >= 0) {
+		int saved_errno = errno;
+
+		shim_forget_stale(fd);
+		errno = saved_errno;
+	}
+	return fd;
+}
+
+int shim_fds_made(int rc, const int fds[2])
+{
+	if (rc == 0) {
+		shim_fd_made(fds[0]);
+		shim_fd_made(fds[1]);
+	}
+	return rc;
 }

@@ -14,7 +14,9 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* Which libc entry point an open came through; a pass-through uses the
  * same one, so the program sees libc's own behaviour for it. */
@@ -50,5 +52,26 @@ int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64);
 int shim_close_range(unsigned int first, unsigned int last, int flags);
 /* closefrom() reports nothing. */
 void shim_closefrom(int lowfd);
+
+/* Reads and writes: a file of ours answers through its ops, with the
+ * kernel VFS's checks; every other fd goes to libc. is64: the call came
+ * through the 64-bit-offset entry point. */
+ssize_t shim_read(int fd, void *buf, size_t len);
+ssize_t shim_write(int fd, const void *buf, size_t len);
+ssize_t shim_pread(int fd, void *buf, size_t len, int64_t pos, bool is64);
+ssize_t shim_pwrite(int fd, const void *buf, size_t len, int64_t pos,
+		    bool is64);
+ssize_t shim_readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t shim_writev(int fd, const struct iovec *iov, int iovcnt);
+
+/*
+ * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):
+ * an entry a descriptor closed behind our back left for that number is
+ * dropped, so the new descriptor is never taken for one of ours. Returns
+ * fd and keeps errno, so the wrapper returns it as it is. fds_made: the
+ * same for a call that makes two (pipe, socketpair) and returns 0.
+ */
+int shim_fd_made(int fd);
+int shim_fds_made(int rc, const int fds[2]);
 
 #endif /* IOMMUSIM_PRELOAD_SHIM_H */

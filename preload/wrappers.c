@@ -2,16 +2,23 @@
 /*
  * The libc entry points the shim exports, and nothing else: each unpacks its
  * arguments (the varargs of open, ioctl, fcntl), calls the logic in shim.c
- * and turns a -errno result into errno and -1. The exported set is listed
+ * and turns a -errno result into errno and -1. The calls that only make
+ * descriptors pass libc's own result through shim_fd_made(). The exported
+ * set is listed
  * again in preload.map, which keeps every other symbol of the .so local.
  */
 #undef _FILE_OFFSET_BITS /* open must stay open, not become open64 */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "shim.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
@@ -158,4 +165,148 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 SHIM_EXPORT void closefrom(int lowfd)
 {
 	shim_closefrom(lowfd);
+}
+
+/* ---- reads and writes ------------------------------------------------------ */
+
+static ssize_t shim_result_ssize(ssize_t r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	return shim_result_ssize(shim_read(fd, buf, len));
+}
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	return shim_result_ssize(shim_write(fd, buf, len));
+}
+
+SHIM_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t pos)
+{
+	return shim_result_ssize(shim_pread(fd, buf, len, pos, false));
+}
+
+SHIM_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t pos)
+{
+	return shim_result_ssize(shim_pread(fd, buf, len, pos, true));
+}
+
+SHIM_EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t pos)
+{
+	return shim_result_ssize(shim_pwrite(fd, buf, len, pos, false));
+}
+
+SHIM_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t pos)
+{
+	return shim_result_ssize(shim_pwrite(fd, buf, len, pos, true));
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	return shim_result_ssize(shim_readv(fd, iov, iovcnt));
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	return shim_result_ssize(shim_writev(fd, iov, iovcnt));
+}
+
+/* ---- calls that make descriptors ------------------------------------------- */
+/* libc's result and errno pass through unchanged; see shim_fd_made(). */
+
+SHIM_EXPORT int socket(int domain, int type, int protocol)
+{
+	return shim_fd_made(real_socket(domain, type, protocol));
+}
+
+SHIM_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+	return shim_fds_made(real_socketpair(domain, type, protocol, sv), sv);
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	return shim_fd_made(real_accept(fd, addr, addrlen));
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
+			int flags)
+{
+	return shim_fd_made(real_accept4(fd, addr, addrlen, flags));
+}
+
+SHIM_EXPORT int pipe(int fds[2])
+{
+	return shim_fds_made(real_pipe(fds), fds);
+}
+
+SHIM_EXPORT int pipe2(int fds[2], int flags)
+{
+	return shim_fds_made(real_pipe2(fds, flags), fds);
+}
+
+SHIM_EXPORT int eventfd(unsigned int count, int flags)
+{
+	return shim_fd_made(real_eventfd(count, flags));
+}
+
+SHIM_EXPORT int epoll_create(int size)
+{
+	return shim_fd_made(real_epoll_create(size));
+}
+
+SHIM_EXPORT int epoll_create1(int flags)
+{
+	return shim_fd_made(real_epoll_create1(flags));
+}
+
+SHIM_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+	return shim_fd_made(real_signalfd(fd, mask, flags));
+}
+
+SHIM_EXPORT int timerfd_create(int clockid, int flags)
+{
+	return shim_fd_made(real_timerfd_create(clockid, flags));
+}
+
+SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	return shim_fd_made(real_memfd_create(name, flags));
+}
+
+SHIM_EXPORT int inotify_init(void)
+{
+	return shim_fd_made(real_inotify_init());
+}
+
+SHIM_EXPORT int inotify_init1(int flags)
+{
+	return shim_fd_made(real_inotify_init1(flags));
+}
+
+/* fopen() opens inside libc, where the open wrappers cannot see it. */
+SHIM_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	FILE *f = real_fopen(path, mode);
+
+	if (f)
+		shim_fd_made(fileno(f));
+	return f;
+}
+
+SHIM_EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+	FILE *f = real_fopen64(path, mode);
+
+	if (f)
+		shim_fd_made(fileno(f));
+	return f;
 }

@@ -641,10 +641,18 @@ uint64_t usermem_page_size_from_smaps(uint64_t uaddr, uint64_t end)
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *smaps;
+	int fd;
 
-	smaps = fopen("/proc/self/smaps", "re");
-	if (!smaps)
+	/* Opened by system call, not fopen(): the preload shim wraps that. */
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/smaps",
+			  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
+	smaps = fdopen(fd, "re");
+	if (!smaps) {
+		syscall(SYS_close, fd);
+		return 0;
+	}
 	while (getline(&line, &cap, smaps) > 0) {
 		if (smaps_header(line, &start, &vma_end)) {
 			if (start >= end)

@@ -285,11 +285,19 @@ static void iommufd_fops_release(struct file *file)
 	iommusim_close(file->private_data);
 }
 
-/* No read, write or poll: the kernel's iommufd has none either. */
-static const struct file_operations iommufd_fops = {
-	.name = "iommufd",
-	.ioctl = iommufd_fops_ioctl,
-	.release = iommufd_fops_release,
+/* No read, write or poll: the kernel's iommufd has none either. One table
+ * per device node, so that a reopen knows which node it was. */
+static const struct file_operations iommufd_fops[] = {
+	[IOMMUFD_NODE_IOMMU] = {
+		.name = "iommufd",
+		.ioctl = iommufd_fops_ioctl,
+		.release = iommufd_fops_release,
+	},
+	[IOMMUFD_NODE_VFIO_CONTAINER] = {
+		.name = "iommufd (vfio)",
+		.ioctl = iommufd_fops_ioctl,
+		.release = iommufd_fops_release,
+	},
 };
 
 int iommufd_fops_open(enum iommufd_node node, int flags)
@@ -303,16 +311,28 @@ int iommufd_fops_open(enum iommufd_node node, int flags)
 	if (node == IOMMUFD_NODE_VFIO_CONTAINER)
 		((struct iommufd_ctx *)ctx)->account_mode =
 			IOPT_PAGES_ACCOUNT_MM;
-	fd = file_install_new(&iommufd_fops, ctx, flags,
+	fd = file_install_new(&iommufd_fops[node], ctx, flags,
 			      FILE_PLACEHOLDER_NODE);
 	if (fd < 0)
 		iommusim_close(ctx);
 	return fd;
 }
 
+static bool is_iommufd(const struct file *file)
+{
+	return file->f_op == &iommufd_fops[IOMMUFD_NODE_IOMMU] ||
+	       file->f_op == &iommufd_fops[IOMMUFD_NODE_VFIO_CONTAINER];
+}
+
+int iommufd_fops_reopen(struct file *file, int flags)
+{
+	if (!is_iommufd(file))
+		return -ENXIO;
+	return iommufd_fops_open(
+		(enum iommufd_node)(file->f_op - iommufd_fops), flags);
+}
+
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)
 {
-	if (file->f_op != &iommufd_fops)
-		return NULL;
-	return file->private_data;
+	return is_iommufd(file) ? file->private_data : NULL;
 }
