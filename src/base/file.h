@@ -17,7 +17,11 @@
  *  - FILE_PLACEHOLDER_EVENT: an eventfd, for queues. The file keeps a
  *    private duplicate of it, and file_wake() makes it readable exactly when
  *    the file's poll op says POLLIN, so a program sleeping in poll() on any
- *    of its descriptors wakes when a record is queued.
+ *    of its descriptors wakes when a record is queued. That duplicate is a
+ *    descriptor the program did not open: one that closes every number
+ *    (closefrom(3) before exec) closes it too, after which a wake is lost
+ *    (the write fails with EBADF, or lands in whatever reused the number).
+ *    The first user of event files must keep the shim from closing it.
  *
  * The fd -> file table is in fdtable.h. Calls on a file go through the
  * vfs_*() functions below, which apply the checks the kernel's VFS makes
