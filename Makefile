@@ -86,7 +86,7 @@ endif
 TOOL := $(BUILD)/iommusim
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
 
-$(TOOL): $(TOOL_SRCS) $(LIB_A)
+$(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
 		-o $@ $(TOOL_SRCS) $(LIB_A) $(LDLIBS_ALL)
