@@ -6,8 +6,9 @@
 #   make check T=NAME    one test program, every way it runs: T=hwpt_nested
 #                        (direct and under `iommusim run`), T=unit/pgtable,
 #                        T=install.sh; tests/run-tests.sh says more
-#   make check SAN=1     the same under ASan+UBSan (leak checking on)
-#   make check TSAN=1    the threaded tests under ThreadSanitizer
+#   make check SAN=1     the unit and direct runs under ASan+UBSan (leak
+#                        checking on), built in build/san
+#   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
 #   make demo            build the library, shim, command and examples, and
 #                        run the examples under `iommusim run`
 #   make bench           print the benchmark figures
