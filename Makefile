@@ -2,12 +2,20 @@
 # iommusim: one non-recursive makefile, everything built out of tree.
 #
 #   make                 library, shim, command, examples, tests
-#   make check           build and run every test
-#   make check SAN=1     the same under ASan+UBSan (leak checking on)
-#   make check TSAN=1    the threaded tests under ThreadSanitizer
-#   make demo            run the examples under `iommusim run`
+#   make check           build and run every test (in parallel under -j)
+#   make check T=NAME    one test program, every way it runs: T=hwpt_nested
+#                        (direct and under `iommusim run`), T=unit/pgtable,
+#                        T=install.sh; tests/run-tests.sh says more
+#   make check SAN=1     the unit and direct runs under ASan+UBSan (leak
+#                        checking on), built in build/san
+#   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
+#   make demo            build the library, shim, command and examples, and
+#                        run the examples under `iommusim run`
 #   make bench           print the benchmark figures
 #   make install PREFIX=/usr/local DESTDIR=
+#
+# The build is quiet, one line per step ("CC src/base/usermem.o"); V=1
+# prints the whole command lines.
 
 VERSION := 0.1.0
 SOVERSION := 0
@@ -39,8 +47,16 @@ CPPFLAGS_ALL := -Iinclude -MMD -MP
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Isrc $(CPPFLAGS_ALL)
 LDLIBS_ALL := -pthread $(SANFLAGS)
 
-.PHONY: all check demo bench install clean
+.PHONY: all check demo bench install clean FORCE
 all:
+
+ifeq ($(V),1)
+say =
+Q :=
+else
+say = @printf '  %-5s %s\n' '$(1)' '$(2)';
+Q := @
+endif
 
 # ---- the core library ------------------------------------------------------
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/iommu/*.c src/iommu/*/*.c \
@@ -51,17 +67,18 @@ LIB_SO := $(BUILD)/libiommusim.so.$(SOVERSION)
 
 $(BUILD)/obj/src/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(call say,CC,$(@:$(BUILD)/obj/%=%))$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(LIB_A): $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(LIB_SO): $(LIB_OBJS) libiommusim.map
-	$(CC) -shared -Wl,-soname,libiommusim.so.$(SOVERSION) \
+	$(call say,LD,$@)$(CC) -shared \
+		-Wl,-soname,libiommusim.so.$(SOVERSION) \
 		-Wl,--version-script=libiommusim.map -Wl,-z,defs \
 		-o $@ $(LIB_OBJS) $(LDLIBS_ALL)
-	ln -sf libiommusim.so.$(SOVERSION) $(BUILD)/libiommusim.so
+	$(Q)ln -sf libiommusim.so.$(SOVERSION) $(BUILD)/libiommusim.so
 
 all: $(LIB_A) $(LIB_SO)
 
@@ -72,10 +89,12 @@ PRELOAD_SO := $(BUILD)/libiommusim-preload.so
 
 $(BUILD)/obj/preload/%.o: preload/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(LIB_CFLAGS) -Ipreload -c $< -o $@
+	$(call say,CC,$(@:$(BUILD)/obj/%=%))$(CC) $(LIB_CFLAGS) -Ipreload \
+		-c $< -o $@
 
 $(PRELOAD_SO): $(PRELOAD_OBJS) $(LIB_A) preload/preload.map
-	$(CC) -shared -Wl,--version-script=preload/preload.map -Wl,-z,defs \
+	$(call say,LD,$@)$(CC) -shared \
+		-Wl,--version-script=preload/preload.map -Wl,-z,defs \
 		-o $@ $(PRELOAD_OBJS) $(LIB_A) -ldl $(LDLIBS_ALL)
 
 ifneq ($(PRELOAD_SRCS),)
@@ -86,9 +105,10 @@ endif
 TOOL := $(BUILD)/iommusim
 TOOL_SRCS := $(sort $(wildcard tools/*.c))
 
-$(TOOL): $(TOOL_SRCS) $(LIB_A)
+$(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
+	$(call say,CC,$@)$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) \
+		-DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
 		-o $@ $(TOOL_SRCS) $(LIB_A) $(LDLIBS_ALL)
 
 ifneq ($(TOOL_SRCS),)
@@ -103,7 +123,8 @@ EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
 
 $(BUILD)/examples/%: examples/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< \
+		$(LDLIBS_ALL)
 
 all: $(EXAMPLES)
 
@@ -121,27 +142,56 @@ TEST_CFLAGS := $(BASEFLAGS) $(CPPFLAGS_ALL) -Itests
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -Isrc -o $@ $< $(LIB_A) $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -Isrc -o $@ $< $(LIB_A) \
+		$(LDLIBS_ALL)
 
 $(BUILD)/tests/uapi/%: tests/uapi/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
 
 $(BUILD)/tests/shim/%: tests/shim/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
 
 $(BUILD)/tests/%-direct: tests/%.c $(PRELOAD_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -DIOMMUSIM_TEST_DIRECT -o $@ $< $(PRELOAD_OBJS) \
-		$(LIB_A) -ldl $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -DIOMMUSIM_TEST_DIRECT -o $@ $< \
+		$(PRELOAD_OBJS) $(LIB_A) -ldl $(LDLIBS_ALL)
 
 all: $(UNIT_TESTS) $(PROG_TESTS) $(PROG_DIRECT)
 
-check: all
-	@BUILD=$(BUILD) SAN=$(SAN) TSAN=$(TSAN) sh tests/run-tests.sh
+# ---- running the tests -------------------------------------------------------
+# Every run of a test program is a target of its own,
+# $(BUILD)/results/ID.result (the IDs tests/run-tests.sh lists: it knows
+# which runs a SAN or TSAN build has), made again at every `make check`,
+# which then reports them all in order. So `make -j check` runs them in
+# parallel, and T=NAME narrows them to the runs of one test. A run builds
+# only what it runs; the scripts use the whole build (install.sh installs
+# it).
+RUN_TESTS = BUILD=$(BUILD) SAN=$(SAN) TSAN=$(TSAN) sh tests/run-tests.sh
+RESULTS := $(BUILD)/results
+CHECK_RUNS := $(shell $(RUN_TESTS) list $(T))
+CHECK_RESULTS := $(CHECK_RUNS:%=$(RESULTS)/%.result)
 
-demo: all
+$(RESULTS)/unit/%.result: $(BUILD)/tests/unit/% FORCE
+	$(call say,TEST,unit/$*)$(RUN_TESTS) run unit/$*
+
+$(RESULTS)/%-direct.result: $(BUILD)/tests/%-direct FORCE
+	$(call say,TEST,$*-direct)$(RUN_TESTS) run $*-direct
+
+$(RESULTS)/%.sh.result: tests/%.sh all FORCE
+	$(call say,TEST,$*.sh)$(RUN_TESTS) run $*.sh
+
+$(RESULTS)/%.result: $(BUILD)/tests/% $(TOOL) $(PRELOAD_SO) FORCE
+	$(call say,TEST,$* (shim))$(RUN_TESTS) run $*
+
+check: $(CHECK_RESULTS)
+	@T=$(T) $(RUN_TESTS) report $(CHECK_RUNS)
+
+FORCE:
+
+# ---- the demo ------------------------------------------------------------------
+demo: $(TOOL) $(PRELOAD_SO) $(EXAMPLES)
 	@for e in $(EXAMPLES); do \
 		echo "== $$e (under iommusim run)"; \
 		$(TOOL) run -- $$e || exit 1; \
@@ -155,7 +205,8 @@ BENCHES := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 # path, through the shim.
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< $(LDLIBS_ALL)
+	$(call say,CC,$@)$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< \
+		$(LDLIBS_ALL)
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do $(TOOL) run -- $$b || exit 1; done

@@ -8,7 +8,8 @@
  *
  * Exit status: run replaces itself with PROGRAM, so PROGRAM's status is
  * ours; 127 when PROGRAM is not found, 126 when it cannot be run (as
- * env(1)); 2 for a usage error.
+ * env(1)) or is statically linked (the shim cannot reach it); 2 for a
+ * usage error.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #include <iommusim/iommusim.h>
+
+#include "program.h"
 
 #ifndef IOMMUSIM_VERSION
 #error "IOMMUSIM_VERSION is defined by the Makefile"
@@ -134,7 +137,7 @@ static int set_ld_preload(const char *preload)
 
 static int cmd_run(int argc, char **argv)
 {
-	char preload[PATH_MAX];
+	char preload[PATH_MAX], program[PATH_MAX];
 	int i = 1;
 
 	if (i < argc && !strcmp(argv[i], "--"))
@@ -152,6 +155,17 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (set_ld_preload(preload))
 		return EXIT_CANNOT_RUN;
+	/* Without the dynamic loader LD_PRELOAD is never read: the program
+	 * would run against the real kernel and fail in ways that point
+	 * nowhere near the cause. */
+	if (!program_resolve(argv[i], program, sizeof(program)) &&
+	    program_is_static(program)) {
+		fprintf(stderr,
+			"%s: %s is statically linked; the shim cannot reach "
+			"it\n",
+			progname, argv[i]);
+		return EXIT_CANNOT_RUN;
+	}
 
 	execvp(argv[i], &argv[i]);
 	fprintf(stderr, "%s: %s: %s\n", progname, argv[i], strerror(errno));

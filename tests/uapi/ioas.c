@@ -5,6 +5,8 @@
  * IOMMU_TEST_OP_ADD_RESERVED, on IOASes with no domain and no access
  * attached. In that state the kernel pins nothing at MAP time, the IOVA
  * alignment is 1 byte and the only reserved ranges are the ones a test adds.
+ * The same commands with mock domains attached: ioas_domains.c; at random
+ * against a model: ioas_random.c; from many threads: ioas_threads.c.
  *
  * Every expected value follows the kernel's code (drivers/iommu/iommufd/
  * ioas.c, io_pagetable.c, pages.c, main.c, selftest.c, newest upstream); the
@@ -14,10 +16,7 @@
  */
 
 #include "capability.h"
-#include "ioas_utils.h"
-
-#define PSZ page_size
-#define HSZ huge_page_size
+#include "iommufd_utils.h"
 
 FIXTURE(iommufd)
 {

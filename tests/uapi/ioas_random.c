@@ -22,10 +22,7 @@
  * The seed is fixed and printed; IOMMUSIM_SEED=n in the environment
  * replaces it.
  */
-#include "ioas_utils.h"
-
-#define PSZ page_size
-#define HSZ huge_page_size
+#include "iommufd_utils.h"
 
 /* ---- a small deterministic generator (splitmix64) ------------------------ */
 

@@ -32,52 +32,29 @@ struct worker {
 	uint32_t ioas; /* where this thread maps */
 };
 
+/* The calls every thread makes: a readable-writeable map at iova, and an
+ * automatically placed readable copy. */
 static int map_fixed(int fd, uint32_t ioas, void *buf, uint64_t iova,
 		     uint64_t length)
 {
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)buf,
-		.length = length,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &cmd);
-}
-
-static int unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t length,
-		 uint64_t *unmapped)
-{
-	struct iommu_ioas_unmap cmd = {
-		.size = sizeof(cmd),
-		.ioas_id = ioas,
-		.iova = iova,
-		.length = length,
-	};
-	int rc = ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
-
-	*unmapped = cmd.length;
-	return rc;
+	return _test_ioctl_ioas_map_fixed(fd, ioas, buf, length, iova, MAP_RW);
 }
 
 static int copy_auto(int fd, uint32_t dst, uint32_t src, uint64_t src_iova,
-		     uint64_t length, uint64_t *dst_iova)
+		     uint64_t length, __u64 *dst_iova)
 {
-	struct iommu_ioas_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = IOMMU_IOAS_MAP_READABLE,
-		.dst_ioas_id = dst,
-		.src_ioas_id = src,
-		.length = length,
-		.src_iova = src_iova,
-	};
-	int rc = ioctl(fd, IOMMU_IOAS_COPY, &cmd);
+	*dst_iova = 0;
+	return _test_ioctl_ioas_copy(fd, IOMMU_IOAS_MAP_READABLE, dst, dst_iova,
+				     src, src_iova, length);
+}
 
-	*dst_iova = cmd.dst_iova;
-	return rc;
+/* Whether the unmap of the page at iova unmapped exactly that page. */
+static bool unmap_page(int fd, uint32_t ioas, uint64_t iova)
+{
+	uint64_t got = 0;
+
+	return !_test_ioctl_ioas_unmap(fd, ioas, iova, PAGE, &got) &&
+	       got == PAGE;
 }
 
 static void fail(struct shared *s)
@@ -92,7 +69,8 @@ static void *worker_thread(void *arg)
 	uint64_t base = REGION * (w->index + 1);
 
 	for (unsigned int i = 0; i < ROUNDS; i++) {
-		uint64_t iova = base + (i % 64) * 2 * PAGE, got, dst;
+		uint64_t iova = base + (i % 64) * 2 * PAGE;
+		__u64 dst;
 
 		if (map_fixed(s->fd, w->ioas, s->buf, iova, PAGE))
 			fail(s);
@@ -103,9 +81,9 @@ static void *worker_thread(void *arg)
 		if (copy_auto(s->fd, w->ioas, s->src_ioas, s->src_iova, PAGE,
 			      &dst))
 			fail(s);
-		else if (unmap(s->fd, w->ioas, dst, PAGE, &got) || got != PAGE)
+		else if (!unmap_page(s->fd, w->ioas, dst))
 			fail(s);
-		if (unmap(s->fd, w->ioas, iova, PAGE, &got) || got != PAGE)
+		if (!unmap_page(s->fd, w->ioas, iova))
 			fail(s);
 	}
 	return NULL;
@@ -162,7 +140,7 @@ static uint64_t unmap_everything(int fd, uint32_t ioas)
 {
 	uint64_t got = UINT64_MAX;
 
-	if (unmap(fd, ioas, 0, UINT64_MAX, &got))
+	if (_test_ioctl_ioas_unmap(fd, ioas, 0, UINT64_MAX, &got))
 		return UINT64_MAX;
 	return got;
 }
@@ -210,7 +188,7 @@ static void *copier_thread(void *arg)
 	struct shared *s = w->s;
 
 	for (unsigned int i = 0; i < ROUNDS; i++) {
-		uint64_t dst, got;
+		__u64 dst;
 
 		if (copy_auto(s->fd, w->ioas, s->src_ioas, s->src_iova, PAGE,
 			      &dst)) {
@@ -218,7 +196,7 @@ static void *copier_thread(void *arg)
 				fail(s);
 			continue;
 		}
-		if (unmap(s->fd, w->ioas, dst, PAGE, &got) || got != PAGE)
+		if (!unmap_page(s->fd, w->ioas, dst))
 			fail(s);
 	}
 	return NULL;

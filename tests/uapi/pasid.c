@@ -22,12 +22,11 @@
  */
 #include <pthread.h>
 
-#include "hwpt_utils.h"
+#include "iommufd_utils.h"
 
 #define PASID_WIDTH_MAX (1u << MOCK_PASID_WIDTH)
 /* The RID's PASID, as the kernel names it. */
 #define IOMMU_NO_PASID 0u
-#define PSZ ((size_t)getpagesize())
 
 /* A nested mock HWPT over parent with the given flags. */
 #define alloc_nested_flags(dev_id, parent, flags, hwpt_id)                     \

@@ -1,0 +1,126 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `iommusim run` and the programs it is given: a statically linked one is
+# refused with a plain message and status 126 (LD_PRELOAD cannot reach it),
+# found by path or through PATH as execvp() finds it; dynamically linked
+# programs, the dynamic loader run by hand, scripts and a missing program
+# behave as before.
+# Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
+BUILD=${1:-build}
+tool=$BUILD/iommusim
+example=$BUILD/examples/ioas_basic
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+n=0
+fail=0
+check() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
+}
+skip() {
+	n=$((n + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+# Runs "iommusim run ARGS..."; sets status, and out/err to its output.
+run() {
+	"$tool" run "$@" >"$scratch/out" 2>"$scratch/err"
+	status=$?
+	out=$(cat "$scratch/out")
+	err=$(cat "$scratch/err")
+}
+
+# The refusal for NAME: status 126, the message naming NAME, and the
+# program never started (it would print what its open() gave).
+refused() {
+	[ "$status" = 126 ] &&
+		[ "$err" = "iommusim: $1 is statically linked; the shim cannot reach it" ] &&
+		[ -z "$out" ]
+}
+
+cat >"$scratch/open_iommu.c" <<'PROG'
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+	int fd = open("/dev/iommu", O_RDWR);
+
+	printf("open(/dev/iommu): %s\n", fd < 0 ? strerror(errno) : "ok");
+	return fd < 0;
+}
+PROG
+
+if ${CC:-cc} -static -o "$scratch/static_prog" "$scratch/open_iommu.c" \
+	2>"$scratch/cc.err"; then
+	run "$scratch/static_prog"
+	refused "$scratch/static_prog"
+	check $? "a static program is refused by path (status $status: $err)"
+
+	mkdir "$scratch/bin"
+	cp "$scratch/static_prog" "$scratch/bin/static_prog"
+	PATH="$scratch/bin:$PATH" run static_prog
+	refused static_prog
+	check $? "a static program is refused when found through PATH"
+
+	# An earlier PATH entry with a file that is not executable (here a
+	# dynamically linked one) is passed over, as execvp() passes over it.
+	mkdir "$scratch/noexec"
+	cp "$example" "$scratch/noexec/static_prog"
+	chmod a-x "$scratch/noexec/static_prog"
+	PATH="$scratch/noexec:$scratch/bin:$PATH" run static_prog
+	refused static_prog
+	check $? "PATH lookup skips what is not executable"
+else
+	for t in "a static program is refused by path" \
+		"a static program is refused when found through PATH" \
+		"PATH lookup skips what is not executable"; do
+		skip "$t" "no static C library ($(head -1 "$scratch/cc.err"))"
+	done
+fi
+
+if ${CC:-cc} -static-pie -o "$scratch/static_pie" "$scratch/open_iommu.c" \
+	2>"$scratch/cc.err"; then
+	run -- "$scratch/static_pie"
+	refused "$scratch/static_pie"
+	check $? "a static PIE program is refused"
+else
+	skip "a static PIE program is refused" \
+		"no static-pie support ($(head -1 "$scratch/cc.err"))"
+fi
+
+run -- "$example"
+[ "$status" = 0 ] && [ -z "$err" ]
+check $? "a dynamically linked program runs"
+
+mkdir -p "$scratch/examples"
+cp "$example" "$scratch/examples/"
+PATH="$scratch/examples:$PATH" run ioas_basic
+[ "$status" = 0 ] && [ -z "$err" ]
+check $? "a dynamically linked program found through PATH runs"
+
+# The dynamic loader has no PT_INTERP of its own, yet honours LD_PRELOAD
+# when it is run by hand.
+loader=$(readelf -l "$example" 2>/dev/null |
+	sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+if [ -n "$loader" ] && [ -x "$loader" ]; then
+	run "$loader" "$example"
+	[ "$status" = 0 ] && [ -z "$err" ]
+	check $? "the dynamic loader run by hand is let through"
+else
+	skip "the dynamic loader run by hand is let through" "no readelf"
+fi
+
+printf '#!/bin/sh\nexit 7\n' >"$scratch/script"
+chmod +x "$scratch/script"
+run "$scratch/script"
+[ "$status" = 7 ]
+check $? "a script runs and its status comes back"
+
+run "$scratch/no-such-program"
+[ "$status" = 127 ] && [ -n "$err" ]
+check $? "a missing program is status 127"
+
+echo "1..$n"
+exit $fail
