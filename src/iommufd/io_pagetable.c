@@ -594,12 +594,13 @@ static int reserve_dev_regions_locked(struct io_pagetable *iopt,
 				      struct device *dev,
 				      uint64_t *sw_msi_start)
 {
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	const struct iommu_resv_region *regions = NULL;
 	unsigned int count, num_hw_msi = 0, num_sw_msi = 0;
 	int rc;
 
-	count = dev->ops->get_resv_regions ?
-		dev->ops->get_resv_regions(dev, &regions) : 0;
+	count = ops->get_resv_regions ? ops->get_resv_regions(dev, &regions) :
+					0;
 	for (unsigned int i = 0; i < count; i++) {
 		const struct iommu_resv_region *resv = &regions[i];
 

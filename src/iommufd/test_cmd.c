@@ -16,7 +16,8 @@
 #include "iommufd/ioas.h"
 #include "iommufd/pages.h"
 
-/* A mock device the selftest made: destroying it unbinds the device. */
+/* A mock device the selftest made: destroying it unbinds the device and
+ * takes it off the platform. */
 struct selftest_obj {
 	struct iommufd_object obj;
 	struct iommufd_device *idev;
@@ -57,6 +58,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct iommufd_device *idev;
 	struct selftest_obj *sobj;
 	uint32_t pt_id = cmd->id, dev_flags = 0, idev_id;
+	struct device *dev;
 	int rc;
 
 	sobj = (struct selftest_obj *)object_alloc(
@@ -65,11 +67,17 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 		return rc;
 	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
 		dev_flags = cmd->mock_domain_flags.dev_flags;
-	sobj->mdev = mock_dev_create(dev_flags, &rc);
+	sobj->mdev = mock_dev_create(mock_iommu(), dev_flags, &rc);
 	if (!sobj->mdev)
 		goto out_sobj;
-	idev = iommufd_device_bind(ucmd->ictx, &sobj->mdev->dev, &idev_id,
-				   &rc);
+	/* bound as any device is: found on the platform, by its number */
+	dev = platform_get_device(sobj->mdev->dev.index);
+	if (!dev) {
+		rc = -ENODEV;
+		goto out_mdev;
+	}
+	idev = iommufd_device_bind(ucmd->ictx, dev, &idev_id, &rc);
+	put_device(dev);
 	if (!idev)
 		goto out_mdev;
 	sobj->idev = idev;
