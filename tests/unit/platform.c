@@ -301,14 +301,15 @@ static void *churn_thread(void *arg)
 	for (int i = 0; i < ROUNDS; i++) {
 		struct test_dev *td = new_dev(c->iommu, NULL, &c->released);
 		struct device *dev;
+		uint32_t index;
 
-		if (!td || td->dev.index >= THREADS * ROUNDS ||
-		    __atomic_exchange_n(&c->given[td->dev.index], 1,
-					__ATOMIC_RELAXED)) {
-			churn_wrong(c);
-			continue;
-		}
-		dev = platform_get_device(td->dev.index);
+		if (!td)
+			goto wrong;
+		index = td->dev.index;
+		if (index >= THREADS * ROUNDS ||
+		    __atomic_exchange_n(&c->given[index], 1, __ATOMIC_RELAXED))
+			goto wrong;
+		dev = platform_get_device(index);
 		if (dev != &td->dev)
 			churn_wrong(c);
 		if (dev)
@@ -326,11 +327,14 @@ static void *churn_thread(void *arg)
 				put_device(dev);
 			platform_remove_device(&td->dev);
 		}
-		/* another thread's device, maybe going away under us */
-		dev = platform_get_device((td->dev.index * 7 + 3) %
-					  (THREADS * ROUNDS));
+		/* another thread's device, maybe going away under us (td is
+		 * gone too) */
+		dev = platform_get_device((index * 7 + 3) % (THREADS * ROUNDS));
 		if (dev)
 			put_device(dev);
+		continue;
+wrong:
+		churn_wrong(c);
 	}
 	return NULL;
 }
