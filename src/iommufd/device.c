@@ -483,11 +483,11 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	if (rc)
 		goto out_put;
 	copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
-	rc = usermem_copy_to(ucmd->ictx->mm, cmd->data_uptr, &info, copy_len);
+	rc = usermem_copy_to(ucmd->mm, cmd->data_uptr, &info, copy_len);
 	if (rc)
 		goto out_put;
 	if (copy_len < cmd->data_len) {
-		rc = usermem_clear(ucmd->ictx->mm, cmd->data_uptr + copy_len,
+		rc = usermem_clear(ucmd->mm, cmd->data_uptr + copy_len,
 				   cmd->data_len - copy_len);
 		if (rc)
 			goto out_put;

@@ -218,7 +218,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommu_user_data user_data = {
-		.mm = ucmd->ictx->mm,
+		.mm = ucmd->mm,
 		.type = cmd->data_type,
 		.uptr = cmd->data_uptr,
 		.len = cmd->data_len,
@@ -308,7 +308,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
 	struct iommu_user_data_array array = {
-		.mm = ucmd->ictx->mm,
+		.mm = ucmd->mm,
 		.type = cmd->data_type,
 		.uptr = cmd->data_uptr,
 		.entry_len = cmd->entry_len,
@@ -393,7 +393,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 		return -ENOENT;
 	rc = iopt_read_and_clear_dirty_data(
 		&hwpt_paging->ioas->iopt, hwpt_paging->common.domain,
-		ucmd->ictx->mm, cmd->iova, cmd->length, cmd->page_size,
+		ucmd->mm, cmd->iova, cmd->length, cmd->page_size,
 		cmd->data,
 		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
 			IOMMU_DIRTY_NO_CLEAR :

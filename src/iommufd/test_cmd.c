@@ -249,7 +249,7 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 		goto out_put;
 	for (rc = 0; length && !rc; length -= page, iova += page, uptr += page) {
 		/* the kernel looks the page up first: absent memory faults */
-		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		rc = usermem_fault_in(ucmd->mm, uptr, 1, false);
 		if (!rc && domain->ops->iova_to_phys(domain, iova) != uptr)
 			rc = -EINVAL;
 	}
@@ -304,7 +304,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	bits = malloc(max / 8 + 1);
 	if (!bits)
 		goto out_put;
-	rc = usermem_copy_from(ucmd->ictx->mm, bits, cmd->dirty.uptr,
+	rc = usermem_copy_from(ucmd->mm, bits, cmd->dirty.uptr,
 			       (max + 7) / 8);
 	if (rc)
 		goto out_free;
@@ -337,7 +337,7 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 	    __builtin_add_overflow(uptr, length, &end))
 		return -EINVAL;
 	for (; length; length -= page, uptr += page) {
-		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		rc = usermem_fault_in(ucmd->mm, uptr, 1, false);
 		if (rc)
 			return rc;
 		if (iopt_pin_count(uptr) != refs)
