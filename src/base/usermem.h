@@ -9,8 +9,9 @@
  * -EFAULT instead of crashing.
  *
  * A struct usermem is one address space. Today there is one backend, the
- * calling process itself; a remote process (the shared-context mode of
- * DESIGN.md) will be a second backend behind the same functions.
+ * calling process itself; a remote process (the shared-context mode,
+ * docs/shared-contexts.md) will be a second backend behind the same
+ * functions.
  *
  * How a bad address is caught in-process: the copy runs with a per-thread
  * recovery point armed; a SIGSEGV or SIGBUS raised while it is armed jumps

@@ -21,8 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iommu/platform.h"
+
 struct iommu_domain;
-struct device;
 struct iommu_user_data_array;
 
 /* Protection of a mapping (the kernel's IOMMU_READ/IOMMU_WRITE). */
@@ -117,8 +118,9 @@ struct iommu_resv_region {
 
 /*
  * One IOMMU model: what the kernel's struct iommu_ops is to iommufd. Every
- * device the core binds names its model; the core reaches drivers only
- * through this table and struct iommu_domain_ops.
+ * device sits behind an IOMMU instance of some model (iommu/platform.h);
+ * the core reaches drivers only through this table, as dev_iommu_ops(dev),
+ * and struct iommu_domain_ops.
  */
 struct iommu_ops {
 	/* *type in: the type asked for (0: the driver's own); out: the type
@@ -126,9 +128,12 @@ struct iommu_ops {
 	 * -EOPNOTSUPP for a type the driver does not have. */
 	int (*hw_info)(struct device *dev, uint32_t *type, void *data,
 		       uint32_t *len);
+	/* Whether the device has a capability its instance offers; NULL
+	 * when every device has all of them. */
 	bool (*capable)(struct device *dev, enum iommu_cap cap);
 	/* How many PASIDs the device can use (PASIDs 0 .. n - 1); 0 when it
-	 * cannot issue PASID-tagged requests at all. */
+	 * cannot issue PASID-tagged requests at all. Asked once, as the
+	 * device is added to the platform. */
 	uint32_t (*max_pasids)(struct device *dev);
 	/* A paging domain for IOMMU_HWPT_ALLOC_* flags and optional driver
 	 * data; NULL with *err. */
@@ -158,16 +163,6 @@ struct iommu_ops {
 		const struct iommu_resv_region **regions);
 };
 
-/*
- * A device that issues DMA, as the core sees it; drivers embed it in their
- * own. The kernel's names hold: a struct device is a device, a struct
- * iommu_device an IOMMU instance, a struct iommufd_device a device bound to
- * a context.
- */
-struct device {
-	const struct iommu_ops *ops;
-};
-
 /* The PASID of requests without one: the device's RID. */
 #define IOMMU_NO_PASID 0u
 
@@ -190,15 +185,25 @@ int iommu_replace_device_pasid(struct iommu_domain *domain,
 void iommu_detach_device_pasid(struct iommu_domain *domain,
 			       struct device *dev, uint32_t pasid);
 
+/* The driver of the device's IOMMU instance. */
+static inline const struct iommu_ops *dev_iommu_ops(struct device *dev)
+{
+	return dev->iommu->ops;
+}
+
 static inline uint32_t dev_iommu_max_pasids(struct device *dev)
 {
-	return dev->ops->max_pasids ? dev->ops->max_pasids(dev) : 0;
+	return dev->max_pasids;
 }
 
 static inline bool device_iommu_capable(struct device *dev,
 					enum iommu_cap cap)
 {
-	return dev->ops->capable && dev->ops->capable(dev, cap);
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+
+	if (!(dev->iommu->caps & (1ull << cap)))
+		return false;
+	return !ops->capable || ops->capable(dev, cap);
 }
 
 static inline uint64_t iommu_min_page_size(const struct iommu_domain *domain)

@@ -19,9 +19,11 @@ static bool device_takes_pasids(struct device *dev)
 static int check_domain_and_pasid(struct iommu_domain *domain,
 				  struct device *dev, uint32_t pasid)
 {
-	if (!dev->ops->set_dev_pasid)
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
+
+	if (!ops->set_dev_pasid)
 		return -EOPNOTSUPP;
-	if (domain->owner != dev->ops || pasid == IOMMU_NO_PASID)
+	if (domain->owner != ops || pasid == IOMMU_NO_PASID)
 		return -EINVAL;
 	return 0;
 }
@@ -37,7 +39,7 @@ int iommu_attach_device_pasid(struct iommu_domain *domain,
 		return 0;
 	if (pasid >= dev_iommu_max_pasids(dev))
 		return -EINVAL;
-	return dev->ops->set_dev_pasid(domain, dev, pasid, NULL);
+	return dev_iommu_ops(dev)->set_dev_pasid(domain, dev, pasid, NULL);
 }
 
 int iommu_replace_device_pasid(struct iommu_domain *domain,
@@ -51,14 +53,14 @@ int iommu_replace_device_pasid(struct iommu_domain *domain,
 	/* the same domain again only swaps the kernel's handle: no call */
 	if (domain == old || !device_takes_pasids(dev))
 		return 0;
-	return dev->ops->set_dev_pasid(domain, dev, pasid, old);
+	return dev_iommu_ops(dev)->set_dev_pasid(domain, dev, pasid, old);
 }
 
 void iommu_detach_device_pasid(struct iommu_domain *domain,
 			       struct device *dev, uint32_t pasid)
 {
-	if (!device_takes_pasids(dev) || !dev->ops->set_dev_pasid)
+	if (!device_takes_pasids(dev) || !dev_iommu_ops(dev)->set_dev_pasid)
 		return;
 	/* blocking cannot fail on a driver that passed attach */
-	(void)dev->ops->set_dev_pasid(NULL, dev, pasid, domain);
+	(void)dev_iommu_ops(dev)->set_dev_pasid(NULL, dev, pasid, domain);
 }

@@ -15,6 +15,7 @@ static void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev = (struct iommufd_device *)obj;
 
 	pthread_mutex_destroy(&idev->lock);
+	put_device(idev->dev);
 }
 
 static const struct iommufd_object_ops device_ops = {
@@ -37,6 +38,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	if (!idev)
 		return NULL;
 	idev->ictx = ictx;
+	/* the binding keeps the device whole even if it leaves the platform */
+	get_device(dev);
 	idev->dev = dev;
 	idev->sw_msi_start = UINT64_MAX;
 	pthread_mutex_init(&idev->lock, NULL);
@@ -126,7 +129,8 @@ static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 			  struct iommufd_hw_pagetable *old)
 {
 	if (pasid == IOMMU_NO_PASID)
-		return idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+		return dev_iommu_ops(idev->dev)->attach_dev(hwpt->domain,
+							    idev->dev);
 	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
 					  old->domain);
 }
@@ -163,7 +167,8 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 		return rc;
 	rc = hwpt_pasid_compat(idev, hwpt, IOMMU_NO_PASID);
 	if (!rc)
-		rc = idev->dev->ops->attach_dev(hwpt->domain, idev->dev);
+		rc = dev_iommu_ops(idev->dev)->attach_dev(hwpt->domain,
+							  idev->dev);
 	if (rc) {
 		unreserve_regions(idev, hwpt_paging);
 		return rc;
@@ -473,16 +478,16 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	if (!idev)
 		return -ENOENT;
 
-	rc = idev->dev->ops->hw_info(idev->dev, &cmd->out_data_type, info,
-				     &data_len);
+	rc = dev_iommu_ops(idev->dev)->hw_info(idev->dev, &cmd->out_data_type,
+					       info, &data_len);
 	if (rc)
 		goto out_put;
 	copy_len = cmd->data_len < data_len ? cmd->data_len : data_len;
-	rc = usermem_copy_to(ucmd->ictx->mm, cmd->data_uptr, &info, copy_len);
+	rc = usermem_copy_to(ucmd->mm, cmd->data_uptr, &info, copy_len);
 	if (rc)
 		goto out_put;
 	if (copy_len < cmd->data_len) {
-		rc = usermem_clear(ucmd->ictx->mm, cmd->data_uptr + copy_len,
+		rc = usermem_clear(ucmd->mm, cmd->data_uptr + copy_len,
 				   cmd->data_len - copy_len);
 		if (rc)
 			goto out_put;

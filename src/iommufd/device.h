@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A device bound to a context (struct iommufd_device) and its attachments:
- * its RID's (IOMMU_NO_PASID) HWPT and each PASID's. Devices here are the
- * mock driver's; each is its own group, so the kernel's per-group state
- * lives in the device.
+ * its RID's (IOMMU_NO_PASID) HWPT and each PASID's. The device comes from
+ * the platform (iommu/platform.h); each is its own group, so the kernel's
+ * per-group state lives in the device.
  *
  * References: the binder holds one user reference until unbind, and every
  * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
@@ -44,6 +44,8 @@ struct iommufd_device {
 	uint64_t sw_msi_start;
 };
 
+/* dev: a device the caller holds (platform_get_device()); the binding
+ * takes a reference of its own, put when the device object dies. */
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev,
 					   uint32_t *id, int *err);

@@ -110,12 +110,12 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	int rc;
 
 	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
-	    !user_data->len || !idev->dev->ops->domain_alloc_nested) {
+	    !user_data->len || !dev_iommu_ops(idev->dev)->domain_alloc_nested) {
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
 	if (parent->auto_domain || !parent->nest_parent ||
-	    parent->common.domain->owner != idev->dev->ops) {
+	    parent->common.domain->owner != dev_iommu_ops(idev->dev)) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -127,7 +127,7 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 	hwpt_nested->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	object_hold(&parent->common.obj);
 
-	domain = idev->dev->ops->domain_alloc_nested(
+	domain = dev_iommu_ops(idev->dev)->domain_alloc_nested(
 		idev->dev, parent->common.domain,
 		flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
 	if (!domain)
@@ -180,7 +180,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	/* the HWPT holds its IOAS: DESTROY of the IOAS is EBUSY now */
 	object_hold(&ioas->obj);
 
-	domain = idev->dev->ops->domain_alloc_paging_flags(
+	domain = dev_iommu_ops(idev->dev)->domain_alloc_paging_flags(
 		idev->dev, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
 	if (!domain)
 		goto out_abort;
@@ -218,7 +218,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iommu_user_data user_data = {
-		.mm = ucmd->ictx->mm,
+		.mm = ucmd->mm,
 		.type = cmd->data_type,
 		.uptr = cmd->data_uptr,
 		.len = cmd->data_len,
@@ -308,7 +308,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
 	struct iommu_user_data_array array = {
-		.mm = ucmd->ictx->mm,
+		.mm = ucmd->mm,
 		.type = cmd->data_type,
 		.uptr = cmd->data_uptr,
 		.entry_len = cmd->entry_len,
@@ -393,7 +393,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 		return -ENOENT;
 	rc = iopt_read_and_clear_dirty_data(
 		&hwpt_paging->ioas->iopt, hwpt_paging->common.domain,
-		ucmd->ictx->mm, cmd->iova, cmd->length, cmd->page_size,
+		ucmd->mm, cmd->iova, cmd->length, cmd->page_size,
 		cmd->data,
 		cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ?
 			IOMMU_DIRTY_NO_CLEAR :

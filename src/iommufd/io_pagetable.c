@@ -366,9 +366,10 @@ out_unlock:
 	return rc;
 }
 
-int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
-			uint64_t *iova, uint64_t uptr, uint64_t length,
-			int iommu_prot, unsigned int flags)
+int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
+			struct io_pagetable *iopt, uint64_t *iova,
+			uint64_t uptr, uint64_t length, int iommu_prot,
+			unsigned int flags)
 {
 	struct iopt_pages_slice slice = { 0 };
 	struct iopt_pages_list list = {
@@ -377,7 +378,7 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	struct iopt_pages *pages;
 	int rc;
 
-	pages = iopt_alloc_user_pages(ictx->mm, uptr, length,
+	pages = iopt_alloc_user_pages(mm, uptr, length,
 				      iommu_prot & IOPT_PROT_WRITE, &rc);
 	if (!pages)
 		return rc;
@@ -594,12 +595,13 @@ static int reserve_dev_regions_locked(struct io_pagetable *iopt,
 				      struct device *dev,
 				      uint64_t *sw_msi_start)
 {
+	const struct iommu_ops *ops = dev_iommu_ops(dev);
 	const struct iommu_resv_region *regions = NULL;
 	unsigned int count, num_hw_msi = 0, num_sw_msi = 0;
 	int rc;
 
-	count = dev->ops->get_resv_regions ?
-		dev->ops->get_resv_regions(dev, &regions) : 0;
+	count = ops->get_resv_regions ? ops->get_resv_regions(dev, &regions) :
+					0;
 	for (unsigned int i = 0; i < count; i++) {
 		const struct iommu_resv_region *resv = &regions[i];
 

@@ -92,9 +92,12 @@ struct iopt_pages_list {
 void iopt_init_table(struct io_pagetable *iopt);
 void iopt_destroy_table(struct io_pagetable *iopt);
 
-int iopt_map_user_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
-			uint64_t *iova, uint64_t uptr, uint64_t length,
-			int iommu_prot, unsigned int flags);
+/* Maps [uptr, uptr + length) of mm, the caller's address space, whose
+ * pages then remember it as their owner. */
+int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
+			struct io_pagetable *iopt, uint64_t *iova,
+			uint64_t uptr, uint64_t length, int iommu_prot,
+			unsigned int flags);
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
 		   unsigned int flags);

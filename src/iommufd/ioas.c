@@ -101,9 +101,9 @@ int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
 		return -ENOENT;
 	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
 		flags = IOPT_ALLOC_IOVA;
-	rc = iopt_map_user_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->user_va,
-				 cmd->length, map_flags_to_prot(cmd->flags),
-				 flags);
+	rc = iopt_map_user_pages(ucmd->ictx, ucmd->mm, &ioas->iopt, &iova,
+				 cmd->user_va, cmd->length,
+				 map_flags_to_prot(cmd->flags), flags);
 	if (rc)
 		goto out_put;
 	cmd->iova = iova;
@@ -226,7 +226,7 @@ int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd)
 			continue;
 		/* only the entries that fit are written */
 		if (cmd->num_iovas < max_iovas) {
-			rc = usermem_copy_to(ucmd->ictx->mm,
+			rc = usermem_copy_to(ucmd->mm,
 					     cmd->allowed_iovas +
 						     cmd->num_iovas *
 							     sizeof(range),
@@ -248,7 +248,7 @@ out_unlock:
 }
 
 /* Builds the new allowed tree from the caller's array. */
-static int load_allowed_iovas(struct iommufd_ctx *ictx, struct itree *tree,
+static int load_allowed_iovas(const struct usermem *mm, struct itree *tree,
 			      uint64_t uranges, uint32_t num)
 {
 	for (uint32_t i = 0; i != num; i++) {
@@ -256,7 +256,7 @@ static int load_allowed_iovas(struct iommufd_ctx *ictx, struct itree *tree,
 		struct iopt_allowed *allowed;
 		int rc;
 
-		rc = usermem_copy_from(ictx->mm, &range,
+		rc = usermem_copy_from(mm, &range,
 				       uranges + (uint64_t)i * sizeof(range),
 				       sizeof(range));
 		if (rc)
@@ -290,7 +290,7 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd)
 		return -ENOENT;
 
 	itree_init(&allowed);
-	rc = load_allowed_iovas(ucmd->ictx, &allowed, cmd->allowed_iovas,
+	rc = load_allowed_iovas(ucmd->mm, &allowed, cmd->allowed_iovas,
 				cmd->num_iovas);
 	if (!rc)
 		/* on success 'allowed' comes back holding the old list */

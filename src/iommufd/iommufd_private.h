@@ -12,9 +12,12 @@
 #include "iommufd/object.h"
 #include "base/usermem.h"
 
-/* One open of /dev/iommu. */
+/*
+ * One open of /dev/iommu. It names no address space: each command's
+ * pointers are its caller's (ucmd->mm), and one context may have callers in
+ * several processes (docs/shared-contexts.md).
+ */
 struct iommufd_ctx {
-	struct usermem *mm; /* whose memory the commands' pointers name */
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
 	 * see every IOAS at once (the VFIO compatibility layer). */
@@ -28,6 +31,9 @@ struct iommufd_ctx {
 /* One ioctl in flight: the command copied in, where it came from. */
 struct iommufd_ucmd {
 	struct iommufd_ctx *ictx;
+	/* The caller's address space: what every user address of the
+	 * command names (the kernel's current->mm). */
+	const struct usermem *mm;
 	uint64_t ubuffer;	/* the caller's struct, a user address */
 	uint32_t user_size;	/* the caller's idea of its size */
 	void *cmd;		/* our zero-extended copy */

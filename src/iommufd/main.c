@@ -145,7 +145,7 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 {
 	size_t len = ucmd->user_size < cmd_len ? ucmd->user_size : cmd_len;
 
-	return usermem_copy_to(ucmd->ictx->mm, ucmd->ubuffer, ucmd->cmd, len);
+	return usermem_copy_to(ucmd->mm, ucmd->ubuffer, ucmd->cmd, len);
 }
 
 struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
@@ -172,10 +172,11 @@ int iommufd_destroy(struct iommufd_ucmd *ucmd)
 	return object_remove(ucmd->ictx, cmd->id);
 }
 
-static int dispatch(struct iommufd_ctx *ictx, unsigned int cmd, uint64_t arg)
+static int dispatch(struct iommufd_ctx *ictx, const struct usermem *mm,
+		    unsigned int cmd, uint64_t arg)
 {
 	const struct iommufd_ioctl_op *op;
-	struct iommufd_ucmd ucmd = { .ictx = ictx, .ubuffer = arg };
+	struct iommufd_ucmd ucmd = { .ictx = ictx, .mm = mm, .ubuffer = arg };
 	union ucmd_buffer buf;
 	unsigned int nr = _IOC_NR(cmd);
 	int rc;
@@ -185,7 +186,7 @@ static int dispatch(struct iommufd_ctx *ictx, unsigned int cmd, uint64_t arg)
 
 	/* The size is read before the number is checked, as on the kernel:
 	 * a bad pointer with a number in range is EFAULT, not ENOTTY. */
-	rc = usermem_copy_from(ictx->mm, &ucmd.user_size, arg,
+	rc = usermem_copy_from(mm, &ucmd.user_size, arg,
 			       sizeof(ucmd.user_size));
 	if (rc)
 		return rc;
@@ -196,7 +197,7 @@ static int dispatch(struct iommufd_ctx *ictx, unsigned int cmd, uint64_t arg)
 		return -EINVAL;
 
 	ucmd.cmd = &buf;
-	rc = usermem_copy_struct_from(ictx->mm, ucmd.cmd, op->size, arg,
+	rc = usermem_copy_struct_from(mm, ucmd.cmd, op->size, arg,
 				      ucmd.user_size);
 	if (rc)
 		return rc;
@@ -232,7 +233,6 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	if (rc)
 		goto out_free;
 	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);
-	ictx->mm = usermem_self();
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
@@ -250,9 +250,10 @@ PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
 	if (!ctx)
 		return -EBADF;
 	fork_gate_enter();
-	/* The kernel takes the request as 32 bits; so do we. */
-	rc = dispatch((struct iommufd_ctx *)ctx, (unsigned int)request,
-		      (uint64_t)(uintptr_t)arg);
+	/* The kernel takes the request as 32 bits; so do we. In-process,
+	 * every caller is this process. */
+	rc = dispatch((struct iommufd_ctx *)ctx, usermem_self(),
+		      (unsigned int)request, (uint64_t)(uintptr_t)arg);
 	fork_gate_leave();
 	return rc;
 }

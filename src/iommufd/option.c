@@ -76,7 +76,7 @@ int iommufd_option(struct iommufd_ucmd *ucmd)
 	if (rc)
 		return rc;
 	/* Only val64 goes back, not the whole struct. */
-	return usermem_copy_to(ucmd->ictx->mm,
+	return usermem_copy_to(ucmd->mm,
 			       ucmd->ubuffer + offsetof(struct iommu_option, val64),
 			       &cmd->val64, sizeof(cmd->val64));
 }

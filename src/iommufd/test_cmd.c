@@ -16,7 +16,8 @@
 #include "iommufd/ioas.h"
 #include "iommufd/pages.h"
 
-/* A mock device the selftest made: destroying it unbinds the device. */
+/* A mock device the selftest made: destroying it unbinds the device and
+ * takes it off the platform. */
 struct selftest_obj {
 	struct iommufd_object obj;
 	struct iommufd_device *idev;
@@ -57,6 +58,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct iommufd_device *idev;
 	struct selftest_obj *sobj;
 	uint32_t pt_id = cmd->id, dev_flags = 0, idev_id;
+	struct device *dev;
 	int rc;
 
 	sobj = (struct selftest_obj *)object_alloc(
@@ -65,11 +67,17 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 		return rc;
 	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
 		dev_flags = cmd->mock_domain_flags.dev_flags;
-	sobj->mdev = mock_dev_create(dev_flags, &rc);
+	sobj->mdev = mock_dev_create(mock_iommu(), dev_flags, &rc);
 	if (!sobj->mdev)
 		goto out_sobj;
-	idev = iommufd_device_bind(ucmd->ictx, &sobj->mdev->dev, &idev_id,
-				   &rc);
+	/* bound as any device is: found on the platform, by its number */
+	dev = platform_get_device(sobj->mdev->dev.index);
+	if (!dev) {
+		rc = -ENODEV;
+		goto out_mdev;
+	}
+	idev = iommufd_device_bind(ucmd->ictx, dev, &idev_id, &rc);
+	put_device(dev);
 	if (!idev)
 		goto out_mdev;
 	sobj->idev = idev;
@@ -241,7 +249,7 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 		goto out_put;
 	for (rc = 0; length && !rc; length -= page, iova += page, uptr += page) {
 		/* the kernel looks the page up first: absent memory faults */
-		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		rc = usermem_fault_in(ucmd->mm, uptr, 1, false);
 		if (!rc && domain->ops->iova_to_phys(domain, iova) != uptr)
 			rc = -EINVAL;
 	}
@@ -296,7 +304,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	bits = malloc(max / 8 + 1);
 	if (!bits)
 		goto out_put;
-	rc = usermem_copy_from(ucmd->ictx->mm, bits, cmd->dirty.uptr,
+	rc = usermem_copy_from(ucmd->mm, bits, cmd->dirty.uptr,
 			       (max + 7) / 8);
 	if (rc)
 		goto out_free;
@@ -329,7 +337,7 @@ static int test_md_check_refs(struct iommufd_ucmd *ucmd, uint64_t uptr,
 	    __builtin_add_overflow(uptr, length, &end))
 		return -EINVAL;
 	for (; length; length -= page, uptr += page) {
-		rc = usermem_fault_in(ucmd->ictx->mm, uptr, 1, false);
+		rc = usermem_fault_in(ucmd->mm, uptr, 1, false);
 		if (rc)
 			return rc;
 		if (iopt_pin_count(uptr) != refs)

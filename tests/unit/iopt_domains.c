@@ -109,7 +109,6 @@ static int env_init(struct env *e)
 	memset(e, 0, sizeof(*e));
 	if (usermem_init())
 		return -1;
-	e->ictx.mm = usermem_self();
 	e->ictx.account_mode = IOPT_PAGES_ACCOUNT_USER;
 	iopt_init_table(&e->iopt);
 	e->buf = mmap(NULL, BUF, PROT_READ | PROT_WRITE,
@@ -120,7 +119,7 @@ static int env_init(struct env *e)
 static int map_at(struct env *e, uint64_t iova, uint64_t offset,
 		  uint64_t length)
 {
-	return iopt_map_user_pages(&e->ictx, &e->iopt, &iova,
+	return iopt_map_user_pages(&e->ictx, usermem_self(), &e->iopt, &iova,
 				   (uintptr_t)e->buf + offset, length,
 				   IOPT_PROT_READ | IOPT_PROT_WRITE, 0);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Device reserved regions below the ioctl layer. The merged mock has none,
- * so these tests give mock devices a driver table of their own whose
- * get_resv_regions names some, and watch the IOAS through the ioctls:
+ * so these tests put mock devices behind an IOMMU instance of their own,
+ * whose driver table's get_resv_regions names some, and watch the IOAS
+ * through the ioctls:
  *
  *  - attaching the RID reserves the regions (all but the relaxable direct
  *    ones) in the IOAS behind the HWPT, a nested HWPT's parent's; detach
@@ -26,10 +27,10 @@
 #define RESV_START (MOCK_APERTURE_START + 16 * MB)
 #define RESV_LENGTH (1 * MB)
 
-/* A mock device whose driver table also names reserved regions. */
+/* A mock device behind an instance whose driver also names reserved
+ * regions. */
 struct resv_dev {
 	struct mock_dev *mdev;
-	struct iommu_ops ops;
 	const struct iommu_resv_region *regions;
 	unsigned int count;
 	struct iommufd_device *idev;
@@ -59,7 +60,7 @@ resv_alloc_paging(struct device *dev, uint32_t flags,
 		mock_ops->domain_alloc_paging_flags(dev, flags, user_data, err);
 
 	if (domain)
-		domain->owner = dev->ops;
+		domain->owner = dev_iommu_ops(dev);
 	return domain;
 }
 
@@ -72,7 +73,7 @@ resv_alloc_nested(struct device *dev, struct iommu_domain *parent,
 		dev, parent, flags, user_data, err);
 
 	if (domain)
-		domain->owner = dev->ops;
+		domain->owner = dev_iommu_ops(dev);
 	return domain;
 }
 
@@ -87,6 +88,26 @@ static struct resv_dev *to_resv_dev(struct device *dev)
 	return NULL;
 }
 
+/* The mock's driver with reserved regions, on an instance of its own. */
+static struct iommu_ops resv_ops;
+static struct iommu_device resv_iommu = { .ops = &resv_ops, .name = "resv" };
+
+static struct iommu_device *resv_instance(void)
+{
+	struct iommu_device *mock = mock_iommu();
+
+	if (resv_iommu.registered)
+		return &resv_iommu;
+	mock_ops = mock->ops;
+	resv_ops = *mock_ops;
+	resv_ops.get_resv_regions = resv_get_regions;
+	resv_ops.domain_alloc_paging_flags = resv_alloc_paging;
+	resv_ops.domain_alloc_nested = resv_alloc_nested;
+	resv_iommu.max_pasids = mock->max_pasids;
+	resv_iommu.caps = mock->caps;
+	return iommu_device_register(&resv_iommu) ? NULL : &resv_iommu;
+}
+
 static struct iommufd_ctx *ictx_of(struct iommusim_ctx *ctx)
 {
 	return (struct iommufd_ctx *)ctx;
@@ -99,15 +120,10 @@ static struct resv_dev *new_dev(struct iommusim_ctx *ctx, unsigned int slot,
 	struct resv_dev *rd = &devs[slot];
 	int err;
 
-	rd->mdev = mock_dev_create(MOCK_FLAGS_DEVICE_PASID, &err);
+	rd->mdev = mock_dev_create(resv_instance(), MOCK_FLAGS_DEVICE_PASID,
+				   &err);
 	if (!rd->mdev)
 		return NULL;
-	mock_ops = rd->mdev->dev.ops;
-	rd->ops = *mock_ops;
-	rd->ops.get_resv_regions = resv_get_regions;
-	rd->ops.domain_alloc_paging_flags = resv_alloc_paging;
-	rd->ops.domain_alloc_nested = resv_alloc_nested;
-	rd->mdev->dev.ops = &rd->ops;
 	rd->regions = regions;
 	rd->count = count;
 	rd->idev = iommufd_device_bind(ictx_of(ctx), &rd->mdev->dev,

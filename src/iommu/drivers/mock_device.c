@@ -3,6 +3,7 @@
  * Mock devices, as the kernel's selftest makes them (mock_dev_create()).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,12 +36,44 @@ static struct mock_dev *to_mock_dev(struct device *dev)
 	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |            \
 	 MOCK_FLAGS_DEVICE_PASID)
 
-struct mock_dev *mock_dev_create(uint32_t flags, int *err)
+/* The kernel's mock_iommu_device: every selftest device sits behind it. */
+static struct iommu_device mock_instance = {
+	.ops = &mock_iommu_ops,
+	.name = "mock",
+	.max_pasids = 1u << MOCK_PASID_WIDTH,
+	.caps = 1ull << IOMMU_CAP_DIRTY_TRACKING,
+};
+static pthread_once_t mock_instance_once = PTHREAD_ONCE_INIT;
+static bool mock_instance_registered;
+
+static void register_mock_instance(void)
+{
+	mock_instance_registered = !iommu_device_register(&mock_instance);
+}
+
+struct iommu_device *mock_iommu(void)
+{
+	pthread_once(&mock_instance_once, register_mock_instance);
+	return mock_instance_registered ? &mock_instance : NULL;
+}
+
+static void mock_dev_release(struct device *dev)
+{
+	free(to_mock_dev(dev));
+}
+
+struct mock_dev *mock_dev_create(struct iommu_device *iommu, uint32_t flags,
+				 int *err)
 {
 	struct mock_dev *mdev;
+	int rc;
 
 	if (flags & ~MOCK_DEVICE_FLAGS_KNOWN) {
 		*err = -EINVAL;
+		return NULL;
+	}
+	if (!iommu) {
+		*err = -ENODEV;
 		return NULL;
 	}
 	mdev = calloc(1, sizeof(*mdev));
@@ -48,14 +81,19 @@ struct mock_dev *mock_dev_create(uint32_t flags, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	mdev->dev.ops = &mock_iommu_ops;
 	mdev->flags = flags;
+	rc = platform_add_device(iommu, &mdev->dev, mock_dev_release);
+	if (rc) {
+		free(mdev);
+		*err = rc;
+		return NULL;
+	}
 	return mdev;
 }
 
 void mock_dev_destroy(struct mock_dev *mdev)
 {
-	free(mdev);
+	platform_remove_device(&mdev->dev);
 }
 
 static bool mock_capable(struct device *dev, enum iommu_cap cap)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mock IOMMU's devices: what the kernel's selftest creates for
- * IOMMU_TEST_OP_MOCK_DOMAIN. A device has its flags (MOCK_FLAGS_DEVICE_*)
- * and, through them, its capabilities; the core sees it only as a
- * struct device with the mock's struct iommu_ops.
+ * The mock IOMMU and its devices: what the kernel's selftest registers and
+ * creates for IOMMU_TEST_OP_MOCK_DOMAIN. A device has its flags
+ * (MOCK_FLAGS_DEVICE_*) and, through them, its capabilities; the core sees
+ * it only as a struct device on the platform, behind an instance whose
+ * driver is the mock's struct iommu_ops.
  */
 #ifndef IOMMUSIM_DRIVERS_MOCK_DEVICE_H
 #define IOMMUSIM_DRIVERS_MOCK_DEVICE_H
@@ -20,8 +21,20 @@ struct mock_dev {
 	bool pasid_fault_armed;
 };
 
-/* NULL with *err: -EINVAL for a flag the mock does not know, -ENOMEM. */
-struct mock_dev *mock_dev_create(uint32_t flags, int *err);
+/* The mock IOMMU instance, registered on the platform at the first call;
+ * NULL when that failed. */
+struct iommu_device *mock_iommu(void);
+
+/*
+ * A mock device, added to the platform behind iommu: the mock instance, or
+ * one whose driver builds on the mock's (a test's). NULL with *err: -EINVAL
+ * for a flag the mock does not know, -ENODEV without an instance, -ENOMEM,
+ * or platform_add_device()'s error.
+ */
+struct mock_dev *mock_dev_create(struct iommu_device *iommu, uint32_t flags,
+				 int *err);
+/* Takes the device off the platform; its memory goes with the last
+ * reference (a binding may still hold one). */
 void mock_dev_destroy(struct mock_dev *mdev);
 
 #endif /* IOMMUSIM_DRIVERS_MOCK_DEVICE_H */
