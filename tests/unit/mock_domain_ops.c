@@ -3,10 +3,14 @@
  * The mock IOMMU's domains through the driver interface: the paging
  * domain's types, geometry, map/unmap and dirty ops; its translate op (the
  * walker's hardware walk, with the outcomes iommu.h documents) and the
- * nested domain's lack of one; its IOTLB flush.
+ * nested domain's lack of one; its IOTLB flush, and that the core asks for
+ * a flush after every UNMAP from a domain and whenever a device leaves one
+ * (detach of the RID or of a PASID, replace).
  */
 #include "harness.h"
 
+#include <iommusim/iommusim.h>
+#include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
 #include "base/usermem.h"
@@ -14,6 +18,8 @@
 #include "iommu/drivers/mock_device.h"
 #include "iommu/drivers/mock_nested.h"
 #include "iommu/user_data.h"
+#include "iommufd/device.h"
+#include "iommufd/iommufd_private.h"
 #include "dirty_log.h"
 
 #define SZ_2K 0x800ull
@@ -204,6 +210,196 @@ TEST(mock_domain_counts_flushes)
 	ASSERT_EQ(0, iova);
 	ASSERT_EQ(UINT64_MAX, last);
 	d->ops->free(d);
+}
+
+/* ---- the core's flushes ------------------------------------------------------ */
+
+#define BUF_BYTES (64 * SZ_4K)
+
+struct env {
+	struct iommusim_ctx *ctx;
+	struct mock_dev *mdev;
+	struct iommufd_device *idev;
+	uint32_t ioas, dev_id;
+	void *buf;
+};
+
+static int env_init(struct env *e, uint32_t dev_flags)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->buf = mmap(NULL, BUF_BYTES, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->buf == MAP_FAILED || iommusim_open(&e->ctx) ||
+	    iommusim_ioctl(e->ctx, IOMMU_IOAS_ALLOC, &alloc))
+		return -1;
+	e->ioas = alloc.out_ioas_id;
+	e->mdev = mock_dev_create(dev_flags, &err);
+	if (!e->mdev)
+		return -1;
+	e->idev = iommufd_device_bind((struct iommufd_ctx *)e->ctx,
+				      &e->mdev->dev, &e->dev_id, &err);
+	return e->idev ? 0 : -1;
+}
+
+static void env_fini(struct env *e)
+{
+	iommufd_device_detach_pasids(e->idev);
+	iommufd_device_detach(e->idev, IOMMU_NO_PASID);
+	iommufd_device_unbind(e->idev);
+	mock_dev_destroy(e->mdev);
+	iommusim_close(e->ctx);
+	munmap(e->buf, BUF_BYTES);
+}
+
+static int map_fixed(struct env *e, uint64_t iova, uint64_t length)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.ioas_id = e->ioas,
+		.user_va = (uintptr_t)e->buf,
+		.length = length,
+		.iova = iova,
+	};
+
+	return iommusim_ioctl(e->ctx, IOMMU_IOAS_MAP, &cmd);
+}
+
+static int unmap(struct env *e, uint64_t iova, uint64_t length)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = e->ioas,
+		.iova = iova,
+		.length = length,
+	};
+
+	return iommusim_ioctl(e->ctx, IOMMU_IOAS_UNMAP, &cmd);
+}
+
+/* A paging HWPT of the user's, which outlives a detach. */
+static int hwpt_alloc(struct env *e, uint32_t flags, uint32_t *id)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dev_id = e->dev_id,
+		.pt_id = e->ioas,
+	};
+	int rc = iommusim_ioctl(e->ctx, IOMMU_HWPT_ALLOC, &cmd);
+
+	*id = cmd.out_hwpt_id;
+	return rc;
+}
+
+static int destroy(struct env *e, uint32_t id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return iommusim_ioctl(e->ctx, IOMMU_DESTROY, &cmd);
+}
+
+static uint64_t flushes(struct iommu_domain *d, uint64_t *iova,
+			uint64_t *last)
+{
+	return mock_domain_iotlb_flushes(d, iova, last);
+}
+
+TEST(unmap_flushes_each_range_it_unmaps)
+{
+	uint64_t a = MOCK_APERTURE_START + SZ_1M, iova, last, before;
+	struct iommu_domain *d;
+	uint32_t pt;
+	struct env e;
+
+	ASSERT_EQ(0, env_init(&e, 0));
+	pt = e.ioas;
+	ASSERT_EQ(0, iommufd_device_attach(e.idev, IOMMU_NO_PASID, &pt));
+	d = e.idev->hwpt->domain;
+	ASSERT_EQ(0, map_fixed(&e, a, 3 * SZ_4K));
+	ASSERT_EQ(0, map_fixed(&e, a + SZ_1M, SZ_4K));
+	/* Mapping flushes nothing. */
+	before = flushes(d, &iova, &last);
+	ASSERT_EQ(0, unmap(&e, a, 3 * SZ_4K));
+	ASSERT_EQ(before + 1, flushes(d, &iova, &last));
+	ASSERT_EQ(a, iova);
+	ASSERT_EQ(a + 3 * SZ_4K - 1, last);
+	/* and it came after the unmap: nothing maps the range any more */
+	ASSERT_EQ(0, d->ops->iova_to_phys(d, a));
+	ASSERT_EQ(0, unmap(&e, 0, UINT64_MAX));
+	ASSERT_EQ(before + 2, flushes(d, &iova, &last));
+	ASSERT_EQ(a + SZ_1M, iova);
+	ASSERT_EQ(a + SZ_1M + SZ_4K - 1, last);
+	env_fini(&e);
+}
+
+TEST(detach_and_replace_flush_the_domain_left)
+{
+	uint64_t iova, last, before_a, before_b;
+	struct iommu_domain *da, *db;
+	uint32_t hwpt_a, hwpt_b, pt;
+	struct env e;
+
+	ASSERT_EQ(0, env_init(&e, 0));
+	ASSERT_EQ(0, hwpt_alloc(&e, 0, &hwpt_a));
+	ASSERT_EQ(0, hwpt_alloc(&e, 0, &hwpt_b));
+	pt = hwpt_a;
+	ASSERT_EQ(0, iommufd_device_attach(e.idev, IOMMU_NO_PASID, &pt));
+	da = e.idev->hwpt->domain;
+	before_a = flushes(da, &iova, &last);
+
+	/* Replace: the domain the device left is flushed whole. */
+	pt = hwpt_b;
+	ASSERT_EQ(0, iommufd_device_replace(e.idev, IOMMU_NO_PASID, &pt));
+	db = e.idev->hwpt->domain;
+	ASSERT_NE(da, db);
+	before_b = flushes(db, &iova, &last);
+	ASSERT_EQ(before_a + 1, flushes(da, &iova, &last));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(UINT64_MAX, last);
+	/* Replacing with the HWPT it is on leaves nothing. */
+	ASSERT_EQ(0, iommufd_device_replace(e.idev, IOMMU_NO_PASID, &pt));
+	ASSERT_EQ(before_b, flushes(db, &iova, &last));
+
+	/* Detach. */
+	iommufd_device_detach(e.idev, IOMMU_NO_PASID);
+	ASSERT_EQ(before_b + 1, flushes(db, &iova, &last));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(UINT64_MAX, last);
+	ASSERT_EQ(before_a + 1, flushes(da, &iova, &last));
+	ASSERT_EQ(0, destroy(&e, hwpt_a));
+	ASSERT_EQ(0, destroy(&e, hwpt_b));
+	env_fini(&e);
+}
+
+TEST(pasid_detach_flushes)
+{
+	uint64_t iova, last, before;
+	struct iommu_domain *d;
+	uint32_t hwpt, pt;
+	struct env e;
+
+	ASSERT_EQ(0, env_init(&e, MOCK_FLAGS_DEVICE_PASID));
+	ASSERT_EQ(0, hwpt_alloc(&e, IOMMU_HWPT_ALLOC_PASID, &hwpt));
+	pt = hwpt;
+	ASSERT_EQ(0, iommufd_device_attach(e.idev, IOMMU_NO_PASID, &pt));
+	ASSERT_EQ(0, iommufd_device_attach(e.idev, 5, &pt));
+	d = e.idev->hwpt->domain;
+	before = flushes(d, &iova, &last);
+	iommufd_device_detach(e.idev, 5);
+	ASSERT_EQ(before + 1, flushes(d, &iova, &last));
+	ASSERT_EQ(0, iova);
+	ASSERT_EQ(UINT64_MAX, last);
+	/* Detaching what is not attached flushes nothing. */
+	iommufd_device_detach(e.idev, 5);
+	ASSERT_EQ(before + 1, flushes(d, &iova, &last));
+	iommufd_device_detach(e.idev, IOMMU_NO_PASID);
+	ASSERT_EQ(before + 2, flushes(d, &iova, &last));
+	ASSERT_EQ(0, destroy(&e, hwpt));
+	env_fini(&e);
 }
 
 TEST_HARNESS_MAIN
