@@ -29,8 +29,9 @@
  *  - Entries are 64-bit words, always read and written with __atomic
  *    builtins: the DMA engine walks (pt_translate) while other threads map
  *    and unmap elsewhere in the same tree. Every read goes through an
- *    accessor: the host one (inlined) in a tree the walker owns, a
- *    struct pt_reader in a table it does not (pt_translate_user).
+ *    accessor: in a tree the walker owns, a plain atomic load of host
+ *    memory (what its lookups' reader folds into); in a table it does not
+ *    own, the caller's struct pt_reader (pt_translate_user).
  *  - Map/unmap of overlapping ranges are serialized by the caller; maps and
  *    unmaps of disjoint ranges may run at once. A missing table is installed
  *    with a compare-and-swap, so two maps that need the same new table agree.

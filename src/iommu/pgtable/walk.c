@@ -2,7 +2,8 @@
 /*
  * The one walker every page-table format shares: allocation of tables, map
  * with the kernel's page-size choice, unmap, lookups, the hardware-side walk
- * of the DMA engine with accessed/dirty updates, and dirty-bit harvesting.
+ * of the DMA engine with accessed/dirty updates (in its own trees and, through
+ * a reader, in tables it does not own), and dirty-bit harvesting.
  * pgtable.h holds the vocabulary and the concurrency rules; a format brings
  * only its entry encoding (struct pt_format).
  *
