@@ -17,6 +17,7 @@
 #ifndef IOMMUSIM_IOMMU_H
 #define IOMMUSIM_IOMMU_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,13 @@ struct iommu_dirty_bitmap {
 		       uint64_t length);
 };
 
+/* What a translation found (struct iommu_domain_ops.translate). */
+struct iommu_translation {
+	uint64_t oa;	    /* the output address of the byte asked for */
+	uint64_t leaf_size; /* bytes the leaf maps: what an IOTLB may cache */
+	int prot;	    /* IOMMU_READ | IOMMU_WRITE, tables and leaf together */
+};
+
 struct iommu_domain_ops {
 	/* Maps [iova, iova + length) to [paddr, ...) with prot, using leaves
 	 * of the sizes in pgsize_bitmap that fit and are no larger than
@@ -67,6 +75,35 @@ struct iommu_domain_ops {
 	/* The host address iova translates to, or 0 when unmapped. */
 	uint64_t (*iova_to_phys)(struct iommu_domain *domain, uint64_t iova);
 	void (*free)(struct iommu_domain *domain);
+
+	/*
+	 * The hardware's walk for one device access at iova (write: the
+	 * device writes memory); the DMA engine's way into a domain. With
+	 * set_ad the leaf is marked accessed and, for a write, dirty, where
+	 * the format keeps such bits, atomically, as hardware does. These
+	 * are the outcomes for every domain and every format:
+	 *   0            translated, *out filled;
+	 *   -ENOENT      translation fault: nothing maps iova;
+	 *   -EPERM       permission fault: mapped without the permission the
+	 *                access needs; *out filled, A/D left alone;
+	 *   -ERANGE      iova lies beyond what the domain's table can hold;
+	 *   -EFAULT      a table the walk needed could not be read (a table
+	 *                the user owns, at a bad address);
+	 *   -EOPNOTSUPP  the domain cannot be walked (NULL here).
+	 * Call it through iommu_domain_translate().
+	 */
+	int (*translate)(struct iommu_domain *domain, uint64_t iova,
+			 bool write, bool set_ad,
+			 struct iommu_translation *out);
+	/*
+	 * Drops whatever the IOMMU caches of translations in [iova, last]
+	 * (inclusive: [0, UINT64_MAX] is everything). The core calls it after
+	 * every unmap and when a device leaves the domain, so that no device
+	 * uses a translation the table no longer holds. Cannot fail; NULL
+	 * when the domain caches nothing. Call it through iommu_iotlb_flush().
+	 */
+	void (*iotlb_flush)(struct iommu_domain *domain, uint64_t iova,
+			    uint64_t last);
 
 	/* Nested domains: the user's invalidation entries, handled in order;
 	 * array->entry_num comes back as how many were handled. */
@@ -204,6 +241,28 @@ static inline bool device_iommu_capable(struct device *dev,
 	if (!(dev->iommu->caps & (1ull << cap)))
 		return false;
 	return !ops->capable || ops->capable(dev, cap);
+}
+
+static inline int iommu_domain_translate(struct iommu_domain *domain,
+					 uint64_t iova, bool write,
+					 bool set_ad,
+					 struct iommu_translation *out)
+{
+	if (!domain->ops->translate)
+		return -EOPNOTSUPP;
+	return domain->ops->translate(domain, iova, write, set_ad, out);
+}
+
+static inline void iommu_iotlb_flush(struct iommu_domain *domain,
+				     uint64_t iova, uint64_t last)
+{
+	if (domain->ops->iotlb_flush)
+		domain->ops->iotlb_flush(domain, iova, last);
+}
+
+static inline void iommu_iotlb_flush_all(struct iommu_domain *domain)
+{
+	iommu_iotlb_flush(domain, 0, UINT64_MAX);
 }
 
 static inline uint64_t iommu_min_page_size(const struct iommu_domain *domain)

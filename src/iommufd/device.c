@@ -242,6 +242,9 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 		free(entry);
 	}
+	/* what the device cached through the domain must not outlive it */
+	if (hwpt)
+		iommu_iotlb_flush_all(hwpt->domain);
 	pthread_mutex_unlock(&idev->lock);
 	/* the caller puts the HWPT's reference */
 	return hwpt;
@@ -288,6 +291,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 		goto out_unreserve;
 	if (moves_ioas)
 		unreserve_regions(idev, find_hwpt_paging(cur));
+	iommu_iotlb_flush_all(cur->domain);
 	*slot = hwpt;
 	object_hold(&hwpt->obj);
 	*old = cur;

@@ -65,10 +65,14 @@ static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
 				      max_leaf);
 }
 
+/* The flush follows the unmap: no device may go on using the old
+ * translation once the area is gone (its pages may be unpinned next). */
 static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)
 {
 	domain->ops->unmap_pages(domain, iopt_area_iova(area),
 				 iopt_area_length(area));
+	iommu_iotlb_flush(domain, iopt_area_iova(area),
+			  iopt_area_last_iova(area));
 }
 
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)

@@ -21,6 +21,10 @@ struct fake_domain {
 	} maps[MAX_MAPS];
 	unsigned int nmaps;
 	int fail_after; /* map_pages fails once this many succeeded; -1 never */
+	/* IOTLB flushes asked for, the latest range, and how many came while
+	 * part of their range was still mapped */
+	unsigned int nflushes, early_flushes;
+	uint64_t flush_iova, flush_last;
 };
 
 static struct fake_domain *to_fake(struct iommu_domain *domain)
@@ -78,10 +82,25 @@ static uint64_t fake_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 	return 0;
 }
 
+static void fake_iotlb_flush(struct iommu_domain *domain, uint64_t iova,
+			     uint64_t last)
+{
+	struct fake_domain *f = to_fake(domain);
+
+	for (unsigned int i = 0; i < f->nmaps; i++)
+		if (iova < f->maps[i].iova + f->maps[i].length &&
+		    f->maps[i].iova <= last)
+			f->early_flushes++;
+	f->nflushes++;
+	f->flush_iova = iova;
+	f->flush_last = last;
+}
+
 static const struct iommu_domain_ops fake_ops = {
 	.map_pages = fake_map,
 	.unmap_pages = fake_unmap,
 	.iova_to_phys = fake_iova_to_phys,
+	.iotlb_flush = fake_iotlb_flush,
 };
 
 static void fake_init(struct fake_domain *f, uint64_t page_size,
@@ -177,12 +196,21 @@ TEST(map_and_unmap_follow_every_domain)
 	EXPECT_EQ(1, b.nmaps);
 	/* pinned once, however many domains */
 	EXPECT_EQ(1, iopt_pin_count(ubuf(&e, 4096)));
+	EXPECT_EQ(0, a.nflushes);
+	/* each unmap from a domain is followed by a flush of its range */
 	iopt_table_remove_domain(&e.iopt, &a.domain);
+	EXPECT_EQ(1, a.nflushes);
+	EXPECT_EQ(0x10000, a.flush_iova);
+	EXPECT_EQ(0x11fff, a.flush_last);
 	EXPECT_EQ(1, iopt_pin_count(ubuf(&e, 4096)));
 	EXPECT_EQ(2048, e.iopt.iova_alignment);
 	ASSERT_EQ(0, iopt_unmap_iova(&e.iopt, 0x10000, 8192, &unmapped));
 	EXPECT_EQ(8192, unmapped);
 	EXPECT_EQ(0, b.nmaps);
+	EXPECT_EQ(1, b.nflushes);
+	EXPECT_EQ(0x10000, b.flush_iova);
+	EXPECT_EQ(0x11fff, b.flush_last);
+	EXPECT_EQ(0, a.early_flushes + b.early_flushes);
 	EXPECT_EQ(0, iopt_pin_count(ubuf(&e, 4096)));
 	iopt_table_remove_domain(&e.iopt, &b.domain);
 	iopt_destroy_table(&e.iopt);

@@ -5,9 +5,9 @@
  * rest of iommusim; src/iommu/drivers/mock_domain.c holds the paging domain.
  *
  * A mock paging domain keeps its translations in a real page table of the
- * mock format (src/iommu/pgtable/mock.c), walked by pt_translate() as the DMA
- * engine's hardware walk. Its geometry follows the newest kernel's
- * mock_domain_alloc_pgtable():
+ * mock format (src/iommu/pgtable/mock.c); its translate op is the walker's
+ * pt_translate(), the DMA engine's hardware walk. Its geometry follows the
+ * newest kernel's mock_domain_alloc_pgtable():
  *
  *   MOCK_IOMMUPT_DEFAULT  pgsize_bitmap: every power of two from 2 KiB to
  *                         128 GiB (the kernel's AMD v1 mock, 3 levels, can
@@ -35,8 +35,6 @@
 #include <stdint.h>
 
 #include "iommu/iommu.h"
-
-struct pgtable;
 
 /* The newest kernel's MOCK_IOMMUPT_DEFAULT page sizes: 2^11 .. 2^37. */
 #define MOCK_DEFAULT_PGSIZE_BITMAP (((1ull << 38) - 1) & ~((1ull << 11) - 1))
@@ -70,15 +68,13 @@ int mock_domain_mark_dirty(struct iommu_domain *domain, uint64_t iova,
 			   uint64_t length);
 
 /*
- * The DMA engine's hardware walk of a mock paging domain: pt_translate()
- * on its table (0, -ERANGE, -ENOENT translation fault, -EPERM permission
- * fault; see pgtable.h). The shape a domain-ops "translate" would have.
+ * How many times the core asked a mock paging domain's IOTLB to flush, and
+ * the range [*iova, *last] of the latest request (meaningful when one
+ * thread unmaps at a time); 0 for any other domain. The mock caches no
+ * translation, so a flush changes nothing else: this is how the tests see
+ * that UNMAP and detach ask for one.
  */
-int mock_domain_translate(struct iommu_domain *domain, uint64_t iova,
-			  bool write, bool set_ad, uint64_t *paddr,
-			  uint64_t *leaf_size, int *prot);
-
-/* The domain's page table, for code that walks it directly. */
-struct pgtable *mock_domain_pgtable(struct iommu_domain *domain);
+uint64_t mock_domain_iotlb_flushes(struct iommu_domain *domain,
+				   uint64_t *iova, uint64_t *last);
 
 #endif /* IOMMUSIM_DRIVERS_MOCK_H */

@@ -14,11 +14,17 @@
 #include "iommu/pgtable/pgtable.h"
 #include "base/zalloc.h"
 
+/* What the mock's IOTLB was told to drop; each field __atomic. */
+struct mock_flushes {
+	uint64_t count;
+	uint64_t iova, last; /* the latest request, when one thread asks */
+};
+
 struct mock_domain {
 	struct iommu_domain domain; /* first: the core's handle */
 	struct pgtable pt;
-	unsigned int pagetable_type;
 	bool dirty_tracking; /* __atomic: set_dirty_tracking vs. readers */
+	struct mock_flushes flushes;
 };
 
 static const struct iommu_domain_ops mock_paging_ops;
@@ -67,6 +73,24 @@ static uint64_t mock_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 	return pt_iova_to_phys(&to_mock(domain)->pt, iova);
 }
 
+static int mock_translate(struct iommu_domain *domain, uint64_t iova,
+			  bool write, bool set_ad, struct iommu_translation *out)
+{
+	return pt_translate(&to_mock(domain)->pt, iova, write, set_ad, out);
+}
+
+/* The mock caches no translation: a flush is only counted, for the tests
+ * to see that the core asks for it. */
+static void mock_iotlb_flush(struct iommu_domain *domain, uint64_t iova,
+			     uint64_t last)
+{
+	struct mock_flushes *f = &to_mock(domain)->flushes;
+
+	__atomic_store_n(&f->iova, iova, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->last, last, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&f->count, 1, __ATOMIC_RELEASE);
+}
+
 static void mock_free(struct iommu_domain *domain)
 {
 	struct mock_domain *mock = to_mock(domain);
@@ -98,6 +122,8 @@ static const struct iommu_domain_ops mock_paging_ops = {
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
 	.free = mock_free,
+	.translate = mock_translate,
+	.iotlb_flush = mock_iotlb_flush,
 };
 
 static const struct iommu_domain_ops mock_paging_dirty_ops = {
@@ -105,6 +131,8 @@ static const struct iommu_domain_ops mock_paging_dirty_ops = {
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
 	.free = mock_free,
+	.translate = mock_translate,
+	.iotlb_flush = mock_iotlb_flush,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
 };
@@ -148,7 +176,6 @@ struct iommu_domain *mock_domain_alloc_paging(unsigned int pagetable_type,
 	ret = pt_init(&mock->pt, &pt_mock_format);
 	if (ret)
 		goto out_free;
-	mock->pagetable_type = pagetable_type;
 	mock->domain.kind = IOMMU_DOMAIN_PAGING;
 	mock->domain.ops = dirty_tracking ? &mock_paging_dirty_ops :
 					    &mock_paging_ops;
@@ -162,7 +189,7 @@ out_err:
 	return NULL;
 }
 
-/* ---- for the selftest commands and the DMA engine ----------------------------- */
+/* ---- for the selftest commands and the tests ---------------------------------- */
 
 bool mock_domain_dirty_tracking(const struct iommu_domain *domain)
 {
@@ -184,17 +211,19 @@ int mock_domain_mark_dirty(struct iommu_domain *domain, uint64_t iova,
 	return pt_mark_dirty(&to_mock(domain)->pt, iova, length);
 }
 
-int mock_domain_translate(struct iommu_domain *domain, uint64_t iova,
-			  bool write, bool set_ad, uint64_t *paddr,
-			  uint64_t *leaf_size, int *prot)
+uint64_t mock_domain_iotlb_flushes(struct iommu_domain *domain,
+				   uint64_t *iova, uint64_t *last)
 {
-	if (!mock_domain_is_paging(domain))
-		return -EINVAL;
-	return pt_translate(&to_mock(domain)->pt, iova, write, set_ad, paddr,
-			    leaf_size, prot);
-}
+	struct mock_flushes *f;
+	uint64_t count;
 
-struct pgtable *mock_domain_pgtable(struct iommu_domain *domain)
-{
-	return mock_domain_is_paging(domain) ? &to_mock(domain)->pt : NULL;
+	*iova = *last = 0;
+	if (!mock_domain_is_paging(domain))
+		return 0;
+	f = &to_mock(domain)->flushes;
+	count = __atomic_load_n(&f->count, __ATOMIC_ACQUIRE);
+
+	*iova = __atomic_load_n(&f->iova, __ATOMIC_RELAXED);
+	*last = __atomic_load_n(&f->last, __ATOMIC_RELAXED);
+	return count;
 }

@@ -3,6 +3,12 @@
  * The mock IOMMU's nested domains: a stage 1 the user owns over a mock
  * paging parent. Their only state is the fake 4-entry IOTLB of the kernel's
  * selftest, filled from the allocation data and cleared by invalidation.
+ *
+ * The selftest's stage 1 is no table, so there is nothing to walk: these
+ * domains have no translate op (iommu_domain_translate() answers
+ * -EOPNOTSUPP), and no iotlb_flush, since detaching a device leaves the
+ * fake IOTLB as the kernel's mock does: only the user's invalidation
+ * clears it.
  */
 #ifndef IOMMUSIM_DRIVERS_MOCK_NESTED_H
 #define IOMMUSIM_DRIVERS_MOCK_NESTED_H

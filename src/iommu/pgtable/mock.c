@@ -28,8 +28,8 @@
  *   A  accessed: set by the IOMMU when a translation uses the leaf.
  *   D  dirty: set by the IOMMU when a device write uses the leaf.
  *   address  a leaf's output address (aligned to its span, so a level-1
- *      leaf has bits [19:11] zero) or a table's host address (4 KiB
- *      aligned, so bit 11 is zero).
+ *      leaf has bits [19:11] zero) or a table's address (4 KiB aligned, so
+ *      bit 11 is zero): a host address in a domain's own tree.
  *
  * Table entries carry no permissions, accessed or dirty state (P only):
  * like AMD v1 with IR/IW always set on tables, permission lives in leaves.
@@ -69,9 +69,9 @@ static int mock_leaf_prot(uint64_t entry)
 	       ((entry & MOCK_PTE_W) ? IOMMU_WRITE : 0);
 }
 
-static uint64_t *mock_table_ptr(uint64_t entry)
+static uint64_t mock_table_addr(uint64_t entry)
 {
-	return (uint64_t *)(uintptr_t)(entry & MOCK_PTE_ADDR);
+	return entry & MOCK_PTE_ADDR;
 }
 
 static uint64_t mock_make_leaf(uint64_t oa, unsigned int level, int prot)
@@ -87,9 +87,9 @@ static uint64_t mock_make_leaf(uint64_t oa, unsigned int level, int prot)
 	return entry;
 }
 
-static uint64_t mock_make_table(uint64_t *table)
+static uint64_t mock_make_table(uint64_t table)
 {
-	return ((uintptr_t)table & MOCK_PTE_ADDR) | MOCK_PTE_P;
+	return (table & MOCK_PTE_ADDR) | MOCK_PTE_P;
 }
 
 static uint64_t mock_make_accessed(uint64_t entry)
@@ -124,7 +124,7 @@ const struct pt_format pt_mock_format = {
 	.is_leaf = mock_is_leaf,
 	.leaf_oa = mock_leaf_oa,
 	.leaf_prot = mock_leaf_prot,
-	.table_ptr = mock_table_ptr,
+	.table_addr = mock_table_addr,
 	.table_prot = NULL,
 	.make_leaf = mock_make_leaf,
 	.make_table = mock_make_table,

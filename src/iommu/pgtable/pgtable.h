@@ -20,11 +20,18 @@
  *  - The input space is [0, 2^va_lg2); va_lg2 <= 63 so that the exclusive
  *    end of any range fits in 64 bits.
  *  - "Physical" addresses are host virtual addresses in this process.
+ *  - A table is named by its address as the entry above it holds it: an
+ *    output address of the tree. For a tree the walker owns that is a host
+ *    address; for a guest's stage 1 it is a stage-1 output address, which
+ *    must go through stage 2 before it can be read (struct pt_reader).
  *
  * Concurrency (the kernel's rules, plus the safety a software walker needs):
  *  - Entries are 64-bit words, always read and written with __atomic
  *    builtins: the DMA engine walks (pt_translate) while other threads map
- *    and unmap elsewhere in the same tree.
+ *    and unmap elsewhere in the same tree. Every read goes through an
+ *    accessor: in a tree the walker owns, a plain atomic load of host
+ *    memory (what its lookups' reader folds into); in a table it does not
+ *    own, the caller's struct pt_reader (pt_translate_user).
  *  - Map/unmap of overlapping ranges are serialized by the caller; maps and
  *    unmaps of disjoint ranges may run at once. A missing table is installed
  *    with a compare-and-swap, so two maps that need the same new table agree.
@@ -74,14 +81,14 @@ struct pt_format {
 	bool (*is_leaf)(uint64_t entry, unsigned int level);
 	uint64_t (*leaf_oa)(uint64_t entry, unsigned int level);
 	int (*leaf_prot)(uint64_t entry); /* IOMMU_READ | IOMMU_WRITE */
-	uint64_t *(*table_ptr)(uint64_t entry);
+	uint64_t (*table_addr)(uint64_t entry);
 	/* Permissions a table entry grants to everything below it; NULL when
 	 * tables restrict nothing (only leaves carry permissions). */
 	int (*table_prot)(uint64_t entry);
 
 	/* oa is aligned to the span of level; prot is IOMMU_READ/WRITE. */
 	uint64_t (*make_leaf)(uint64_t oa, unsigned int level, int prot);
-	uint64_t (*make_table)(uint64_t *table);
+	uint64_t (*make_table)(uint64_t table);
 
 	/* Accessed and dirty state of a leaf, as the hardware keeps it. */
 	uint64_t (*make_accessed)(uint64_t entry);
@@ -110,6 +117,12 @@ static inline unsigned int pt_level_lg2(const struct pt_format *fmt,
 					unsigned int level)
 {
 	return fmt->granule_lg2 + level * fmt->index_lg2;
+}
+
+/* The input space of trees of this format is [0, 2^pt_va_lg2(fmt)). */
+static inline unsigned int pt_va_lg2(const struct pt_format *fmt)
+{
+	return fmt->va_lg2 ? fmt->va_lg2 : pt_level_lg2(fmt, fmt->levels);
 }
 
 /* Allocates the top table. -EINVAL for an inconsistent format, -ENOMEM. */
@@ -148,19 +161,13 @@ uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova);
 
 /*
  * Translates iova as the hardware does for a device access (write: the
- * device writes memory). On success: *paddr is the address of the byte,
- * *leaf_size the size of the leaf that maps it (what an IOTLB may cache),
- * *prot its permissions (leaf and tables together). With set_ad, marks the
- * leaf accessed and, for a write, dirty, atomically, as hardware does.
- *
- * 0:       translated;
- * -ERANGE: iova beyond the input space;
- * -ENOENT: not mapped (translation fault);
- * -EPERM:  mapped without the permission the access needs (permission
- *          fault); *paddr, *leaf_size and *prot are filled, A/D untouched.
+ * device writes memory), with the outcomes of struct
+ * iommu_domain_ops.translate: 0, -ERANGE beyond the input space, -ENOENT,
+ * -EPERM (*out filled, A/D untouched). With set_ad, marks the leaf
+ * accessed and, for a write, dirty, atomically.
  */
 int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
-		 uint64_t *paddr, uint64_t *leaf_size, int *prot);
+		 struct iommu_translation *out);
 
 /*
  * Reports each dirty leaf overlapping [iova, iova + length) to
@@ -183,6 +190,65 @@ int pt_mark_dirty(struct pgtable *pt, uint64_t iova, uint64_t length);
 
 /* Bytes of table memory the tree holds now (retired tables included). */
 uint64_t pt_table_memory(struct pgtable *pt);
+
+/* ---- tables the walker does not own --------------------------------------- */
+
+/*
+ * How a walk reads the tables of a tree it does not own: a guest's stage 1,
+ * whose table addresses are stage-1 output addresses. A reader may route
+ * each address through another translation (stage 2) before it reads, and
+ * must turn an address it cannot read into an error, never a crash.
+ * Embed it to give it state.
+ */
+struct pt_reader {
+	/* *entry = entry index of the table at address table. 0, or an
+	 * -errno the walk returns as it is: -EFAULT for memory that cannot
+	 * be read; a routing reader's own stage's fault (it may record which
+	 * stage failed where the caller can see it). */
+	int (*load)(struct pt_reader *rd, uint64_t table,
+		    unsigned int index, uint64_t *entry);
+	/* Replaces entry index with want if it still holds old, atomically,
+	 * as the hardware's A/D update does: 0, -EAGAIN when it held
+	 * something else, or load's errors. NULL when the reader cannot
+	 * write tables: a walk asked to set A/D then answers -EOPNOTSUPP. */
+	int (*exchange)(struct pt_reader *rd, uint64_t table,
+			unsigned int index, uint64_t old, uint64_t want);
+};
+
+struct usermem;
+
+/*
+ * Reads tables in mm's memory through the user-memory copies, so a bad
+ * table address is -EFAULT, never a crash: the reader for tables a user
+ * owns. Table addresses are addresses in mm (route them through stage 2
+ * first for a nested walk). It cannot write (exchange is NULL): user
+ * memory has no checked compare-and-exchange to set A/D with.
+ */
+struct pt_usermem_reader {
+	struct pt_reader rd;
+	const struct usermem *mm;
+};
+
+void pt_usermem_reader_init(struct pt_usermem_reader *r,
+			    const struct usermem *mm);
+
+/* A tree someone else owns and writes: the walker only reads it. */
+struct pt_user_table {
+	const struct pt_format *fmt;
+	uint64_t top;		     /* the top table's address, as rd takes it */
+	struct pt_reader *rd;
+};
+
+/*
+ * pt_translate() in a table the walker does not own: every entry is read
+ * through t->rd, and a failed read ends the walk with the reader's error
+ * (-EFAULT for a bad address). Nothing protects against the owner changing
+ * or freeing tables meanwhile beyond what the reader checks: the walk sees
+ * what the memory holds, as hardware does. With set_ad and a reader that
+ * cannot write: -EOPNOTSUPP before anything is read.
+ */
+int pt_translate_user(const struct pt_user_table *t, uint64_t iova,
+		      bool write, bool set_ad, struct iommu_translation *out);
 
 /* ---- formats ------------------------------------------------------------- */
 

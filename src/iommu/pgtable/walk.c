@@ -2,7 +2,8 @@
 /*
  * The one walker every page-table format shares: allocation of tables, map
  * with the kernel's page-size choice, unmap, lookups, the hardware-side walk
- * of the DMA engine with accessed/dirty updates, and dirty-bit harvesting.
+ * of the DMA engine with accessed/dirty updates (in its own trees and, through
+ * a reader, in tables it does not own), and dirty-bit harvesting.
  * pgtable.h holds the vocabulary and the concurrency rules; a format brings
  * only its entry encoding (struct pt_format).
  *
@@ -27,6 +28,12 @@
 static inline uint64_t entry_load(const uint64_t *slot)
 {
 	return __atomic_load_n(slot, __ATOMIC_SEQ_CST);
+}
+
+/* The table a table entry of the walker's own tree points at. */
+static inline uint64_t *table_of(const struct pt_format *fmt, uint64_t entry)
+{
+	return (uint64_t *)(uintptr_t)fmt->table_addr(entry);
 }
 
 /* Level 0 entries are leaves whatever a format says: nothing is below. */
@@ -146,7 +153,7 @@ static uint64_t retire_subtree(struct pgtable *pt, uint64_t *table,
 		if (entry_is_leaf(fmt, entry, level))
 			bytes += span;
 		else
-			bytes += retire_subtree(pt, fmt->table_ptr(entry),
+			bytes += retire_subtree(pt, table_of(fmt, entry),
 						level - 1);
 	}
 	retire_chain(pt, table, table);
@@ -191,15 +198,14 @@ static int check_format(const struct pt_format *fmt)
 
 int pt_init(struct pgtable *pt, const struct pt_format *fmt)
 {
-	unsigned int full = pt_level_lg2(fmt, fmt->levels);
 	int ret;
 
 	memset(pt, 0, sizeof(*pt));
 	ret = check_format(fmt);
 	if (ret)
 		return ret;
-	pt->va_lg2 = fmt->va_lg2 ? fmt->va_lg2 : full;
-	if (pt->va_lg2 > full || pt->va_lg2 > 63)
+	pt->va_lg2 = pt_va_lg2(fmt);
+	if (pt->va_lg2 > pt_level_lg2(fmt, fmt->levels) || pt->va_lg2 > 63)
 		return -EINVAL;
 	pt->fmt = fmt;
 	pt->top_level = fmt->levels - 1;
@@ -220,7 +226,7 @@ static void free_subtree(struct pgtable *pt, uint64_t *table,
 		uint64_t entry = __atomic_load_n(&table[i], __ATOMIC_RELAXED);
 
 		if (fmt->present(entry) && !entry_is_leaf(fmt, entry, level))
-			free_subtree(pt, fmt->table_ptr(entry), level - 1);
+			free_subtree(pt, table_of(fmt, entry), level - 1);
 	}
 	table_free(pt, table);
 }
@@ -328,7 +334,7 @@ static bool subtree_is_empty(struct pgtable *pt, uint64_t *table,
 		if (!fmt->present(entry))
 			continue;
 		if (entry_is_leaf(fmt, entry, level) ||
-		    !subtree_is_empty(pt, fmt->table_ptr(entry), level - 1))
+		    !subtree_is_empty(pt, table_of(fmt, entry), level - 1))
 			return false;
 	}
 	return true;
@@ -350,10 +356,10 @@ static int map_leaf(struct map_walk *w, uint64_t *slot, unsigned int level,
 		__atomic_store_n(slot, leaf, __ATOMIC_RELEASE);
 	} else {
 		if (entry_is_leaf(fmt, entry, level) ||
-		    !subtree_is_empty(w->pt, fmt->table_ptr(entry), level - 1))
+		    !subtree_is_empty(w->pt, table_of(fmt, entry), level - 1))
 			return -EEXIST;
 		__atomic_store_n(slot, leaf, __ATOMIC_SEQ_CST);
-		retire_subtree(w->pt, fmt->table_ptr(entry), level - 1);
+		retire_subtree(w->pt, table_of(fmt, entry), level - 1);
 	}
 	w->oa += span;
 	return 0;
@@ -367,7 +373,7 @@ static int install_table(struct pgtable *pt, uint64_t *slot, uint64_t *entry)
 
 	if (!table)
 		return -ENOMEM;
-	want = pt->fmt->make_table(table);
+	want = pt->fmt->make_table((uintptr_t)table);
 	if (__atomic_compare_exchange_n(slot, entry, want, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 		*entry = want;
@@ -394,7 +400,7 @@ static int map_descend(struct map_walk *w, uint64_t *slot, unsigned int level,
 	}
 	if (fmt->is_leaf(entry, level))
 		return -EEXIST;
-	return map_level(w, fmt->table_ptr(entry), level - 1, va, end);
+	return map_level(w, table_of(fmt, entry), level - 1, va, end);
 }
 
 static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
@@ -442,10 +448,10 @@ static void unmap_entry(struct unmap_walk *w, uint64_t *slot, uint64_t entry,
 		w->unmapped += span;
 	} else if (base >= w->start && base + span <= w->end) {
 		__atomic_store_n(slot, 0, __ATOMIC_SEQ_CST);
-		w->unmapped += retire_subtree(w->pt, fmt->table_ptr(entry),
+		w->unmapped += retire_subtree(w->pt, table_of(fmt, entry),
 					      level - 1);
 	} else {
-		unmap_level(w, fmt->table_ptr(entry), level - 1, va, next);
+		unmap_level(w, table_of(fmt, entry), level - 1, va, next);
 	}
 }
 
@@ -510,103 +516,180 @@ uint64_t pt_unmap(struct pgtable *pt, uint64_t iova, uint64_t length)
 
 /* ---- lookups and the hardware walk ------------------------------------------ */
 
+static int host_load(struct pt_reader *rd, uint64_t table,
+		     unsigned int index, uint64_t *entry)
+{
+	(void)rd;
+	*entry = entry_load((uint64_t *)(uintptr_t)table + index);
+	return 0;
+}
+
+static int host_exchange(struct pt_reader *rd, uint64_t table,
+			 unsigned int index, uint64_t old, uint64_t want)
+{
+	(void)rd;
+	if (__atomic_compare_exchange_n((uint64_t *)(uintptr_t)table + index,
+					&old, want, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return 0;
+	return -EAGAIN;
+}
+
+/* How the walker reads its own trees, unchecked. Static and const: where a
+ * walk names it, calls through it fold into the loads and the
+ * compare-and-swap themselves. */
+static const struct pt_reader host_reader = {
+	.load = host_load,
+	.exchange = host_exchange,
+};
+
+/* Where a walk starts, and how it reads. */
+struct walk_root {
+	const struct pt_format *fmt;
+	struct pt_reader *rd;
+	uint64_t top;
+	unsigned int top_level;
+};
+
+static inline struct walk_root own_root(const struct pgtable *pt)
+{
+	/* the host reader keeps no state: nothing writes through this */
+	return (struct walk_root){ pt->fmt, (struct pt_reader *)&host_reader,
+				   (uintptr_t)pt->top, pt->top_level };
+}
+
 struct pt_leaf {
-	uint64_t *slot;
+	uint64_t table;	    /* the table holding the leaf */
+	unsigned int index; /* and its place in it */
 	uint64_t entry;
 	unsigned int level;
 	int prot; /* leaf permissions, restricted by the tables above it */
 };
 
-/* Walks to the leaf mapping iova; the caller is a registered reader. */
-static int find_leaf(struct pgtable *pt, uint64_t iova, struct pt_leaf *leaf)
+/*
+ * Walks to the leaf mapping iova. Always inlined: in the walker's own tree
+ * the reader is host_reader, and the walk compiles to plain loads; in a
+ * user's table every read is a call to its reader. A walk of our own tree
+ * must be a registered reader.
+ */
+static inline __attribute__((always_inline)) int
+find_leaf(const struct walk_root *root, uint64_t iova, struct pt_leaf *leaf)
 {
-	const struct pt_format *fmt = pt->fmt;
-	unsigned int level = pt->top_level;
-	uint64_t *table = pt->top;
+	const struct pt_format *fmt = root->fmt;
+	uint64_t mask = (1ull << fmt->index_lg2) - 1;
+	unsigned int level = root->top_level;
+	uint64_t table = root->top;
 	int prot = IOMMU_READ | IOMMU_WRITE;
 
 	for (;; level--) {
-		uint64_t *slot = level_slot(pt, table, level, iova);
-		uint64_t entry = entry_load(slot);
+		unsigned int index = (iova >> pt_level_lg2(fmt, level)) & mask;
+		uint64_t entry;
+		int ret = root->rd->load(root->rd, table, index, &entry);
 
+		if (ret)
+			return ret;
 		if (!fmt->present(entry))
 			return -ENOENT;
 		if (entry_is_leaf(fmt, entry, level)) {
-			*leaf = (struct pt_leaf){ slot, entry, level,
+			*leaf = (struct pt_leaf){ table, index, entry, level,
 						  prot & fmt->leaf_prot(entry) };
 			return 0;
 		}
 		if (fmt->table_prot)
 			prot &= fmt->table_prot(entry);
-		table = fmt->table_ptr(entry);
+		table = fmt->table_addr(entry);
 	}
 }
 
-static uint64_t leaf_address(const struct pgtable *pt,
+static uint64_t leaf_address(const struct pt_format *fmt,
 			     const struct pt_leaf *leaf, uint64_t iova)
 {
-	uint64_t span = level_span(pt, leaf->level);
+	uint64_t span = 1ull << pt_level_lg2(fmt, leaf->level);
 
-	return pt->fmt->leaf_oa(leaf->entry, leaf->level) + (iova & (span - 1));
+	return fmt->leaf_oa(leaf->entry, leaf->level) + (iova & (span - 1));
 }
 
 uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova)
 {
+	struct walk_root root = own_root(pt);
 	struct pt_leaf leaf;
 	uint64_t paddr = 0;
 
 	if (iova >> pt->va_lg2)
 		return 0;
 	reader_enter(pt);
-	if (!find_leaf(pt, iova, &leaf))
-		paddr = leaf_address(pt, &leaf, iova);
+	if (!find_leaf(&root, iova, &leaf))
+		paddr = leaf_address(pt->fmt, &leaf, iova);
 	reader_exit(pt);
 	return paddr;
 }
 
 /* Sets A, and D for a write, as the hardware does; -EAGAIN if the entry
  * changed since it was read (another update won; walk again). */
-static int leaf_set_ad(struct pgtable *pt, const struct pt_leaf *leaf,
-		       bool write)
+static inline __attribute__((always_inline)) int
+leaf_set_ad(const struct walk_root *root, const struct pt_leaf *leaf,
+	    bool write)
 {
-	const struct pt_format *fmt = pt->fmt;
-	uint64_t expected = leaf->entry;
+	const struct pt_format *fmt = root->fmt;
 	uint64_t want = fmt->make_accessed(leaf->entry);
 
 	if (write)
 		want = fmt->make_dirty(want);
 	if (want == leaf->entry)
 		return 0;
-	if (__atomic_compare_exchange_n(leaf->slot, &expected, want, false,
-					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		return 0;
-	return -EAGAIN;
+	return root->rd->exchange(root->rd, leaf->table, leaf->index,
+				  leaf->entry, want);
 }
 
-int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
-		 uint64_t *paddr, uint64_t *leaf_size, int *prot)
+static inline __attribute__((always_inline)) int
+walk_translate(const struct walk_root *root, uint64_t iova, bool write,
+	       bool set_ad, struct iommu_translation *out)
 {
 	int need = write ? IOMMU_WRITE : IOMMU_READ;
 	struct pt_leaf leaf;
 	int ret;
 
+	for (;;) {
+		ret = find_leaf(root, iova, &leaf);
+		if (ret)
+			return ret;
+		out->oa = leaf_address(root->fmt, &leaf, iova);
+		out->leaf_size = 1ull << pt_level_lg2(root->fmt, leaf.level);
+		out->prot = leaf.prot;
+		if (!(leaf.prot & need))
+			return -EPERM;
+		if (!set_ad)
+			return 0;
+		ret = leaf_set_ad(root, &leaf, write);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+}
+
+int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
+		 struct iommu_translation *out)
+{
+	struct walk_root root = own_root(pt);
+	int ret;
+
 	if (iova >> pt->va_lg2)
 		return -ERANGE;
 	reader_enter(pt);
-	do {
-		ret = find_leaf(pt, iova, &leaf);
-		if (ret)
-			break;
-		*paddr = leaf_address(pt, &leaf, iova);
-		*leaf_size = level_span(pt, leaf.level);
-		*prot = leaf.prot;
-		if (!(leaf.prot & need))
-			ret = -EPERM;
-		else if (set_ad)
-			ret = leaf_set_ad(pt, &leaf, write);
-	} while (ret == -EAGAIN);
+	ret = walk_translate(&root, iova, write, set_ad, out);
 	reader_exit(pt);
 	return ret;
+}
+
+int pt_translate_user(const struct pt_user_table *t, uint64_t iova,
+		      bool write, bool set_ad, struct iommu_translation *out)
+{
+	struct walk_root root = { t->fmt, t->rd, t->top, t->fmt->levels - 1 };
+
+	if (iova >> pt_va_lg2(t->fmt))
+		return -ERANGE;
+	if (set_ad && !t->rd->exchange)
+		return -EOPNOTSUPP;
+	return walk_translate(&root, iova, write, set_ad, out);
 }
 
 /* ---- dirty tracking ----------------------------------------------------------- */
@@ -637,7 +720,7 @@ static void walk_leaves(struct leaf_walk *w, uint64_t *table,
 		else if (entry_is_leaf(fmt, entry, level))
 			w->visit(w, slot, va & ~(span - 1), span);
 		else
-			walk_leaves(w, fmt->table_ptr(entry), level - 1, va,
+			walk_leaves(w, table_of(fmt, entry), level - 1, va,
 				    next);
 		va = next;
 	}
