@@ -236,7 +236,7 @@ static int env_init(struct env *e, uint32_t dev_flags)
 	    iommusim_ioctl(e->ctx, IOMMU_IOAS_ALLOC, &alloc))
 		return -1;
 	e->ioas = alloc.out_ioas_id;
-	e->mdev = mock_dev_create(dev_flags, &err);
+	e->mdev = mock_dev_create(mock_iommu(), dev_flags, &err);
 	if (!e->mdev)
 		return -1;
 	e->idev = iommufd_device_bind((struct iommufd_ctx *)e->ctx,
