@@ -10,20 +10,11 @@
 
 #include "iommufd/device.h"
 
-static void iommufd_device_destroy(struct iommufd_object *obj)
+void iommufd_device_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_device *idev = (struct iommufd_device *)obj;
 
 	pthread_mutex_destroy(&idev->lock);
-}
-
-static const struct iommufd_object_ops device_ops = {
-	.destroy = iommufd_device_destroy,
-};
-
-void iommufd_device_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_DEVICE, &device_ops);
 }
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,

@@ -84,6 +84,6 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid);
 
-void iommufd_device_register(void);
+void iommufd_device_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_DEVICE_H */

@@ -44,7 +44,7 @@ static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
 	}
 }
 
-static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt_paging =
 		(struct iommufd_hwpt_paging *)obj;
@@ -61,19 +61,13 @@ static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	object_release(&hwpt_paging->ioas->obj);
 }
 
-/* An unpublished HWPT: its maker still holds ioas->mutex. */
-static void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
 	hwpt_paging_leave_ioas((struct iommufd_hwpt_paging *)obj);
 	iommufd_hwpt_paging_destroy(obj);
 }
 
-static const struct iommufd_object_ops hwpt_paging_ops = {
-	.destroy = iommufd_hwpt_paging_destroy,
-	.abort = iommufd_hwpt_paging_abort,
-};
-
-static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_nested *hwpt_nested =
 		(struct iommufd_hwpt_nested *)obj;
@@ -82,16 +76,6 @@ static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	if (domain)
 		domain->ops->free(domain);
 	object_release(&hwpt_nested->parent->common.obj);
-}
-
-static const struct iommufd_object_ops hwpt_nested_ops = {
-	.destroy = iommufd_hwpt_nested_destroy,
-};
-
-void iommufd_hw_pagetable_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_HWPT_PAGING, &hwpt_paging_ops);
-	object_register_ops(IOMMUFD_OBJ_HWPT_NESTED, &hwpt_nested_ops);
 }
 
 /*

@@ -82,6 +82,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 			      struct iommufd_hw_pagetable *hwpt);
 
-void iommufd_hw_pagetable_register(void);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+/* An unpublished paging HWPT: its maker still holds ioas->mutex. */
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_HW_PAGETABLE_H */

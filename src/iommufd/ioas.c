@@ -16,7 +16,7 @@
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
 	 IOMMU_IOAS_MAP_READABLE)
 
-static void iommufd_ioas_destroy(struct iommufd_object *obj)
+void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
 
@@ -25,15 +25,6 @@ static void iommufd_ioas_destroy(struct iommufd_object *obj)
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
 	pthread_mutex_destroy(&ioas->mutex);
-}
-
-static const struct iommufd_object_ops ioas_ops = {
-	.destroy = iommufd_ioas_destroy,
-};
-
-void iommufd_ioas_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_IOAS, &ioas_ops);
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)

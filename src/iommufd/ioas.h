@@ -32,4 +32,6 @@ static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,
 	object_put(ictx, &ioas->obj);
 }
 
+void iommufd_ioas_destroy(struct iommufd_object *obj);
+
 #endif /* IOMMUSIM_IOAS_H */

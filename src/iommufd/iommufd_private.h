@@ -64,7 +64,7 @@ int iommufd_test(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 		       uint64_t arg);
 
-void iommufd_ioas_register(void);
-void iommufd_selftest_register(void);
+/* The selftest's mock device object dies: its device is unbound. */
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_IOMMUFD_PRIVATE_H */

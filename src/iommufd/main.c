@@ -125,6 +125,30 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 
 #define IOCTL_OPS_COUNT (sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
 
+/*
+ * What each object type does when it dies, in one table indexed by type: a
+ * type listed here is one the context can make. Types with no entry are
+ * never allocated.
+ */
+static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy,
+	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hwpt_paging_destroy,
+		.abort = iommufd_hwpt_paging_abort,
+	},
+	[IOMMUFD_OBJ_HWPT_NESTED] = {
+		.destroy = iommufd_hwpt_nested_destroy,
+	},
+	[IOMMUFD_OBJ_IOAS] = {
+		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
+	},
+};
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_init_error;
 
@@ -133,10 +157,6 @@ static void global_init(void)
 	global_init_error = usermem_init();
 	if (!global_init_error)
 		global_init_error = fork_gate_init();
-	iommufd_ioas_register();
-	iommufd_hw_pagetable_register();
-	iommufd_device_register();
-	iommufd_selftest_register();
 }
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
@@ -226,7 +246,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	ictx = calloc(1, sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
-	rc = object_table_init(&ictx->objects);
+	rc = object_table_init(&ictx->objects, iommufd_object_ops);
 	if (rc)
 		goto out_free;
 	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);

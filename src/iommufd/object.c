@@ -19,17 +19,9 @@
 /* How long DESTROY waits for a racing short-term user before giving up. */
 #define SHORTTERM_WAIT_NS (60ull * 1000 * 1000 * 1000)
 
-static const struct iommufd_object_ops *object_ops[IOMMUFD_OBJ_MAX];
-
 /* Marks a slot whose ID is reserved but whose object is not published. */
 static struct iommufd_object reserved_marker;
 #define SLOT_RESERVED (&reserved_marker)
-
-void object_register_ops(enum iommufd_object_type type,
-			 const struct iommufd_object_ops *ops)
-{
-	object_ops[type] = ops;
-}
 
 static size_t words_for(uint32_t bits)
 {
@@ -55,9 +47,11 @@ static void mark_free(struct object_table *t, uint32_t id)
 	t->live--;
 }
 
-int object_table_init(struct object_table *t)
+int object_table_init(struct object_table *t,
+		      const struct iommufd_object_ops *ops)
 {
 	memset(t, 0, sizeof(*t));
+	t->ops = ops;
 	t->capacity = OBJECT_TABLE_MIN_CAPACITY;
 	t->slots = calloc(t->capacity, sizeof(*t->slots));
 	t->used = calloc(words_for(t->capacity), sizeof(*t->used));
@@ -208,7 +202,7 @@ void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 void object_abort_and_destroy(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj)
 {
-	const struct iommufd_object_ops *ops = object_ops[obj->type];
+	const struct iommufd_object_ops *ops = &ictx->objects.ops[obj->type];
 
 	if (ops->abort)
 		ops->abort(obj);
@@ -293,9 +287,10 @@ static int wait_shortterm_drained(struct iommufd_object *obj)
 	return 0;
 }
 
-static void object_destroy_unpublished(struct iommufd_object *obj)
+static void object_destroy_unpublished(struct object_table *t,
+				       struct iommufd_object *obj)
 {
-	object_ops[obj->type]->destroy(obj);
+	t->ops[obj->type].destroy(obj);
 	free(obj);
 }
 
@@ -327,7 +322,7 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	 */
 	if (wait_shortterm_drained(obj))
 		return -EBUSY;
-	object_destroy_unpublished(obj);
+	object_destroy_unpublished(t, obj);
 	return 0;
 }
 
@@ -354,7 +349,7 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	pthread_spin_unlock(&t->table_lock);
 	if (!dying || wait_shortterm_drained(obj))
 		return;
-	object_destroy_unpublished(obj);
+	object_destroy_unpublished(t, obj);
 }
 
 /* Unpublishes the first object from 'id' on whose only user is the table. */
@@ -393,7 +388,7 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 		progress = false;
 		while ((obj = take_leaf(t, &id))) {
 			pthread_spin_unlock(&t->table_lock);
-			object_destroy_unpublished(obj);
+			object_destroy_unpublished(t, obj);
 			progress = true;
 			pthread_spin_lock(&t->table_lock);
 		}

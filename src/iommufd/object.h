@@ -100,6 +100,9 @@ struct iommufd_object_ops {
 };
 
 struct object_table {
+	/* What each type does when it dies, indexed by type: the context's
+	 * one static table (main.c). */
+	const struct iommufd_object_ops *ops;
 	pthread_spinlock_t table_lock;
 	struct iommufd_object **slots; /* NULL, a reserved marker, or object */
 	uint64_t *used;		       /* bit per ID: reserved or published */
@@ -108,13 +111,10 @@ struct object_table {
 	uint32_t live;		       /* IDs in use */
 };
 
-int object_table_init(struct object_table *table);
+int object_table_init(struct object_table *table,
+		      const struct iommufd_object_ops *ops);
 /* Frees the table itself; the context has destroyed every object first. */
 void object_table_release(struct object_table *table);
-
-/* Sets the ops of one object type; called from each type's file at start. */
-void object_register_ops(enum iommufd_object_type type,
-			 const struct iommufd_object_ops *ops);
 
 /* Returns a zeroed object of 'size' bytes with a reserved ID, or NULL with
  * *err set (-ENOMEM, or -EBUSY when the 31-bit ID space is full). */

@@ -23,7 +23,7 @@ struct selftest_obj {
 	struct mock_dev *mdev;
 };
 
-static void selftest_obj_destroy(struct iommufd_object *obj)
+void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = (struct selftest_obj *)obj;
 
@@ -34,15 +34,6 @@ static void selftest_obj_destroy(struct iommufd_object *obj)
 	iommufd_device_detach(sobj->idev, IOMMU_NO_PASID);
 	iommufd_device_unbind(sobj->idev);
 	mock_dev_destroy(sobj->mdev);
-}
-
-static const struct iommufd_object_ops selftest_ops = {
-	.destroy = selftest_obj_destroy,
-};
-
-void iommufd_selftest_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_SELFTEST, &selftest_ops);
 }
 
 /*
