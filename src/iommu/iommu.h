@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/container_of.h"
+
 struct iommu_domain;
 struct device;
 struct iommu_user_data_array;

@@ -12,7 +12,8 @@
 
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_device *idev = (struct iommufd_device *)obj;
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
 
 	pthread_mutex_destroy(&idev->lock);
 }
@@ -23,8 +24,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 {
 	struct iommufd_device *idev;
 
-	idev = (struct iommufd_device *)object_alloc(
-		ictx, sizeof(*idev), IOMMUFD_OBJ_DEVICE, err);
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE, err);
 	if (!idev)
 		return NULL;
 	idev->ictx = ictx;
@@ -368,12 +368,10 @@ static int change_pt(struct iommufd_device *idev, uint32_t pasid,
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_NESTED:
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev,
-			     pasid, old);
+		rc = connect(to_hwpt(pt_obj), idev, pasid, old);
 		break;
 	case IOMMUFD_OBJ_IOAS:
-		rc = auto_get_domain(idev, pasid, (struct iommufd_ioas *)pt_obj,
-				     pt_id, old);
+		rc = auto_get_domain(idev, pasid, to_ioas(pt_obj), pt_id, old);
 		break;
 	default:
 		rc = -EINVAL;
@@ -459,8 +457,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	/* without the flag, the input type is whatever the driver has */
 	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
 		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
-	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
-						   IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
 

@@ -44,6 +44,14 @@ struct iommufd_device {
 	uint64_t sw_msi_start;
 };
 
+/* A short-term reference to the device 'id', or NULL (ENOENT). */
+static inline struct iommufd_device *
+iommufd_get_device(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_DEVICE,
+				struct iommufd_device, obj);
+}
+
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 					   struct device *dev,
 					   uint32_t *id, int *err);

@@ -46,8 +46,7 @@ static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
 
 void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_hwpt_paging *hwpt_paging =
-		(struct iommufd_hwpt_paging *)obj;
+	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
 	struct iommu_domain *domain = hwpt_paging->common.domain;
 
 	if (hwpt_paging->pprev) {
@@ -63,14 +62,13 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 
 void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
-	hwpt_paging_leave_ioas((struct iommufd_hwpt_paging *)obj);
+	hwpt_paging_leave_ioas(to_hwpt_paging(to_hwpt(obj)));
 	iommufd_hwpt_paging_destroy(obj);
 }
 
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_hwpt_nested *hwpt_nested =
-		(struct iommufd_hwpt_nested *)obj;
+	struct iommufd_hwpt_nested *hwpt_nested = to_hwpt_nested(to_hwpt(obj));
 	struct iommu_domain *domain = hwpt_nested->common.domain;
 
 	if (domain)
@@ -103,8 +101,9 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		*err = -EINVAL;
 		return NULL;
 	}
-	hwpt_nested = (struct iommufd_hwpt_nested *)object_alloc(
-		ictx, sizeof(*hwpt_nested), IOMMUFD_OBJ_HWPT_NESTED, err);
+	hwpt_nested = __iommufd_object_alloc(ictx, hwpt_nested,
+					     IOMMUFD_OBJ_HWPT_NESTED, common.obj,
+					     err);
 	if (!hwpt_nested)
 		return NULL;
 	hwpt_nested->parent = parent;
@@ -154,8 +153,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	hwpt_paging = (struct iommufd_hwpt_paging *)object_alloc(
-		ictx, sizeof(*hwpt_paging), IOMMUFD_OBJ_HWPT_PAGING, err);
+	hwpt_paging = __iommufd_object_alloc(ictx, hwpt_paging,
+					     IOMMUFD_OBJ_HWPT_PAGING, common.obj,
+					     err);
 	if (!hwpt_paging)
 		return NULL;
 	hwpt_paging->ioas = ioas;
@@ -219,8 +219,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
 	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
 		return -EINVAL;
-	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
-						   IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
 	pt_obj = object_get(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
@@ -229,7 +228,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		goto out_put_idev;
 	}
 	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
-		ioas = (struct iommufd_ioas *)pt_obj;
+		ioas = to_ioas(pt_obj);
 		pthread_mutex_lock(&ioas->mutex);
 		hwpt_paging = iommufd_hwpt_paging_alloc(
 			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags,
@@ -241,7 +240,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		struct iommufd_hwpt_nested *hwpt_nested;
 
 		hwpt_nested = iommufd_hwpt_nested_alloc(
-			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj, idev,
+			ucmd->ictx, to_hwpt_paging(to_hwpt(pt_obj)), idev,
 			cmd->flags, &user_data, &rc);
 		if (!hwpt_nested)
 			goto out_put_pt;
@@ -320,7 +319,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put;
 	}
-	hwpt = (struct iommufd_hw_pagetable *)pt_obj;
+	hwpt = to_hwpt(pt_obj);
 	if (!hwpt->domain->ops->cache_invalidate_user) {
 		rc = -EOPNOTSUPP;
 		goto out_put;
@@ -336,14 +335,6 @@ out:
 	return rc;
 }
 
-/* A paging HWPT 'id' with a short-term reference, or NULL (ENOENT). */
-static struct iommufd_hwpt_paging *get_hwpt_paging(struct iommufd_ctx *ictx,
-						   uint32_t id)
-{
-	return (struct iommufd_hwpt_paging *)object_get(
-		ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
-}
-
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
@@ -353,7 +344,7 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	/* note: the kernel never checks __reserved here */
 	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
 		return -EOPNOTSUPP;
-	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
 	if (!hwpt_paging)
 		return -ENOENT;
 	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
@@ -372,7 +363,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
 	if (!hwpt_paging)
 		return -ENOENT;
 	rc = iopt_read_and_clear_dirty_data(

@@ -50,10 +50,38 @@ static inline bool hwpt_is_paging(const struct iommufd_hw_pagetable *hwpt)
 	return hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING;
 }
 
+/* The HWPT an object of either HWPT type is. */
+static inline struct iommufd_hw_pagetable *to_hwpt(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_hw_pagetable, obj);
+}
+
 static inline struct iommufd_hwpt_paging *
 to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 {
-	return (struct iommufd_hwpt_paging *)hwpt;
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+static inline struct iommufd_hwpt_nested *
+to_hwpt_nested(struct iommufd_hw_pagetable *hwpt)
+{
+	return container_of(hwpt, struct iommufd_hwpt_nested, common);
+}
+
+/* A short-term reference to the paging HWPT 'id', or NULL (ENOENT). */
+static inline struct iommufd_hwpt_paging *
+iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_HWPT_PAGING,
+				struct iommufd_hwpt_paging, common.obj);
+}
+
+/* A short-term reference to the nested HWPT 'id', or NULL (ENOENT). */
+static inline struct iommufd_hwpt_nested *
+iommufd_get_hwpt_nested(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_HWPT_NESTED,
+				struct iommufd_hwpt_nested, common.obj);
 }
 
 /* The paging HWPT whose IOAS a HWPT's translations come from: itself, or a
@@ -62,7 +90,7 @@ static inline struct iommufd_hwpt_paging *
 find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 {
 	if (hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED)
-		return ((struct iommufd_hwpt_nested *)hwpt)->parent;
+		return to_hwpt_nested(hwpt)->parent;
 	return to_hwpt_paging(hwpt);
 }
 

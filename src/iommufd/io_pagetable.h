@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/container_of.h"
 #include "base/interval_tree.h"
 #include "iommu/iommu.h"
 #include "iommufd/pages.h"
@@ -169,9 +170,6 @@ void iopt_enable_large_pages(struct io_pagetable *iopt);
  */
 int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
 		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
-
-#define container_of(ptr, type, member)                                        \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 static inline struct iopt_area *iopt_area_of(struct itree_node *node)
 {

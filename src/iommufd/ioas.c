@@ -18,7 +18,7 @@
 
 void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
+	struct iommufd_ioas *ioas = to_ioas(obj);
 
 	/* Nothing can hold an area busy once the IOAS has no users: every
 	 * MAP, COPY and UNMAP holds a reference while it runs. */
@@ -36,8 +36,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = (struct iommufd_ioas *)object_alloc(
-		ucmd->ictx, sizeof(*ioas), IOMMUFD_OBJ_IOAS, &rc);
+	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS, &rc);
 	if (!ioas)
 		return rc;
 	iopt_init_table(&ioas->iopt);

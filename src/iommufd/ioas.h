@@ -19,11 +19,17 @@ struct iommufd_ioas {
 	struct iommufd_hwpt_paging *hwpt_list;
 };
 
+static inline struct iommufd_ioas *to_ioas(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_ioas, obj);
+}
+
 /* A short-term reference to the IOAS 'id', or NULL (the kernel's ENOENT). */
 static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
 						    uint32_t id)
 {
-	return (struct iommufd_ioas *)object_get(ictx, id, IOMMUFD_OBJ_IOAS);
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_IOAS,
+				struct iommufd_ioas, obj);
 }
 
 static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,

@@ -329,7 +329,8 @@ struct user_dirty_bitmap {
 static void record_dirty(struct iommu_dirty_bitmap *dirty, uint64_t iova,
 			 uint64_t length)
 {
-	struct user_dirty_bitmap *b = (struct user_dirty_bitmap *)dirty;
+	struct user_dirty_bitmap *b =
+		container_of(dirty, struct user_dirty_bitmap, dirty);
 	uint64_t first, last_bit;
 
 	if (b->error || iova > b->last || iova + length - 1 < b->base)

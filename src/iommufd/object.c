@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "iommufd/iommufd_private.h"
+#include "iommufd/ioas.h"
 #include "base/zalloc.h"
 
 /* The kernel allocates IDs within xa_limit_31b. */
@@ -22,6 +22,15 @@
 /* Marks a slot whose ID is reserved but whose object is not published. */
 static struct iommufd_object reserved_marker;
 #define SLOT_RESERVED (&reserved_marker)
+
+/* The VFIO compatibility IOAS stops being one when it leaves the table.
+ * Caller holds table_lock. */
+static void forget_vfio_ioas(struct iommufd_ctx *ictx,
+			     const struct iommufd_object *obj)
+{
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
+}
 
 static size_t words_for(uint32_t bits)
 {
@@ -312,8 +321,7 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	}
 	t->slots[id] = NULL;
 	mark_free(t, id);
-	if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
-		ictx->vfio_ioas = NULL;
+	forget_vfio_ioas(ictx, obj);
 	pthread_spin_unlock(&t->table_lock);
 
 	/*
@@ -343,8 +351,7 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	if (dying) {
 		t->slots[obj->id] = NULL;
 		mark_free(t, obj->id);
-		if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
-			ictx->vfio_ioas = NULL;
+		forget_vfio_ioas(ictx, obj);
 	}
 	pthread_spin_unlock(&t->table_lock);
 	if (!dying || wait_shortterm_drained(obj))
