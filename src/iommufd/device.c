@@ -15,7 +15,7 @@ void iommufd_device_destroy(struct iommufd_object *obj)
 	struct iommufd_device *idev =
 		container_of(obj, struct iommufd_device, obj);
 
-	pthread_mutex_destroy(&idev->lock);
+	mutex_destroy(&idev->lock);
 }
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -30,7 +30,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	idev->ictx = ictx;
 	idev->dev = dev;
 	idev->sw_msi_start = UINT64_MAX;
-	pthread_mutex_init(&idev->lock, NULL);
+	mutex_init(&idev->lock, LOCK_RANK_IDEV);
 	/* the binder is a user until unbind */
 	object_hold(&idev->obj);
 	/* published at once: the device is a leaf nothing else can hold */
@@ -56,6 +56,7 @@ static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
 {
 	struct iommufd_pasid_attach *entry;
 
+	lockdep_assert_held(&idev->lock);
 	if (pasid == IOMMU_NO_PASID)
 		return idev->hwpt ? &idev->hwpt : NULL;
 	for (entry = idev->pasids; entry; entry = entry->next)
@@ -69,6 +70,7 @@ static struct iommufd_pasid_attach *unlink_pasid(struct iommufd_device *idev,
 {
 	struct iommufd_pasid_attach **link, *entry;
 
+	lockdep_assert_held(&idev->lock);
 	for (link = &idev->pasids; (entry = *link); link = &entry->next) {
 		if (entry->pasid == pasid) {
 			*link = entry->next;
@@ -85,10 +87,10 @@ bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
 	struct iommufd_hw_pagetable **slot;
 	bool same;
 
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	slot = attached_slot(idev, pasid);
 	same = (slot ? *slot : NULL) == hwpt;
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return same;
 }
 
@@ -101,6 +103,7 @@ bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
 static int hwpt_pasid_compat(struct iommufd_device *idev,
 			     struct iommufd_hw_pagetable *hwpt, uint32_t pasid)
 {
+	lockdep_assert_held(&idev->lock);
 	if (pasid == IOMMU_NO_PASID)
 		return !hwpt->pasid_compat && idev->pasids ? -EINVAL : 0;
 	if (!hwpt->pasid_compat)
@@ -149,6 +152,7 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
 	int rc;
 
+	lockdep_assert_held(&idev->lock);
 	rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
 	if (rc)
 		return rc;
@@ -193,7 +197,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		if (!entry)
 			return -ENOMEM;
 	}
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	/* attach never moves a pasid, even onto the same HWPT */
 	if (attached_slot(idev, pasid))
 		rc = -EBUSY;
@@ -205,7 +209,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		object_hold(&hwpt->obj);
 		entry = NULL;
 	}
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	free(entry);
 	return rc;
 }
@@ -216,7 +220,7 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 	struct iommufd_hw_pagetable *hwpt = NULL;
 	struct iommufd_pasid_attach *entry;
 
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	if (pasid == IOMMU_NO_PASID) {
 		/* the RID simply stops translating: no HWPT is blocked */
 		hwpt = idev->hwpt;
@@ -228,7 +232,7 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 		free(entry);
 	}
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	/* the caller puts the HWPT's reference */
 	return hwpt;
 }
@@ -251,7 +255,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	int rc = 0;
 
 	*old = NULL;
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	slot = attached_slot(idev, pasid);
 	if (!slot) {
 		rc = -EINVAL;
@@ -277,7 +281,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	*slot = hwpt;
 	object_hold(&hwpt->obj);
 	*old = cur;
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return 0;
 
 out_unreserve:
@@ -287,7 +291,7 @@ out_unreserve:
 	if (moves_ioas)
 		unreserve_regions(idev, new_paging);
 out_unlock:
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return rc;
 }
 
@@ -316,7 +320,7 @@ static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int rc;
 
-	pthread_mutex_lock(&ioas->mutex);
+	mutex_lock(&ioas->mutex);
 	for (hwpt_paging = ioas->hwpt_list; hwpt_paging;
 	     hwpt_paging = hwpt_paging->next) {
 		struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
@@ -351,7 +355,7 @@ static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 	object_finalize(idev->ictx, &hwpt_paging->common.obj);
 	rc = 0;
 out_unlock:
-	pthread_mutex_unlock(&ioas->mutex);
+	mutex_unlock(&ioas->mutex);
 	return rc;
 }
 
@@ -420,13 +424,13 @@ void iommufd_device_detach_pasids(struct iommufd_device *idev)
 	for (;;) {
 		uint32_t pasid;
 
-		pthread_mutex_lock(&idev->lock);
+		mutex_lock(&idev->lock);
 		if (!idev->pasids) {
-			pthread_mutex_unlock(&idev->lock);
+			mutex_unlock(&idev->lock);
 			return;
 		}
 		pasid = idev->pasids->pasid;
-		pthread_mutex_unlock(&idev->lock);
+		mutex_unlock(&idev->lock);
 		iommufd_device_detach(idev, pasid);
 	}
 }

@@ -9,9 +9,8 @@
  * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
  * attachment holds its HWPT. idev->lock guards the attachments.
  *
- * Lock order: ioas->mutex, then idev->lock, then the io_pagetable's locks
- * (reserved regions); HWPT references are put only once idev->lock is
- * dropped, since the last one may take ioas->mutex.
+ * idev->lock comes after ioas->mutex and before the io_pagetable's locks
+ * (reserved regions); iommufd_private.h has the whole order.
  */
 #ifndef IOMMUSIM_DEVICE_H
 #define IOMMUSIM_DEVICE_H
@@ -20,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/mutex.h"
 #include "iommufd/hw_pagetable.h"
 
 
@@ -36,7 +36,7 @@ struct iommufd_device {
 	struct device *dev; /* the driver's device */
 	/* The group's lock (each device is its own group): guards what
 	 * follows. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct iommufd_hw_pagetable *hwpt; /* the RID's HWPT, or NULL */
 	struct iommufd_pasid_attach *pasids; /* the other PASIDs' */
 	/* The software MSI window its reserved regions name, or UINT64_MAX

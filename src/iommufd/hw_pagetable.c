@@ -16,6 +16,7 @@ static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
 {
 	struct iommufd_ioas *ioas = hwpt_paging->ioas;
 
+	lockdep_assert_held(&ioas->mutex);
 	hwpt_paging->next = ioas->hwpt_list;
 	if (ioas->hwpt_list)
 		ioas->hwpt_list->pprev = &hwpt_paging->next;
@@ -27,6 +28,7 @@ static void hwpt_list_del(struct iommufd_hwpt_paging *hwpt_paging)
 {
 	if (!hwpt_paging->pprev)
 		return;
+	lockdep_assert_held(&hwpt_paging->ioas->mutex);
 	*hwpt_paging->pprev = hwpt_paging->next;
 	if (hwpt_paging->next)
 		hwpt_paging->next->pprev = hwpt_paging->pprev;
@@ -50,9 +52,9 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 	struct iommu_domain *domain = hwpt_paging->common.domain;
 
 	if (hwpt_paging->pprev) {
-		pthread_mutex_lock(&hwpt_paging->ioas->mutex);
+		mutex_lock(&hwpt_paging->ioas->mutex);
 		hwpt_paging_leave_ioas(hwpt_paging);
-		pthread_mutex_unlock(&hwpt_paging->ioas->mutex);
+		mutex_unlock(&hwpt_paging->ioas->mutex);
 	}
 	hwpt_paging_leave_ioas(hwpt_paging);
 	if (domain)
@@ -62,7 +64,10 @@ void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 
 void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
-	hwpt_paging_leave_ioas(to_hwpt_paging(to_hwpt(obj)));
+	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
+
+	lockdep_assert_held(&hwpt_paging->ioas->mutex);
+	hwpt_paging_leave_ioas(hwpt_paging);
 	iommufd_hwpt_paging_destroy(obj);
 }
 
@@ -124,7 +129,6 @@ out_abort:
 	return NULL;
 }
 
-/* ioas->mutex is held by the caller. */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, uint32_t pasid,
@@ -138,6 +142,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommu_domain *domain;
 	int rc;
 
+	lockdep_assert_held(&ioas->mutex);
 	if (flags & ~valid_flags) {
 		*err = -EOPNOTSUPP;
 		return NULL;
@@ -184,9 +189,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	return hwpt_paging;
 
 out_detach:
+	/* not automatic yet, so dropping the attach's hold frees nothing */
 	if (immediate_attach)
-		iommufd_hw_pagetable_put(
-			ictx, iommufd_hw_pagetable_detach(idev, pasid));
+		object_release(&iommufd_hw_pagetable_detach(idev, pasid)->obj);
 out_abort:
 	object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
 	*err = rc;
@@ -229,7 +234,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	}
 	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
 		ioas = to_ioas(pt_obj);
-		pthread_mutex_lock(&ioas->mutex);
+		mutex_lock(&ioas->mutex);
 		hwpt_paging = iommufd_hwpt_paging_alloc(
 			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags,
 			false, user_data.len ? &user_data : NULL, &rc);
@@ -265,7 +270,7 @@ out_hwpt:
 	object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
 out_unlock:
 	if (ioas)
-		pthread_mutex_unlock(&ioas->mutex);
+		mutex_unlock(&ioas->mutex);
 out_put_pt:
 	object_put(ucmd->ictx, pt_obj);
 out_put_idev:
@@ -276,9 +281,15 @@ out_put_idev:
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 			      struct iommufd_hw_pagetable *hwpt)
 {
-	if (hwpt_is_paging(hwpt) && to_hwpt_paging(hwpt)->auto_domain) {
-		object_destroy_user(ictx, &hwpt->obj);
-		return;
+	if (hwpt_is_paging(hwpt)) {
+		struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(hwpt);
+
+		/* the last put of an automatic HWPT takes it */
+		lockdep_assert_not_held(&hwpt_paging->ioas->mutex);
+		if (hwpt_paging->auto_domain) {
+			object_destroy_user(ictx, &hwpt->obj);
+			return;
+		}
 	}
 	object_release(&hwpt->obj);
 }

@@ -5,8 +5,7 @@
  * alive: one user reference); an automatic one is made and reused by device
  * attach and dies with its last device.
  *
- * An IOAS lists its paging HWPTs under ioas->mutex, which is taken before
- * any io_pagetable lock.
+ * An IOAS lists its paging HWPTs under ioas->mutex.
  */
 #ifndef IOMMUSIM_HW_PAGETABLE_H
 #define IOMMUSIM_HW_PAGETABLE_H
@@ -95,10 +94,11 @@ find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 }
 
 /*
- * An unpublished paging HWPT over ioas, its domain in the IOAS; with
- * immediate_attach, idev's pasid is attached first (so the device's
- * constraints apply before the domain meets the mappings). user_data, when
- * not NULL, is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
+ * With ioas->mutex held: an unpublished paging HWPT over ioas, its domain
+ * in the IOAS; with immediate_attach, idev's pasid is attached first (so
+ * the device's constraints apply before the domain meets the mappings).
+ * user_data, when not NULL, is the driver's (IOMMU_HWPT_ALLOC's data).
+ * NULL with *err.
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,

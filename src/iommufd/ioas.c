@@ -24,7 +24,7 @@ void iommufd_ioas_destroy(struct iommufd_object *obj)
 	 * MAP, COPY and UNMAP holds a reference while it runs. */
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
-	pthread_mutex_destroy(&ioas->mutex);
+	mutex_destroy(&ioas->mutex);
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
@@ -40,7 +40,7 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (!ioas)
 		return rc;
 	iopt_init_table(&ioas->iopt);
-	pthread_mutex_init(&ioas->mutex, NULL);
+	mutex_init(&ioas->mutex, LOCK_RANK_IOAS_MUTEX);
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
@@ -48,9 +48,9 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 
 	/* Published under the creation lock so that whoever holds it for
 	 * writing sees either no IOAS or a complete one. */
-	pthread_rwlock_rdlock(&ucmd->ictx->ioas_creation_lock);
+	down_read(&ucmd->ictx->ioas_creation_lock);
 	object_finalize(ucmd->ictx, &ioas->obj);
-	pthread_rwlock_unlock(&ucmd->ictx->ioas_creation_lock);
+	up_read(&ucmd->ictx->ioas_creation_lock);
 	return 0;
 
 out_abort:

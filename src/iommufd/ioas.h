@@ -6,6 +6,7 @@
 #ifndef IOMMUSIM_IOAS_H
 #define IOMMUSIM_IOAS_H
 
+#include "base/mutex.h"
 #include "iommufd/io_pagetable.h"
 #include "iommufd/iommufd_private.h"
 
@@ -14,8 +15,7 @@ struct iommufd_hwpt_paging;
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
-	/* Its paging HWPTs; taken before any io_pagetable lock. */
-	pthread_mutex_t mutex;
+	struct mutex mutex; /* guards hwpt_list */
 	struct iommufd_hwpt_paging *hwpt_list;
 };
 

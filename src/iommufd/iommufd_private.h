@@ -10,7 +10,31 @@
 #include <stdint.h>
 
 #include "iommufd/object.h"
+#include "base/rwsem.h"
 #include "base/usermem.h"
+
+/*
+ * The lock order, outermost first: a thread may take a lock only while
+ * every lock it holds comes earlier in this list. Each lock gets its rank
+ * when it is initialised, and the test builds check every acquisition
+ * against it (base/lockdep.h). What each lock guards is said where it is
+ * declared.
+ *
+ * Two consequences the code relies on: a HWPT reference is put only once
+ * idev->lock and ioas->mutex are dropped, since the last put of an
+ * automatic HWPT takes ioas->mutex; and the object table's lock, being
+ * last, is never held across anything but its own bookkeeping.
+ */
+enum iommufd_lock_rank {
+	LOCK_RANK_IOAS_CREATION = 1, /* ictx->ioas_creation_lock */
+	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
+	LOCK_RANK_IDEV,		     /* idev->lock */
+	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
+	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
+	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
+	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
+};
 
 /* One open of /dev/iommu. */
 struct iommufd_ctx {
@@ -18,7 +42,7 @@ struct iommufd_ctx {
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
 	 * see every IOAS at once (the VFIO compatibility layer). */
-	pthread_rwlock_t ioas_creation_lock;
+	struct rwsem ioas_creation_lock;
 	struct iommufd_ioas *vfio_ioas; /* under objects.table_lock */
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */

@@ -77,6 +77,7 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	unsigned int i;
 	int rc;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (!iopt->ndomains)
 		return 0;
 	rc = area_pin(area, pages);
@@ -99,6 +100,7 @@ out_unmap:
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area)
 {
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (unsigned int i = 0; i < iopt->ndomains; i++)
 		area_unmap(area, iopt->domains[i]);
 	area_unpin(area, area->pages);
@@ -113,6 +115,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	struct itree_node *node, *end;
 	int rc;
 
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->area_itree); node;
 	     node = itree_next(node)) {
 		struct iopt_area *area = iopt_area_of(node);

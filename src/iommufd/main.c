@@ -249,7 +249,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	rc = object_table_init(&ictx->objects, iommufd_object_ops);
 	if (rc)
 		goto out_free;
-	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);
+	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->mm = usermem_self();
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 	*ctxp = (struct iommusim_ctx *)ictx;
@@ -283,7 +283,6 @@ PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 		return;
 	fork_gate_enter();
 	object_destroy_all(ictx);
-	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	object_table_release(&ictx->objects);
 	free(ictx);
 	fork_gate_leave();

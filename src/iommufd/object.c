@@ -23,11 +23,11 @@
 static struct iommufd_object reserved_marker;
 #define SLOT_RESERVED (&reserved_marker)
 
-/* The VFIO compatibility IOAS stops being one when it leaves the table.
- * Caller holds table_lock. */
+/* The VFIO compatibility IOAS stops being one when it leaves the table. */
 static void forget_vfio_ioas(struct iommufd_ctx *ictx,
 			     const struct iommufd_object *obj)
 {
+	lockdep_assert_held(&ictx->objects.table_lock);
 	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
 		ictx->vfio_ioas = NULL;
 }
@@ -68,7 +68,7 @@ int object_table_init(struct object_table *t,
 			       sizeof(*t->full_words));
 	if (!t->slots || !t->used || !t->full_words)
 		goto out_free;
-	pthread_spin_init(&t->table_lock, PTHREAD_PROCESS_PRIVATE);
+	spin_lock_init(&t->table_lock, LOCK_RANK_OBJECT_TABLE);
 	mark_used(t, 0); /* ID 0 is never handed out */
 	t->live = 0;
 	return 0;
@@ -82,13 +82,13 @@ out_free:
 
 void object_table_release(struct object_table *t)
 {
-	pthread_spin_destroy(&t->table_lock);
+	spin_lock_destroy(&t->table_lock);
 	free(t->slots);
 	free(t->used);
 	free(t->full_words);
 }
 
-/* Doubles the table; the new IDs are all free. Caller holds table_lock. */
+/* Doubles the table; the new IDs are all free. */
 static int object_table_grow(struct object_table *t)
 {
 	uint32_t old_cap = t->capacity, new_cap;
@@ -97,6 +97,7 @@ static int object_table_grow(struct object_table *t)
 	struct iommufd_object **slots;
 	uint64_t *used, *full_words;
 
+	lockdep_assert_held(&t->table_lock);
 	if (old_cap > OBJECT_ID_MAX)
 		return -EBUSY;
 	new_cap = old_cap * 2;
@@ -148,6 +149,7 @@ static int reserve_id(struct object_table *t, uint32_t *id)
 	uint32_t found;
 	int rc;
 
+	lockdep_assert_held(&t->table_lock);
 	while (!(found = lowest_free_id(t))) {
 		rc = object_table_grow(t);
 		if (rc)
@@ -177,9 +179,9 @@ struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
 	/* The table's own references, dropped by destroy. */
 	atomic_init(&obj->refs, OBJECT_USER | OBJECT_SHORTTERM);
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	rc = reserve_id(t, &obj->id);
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	if (rc) {
 		free(obj);
 		*err = rc;
@@ -192,19 +194,19 @@ void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	t->slots[obj->id] = obj;
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 }
 
 void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	t->slots[obj->id] = NULL;
 	mark_free(t, obj->id);
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	free(obj);
 }
 
@@ -256,14 +258,14 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED ||
 	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
 	    !refs_get_unless_dying(obj))
 		obj = NULL;
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	return obj;
 }
 
@@ -308,21 +310,21 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED) {
-		pthread_spin_unlock(&t->table_lock);
+		spin_unlock(&t->table_lock);
 		return -ENOENT;
 	}
 	if (!refs_drop_table_if_last(obj)) {
-		pthread_spin_unlock(&t->table_lock);
+		spin_unlock(&t->table_lock);
 		return -EBUSY;
 	}
 	t->slots[id] = NULL;
 	mark_free(t, id);
 	forget_vfio_ioas(ictx, obj);
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 
 	/*
 	 * A user that outlives the wait is a bug of ours; leaking the object
@@ -345,7 +347,7 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	struct object_table *t = &ictx->objects;
 	bool dying;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	atomic_fetch_sub(&obj->refs, OBJECT_USER);
 	dying = t->slots[obj->id] == obj && refs_drop_table_if_last(obj);
 	if (dying) {
@@ -353,7 +355,7 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 		mark_free(t, obj->id);
 		forget_vfio_ioas(ictx, obj);
 	}
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	if (!dying || wait_shortterm_drained(obj))
 		return;
 	object_destroy_unpublished(t, obj);
@@ -362,6 +364,7 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 /* Unpublishes the first object from 'id' on whose only user is the table. */
 static struct iommufd_object *take_leaf(struct object_table *t, uint32_t *id)
 {
+	lockdep_assert_held(&t->table_lock);
 	for (; *id < t->capacity; (*id)++) {
 		struct iommufd_object *obj = t->slots[*id];
 
@@ -386,7 +389,7 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 	 * the table is empty tears everything down leaves first. Nothing is
 	 * allocated here: teardown cannot fail.
 	 */
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	ictx->vfio_ioas = NULL;
 	while (t->live && progress) {
 		struct iommufd_object *obj;
@@ -394,11 +397,11 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 
 		progress = false;
 		while ((obj = take_leaf(t, &id))) {
-			pthread_spin_unlock(&t->table_lock);
+			spin_unlock(&t->table_lock);
 			object_destroy_unpublished(t, obj);
 			progress = true;
-			pthread_spin_lock(&t->table_lock);
+			spin_lock(&t->table_lock);
 		}
 	}
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "base/container_of.h"
+#include "base/spinlock.h"
 
 struct iommufd_ctx;
 
@@ -106,7 +107,7 @@ struct object_table {
 	/* What each type does when it dies, indexed by type: the context's
 	 * one static table (main.c). */
 	const struct iommufd_object_ops *ops;
-	pthread_spinlock_t table_lock;
+	struct spinlock table_lock;
 	struct iommufd_object **slots; /* NULL, a reserved marker, or object */
 	uint64_t *used;		       /* bit per ID: reserved or published */
 	uint64_t *full_words;	       /* bit per word of used[]: all ones */
