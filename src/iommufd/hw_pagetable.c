@@ -26,9 +26,10 @@ static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
 
 static void hwpt_list_del(struct iommufd_hwpt_paging *hwpt_paging)
 {
+	/* even to look: a neighbour's unlinking rewrites our pprev */
+	lockdep_assert_held(&hwpt_paging->ioas->mutex);
 	if (!hwpt_paging->pprev)
 		return;
-	lockdep_assert_held(&hwpt_paging->ioas->mutex);
 	*hwpt_paging->pprev = hwpt_paging->next;
 	if (hwpt_paging->next)
 		hwpt_paging->next->pprev = hwpt_paging->pprev;
@@ -46,29 +47,32 @@ static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
 	}
 }
 
-void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+/* The end of a HWPT that has left its IOAS. */
+static void hwpt_paging_free(struct iommufd_hwpt_paging *hwpt_paging)
 {
-	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
 	struct iommu_domain *domain = hwpt_paging->common.domain;
 
-	if (hwpt_paging->pprev) {
-		mutex_lock(&hwpt_paging->ioas->mutex);
-		hwpt_paging_leave_ioas(hwpt_paging);
-		mutex_unlock(&hwpt_paging->ioas->mutex);
-	}
-	hwpt_paging_leave_ioas(hwpt_paging);
 	if (domain)
 		domain->ops->free(domain);
 	object_release(&hwpt_paging->ioas->obj);
+}
+
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
+
+	mutex_lock(&hwpt_paging->ioas->mutex);
+	hwpt_paging_leave_ioas(hwpt_paging);
+	mutex_unlock(&hwpt_paging->ioas->mutex);
+	hwpt_paging_free(hwpt_paging);
 }
 
 void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
 
-	lockdep_assert_held(&hwpt_paging->ioas->mutex);
 	hwpt_paging_leave_ioas(hwpt_paging);
-	iommufd_hwpt_paging_destroy(obj);
+	hwpt_paging_free(hwpt_paging);
 }
 
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)

@@ -301,13 +301,16 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 /*
  * The range checks of IOMMU_HWPT_GET_DIRTY_BITMAP (the kernel's
  * iommufd_check_iova_range): wrap, then the IOAS's alignment, then the
- * bitmap's page size.
+ * bitmap's page size. Attaching a domain or setting HUGE_PAGES rewrites
+ * the alignment: it is read under iova_rwsem.
  */
 static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
 			     uint64_t length, uint64_t page_size)
 {
-	uint64_t last, align = iopt->iova_alignment;
+	uint64_t last, align;
 
+	lockdep_assert_held(&iopt->iova_rwsem);
+	align = iopt->iova_alignment;
 	if (__builtin_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
 	if ((iova & (align - 1)) || ((last + 1) & (align - 1)))
@@ -377,12 +380,10 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 	uint64_t cur = iova;
 	int rc;
 
-	rc = check_dirty_range(iopt, iova, length, page_size);
-	if (rc)
-		return rc;
-	if (!ops->read_and_clear_dirty)
-		return -EOPNOTSUPP;
 	down_read(&iopt->iova_rwsem);
+	rc = check_dirty_range(iopt, iova, length, page_size);
+	if (!rc && !ops->read_and_clear_dirty)
+		rc = -EOPNOTSUPP;
 	/* the range must be mapped throughout, area after area */
 	while (!rc) {
 		struct itree_node *node =
