@@ -455,24 +455,6 @@ out_free:
 	return rc;
 }
 
-int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
-		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig)
-{
-	struct iopt_area *area;
-	int rc = -ENOENT;
-
-	down_read(&iopt->iova_rwsem);
-	area = iopt_area_iter_first(iopt, iova, iova);
-	if (area && area->pages) {
-		*uaddr = area->pages->uptr + iopt_area_start_byte(area, iova);
-		*iommu_prot = area->iommu_prot;
-		*contig = iopt_area_last_iova(area) - iova + 1;
-		rc = 0;
-	}
-	up_read(&iopt->iova_rwsem);
-	return rc;
-}
-
 /* ---- removing areas --------------------------------------------------------- */
 
 /*

@@ -164,14 +164,6 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
-/*
- * For the layers above (domains, accesses, the DMA engine): the user
- * address that 'iova' maps to, the area's protection, and how many bytes
- * from iova stay inside that area. -ENOENT when nothing is mapped there.
- */
-int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
-		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
-
 static inline struct iopt_area *iopt_area_of(struct itree_node *node)
 {
 	return node ? container_of(node, struct iopt_area, node) : NULL;

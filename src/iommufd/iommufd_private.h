@@ -55,19 +55,10 @@ struct iommufd_ucmd {
 	uint64_t ubuffer;	/* the caller's struct, a user address */
 	uint32_t user_size;	/* the caller's idea of its size */
 	void *cmd;		/* our zero-extended copy */
-	/* An object the handler created: published by the dispatcher when the
-	 * handler succeeds, aborted when it fails. */
-	struct iommufd_object *new_obj;
 };
 
 /* Copies cmd back to the caller, at most user_size bytes. */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
-
-/* object_alloc() for the ucmd's single new object (see new_obj above). */
-struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
-						 size_t size,
-						 enum iommufd_object_type type,
-						 int *err);
 
 /* Handlers named by the dispatch table. */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);

@@ -166,23 +166,6 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 	return usermem_copy_to(ucmd->ictx->mm, ucmd->ubuffer, ucmd->cmd, len);
 }
 
-struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
-						 size_t size,
-						 enum iommufd_object_type type,
-						 int *err)
-{
-	struct iommufd_object *obj;
-
-	/* One new object per command: the dispatcher publishes only one. */
-	if (ucmd->new_obj) {
-		*err = -EBUSY;
-		return NULL;
-	}
-	obj = object_alloc(ucmd->ictx, size, type, err);
-	ucmd->new_obj = obj;
-	return obj;
-}
-
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_destroy *cmd = ucmd->cmd;
@@ -218,15 +201,7 @@ static int dispatch(struct iommufd_ctx *ictx, unsigned int cmd, uint64_t arg)
 				      ucmd.user_size);
 	if (rc)
 		return rc;
-	rc = op->execute(&ucmd);
-
-	if (ucmd.new_obj) {
-		if (rc)
-			object_abort_and_destroy(ictx, ucmd.new_obj);
-		else
-			object_finalize(ictx, ucmd.new_obj);
-	}
-	return rc;
+	return op->execute(&ucmd);
 }
 
 PUBLIC const char *iommusim_version(void)

@@ -67,11 +67,6 @@ struct iommufd_object {
 #define OBJECT_USER 1ull
 #define OBJECT_SHORTTERM (1ull << 32)
 
-static inline uint32_t object_users(const struct iommufd_object *obj)
-{
-	return (uint32_t)atomic_load(&obj->refs);
-}
-
 /* A long-term reference: the holder keeps obj from being destroyed. */
 static inline void object_hold(struct iommufd_object *obj)
 {
