@@ -11,7 +11,7 @@
 #   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
 #   make demo            build the library, shim, command and examples, and
 #                        run the examples under `iommusim run`
-#   make bench           print the benchmark figures
+#   make bench           print the benchmark figures (built without lockdep)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # The build is quiet, one line per step ("CC src/base/usermem.o"); V=1
@@ -40,9 +40,20 @@ BUILD := build/tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
+# The lock-order checker (src/base/lockdep.h) is on in every build the tests
+# use. It adds about 330 instructions to a 4 KiB MAP+UNMAP pair, so
+# `make bench` measures a build without it, in a directory of its own.
+LOCKDEP ?= 1
+LOCKDEPFLAGS :=
+ifeq ($(LOCKDEP),1)
+LOCKDEPFLAGS := -DIOMMUSIM_LOCKDEP
+else
+BUILD := $(BUILD)/nolockdep
+endif
+
 WARNFLAGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
 BASEFLAGS := -std=gnu11 $(WARNFLAGS) -O2 -g -pthread $(SANFLAGS) \
-	-D_GNU_SOURCE -DIOMMUSIM_VERSION=\"$(VERSION)\"
+	$(LOCKDEPFLAGS) -D_GNU_SOURCE -DIOMMUSIM_VERSION=\"$(VERSION)\"
 CPPFLAGS_ALL := -Iinclude -MMD -MP
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Isrc $(CPPFLAGS_ALL)
 LDLIBS_ALL := -pthread $(SANFLAGS)
@@ -208,8 +219,13 @@ $(BUILD)/bench/%: bench/%.c
 	$(call say,CC,$@)$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) -o $@ $< \
 		$(LDLIBS_ALL)
 
-bench: all $(BENCHES)
+ifeq ($(LOCKDEP),1)
+bench:
+	@$(MAKE) --no-print-directory LOCKDEP=0 bench
+else
+bench: $(PRELOAD_SO) $(TOOL) $(BENCHES)
 	@for b in $(BENCHES); do $(TOOL) run -- $$b || exit 1; done
+endif
 
 # ---- install -----------------------------------------------------------------------
 # The pkg-config file is written at install time, for the PREFIX given then.

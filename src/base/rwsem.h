@@ -12,12 +12,18 @@
  * sleeper announces itself, so an unlock with nobody asleep makes no
  * system call, and errno is kept as it was (the shim promises that a
  * caller's ioctl leaves it alone).
+ *
+ * Each rwsem has a rank in the lock order (base/lockdep.h), given at
+ * init_rwsem(); down_*() and up_*() tell lockdep, the trylocks do not (a
+ * try cannot deadlock, and nothing that asserts a lock uses them).
  */
 #ifndef IOMMUSIM_RWSEM_H
 #define IOMMUSIM_RWSEM_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "base/lockdep.h"
 
 #define RWSEM_WRITER (1u << 31)
 
@@ -26,13 +32,16 @@ struct rwsem {
 	uint32_t writers_waiting; /* __atomic */
 	uint32_t sleepers;	  /* __atomic: threads in futex_wait */
 	uint32_t wake_seq;	  /* __atomic: the futex; bumped to wake */
+	uint32_t rank;		  /* in the lock order; LOCK_RANK_NONE */
 };
 
-#define RWSEM_INIT { 0, 0, 0, 0 }
+/* An rwsem outside the lock order. */
+#define RWSEM_INIT { 0, 0, 0, 0, LOCK_RANK_NONE }
 
-static inline void init_rwsem(struct rwsem *sem)
+static inline void init_rwsem(struct rwsem *sem, uint32_t rank)
 {
 	*sem = (struct rwsem)RWSEM_INIT;
+	sem->rank = rank;
 }
 
 void rwsem_down_read_slow(struct rwsem *sem);
@@ -100,7 +109,7 @@ static inline bool rwsem_write_trylock(struct rwsem *sem)
 	return ok;
 }
 
-static inline void down_read(struct rwsem *sem)
+static inline void __down_read(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, __tsan_mutex_read_lock));
 	if (!rwsem_read_trylock_raw(sem))
@@ -108,7 +117,7 @@ static inline void down_read(struct rwsem *sem)
 	RWSEM_TSAN(__tsan_mutex_post_lock(sem, __tsan_mutex_read_lock, 0));
 }
 
-static inline void down_write(struct rwsem *sem)
+static inline void __down_write(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, 0));
 	if (!rwsem_write_trylock_raw(sem))
@@ -121,7 +130,7 @@ static inline void down_write(struct rwsem *sem)
  * either a sleeper's re-check sees the lock free, or we see the sleeper
  * and wake it.
  */
-static inline void up_read(struct rwsem *sem)
+static inline void __up_read(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, __tsan_mutex_read_lock));
 	/* Only the last reader out frees anyone: while readers remain, a
@@ -132,7 +141,7 @@ static inline void up_read(struct rwsem *sem)
 	RWSEM_TSAN(__tsan_mutex_post_unlock(sem, __tsan_mutex_read_lock));
 }
 
-static inline void up_write(struct rwsem *sem)
+static inline void __up_write(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, 0));
 	__atomic_exchange_n(&sem->state, 0, __ATOMIC_SEQ_CST);
@@ -140,5 +149,18 @@ static inline void up_write(struct rwsem *sem)
 		rwsem_wake(sem);
 	RWSEM_TSAN(__tsan_mutex_post_unlock(sem, 0));
 }
+
+#define down_read(sem)                                                         \
+	ranked_lock_op(sem, lock_acquire(__lock, __lock->rank, false, #sem),   \
+		       __down_read(__lock))
+#define down_write(sem)                                                        \
+	ranked_lock_op(sem, lock_acquire(__lock, __lock->rank, true, #sem),    \
+		       __down_write(__lock))
+#define up_read(sem)                                                           \
+	ranked_lock_op(sem, lock_release(__lock, __lock->rank, #sem),          \
+		       __up_read(__lock))
+#define up_write(sem)                                                          \
+	ranked_lock_op(sem, lock_release(__lock, __lock->rank, #sem),          \
+		       __up_write(__lock))
 
 #endif /* IOMMUSIM_RWSEM_H */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "iommu/platform.h"
+#include "base/container_of.h"
 
 struct iommu_domain;
 struct iommu_user_data_array;

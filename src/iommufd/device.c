@@ -10,21 +10,13 @@
 
 #include "iommufd/device.h"
 
-static void iommufd_device_destroy(struct iommufd_object *obj)
+void iommufd_device_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_device *idev = (struct iommufd_device *)obj;
+	struct iommufd_device *idev =
+		container_of(obj, struct iommufd_device, obj);
 
-	pthread_mutex_destroy(&idev->lock);
+	mutex_destroy(&idev->lock);
 	put_device(idev->dev);
-}
-
-static const struct iommufd_object_ops device_ops = {
-	.destroy = iommufd_device_destroy,
-};
-
-void iommufd_device_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_DEVICE, &device_ops);
 }
 
 struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
@@ -33,8 +25,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 {
 	struct iommufd_device *idev;
 
-	idev = (struct iommufd_device *)object_alloc(
-		ictx, sizeof(*idev), IOMMUFD_OBJ_DEVICE, err);
+	idev = iommufd_object_alloc(ictx, idev, IOMMUFD_OBJ_DEVICE, err);
 	if (!idev)
 		return NULL;
 	idev->ictx = ictx;
@@ -42,7 +33,7 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 	get_device(dev);
 	idev->dev = dev;
 	idev->sw_msi_start = UINT64_MAX;
-	pthread_mutex_init(&idev->lock, NULL);
+	mutex_init(&idev->lock, LOCK_RANK_IDEV);
 	/* the binder is a user until unbind */
 	object_hold(&idev->obj);
 	/* published at once: the device is a leaf nothing else can hold */
@@ -68,6 +59,7 @@ static struct iommufd_hw_pagetable **attached_slot(struct iommufd_device *idev,
 {
 	struct iommufd_pasid_attach *entry;
 
+	lockdep_assert_held(&idev->lock);
 	if (pasid == IOMMU_NO_PASID)
 		return idev->hwpt ? &idev->hwpt : NULL;
 	for (entry = idev->pasids; entry; entry = entry->next)
@@ -81,6 +73,7 @@ static struct iommufd_pasid_attach *unlink_pasid(struct iommufd_device *idev,
 {
 	struct iommufd_pasid_attach **link, *entry;
 
+	lockdep_assert_held(&idev->lock);
 	for (link = &idev->pasids; (entry = *link); link = &entry->next) {
 		if (entry->pasid == pasid) {
 			*link = entry->next;
@@ -97,10 +90,10 @@ bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
 	struct iommufd_hw_pagetable **slot;
 	bool same;
 
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	slot = attached_slot(idev, pasid);
 	same = (slot ? *slot : NULL) == hwpt;
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return same;
 }
 
@@ -113,6 +106,7 @@ bool iommufd_device_pasid_attached_to(struct iommufd_device *idev,
 static int hwpt_pasid_compat(struct iommufd_device *idev,
 			     struct iommufd_hw_pagetable *hwpt, uint32_t pasid)
 {
+	lockdep_assert_held(&idev->lock);
 	if (pasid == IOMMU_NO_PASID)
 		return !hwpt->pasid_compat && idev->pasids ? -EINVAL : 0;
 	if (!hwpt->pasid_compat)
@@ -162,6 +156,7 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
 	int rc;
 
+	lockdep_assert_held(&idev->lock);
 	rc = reserve_regions(idev, hwpt_paging, &idev->sw_msi_start);
 	if (rc)
 		return rc;
@@ -207,7 +202,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		if (!entry)
 			return -ENOMEM;
 	}
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	/* attach never moves a pasid, even onto the same HWPT */
 	if (attached_slot(idev, pasid))
 		rc = -EBUSY;
@@ -219,7 +214,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		object_hold(&hwpt->obj);
 		entry = NULL;
 	}
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	free(entry);
 	return rc;
 }
@@ -230,7 +225,7 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 	struct iommufd_hw_pagetable *hwpt = NULL;
 	struct iommufd_pasid_attach *entry;
 
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	if (pasid == IOMMU_NO_PASID) {
 		/* the RID simply stops translating: no HWPT is blocked */
 		hwpt = idev->hwpt;
@@ -245,7 +240,7 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 	/* what the device cached through the domain must not outlive it */
 	if (hwpt)
 		iommu_iotlb_flush_all(hwpt->domain);
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	/* the caller puts the HWPT's reference */
 	return hwpt;
 }
@@ -268,7 +263,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	int rc = 0;
 
 	*old = NULL;
-	pthread_mutex_lock(&idev->lock);
+	mutex_lock(&idev->lock);
 	slot = attached_slot(idev, pasid);
 	if (!slot) {
 		rc = -EINVAL;
@@ -295,7 +290,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	*slot = hwpt;
 	object_hold(&hwpt->obj);
 	*old = cur;
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return 0;
 
 out_unreserve:
@@ -305,7 +300,7 @@ out_unreserve:
 	if (moves_ioas)
 		unreserve_regions(idev, new_paging);
 out_unlock:
-	pthread_mutex_unlock(&idev->lock);
+	mutex_unlock(&idev->lock);
 	return rc;
 }
 
@@ -334,7 +329,7 @@ static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 	struct iommufd_hwpt_paging *hwpt_paging;
 	int rc;
 
-	pthread_mutex_lock(&ioas->mutex);
+	mutex_lock(&ioas->mutex);
 	for (hwpt_paging = ioas->hwpt_list; hwpt_paging;
 	     hwpt_paging = hwpt_paging->next) {
 		struct iommufd_hw_pagetable *hwpt = &hwpt_paging->common;
@@ -369,7 +364,7 @@ static int auto_get_domain(struct iommufd_device *idev, uint32_t pasid,
 	object_finalize(idev->ictx, &hwpt_paging->common.obj);
 	rc = 0;
 out_unlock:
-	pthread_mutex_unlock(&ioas->mutex);
+	mutex_unlock(&ioas->mutex);
 	return rc;
 }
 
@@ -386,12 +381,10 @@ static int change_pt(struct iommufd_device *idev, uint32_t pasid,
 	switch (pt_obj->type) {
 	case IOMMUFD_OBJ_HWPT_NESTED:
 	case IOMMUFD_OBJ_HWPT_PAGING:
-		rc = connect((struct iommufd_hw_pagetable *)pt_obj, idev,
-			     pasid, old);
+		rc = connect(to_hwpt(pt_obj), idev, pasid, old);
 		break;
 	case IOMMUFD_OBJ_IOAS:
-		rc = auto_get_domain(idev, pasid, (struct iommufd_ioas *)pt_obj,
-				     pt_id, old);
+		rc = auto_get_domain(idev, pasid, to_ioas(pt_obj), pt_id, old);
 		break;
 	default:
 		rc = -EINVAL;
@@ -440,13 +433,13 @@ void iommufd_device_detach_pasids(struct iommufd_device *idev)
 	for (;;) {
 		uint32_t pasid;
 
-		pthread_mutex_lock(&idev->lock);
+		mutex_lock(&idev->lock);
 		if (!idev->pasids) {
-			pthread_mutex_unlock(&idev->lock);
+			mutex_unlock(&idev->lock);
 			return;
 		}
 		pasid = idev->pasids->pasid;
-		pthread_mutex_unlock(&idev->lock);
+		mutex_unlock(&idev->lock);
 		iommufd_device_detach(idev, pasid);
 	}
 }
@@ -477,8 +470,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 	/* without the flag, the input type is whatever the driver has */
 	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
 		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
-	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
-						   IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
 

@@ -9,9 +9,8 @@
  * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
  * attachment holds its HWPT. idev->lock guards the attachments.
  *
- * Lock order: ioas->mutex, then idev->lock, then the io_pagetable's locks
- * (reserved regions); HWPT references are put only once idev->lock is
- * dropped, since the last one may take ioas->mutex.
+ * idev->lock comes after ioas->mutex and before the io_pagetable's locks
+ * (reserved regions); iommufd_private.h has the whole order.
  */
 #ifndef IOMMUSIM_DEVICE_H
 #define IOMMUSIM_DEVICE_H
@@ -20,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/mutex.h"
 #include "iommufd/hw_pagetable.h"
 
 
@@ -36,13 +36,21 @@ struct iommufd_device {
 	struct device *dev; /* the driver's device */
 	/* The group's lock (each device is its own group): guards what
 	 * follows. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct iommufd_hw_pagetable *hwpt; /* the RID's HWPT, or NULL */
 	struct iommufd_pasid_attach *pasids; /* the other PASIDs' */
 	/* The software MSI window its reserved regions name, or UINT64_MAX
 	 * (recorded as the kernel does; iommusim delivers no MSIs). */
 	uint64_t sw_msi_start;
 };
+
+/* A short-term reference to the device 'id', or NULL (ENOENT). */
+static inline struct iommufd_device *
+iommufd_get_device(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_DEVICE,
+				struct iommufd_device, obj);
+}
 
 /* dev: a device the caller holds (platform_get_device()); the binding
  * takes a reference of its own, put when the device object dies. */
@@ -86,6 +94,6 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid);
 
-void iommufd_device_register(void);
+void iommufd_device_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_DEVICE_H */

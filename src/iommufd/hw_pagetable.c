@@ -16,6 +16,7 @@ static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
 {
 	struct iommufd_ioas *ioas = hwpt_paging->ioas;
 
+	lockdep_assert_held(&ioas->mutex);
 	hwpt_paging->next = ioas->hwpt_list;
 	if (ioas->hwpt_list)
 		ioas->hwpt_list->pprev = &hwpt_paging->next;
@@ -25,6 +26,8 @@ static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
 
 static void hwpt_list_del(struct iommufd_hwpt_paging *hwpt_paging)
 {
+	/* even to look: a neighbour's unlinking rewrites our pprev */
+	lockdep_assert_held(&hwpt_paging->ioas->mutex);
 	if (!hwpt_paging->pprev)
 		return;
 	*hwpt_paging->pprev = hwpt_paging->next;
@@ -44,54 +47,42 @@ static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
 	}
 }
 
-static void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
+/* The end of a HWPT that has left its IOAS. */
+static void hwpt_paging_free(struct iommufd_hwpt_paging *hwpt_paging)
 {
-	struct iommufd_hwpt_paging *hwpt_paging =
-		(struct iommufd_hwpt_paging *)obj;
 	struct iommu_domain *domain = hwpt_paging->common.domain;
 
-	if (hwpt_paging->pprev) {
-		pthread_mutex_lock(&hwpt_paging->ioas->mutex);
-		hwpt_paging_leave_ioas(hwpt_paging);
-		pthread_mutex_unlock(&hwpt_paging->ioas->mutex);
-	}
-	hwpt_paging_leave_ioas(hwpt_paging);
 	if (domain)
 		domain->ops->free(domain);
 	object_release(&hwpt_paging->ioas->obj);
 }
 
-/* An unpublished HWPT: its maker still holds ioas->mutex. */
-static void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj)
 {
-	hwpt_paging_leave_ioas((struct iommufd_hwpt_paging *)obj);
-	iommufd_hwpt_paging_destroy(obj);
+	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
+
+	mutex_lock(&hwpt_paging->ioas->mutex);
+	hwpt_paging_leave_ioas(hwpt_paging);
+	mutex_unlock(&hwpt_paging->ioas->mutex);
+	hwpt_paging_free(hwpt_paging);
 }
 
-static const struct iommufd_object_ops hwpt_paging_ops = {
-	.destroy = iommufd_hwpt_paging_destroy,
-	.abort = iommufd_hwpt_paging_abort,
-};
-
-static void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 {
-	struct iommufd_hwpt_nested *hwpt_nested =
-		(struct iommufd_hwpt_nested *)obj;
+	struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(to_hwpt(obj));
+
+	hwpt_paging_leave_ioas(hwpt_paging);
+	hwpt_paging_free(hwpt_paging);
+}
+
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
+{
+	struct iommufd_hwpt_nested *hwpt_nested = to_hwpt_nested(to_hwpt(obj));
 	struct iommu_domain *domain = hwpt_nested->common.domain;
 
 	if (domain)
 		domain->ops->free(domain);
 	object_release(&hwpt_nested->parent->common.obj);
-}
-
-static const struct iommufd_object_ops hwpt_nested_ops = {
-	.destroy = iommufd_hwpt_nested_destroy,
-};
-
-void iommufd_hw_pagetable_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_HWPT_PAGING, &hwpt_paging_ops);
-	object_register_ops(IOMMUFD_OBJ_HWPT_NESTED, &hwpt_nested_ops);
 }
 
 /*
@@ -119,8 +110,9 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		*err = -EINVAL;
 		return NULL;
 	}
-	hwpt_nested = (struct iommufd_hwpt_nested *)object_alloc(
-		ictx, sizeof(*hwpt_nested), IOMMUFD_OBJ_HWPT_NESTED, err);
+	hwpt_nested = __iommufd_object_alloc(ictx, hwpt_nested,
+					     IOMMUFD_OBJ_HWPT_NESTED, common.obj,
+					     err);
 	if (!hwpt_nested)
 		return NULL;
 	hwpt_nested->parent = parent;
@@ -141,7 +133,6 @@ out_abort:
 	return NULL;
 }
 
-/* ioas->mutex is held by the caller. */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 			  struct iommufd_device *idev, uint32_t pasid,
@@ -155,6 +146,7 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommu_domain *domain;
 	int rc;
 
+	lockdep_assert_held(&ioas->mutex);
 	if (flags & ~valid_flags) {
 		*err = -EOPNOTSUPP;
 		return NULL;
@@ -170,8 +162,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 		*err = -EOPNOTSUPP;
 		return NULL;
 	}
-	hwpt_paging = (struct iommufd_hwpt_paging *)object_alloc(
-		ictx, sizeof(*hwpt_paging), IOMMUFD_OBJ_HWPT_PAGING, err);
+	hwpt_paging = __iommufd_object_alloc(ictx, hwpt_paging,
+					     IOMMUFD_OBJ_HWPT_PAGING, common.obj,
+					     err);
 	if (!hwpt_paging)
 		return NULL;
 	hwpt_paging->ioas = ioas;
@@ -200,9 +193,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	return hwpt_paging;
 
 out_detach:
+	/* not automatic yet, so dropping the attach's hold frees nothing */
 	if (immediate_attach)
-		iommufd_hw_pagetable_put(
-			ictx, iommufd_hw_pagetable_detach(idev, pasid));
+		object_release(&iommufd_hw_pagetable_detach(idev, pasid)->obj);
 out_abort:
 	object_abort_and_destroy(ictx, &hwpt_paging->common.obj);
 	*err = rc;
@@ -235,8 +228,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
 	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
 		return -EINVAL;
-	idev = (struct iommufd_device *)object_get(ucmd->ictx, cmd->dev_id,
-						   IOMMUFD_OBJ_DEVICE);
+	idev = iommufd_get_device(ucmd->ictx, cmd->dev_id);
 	if (!idev)
 		return -ENOENT;
 	pt_obj = object_get(ucmd->ictx, cmd->pt_id, IOMMUFD_OBJ_ANY);
@@ -245,8 +237,8 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		goto out_put_idev;
 	}
 	if (pt_obj->type == IOMMUFD_OBJ_IOAS) {
-		ioas = (struct iommufd_ioas *)pt_obj;
-		pthread_mutex_lock(&ioas->mutex);
+		ioas = to_ioas(pt_obj);
+		mutex_lock(&ioas->mutex);
 		hwpt_paging = iommufd_hwpt_paging_alloc(
 			ucmd->ictx, ioas, idev, IOMMU_NO_PASID, cmd->flags,
 			false, user_data.len ? &user_data : NULL, &rc);
@@ -257,7 +249,7 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		struct iommufd_hwpt_nested *hwpt_nested;
 
 		hwpt_nested = iommufd_hwpt_nested_alloc(
-			ucmd->ictx, (struct iommufd_hwpt_paging *)pt_obj, idev,
+			ucmd->ictx, to_hwpt_paging(to_hwpt(pt_obj)), idev,
 			cmd->flags, &user_data, &rc);
 		if (!hwpt_nested)
 			goto out_put_pt;
@@ -282,7 +274,7 @@ out_hwpt:
 	object_abort_and_destroy(ucmd->ictx, &hwpt->obj);
 out_unlock:
 	if (ioas)
-		pthread_mutex_unlock(&ioas->mutex);
+		mutex_unlock(&ioas->mutex);
 out_put_pt:
 	object_put(ucmd->ictx, pt_obj);
 out_put_idev:
@@ -293,9 +285,15 @@ out_put_idev:
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 			      struct iommufd_hw_pagetable *hwpt)
 {
-	if (hwpt_is_paging(hwpt) && to_hwpt_paging(hwpt)->auto_domain) {
-		object_destroy_user(ictx, &hwpt->obj);
-		return;
+	if (hwpt_is_paging(hwpt)) {
+		struct iommufd_hwpt_paging *hwpt_paging = to_hwpt_paging(hwpt);
+
+		/* the last put of an automatic HWPT takes it */
+		lockdep_assert_not_held(&hwpt_paging->ioas->mutex);
+		if (hwpt_paging->auto_domain) {
+			object_destroy_user(ictx, &hwpt->obj);
+			return;
+		}
 	}
 	object_release(&hwpt->obj);
 }
@@ -336,7 +334,7 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put;
 	}
-	hwpt = (struct iommufd_hw_pagetable *)pt_obj;
+	hwpt = to_hwpt(pt_obj);
 	if (!hwpt->domain->ops->cache_invalidate_user) {
 		rc = -EOPNOTSUPP;
 		goto out_put;
@@ -352,14 +350,6 @@ out:
 	return rc;
 }
 
-/* A paging HWPT 'id' with a short-term reference, or NULL (ENOENT). */
-static struct iommufd_hwpt_paging *get_hwpt_paging(struct iommufd_ctx *ictx,
-						   uint32_t id)
-{
-	return (struct iommufd_hwpt_paging *)object_get(
-		ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
-}
-
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
@@ -369,7 +359,7 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	/* note: the kernel never checks __reserved here */
 	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE)
 		return -EOPNOTSUPP;
-	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
 	if (!hwpt_paging)
 		return -ENOENT;
 	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
@@ -388,7 +378,7 @@ int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd)
 	if ((cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	hwpt_paging = get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
+	hwpt_paging = iommufd_get_hwpt_paging(ucmd->ictx, cmd->hwpt_id);
 	if (!hwpt_paging)
 		return -ENOENT;
 	rc = iopt_read_and_clear_dirty_data(

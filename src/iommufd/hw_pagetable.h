@@ -5,8 +5,7 @@
  * alive: one user reference); an automatic one is made and reused by device
  * attach and dies with its last device.
  *
- * An IOAS lists its paging HWPTs under ioas->mutex, which is taken before
- * any io_pagetable lock.
+ * An IOAS lists its paging HWPTs under ioas->mutex.
  */
 #ifndef IOMMUSIM_HW_PAGETABLE_H
 #define IOMMUSIM_HW_PAGETABLE_H
@@ -50,10 +49,38 @@ static inline bool hwpt_is_paging(const struct iommufd_hw_pagetable *hwpt)
 	return hwpt->obj.type == IOMMUFD_OBJ_HWPT_PAGING;
 }
 
+/* The HWPT an object of either HWPT type is. */
+static inline struct iommufd_hw_pagetable *to_hwpt(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_hw_pagetable, obj);
+}
+
 static inline struct iommufd_hwpt_paging *
 to_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 {
-	return (struct iommufd_hwpt_paging *)hwpt;
+	return container_of(hwpt, struct iommufd_hwpt_paging, common);
+}
+
+static inline struct iommufd_hwpt_nested *
+to_hwpt_nested(struct iommufd_hw_pagetable *hwpt)
+{
+	return container_of(hwpt, struct iommufd_hwpt_nested, common);
+}
+
+/* A short-term reference to the paging HWPT 'id', or NULL (ENOENT). */
+static inline struct iommufd_hwpt_paging *
+iommufd_get_hwpt_paging(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_HWPT_PAGING,
+				struct iommufd_hwpt_paging, common.obj);
+}
+
+/* A short-term reference to the nested HWPT 'id', or NULL (ENOENT). */
+static inline struct iommufd_hwpt_nested *
+iommufd_get_hwpt_nested(struct iommufd_ctx *ictx, uint32_t id)
+{
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_HWPT_NESTED,
+				struct iommufd_hwpt_nested, common.obj);
 }
 
 /* The paging HWPT whose IOAS a HWPT's translations come from: itself, or a
@@ -62,15 +89,16 @@ static inline struct iommufd_hwpt_paging *
 find_hwpt_paging(struct iommufd_hw_pagetable *hwpt)
 {
 	if (hwpt->obj.type == IOMMUFD_OBJ_HWPT_NESTED)
-		return ((struct iommufd_hwpt_nested *)hwpt)->parent;
+		return to_hwpt_nested(hwpt)->parent;
 	return to_hwpt_paging(hwpt);
 }
 
 /*
- * An unpublished paging HWPT over ioas, its domain in the IOAS; with
- * immediate_attach, idev's pasid is attached first (so the device's
- * constraints apply before the domain meets the mappings). user_data, when
- * not NULL, is the driver's (IOMMU_HWPT_ALLOC's data). NULL with *err.
+ * With ioas->mutex held: an unpublished paging HWPT over ioas, its domain
+ * in the IOAS; with immediate_attach, idev's pasid is attached first (so
+ * the device's constraints apply before the domain meets the mappings).
+ * user_data, when not NULL, is the driver's (IOMMU_HWPT_ALLOC's data).
+ * NULL with *err.
  */
 struct iommufd_hwpt_paging *
 iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
@@ -82,6 +110,9 @@ iommufd_hwpt_paging_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 void iommufd_hw_pagetable_put(struct iommufd_ctx *ictx,
 			      struct iommufd_hw_pagetable *hwpt);
 
-void iommufd_hw_pagetable_register(void);
+void iommufd_hwpt_paging_destroy(struct iommufd_object *obj);
+/* An unpublished paging HWPT: its maker still holds ioas->mutex. */
+void iommufd_hwpt_paging_abort(struct iommufd_object *obj);
+void iommufd_hwpt_nested_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_HW_PAGETABLE_H */

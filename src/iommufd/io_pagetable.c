@@ -25,6 +25,7 @@ static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 {
 	struct itree_node *floor, *above;
 
+	lockdep_assert_held(&iopt->iova_rwsem);
 	if (start > last)
 		return NULL;
 	itree_neighbours(&iopt->area_itree, start, &floor, &above);
@@ -46,8 +47,8 @@ void iopt_init_table(struct io_pagetable *iopt)
 	memset(iopt, 0, sizeof(*iopt));
 	/* writers first, as the kernel's rwsem: nothing here takes a read
 	 * side recursively */
-	init_rwsem(&iopt->domains_rwsem);
-	init_rwsem(&iopt->iova_rwsem);
+	init_rwsem(&iopt->domains_rwsem, LOCK_RANK_IOPT_DOMAINS);
+	init_rwsem(&iopt->iova_rwsem, LOCK_RANK_IOPT_IOVA);
 	itree_init(&iopt->area_itree);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
@@ -143,6 +144,7 @@ static int iopt_alloc_iova(struct io_pagetable *iopt, uint64_t *iova,
 	uint64_t alignment;
 	struct itree_span allowed;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (length == 0 || length >= UINT64_MAX / 2)
 		return -EOVERFLOW;
 	alignment = roundup_pow_of_two(length);
@@ -184,6 +186,7 @@ static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
 {
 	uint64_t last;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (iova & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	if (__builtin_add_overflow(iova, length - 1, &last))
@@ -208,6 +211,7 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	uint64_t page = cpu_page_size();
 	uint64_t last_byte;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if ((iommu_prot & IOPT_PROT_WRITE) && !pages->writable)
 		return -EPERM;
 	area->iommu_prot = (uint8_t)iommu_prot;
@@ -452,24 +456,6 @@ out_free:
 	return rc;
 }
 
-int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
-		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig)
-{
-	struct iopt_area *area;
-	int rc = -ENOENT;
-
-	down_read(&iopt->iova_rwsem);
-	area = iopt_area_iter_first(iopt, iova, iova);
-	if (area && area->pages) {
-		*uaddr = area->pages->uptr + iopt_area_start_byte(area, iova);
-		*iommu_prot = area->iommu_prot;
-		*contig = iopt_area_last_iova(area) - iova + 1;
-		rc = 0;
-	}
-	up_read(&iopt->iova_rwsem);
-	return rc;
-}
-
 /* ---- removing areas --------------------------------------------------------- */
 
 /*
@@ -554,12 +540,12 @@ int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed)
 	return 0;
 }
 
-/* Caller holds iova_rwsem for writing. */
 int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 		      uint64_t last, const void *owner)
 {
 	struct iopt_reserved *reserved;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (iopt_area_iter_first(iopt, start, last) ||
 	    itree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
@@ -573,12 +559,12 @@ int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 	return 0;
 }
 
-/* Caller holds iova_rwsem for writing. */
 void iopt_remove_reserved_iova_locked(struct io_pagetable *iopt,
 				      const void *owner)
 {
 	struct itree_node *node, *next;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->reserved_itree); node; node = next) {
 		struct iopt_reserved *reserved =
 			container_of(node, struct iopt_reserved, node);
@@ -657,6 +643,7 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 	uint64_t mask = new_alignment - 1;
 	struct itree_node *node;
 
+	lockdep_assert_held(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->area_itree); node;
 	     node = itree_next(node)) {
 		struct iopt_area *area = area_of(node);
@@ -676,6 +663,8 @@ int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 							     1;
 	int rc;
 
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (unsigned int i = 0; i < iopt->ndomains; i++)
 		if (iommu_min_page_size(iopt->domains[i]) > new_alignment)
 			new_alignment = iommu_min_page_size(iopt->domains[i]);

@@ -11,10 +11,10 @@
  *    regions, domain apertures, IOMMU_TEST_OP_ADD_RESERVED), each tagged
  *    with its owner so it can be removed with it.
  *
- * Locks, taken in this order: domains_rwsem, then iova_rwsem. iova_rwsem
- * guards the three trees, iova_alignment and every area's fields; MAP,
- * COPY and UNMAP do all their work, domain filling included, under it.
- * domains_rwsem is for attach and detach, which take both.
+ * Locks (their order is in iommufd_private.h): iova_rwsem guards the three
+ * trees, iova_alignment and every area's fields; MAP, COPY and UNMAP do
+ * all their work, domain filling included, under it. domains_rwsem is for
+ * attach and detach, which take both.
  */
 #ifndef IOMMUSIM_IO_PAGETABLE_H
 #define IOMMUSIM_IO_PAGETABLE_H
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/container_of.h"
 #include "base/interval_tree.h"
 #include "iommu/iommu.h"
 #include "iommufd/pages.h"
@@ -112,6 +113,7 @@ int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
 /* Swaps in a new allowed tree; on success 'allowed' holds the old one. */
 int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed);
 void iopt_free_allowed(struct itree *allowed);
+/* iova_rwsem held for writing, as for the _locked removal. */
 int iopt_reserve_iova(struct io_pagetable *iopt, uint64_t start,
 		      uint64_t last, const void *owner);
 void iopt_remove_reserved_iova(struct io_pagetable *iopt, const void *owner);
@@ -156,7 +158,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 				   uint64_t length, uint64_t page_size,
 				   uint64_t data, unsigned long flags);
 
-/* iova_rwsem held for writing: the alignment domains and the HUGE_PAGES
+/* Both locks held for writing: the alignment domains and the HUGE_PAGES
  * option require; -EADDRINUSE when an area contradicts a raise. */
 int iopt_calculate_iova_alignment(struct io_pagetable *iopt);
 int iopt_check_iova_alignment(struct io_pagetable *iopt,
@@ -164,17 +166,6 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
-
-/*
- * For the layers above (domains, accesses, the DMA engine): the user
- * address that 'iova' maps to, the area's protection, and how many bytes
- * from iova stay inside that area. -ENOENT when nothing is mapped there.
- */
-int iopt_iova_to_uaddr(struct io_pagetable *iopt, uint64_t iova,
-		       uint64_t *uaddr, int *iommu_prot, uint64_t *contig);
-
-#define container_of(ptr, type, member)                                        \
-	((type *)((char *)(ptr) - offsetof(type, member)))
 
 static inline struct iopt_area *iopt_area_of(struct itree_node *node)
 {

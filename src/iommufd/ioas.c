@@ -16,24 +16,15 @@
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
 	 IOMMU_IOAS_MAP_READABLE)
 
-static void iommufd_ioas_destroy(struct iommufd_object *obj)
+void iommufd_ioas_destroy(struct iommufd_object *obj)
 {
-	struct iommufd_ioas *ioas = (struct iommufd_ioas *)obj;
+	struct iommufd_ioas *ioas = to_ioas(obj);
 
 	/* Nothing can hold an area busy once the IOAS has no users: every
 	 * MAP, COPY and UNMAP holds a reference while it runs. */
 	iopt_unmap_all(&ioas->iopt, NULL);
 	iopt_destroy_table(&ioas->iopt);
-	pthread_mutex_destroy(&ioas->mutex);
-}
-
-static const struct iommufd_object_ops ioas_ops = {
-	.destroy = iommufd_ioas_destroy,
-};
-
-void iommufd_ioas_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_IOAS, &ioas_ops);
+	mutex_destroy(&ioas->mutex);
 }
 
 int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
@@ -45,12 +36,11 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = (struct iommufd_ioas *)object_alloc(
-		ucmd->ictx, sizeof(*ioas), IOMMUFD_OBJ_IOAS, &rc);
+	ioas = iommufd_object_alloc(ucmd->ictx, ioas, IOMMUFD_OBJ_IOAS, &rc);
 	if (!ioas)
 		return rc;
 	iopt_init_table(&ioas->iopt);
-	pthread_mutex_init(&ioas->mutex, NULL);
+	mutex_init(&ioas->mutex, LOCK_RANK_IOAS_MUTEX);
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
@@ -58,9 +48,9 @@ int iommufd_ioas_alloc_ioctl(struct iommufd_ucmd *ucmd)
 
 	/* Published under the creation lock so that whoever holds it for
 	 * writing sees either no IOAS or a complete one. */
-	pthread_rwlock_rdlock(&ucmd->ictx->ioas_creation_lock);
+	down_read(&ucmd->ictx->ioas_creation_lock);
 	object_finalize(ucmd->ictx, &ioas->obj);
-	pthread_rwlock_unlock(&ucmd->ictx->ioas_creation_lock);
+	up_read(&ucmd->ictx->ioas_creation_lock);
 	return 0;
 
 out_abort:

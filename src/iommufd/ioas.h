@@ -6,6 +6,7 @@
 #ifndef IOMMUSIM_IOAS_H
 #define IOMMUSIM_IOAS_H
 
+#include "base/mutex.h"
 #include "iommufd/io_pagetable.h"
 #include "iommufd/iommufd_private.h"
 
@@ -14,16 +15,21 @@ struct iommufd_hwpt_paging;
 struct iommufd_ioas {
 	struct iommufd_object obj;
 	struct io_pagetable iopt;
-	/* Its paging HWPTs; taken before any io_pagetable lock. */
-	pthread_mutex_t mutex;
+	struct mutex mutex; /* guards hwpt_list */
 	struct iommufd_hwpt_paging *hwpt_list;
 };
+
+static inline struct iommufd_ioas *to_ioas(struct iommufd_object *obj)
+{
+	return container_of(obj, struct iommufd_ioas, obj);
+}
 
 /* A short-term reference to the IOAS 'id', or NULL (the kernel's ENOENT). */
 static inline struct iommufd_ioas *iommufd_get_ioas(struct iommufd_ctx *ictx,
 						    uint32_t id)
 {
-	return (struct iommufd_ioas *)object_get(ictx, id, IOMMUFD_OBJ_IOAS);
+	return object_get_typed(ictx, id, IOMMUFD_OBJ_IOAS,
+				struct iommufd_ioas, obj);
 }
 
 static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,
@@ -31,5 +37,7 @@ static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,
 {
 	object_put(ictx, &ioas->obj);
 }
+
+void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_IOAS_H */

@@ -10,7 +10,31 @@
 #include <stdint.h>
 
 #include "iommufd/object.h"
+#include "base/rwsem.h"
 #include "base/usermem.h"
+
+/*
+ * The lock order, outermost first: a thread may take a lock only while
+ * every lock it holds comes earlier in this list. Each lock gets its rank
+ * when it is initialised, and the test builds check every acquisition
+ * against it (base/lockdep.h). What each lock guards is said where it is
+ * declared.
+ *
+ * Two consequences the code relies on: a HWPT reference is put only once
+ * idev->lock and ioas->mutex are dropped, since the last put of an
+ * automatic HWPT takes ioas->mutex; and the object table's lock, being
+ * last, is never held across anything but its own bookkeeping.
+ */
+enum iommufd_lock_rank {
+	LOCK_RANK_IOAS_CREATION = 1, /* ictx->ioas_creation_lock */
+	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
+	LOCK_RANK_IDEV,		     /* idev->lock */
+	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
+	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
+	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
+	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
+};
 
 /*
  * One open of /dev/iommu. It names no address space: each command's
@@ -21,7 +45,7 @@ struct iommufd_ctx {
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
 	 * see every IOAS at once (the VFIO compatibility layer). */
-	pthread_rwlock_t ioas_creation_lock;
+	struct rwsem ioas_creation_lock;
 	struct iommufd_ioas *vfio_ioas; /* under objects.table_lock */
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
@@ -37,19 +61,10 @@ struct iommufd_ucmd {
 	uint64_t ubuffer;	/* the caller's struct, a user address */
 	uint32_t user_size;	/* the caller's idea of its size */
 	void *cmd;		/* our zero-extended copy */
-	/* An object the handler created: published by the dispatcher when the
-	 * handler succeeds, aborted when it fails. */
-	struct iommufd_object *new_obj;
 };
 
 /* Copies cmd back to the caller, at most user_size bytes. */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
-
-/* object_alloc() for the ucmd's single new object (see new_obj above). */
-struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
-						 size_t size,
-						 enum iommufd_object_type type,
-						 int *err);
 
 /* Handlers named by the dispatch table. */
 int iommufd_destroy(struct iommufd_ucmd *ucmd);
@@ -70,7 +85,7 @@ int iommufd_test(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 		       uint64_t arg);
 
-void iommufd_ioas_register(void);
-void iommufd_selftest_register(void);
+/* The selftest's mock device object dies: its device is unbound. */
+void iommufd_selftest_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_IOMMUFD_PRIVATE_H */

@@ -81,6 +81,7 @@ int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)
 	unsigned int i;
 	int rc;
 
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	if (!iopt->ndomains)
 		return 0;
 	rc = area_pin(area, pages);
@@ -103,6 +104,7 @@ out_unmap:
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area)
 {
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (unsigned int i = 0; i < iopt->ndomains; i++)
 		area_unmap(area, iopt->domains[i]);
 	area_unpin(area, area->pages);
@@ -117,6 +119,8 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	struct itree_node *node, *end;
 	int rc;
 
+	lockdep_assert_held_write(&iopt->domains_rwsem);
+	lockdep_assert_held_write(&iopt->iova_rwsem);
 	for (node = itree_first(&iopt->area_itree); node;
 	     node = itree_next(node)) {
 		struct iopt_area *area = iopt_area_of(node);
@@ -301,13 +305,16 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 /*
  * The range checks of IOMMU_HWPT_GET_DIRTY_BITMAP (the kernel's
  * iommufd_check_iova_range): wrap, then the IOAS's alignment, then the
- * bitmap's page size.
+ * bitmap's page size. Attaching a domain or setting HUGE_PAGES rewrites
+ * the alignment: it is read under iova_rwsem.
  */
 static int check_dirty_range(struct io_pagetable *iopt, uint64_t iova,
 			     uint64_t length, uint64_t page_size)
 {
-	uint64_t last, align = iopt->iova_alignment;
+	uint64_t last, align;
 
+	lockdep_assert_held(&iopt->iova_rwsem);
+	align = iopt->iova_alignment;
 	if (__builtin_add_overflow(iova, length - 1, &last))
 		return -EOVERFLOW;
 	if ((iova & (align - 1)) || ((last + 1) & (align - 1)))
@@ -333,7 +340,8 @@ struct user_dirty_bitmap {
 static void record_dirty(struct iommu_dirty_bitmap *dirty, uint64_t iova,
 			 uint64_t length)
 {
-	struct user_dirty_bitmap *b = (struct user_dirty_bitmap *)dirty;
+	struct user_dirty_bitmap *b =
+		container_of(dirty, struct user_dirty_bitmap, dirty);
 	uint64_t first, last_bit;
 
 	if (b->error || iova > b->last || iova + length - 1 < b->base)
@@ -376,12 +384,10 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 	uint64_t cur = iova;
 	int rc;
 
-	rc = check_dirty_range(iopt, iova, length, page_size);
-	if (rc)
-		return rc;
-	if (!ops->read_and_clear_dirty)
-		return -EOPNOTSUPP;
 	down_read(&iopt->iova_rwsem);
+	rc = check_dirty_range(iopt, iova, length, page_size);
+	if (!rc && !ops->read_and_clear_dirty)
+		rc = -EOPNOTSUPP;
 	/* the range must be mapped throughout, area after area */
 	while (!rc) {
 		struct itree_node *node =

@@ -127,6 +127,30 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 
 #define IOCTL_OPS_COUNT (sizeof(iommufd_ioctl_ops) / sizeof(iommufd_ioctl_ops[0]))
 
+/*
+ * What each object type does when it dies, in one table indexed by type: a
+ * type listed here is one the context can make. Types with no entry are
+ * never allocated.
+ */
+static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_DEVICE] = {
+		.destroy = iommufd_device_destroy,
+	},
+	[IOMMUFD_OBJ_HWPT_PAGING] = {
+		.destroy = iommufd_hwpt_paging_destroy,
+		.abort = iommufd_hwpt_paging_abort,
+	},
+	[IOMMUFD_OBJ_HWPT_NESTED] = {
+		.destroy = iommufd_hwpt_nested_destroy,
+	},
+	[IOMMUFD_OBJ_IOAS] = {
+		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_SELFTEST] = {
+		.destroy = iommufd_selftest_destroy,
+	},
+};
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_init_error;
 
@@ -135,10 +159,6 @@ static void global_init(void)
 	global_init_error = usermem_init();
 	if (!global_init_error)
 		global_init_error = fork_gate_init();
-	iommufd_ioas_register();
-	iommufd_hw_pagetable_register();
-	iommufd_device_register();
-	iommufd_selftest_register();
 }
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
@@ -146,23 +166,6 @@ int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
 	size_t len = ucmd->user_size < cmd_len ? ucmd->user_size : cmd_len;
 
 	return usermem_copy_to(ucmd->mm, ucmd->ubuffer, ucmd->cmd, len);
-}
-
-struct iommufd_object *iommufd_object_alloc_ucmd(struct iommufd_ucmd *ucmd,
-						 size_t size,
-						 enum iommufd_object_type type,
-						 int *err)
-{
-	struct iommufd_object *obj;
-
-	/* One new object per command: the dispatcher publishes only one. */
-	if (ucmd->new_obj) {
-		*err = -EBUSY;
-		return NULL;
-	}
-	obj = object_alloc(ucmd->ictx, size, type, err);
-	ucmd->new_obj = obj;
-	return obj;
 }
 
 int iommufd_destroy(struct iommufd_ucmd *ucmd)
@@ -201,15 +204,7 @@ static int dispatch(struct iommufd_ctx *ictx, const struct usermem *mm,
 				      ucmd.user_size);
 	if (rc)
 		return rc;
-	rc = op->execute(&ucmd);
-
-	if (ucmd.new_obj) {
-		if (rc)
-			object_abort_and_destroy(ictx, ucmd.new_obj);
-		else
-			object_finalize(ictx, ucmd.new_obj);
-	}
-	return rc;
+	return op->execute(&ucmd);
 }
 
 PUBLIC const char *iommusim_version(void)
@@ -229,10 +224,10 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	ictx = calloc(1, sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
-	rc = object_table_init(&ictx->objects);
+	rc = object_table_init(&ictx->objects, iommufd_object_ops);
 	if (rc)
 		goto out_free;
-	pthread_rwlock_init(&ictx->ioas_creation_lock, NULL);
+	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
@@ -266,7 +261,6 @@ PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 		return;
 	fork_gate_enter();
 	object_destroy_all(ictx);
-	pthread_rwlock_destroy(&ictx->ioas_creation_lock);
 	object_table_release(&ictx->objects);
 	free(ictx);
 	fork_gate_leave();

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "iommufd/iommufd_private.h"
+#include "iommufd/ioas.h"
 #include "base/zalloc.h"
 
 /* The kernel allocates IDs within xa_limit_31b. */
@@ -19,16 +19,17 @@
 /* How long DESTROY waits for a racing short-term user before giving up. */
 #define SHORTTERM_WAIT_NS (60ull * 1000 * 1000 * 1000)
 
-static const struct iommufd_object_ops *object_ops[IOMMUFD_OBJ_MAX];
-
 /* Marks a slot whose ID is reserved but whose object is not published. */
 static struct iommufd_object reserved_marker;
 #define SLOT_RESERVED (&reserved_marker)
 
-void object_register_ops(enum iommufd_object_type type,
-			 const struct iommufd_object_ops *ops)
+/* The VFIO compatibility IOAS stops being one when it leaves the table. */
+static void forget_vfio_ioas(struct iommufd_ctx *ictx,
+			     const struct iommufd_object *obj)
 {
-	object_ops[type] = ops;
+	lockdep_assert_held(&ictx->objects.table_lock);
+	if (ictx->vfio_ioas && &ictx->vfio_ioas->obj == obj)
+		ictx->vfio_ioas = NULL;
 }
 
 static size_t words_for(uint32_t bits)
@@ -55,9 +56,11 @@ static void mark_free(struct object_table *t, uint32_t id)
 	t->live--;
 }
 
-int object_table_init(struct object_table *t)
+int object_table_init(struct object_table *t,
+		      const struct iommufd_object_ops *ops)
 {
 	memset(t, 0, sizeof(*t));
+	t->ops = ops;
 	t->capacity = OBJECT_TABLE_MIN_CAPACITY;
 	t->slots = calloc(t->capacity, sizeof(*t->slots));
 	t->used = calloc(words_for(t->capacity), sizeof(*t->used));
@@ -65,7 +68,7 @@ int object_table_init(struct object_table *t)
 			       sizeof(*t->full_words));
 	if (!t->slots || !t->used || !t->full_words)
 		goto out_free;
-	pthread_spin_init(&t->table_lock, PTHREAD_PROCESS_PRIVATE);
+	spin_lock_init(&t->table_lock, LOCK_RANK_OBJECT_TABLE);
 	mark_used(t, 0); /* ID 0 is never handed out */
 	t->live = 0;
 	return 0;
@@ -79,13 +82,13 @@ out_free:
 
 void object_table_release(struct object_table *t)
 {
-	pthread_spin_destroy(&t->table_lock);
+	spin_lock_destroy(&t->table_lock);
 	free(t->slots);
 	free(t->used);
 	free(t->full_words);
 }
 
-/* Doubles the table; the new IDs are all free. Caller holds table_lock. */
+/* Doubles the table; the new IDs are all free. */
 static int object_table_grow(struct object_table *t)
 {
 	uint32_t old_cap = t->capacity, new_cap;
@@ -94,6 +97,7 @@ static int object_table_grow(struct object_table *t)
 	struct iommufd_object **slots;
 	uint64_t *used, *full_words;
 
+	lockdep_assert_held(&t->table_lock);
 	if (old_cap > OBJECT_ID_MAX)
 		return -EBUSY;
 	new_cap = old_cap * 2;
@@ -145,6 +149,7 @@ static int reserve_id(struct object_table *t, uint32_t *id)
 	uint32_t found;
 	int rc;
 
+	lockdep_assert_held(&t->table_lock);
 	while (!(found = lowest_free_id(t))) {
 		rc = object_table_grow(t);
 		if (rc)
@@ -174,9 +179,9 @@ struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
 	/* The table's own references, dropped by destroy. */
 	atomic_init(&obj->refs, OBJECT_USER | OBJECT_SHORTTERM);
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	rc = reserve_id(t, &obj->id);
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	if (rc) {
 		free(obj);
 		*err = rc;
@@ -189,26 +194,26 @@ void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	t->slots[obj->id] = obj;
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 }
 
 void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	struct object_table *t = &ictx->objects;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	t->slots[obj->id] = NULL;
 	mark_free(t, obj->id);
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	free(obj);
 }
 
 void object_abort_and_destroy(struct iommufd_ctx *ictx,
 			      struct iommufd_object *obj)
 {
-	const struct iommufd_object_ops *ops = object_ops[obj->type];
+	const struct iommufd_object_ops *ops = &ictx->objects.ops[obj->type];
 
 	if (ops->abort)
 		ops->abort(obj);
@@ -253,14 +258,14 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED ||
 	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
 	    !refs_get_unless_dying(obj))
 		obj = NULL;
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	return obj;
 }
 
@@ -293,9 +298,10 @@ static int wait_shortterm_drained(struct iommufd_object *obj)
 	return 0;
 }
 
-static void object_destroy_unpublished(struct iommufd_object *obj)
+static void object_destroy_unpublished(struct object_table *t,
+				       struct iommufd_object *obj)
 {
-	object_ops[obj->type]->destroy(obj);
+	t->ops[obj->type].destroy(obj);
 	free(obj);
 }
 
@@ -304,22 +310,21 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object *obj = NULL;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	if (id < t->capacity)
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED) {
-		pthread_spin_unlock(&t->table_lock);
+		spin_unlock(&t->table_lock);
 		return -ENOENT;
 	}
 	if (!refs_drop_table_if_last(obj)) {
-		pthread_spin_unlock(&t->table_lock);
+		spin_unlock(&t->table_lock);
 		return -EBUSY;
 	}
 	t->slots[id] = NULL;
 	mark_free(t, id);
-	if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
-		ictx->vfio_ioas = NULL;
-	pthread_spin_unlock(&t->table_lock);
+	forget_vfio_ioas(ictx, obj);
+	spin_unlock(&t->table_lock);
 
 	/*
 	 * A user that outlives the wait is a bug of ours; leaking the object
@@ -327,7 +332,7 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id)
 	 */
 	if (wait_shortterm_drained(obj))
 		return -EBUSY;
-	object_destroy_unpublished(obj);
+	object_destroy_unpublished(t, obj);
 	return 0;
 }
 
@@ -342,24 +347,24 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	struct object_table *t = &ictx->objects;
 	bool dying;
 
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	atomic_fetch_sub(&obj->refs, OBJECT_USER);
 	dying = t->slots[obj->id] == obj && refs_drop_table_if_last(obj);
 	if (dying) {
 		t->slots[obj->id] = NULL;
 		mark_free(t, obj->id);
-		if (ictx->vfio_ioas && (void *)ictx->vfio_ioas == (void *)obj)
-			ictx->vfio_ioas = NULL;
+		forget_vfio_ioas(ictx, obj);
 	}
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 	if (!dying || wait_shortterm_drained(obj))
 		return;
-	object_destroy_unpublished(obj);
+	object_destroy_unpublished(t, obj);
 }
 
 /* Unpublishes the first object from 'id' on whose only user is the table. */
 static struct iommufd_object *take_leaf(struct object_table *t, uint32_t *id)
 {
+	lockdep_assert_held(&t->table_lock);
 	for (; *id < t->capacity; (*id)++) {
 		struct iommufd_object *obj = t->slots[*id];
 
@@ -384,7 +389,7 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 	 * the table is empty tears everything down leaves first. Nothing is
 	 * allocated here: teardown cannot fail.
 	 */
-	pthread_spin_lock(&t->table_lock);
+	spin_lock(&t->table_lock);
 	ictx->vfio_ioas = NULL;
 	while (t->live && progress) {
 		struct iommufd_object *obj;
@@ -392,11 +397,11 @@ void object_destroy_all(struct iommufd_ctx *ictx)
 
 		progress = false;
 		while ((obj = take_leaf(t, &id))) {
-			pthread_spin_unlock(&t->table_lock);
-			object_destroy_unpublished(obj);
+			spin_unlock(&t->table_lock);
+			object_destroy_unpublished(t, obj);
 			progress = true;
-			pthread_spin_lock(&t->table_lock);
+			spin_lock(&t->table_lock);
 		}
 	}
-	pthread_spin_unlock(&t->table_lock);
+	spin_unlock(&t->table_lock);
 }

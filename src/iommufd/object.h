@@ -29,11 +29,15 @@
 #ifndef IOMMUSIM_OBJECT_H
 #define IOMMUSIM_OBJECT_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/container_of.h"
+#include "base/spinlock.h"
 
 struct iommufd_ctx;
 
@@ -62,11 +66,6 @@ struct iommufd_object {
 
 #define OBJECT_USER 1ull
 #define OBJECT_SHORTTERM (1ull << 32)
-
-static inline uint32_t object_users(const struct iommufd_object *obj)
-{
-	return (uint32_t)atomic_load(&obj->refs);
-}
 
 /* A long-term reference: the holder keeps obj from being destroyed. */
 static inline void object_hold(struct iommufd_object *obj)
@@ -100,7 +99,10 @@ struct iommufd_object_ops {
 };
 
 struct object_table {
-	pthread_spinlock_t table_lock;
+	/* What each type does when it dies, indexed by type: the context's
+	 * one static table (main.c). */
+	const struct iommufd_object_ops *ops;
+	struct spinlock table_lock;
 	struct iommufd_object **slots; /* NULL, a reserved marker, or object */
 	uint64_t *used;		       /* bit per ID: reserved or published */
 	uint64_t *full_words;	       /* bit per word of used[]: all ones */
@@ -108,18 +110,34 @@ struct object_table {
 	uint32_t live;		       /* IDs in use */
 };
 
-int object_table_init(struct object_table *table);
+int object_table_init(struct object_table *table,
+		      const struct iommufd_object_ops *ops);
 /* Frees the table itself; the context has destroyed every object first. */
 void object_table_release(struct object_table *table);
-
-/* Sets the ops of one object type; called from each type's file at start. */
-void object_register_ops(enum iommufd_object_type type,
-			 const struct iommufd_object_ops *ops);
 
 /* Returns a zeroed object of 'size' bytes with a reserved ID, or NULL with
  * *err set (-ENOMEM, or -EBUSY when the 31-bit ID space is full). */
 struct iommufd_object *object_alloc(struct iommufd_ctx *ictx, size_t size,
 				    enum iommufd_object_type type, int *err);
+
+/*
+ * object_alloc() typed: ptr names the object's struct (its value is not
+ * read), member its header, 'obj' or e.g. 'common.obj'. The table frees an
+ * object through its header, so the build checks that the header comes
+ * first.
+ */
+#define __iommufd_object_alloc(ictx, ptr, type, member, err)                   \
+	({                                                                     \
+		struct iommufd_object *__new_obj;                              \
+		static_assert(offsetof(typeof(*(ptr)), member) == 0,           \
+			      "the object header must come first");            \
+		__new_obj = object_alloc(ictx, sizeof(*(ptr)), type, err);     \
+		__new_obj ? container_of(__new_obj, typeof(*(ptr)), member) :  \
+			    NULL;                                              \
+	})
+#define iommufd_object_alloc(ictx, ptr, type, err)                             \
+	__iommufd_object_alloc(ictx, ptr, type, obj, err)
+
 void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 /* Releases the ID and frees obj; for an object not yet built. */
 void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj);
@@ -132,6 +150,14 @@ void object_abort_and_destroy(struct iommufd_ctx *ictx,
 struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 				  enum iommufd_object_type type);
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/* object_get() typed, for the getters of each type (iommufd_get_ioas()...):
+ * the object as 'type', whose header is 'member', or NULL. */
+#define object_get_typed(ictx, id, objtype, type, member)                      \
+	({                                                                     \
+		struct iommufd_object *__got = object_get(ictx, id, objtype);  \
+		__got ? container_of(__got, type, member) : NULL;              \
+	})
 
 /* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
 int object_remove(struct iommufd_ctx *ictx, uint32_t id);

@@ -43,7 +43,7 @@ static int option_rlimit_mode(struct iommu_option *cmd,
 		return -EPERM;
 
 	/* Only a context that has made nothing yet may change how it counts. */
-	pthread_spin_lock(&ictx->objects.table_lock);
+	spin_lock(&ictx->objects.table_lock);
 	if (ictx->objects.live)
 		rc = -EBUSY;
 	else if (cmd->val64 == 0)
@@ -52,7 +52,7 @@ static int option_rlimit_mode(struct iommu_option *cmd,
 		ictx->account_mode = IOPT_PAGES_ACCOUNT_MM;
 	else
 		rc = -EINVAL;
-	pthread_spin_unlock(&ictx->objects.table_lock);
+	spin_unlock(&ictx->objects.table_lock);
 	return rc;
 }
 

@@ -8,6 +8,8 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "base/mutex.h"
+#include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
 #include "base/usermem.h"
 #include "base/zalloc.h"
@@ -16,7 +18,7 @@
 static _Atomic uint64_t locked_pages[3];
 
 /* Every pages object with pinned pages, for iopt_pin_count(). */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mutex registry_lock = MUTEX_INIT(LOCK_RANK_PAGES_REGISTRY);
 static struct iopt_pages *registry;
 
 static bool capable(int cap)
@@ -38,9 +40,9 @@ static bool capable(int cap)
  */
 static void registry_add(struct iopt_pages *pages)
 {
-	pthread_mutex_lock(&registry_lock);
+	mutex_lock(&registry_lock);
 	if (pages->in_registry) {
-		pthread_mutex_unlock(&registry_lock);
+		mutex_unlock(&registry_lock);
 		return;
 	}
 	pages->in_registry = true;
@@ -49,14 +51,14 @@ static void registry_add(struct iopt_pages *pages)
 	if (registry)
 		registry->registry_prev = pages;
 	registry = pages;
-	pthread_mutex_unlock(&registry_lock);
+	mutex_unlock(&registry_lock);
 }
 
 static void registry_remove(struct iopt_pages *pages)
 {
-	pthread_mutex_lock(&registry_lock);
+	mutex_lock(&registry_lock);
 	if (!pages->in_registry) {
-		pthread_mutex_unlock(&registry_lock);
+		mutex_unlock(&registry_lock);
 		return;
 	}
 	if (pages->registry_prev)
@@ -65,7 +67,7 @@ static void registry_remove(struct iopt_pages *pages)
 		registry = pages->registry_next;
 	if (pages->registry_next)
 		pages->registry_next->registry_prev = pages->registry_prev;
-	pthread_mutex_unlock(&registry_lock);
+	mutex_unlock(&registry_lock);
 }
 
 struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
@@ -91,7 +93,7 @@ struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
 		return NULL;
 	}
 	atomic_init(&pages->refs, 1);
-	pthread_spin_init(&pages->lock, PTHREAD_PROCESS_PRIVATE);
+	spin_lock_init(&pages->lock, LOCK_RANK_PAGES);
 	pages->writable = writable;
 	pages->mm = mm;
 	itree_init(&pages->pin_holders);
@@ -114,7 +116,7 @@ void iopt_pages_put(struct iopt_pages *pages)
 		return;
 	/* every holder (area, access) holds a reference: none is left */
 	registry_remove(pages);
-	pthread_spin_destroy(&pages->lock);
+	spin_lock_destroy(&pages->lock);
 	free(pages);
 }
 
@@ -165,13 +167,14 @@ uint64_t iopt_locked_pages(enum iopt_pages_account_mode mode)
 
 /* ---- pinning ------------------------------------------------------------------ */
 
-/* Pages in [first, last] that no holder covers. Caller holds pages->lock. */
+/* Pages in [first, last] that no holder covers. */
 static uint64_t count_unheld(const struct iopt_pages *pages, uint64_t first,
 			     uint64_t last)
 {
 	struct itree_span span;
 	uint64_t n = 0;
 
+	lockdep_assert_held(&pages->lock);
 	itree_for_each_span(&span, &pages->pin_holders, first, last)
 		if (span.is_hole)
 			n += span.last - span.start + 1;
@@ -237,7 +240,7 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 	 */
 	unlimited = capable(CAP_IPC_LOCK);
 
-	pthread_spin_lock(&pages->lock);
+	spin_lock(&pages->lock);
 	if (pages->account_mode == IOPT_PAGES_ACCOUNT_USER &&
 	    !pages->npinned && unlimited)
 		pages->account_mode = IOPT_PAGES_ACCOUNT_NONE;
@@ -247,7 +250,7 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 		itree_insert(&pages->pin_holders, holder);
 		pages->npinned += n;
 	}
-	pthread_spin_unlock(&pages->lock);
+	spin_unlock(&pages->lock);
 	if (!rc)
 		registry_add(pages);
 	return rc;
@@ -269,12 +272,12 @@ void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder)
 {
 	uint64_t n;
 
-	pthread_spin_lock(&pages->lock);
+	spin_lock(&pages->lock);
 	itree_remove(&pages->pin_holders, holder);
 	n = count_unheld(pages, holder->start, holder->last);
 	unaccount_pinned(pages->account_mode, n);
 	pages->npinned -= n;
-	pthread_spin_unlock(&pages->lock);
+	spin_unlock(&pages->lock);
 }
 
 unsigned int iopt_pin_count(uint64_t uaddr)
@@ -282,18 +285,18 @@ unsigned int iopt_pin_count(uint64_t uaddr)
 	uint64_t page = cpu_page_size();
 	unsigned int count = 0;
 
-	pthread_mutex_lock(&registry_lock);
+	mutex_lock(&registry_lock);
 	for (struct iopt_pages *p = registry; p; p = p->registry_next) {
 		uint64_t index;
 
 		if (uaddr < p->uptr || uaddr - p->uptr >= p->npages * page)
 			continue;
 		index = (uaddr - p->uptr) / page;
-		pthread_spin_lock(&p->lock);
+		spin_lock(&p->lock);
 		if (itree_iter_first(&p->pin_holders, index, index))
 			count++;
-		pthread_spin_unlock(&p->lock);
+		spin_unlock(&p->lock);
 	}
-	pthread_mutex_unlock(&registry_lock);
+	mutex_unlock(&registry_lock);
 	return count;
 }

@@ -21,7 +21,8 @@
  * here: a user's other processes are not visible to us.
  *
  * Locking: 'lock' guards pin_holders and npinned. The registry of pages
- * objects that ever pinned has its own lock, never taken inside 'lock'.
+ * objects that ever pinned has its own lock, which comes before 'lock'
+ * (iommufd_private.h).
  */
 #ifndef IOMMUSIM_PAGES_H
 #define IOMMUSIM_PAGES_H
@@ -33,6 +34,7 @@
 #include <unistd.h>
 
 #include "base/interval_tree.h"
+#include "base/spinlock.h"
 
 struct usermem;
 
@@ -51,7 +53,7 @@ struct iopt_pages {
 	uint8_t account_mode;
 	/* in the registry from its first pin to its end */
 	bool in_registry;
-	pthread_spinlock_t lock;
+	struct spinlock lock;
 	uint64_t uptr;	 /* page-aligned user address of index 0 */
 	uint64_t npages;
 	const struct usermem *mm; /* whose memory */

@@ -24,9 +24,17 @@ struct selftest_obj {
 	struct mock_dev *mdev;
 };
 
-static void selftest_obj_destroy(struct iommufd_object *obj)
+/* The selftest object 'id' (a mock device), with a short-term reference. */
+static struct selftest_obj *get_selftest_obj(struct iommufd_ucmd *ucmd,
+					     uint32_t id)
 {
-	struct selftest_obj *sobj = (struct selftest_obj *)obj;
+	return object_get_typed(ucmd->ictx, id, IOMMUFD_OBJ_SELFTEST,
+				struct selftest_obj, obj);
+}
+
+void iommufd_selftest_destroy(struct iommufd_object *obj)
+{
+	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
 
 	/* The kernel detaches only the RID here and leaves a device with
 	 * PASIDs attached unable to unbind (a WARN and a leak); the PASIDs
@@ -35,15 +43,6 @@ static void selftest_obj_destroy(struct iommufd_object *obj)
 	iommufd_device_detach(sobj->idev, IOMMU_NO_PASID);
 	iommufd_device_unbind(sobj->idev);
 	mock_dev_destroy(sobj->mdev);
-}
-
-static const struct iommufd_object_ops selftest_ops = {
-	.destroy = selftest_obj_destroy,
-};
-
-void iommufd_selftest_register(void)
-{
-	object_register_ops(IOMMUFD_OBJ_SELFTEST, &selftest_ops);
 }
 
 /*
@@ -61,8 +60,7 @@ static int test_mock_domain(struct iommufd_ucmd *ucmd,
 	struct device *dev;
 	int rc;
 
-	sobj = (struct selftest_obj *)object_alloc(
-		ucmd->ictx, sizeof(*sobj), IOMMUFD_OBJ_SELFTEST, &rc);
+	sobj = iommufd_object_alloc(ucmd->ictx, sobj, IOMMUFD_OBJ_SELFTEST, &rc);
 	if (!sobj)
 		return rc;
 	if (cmd->op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS)
@@ -109,8 +107,7 @@ out_sobj:
 static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 				    struct iommu_test_cmd *cmd)
 {
-	struct selftest_obj *sobj = (struct selftest_obj *)object_get(
-		ucmd->ictx, cmd->id, IOMMUFD_OBJ_SELFTEST);
+	struct selftest_obj *sobj = get_selftest_obj(ucmd, cmd->id);
 	uint32_t pt_id = cmd->mock_domain_replace.pt_id;
 	int rc;
 
@@ -124,14 +121,6 @@ static int test_mock_domain_replace(struct iommufd_ucmd *ucmd,
 out_put:
 	object_put(ucmd->ictx, &sobj->obj);
 	return rc;
-}
-
-/* The selftest object 'id' (a mock device), with a short-term reference. */
-static struct selftest_obj *get_selftest_obj(struct iommufd_ucmd *ucmd,
-					     uint32_t id)
-{
-	return (struct selftest_obj *)object_get(ucmd->ictx, id,
-						 IOMMUFD_OBJ_SELFTEST);
 }
 
 /*
@@ -201,8 +190,8 @@ static int test_pasid_check_hwpt(struct iommufd_ucmd *ucmd, uint32_t id,
 			goto out_put_hwpt;
 		rc = 0;
 	}
-	if (!iommufd_device_pasid_attached_to(
-		    sobj->idev, pasid, (struct iommufd_hw_pagetable *)hwpt))
+	if (!iommufd_device_pasid_attached_to(sobj->idev, pasid,
+					      hwpt ? to_hwpt(hwpt) : NULL))
 		rc = -EINVAL;
 out_put_hwpt:
 	if (hwpt)
@@ -216,16 +205,18 @@ out_put:
 static struct iommufd_hw_pagetable *get_md_pagetable(struct iommufd_ucmd *ucmd,
 						     uint32_t id, int *err)
 {
-	struct iommufd_hw_pagetable *hwpt = (struct iommufd_hw_pagetable *)
-		object_get(ucmd->ictx, id, IOMMUFD_OBJ_HWPT_PAGING);
+	struct iommufd_hwpt_paging *hwpt_paging =
+		iommufd_get_hwpt_paging(ucmd->ictx, id);
 
 	*err = -ENOENT;
-	if (hwpt && !mock_domain_is_paging(hwpt->domain)) {
-		object_put(ucmd->ictx, &hwpt->obj);
+	if (!hwpt_paging)
+		return NULL;
+	if (!mock_domain_is_paging(hwpt_paging->common.domain)) {
+		object_put(ucmd->ictx, &hwpt_paging->common.obj);
 		*err = -EINVAL;
 		return NULL;
 	}
-	return hwpt;
+	return &hwpt_paging->common;
 }
 
 /* IOMMU_TEST_OP_MD_CHECK_MAP: every smallest page of [iova, +length) of
@@ -263,16 +254,18 @@ out_put:
 static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t hwpt_id,
 			       uint32_t id, uint32_t value)
 {
-	struct iommufd_hw_pagetable *hwpt = (struct iommufd_hw_pagetable *)
-		object_get(ucmd->ictx, hwpt_id, IOMMUFD_OBJ_HWPT_NESTED);
+	struct iommufd_hwpt_nested *hwpt_nested =
+		iommufd_get_hwpt_nested(ucmd->ictx, hwpt_id);
+	struct iommu_domain *domain;
 	int rc;
 
-	if (!hwpt)
+	if (!hwpt_nested)
 		return -ENOENT;
-	rc = mock_domain_is_nested(hwpt->domain) ?
-		     mock_nested_check_iotlb(hwpt->domain, id, value) :
+	domain = hwpt_nested->common.domain;
+	rc = mock_domain_is_nested(domain) ?
+		     mock_nested_check_iotlb(domain, id, value) :
 		     -EINVAL;
-	object_put(ucmd->ictx, &hwpt->obj);
+	object_put(ucmd->ictx, &hwpt_nested->common.obj);
 	return rc;
 }
 

@@ -23,17 +23,17 @@ static void test_obj_destroy(struct iommufd_object *obj)
 		t->destroyed_order[(*t->counter)++] = (int)obj->id;
 }
 
-static const struct iommufd_object_ops test_ops = {
-	.destroy = test_obj_destroy,
+/* Only the table's mechanics are under test: one type, ours. */
+static const struct iommufd_object_ops test_ops[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_SELFTEST] = { .destroy = test_obj_destroy },
 };
 
 static struct iommufd_ctx *new_ctx(void)
 {
 	struct iommufd_ctx *ictx = calloc(1, sizeof(*ictx));
 
-	if (!ictx || object_table_init(&ictx->objects))
+	if (!ictx || object_table_init(&ictx->objects, test_ops))
 		return NULL;
-	object_register_ops(IOMMUFD_OBJ_SELFTEST, &test_ops);
 	return ictx;
 }
 

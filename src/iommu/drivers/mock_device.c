@@ -20,7 +20,7 @@ static const struct iommu_ops mock_iommu_ops;
 
 static struct mock_dev *to_mock_dev(struct device *dev)
 {
-	return (struct mock_dev *)dev;
+	return container_of(dev, struct mock_dev, dev);
 }
 
 /*

@@ -32,8 +32,7 @@ static const struct iommu_domain_ops mock_paging_dirty_ops;
 
 static struct mock_domain *to_mock(struct iommu_domain *domain)
 {
-	return (struct mock_domain *)((char *)domain -
-				      offsetof(struct mock_domain, domain));
+	return container_of(domain, struct mock_domain, domain);
 }
 
 bool mock_domain_is_paging(const struct iommu_domain *domain)
@@ -197,9 +196,7 @@ bool mock_domain_dirty_tracking(const struct iommu_domain *domain)
 
 	if (!mock_domain_is_paging(domain))
 		return false;
-	mock = (const struct mock_domain *)((const char *)domain -
-					    offsetof(struct mock_domain,
-						     domain));
+	mock = container_of(domain, struct mock_domain, domain);
 	return __atomic_load_n(&mock->dirty_tracking, __ATOMIC_ACQUIRE);
 }
 

@@ -23,7 +23,7 @@ static const struct iommu_domain_ops mock_nested_ops;
 
 static struct mock_nested *to_nested(struct iommu_domain *domain)
 {
-	return (struct mock_nested *)domain;
+	return container_of(domain, struct mock_nested, domain);
 }
 
 bool mock_domain_is_nested(const struct iommu_domain *domain)
