@@ -309,6 +309,22 @@ NO_INSTRUMENT static void raw_fault_in(volatile unsigned char *p, size_t len,
 	}
 }
 
+/* The operands of UACCESS_CMPXCHG64: old comes back as what the word
+ * held. */
+struct uaccess_cmpxchg {
+	uint64_t old;
+	uint64_t want;
+	bool swapped;
+};
+
+NO_INSTRUMENT static void raw_cmpxchg64(uint64_t *word,
+					struct uaccess_cmpxchg *op)
+{
+	op->swapped = __atomic_compare_exchange_n(word, &op->old, op->want,
+						  false, __ATOMIC_SEQ_CST,
+						  __ATOMIC_SEQ_CST);
+}
+
 NO_INSTRUMENT static void raw_clear(volatile unsigned char *dst, size_t len)
 {
 	while (len--)
@@ -322,7 +338,9 @@ enum uaccess_op {
 	UACCESS_CHECK_ZERO,
 	UACCESS_FAULT_IN_READ,
 	UACCESS_FAULT_IN_WRITE,
+	UACCESS_CMPXCHG64,
 };
+
 
 /*
  * The kernel's access_ok(): user addresses end at TASK_SIZE_MAX, and a range
@@ -391,6 +409,9 @@ static int guarded(enum uaccess_op op, void *kbuf, uint64_t uaddr, size_t len,
 	case UACCESS_CHECK_ZERO:
 		*is_zero = raw_is_zeroed((const void *)(uintptr_t)uaddr, len);
 		break;
+	case UACCESS_CMPXCHG64:
+		raw_cmpxchg64((uint64_t *)(uintptr_t)uaddr, kbuf);
+		break;
 	case UACCESS_FAULT_IN_READ:
 	case UACCESS_FAULT_IN_WRITE:
 		raw_fault_in((void *)(uintptr_t)uaddr, len, getpagesize(),
@@ -407,6 +428,22 @@ bool usermem_access_ok(const struct usermem *mm, uint64_t uaddr, size_t len)
 {
 	(void)mm;
 	return user_range_ok(uaddr, len);
+}
+
+int usermem_cmpxchg64(const struct usermem *mm, uint64_t uaddr, uint64_t *old,
+		      uint64_t want)
+{
+	struct uaccess_cmpxchg op = { .old = *old, .want = want };
+	int rc;
+
+	(void)mm;
+	if (uaddr % sizeof(uint64_t))
+		return -EINVAL;
+	rc = guarded(UACCESS_CMPXCHG64, &op, uaddr, sizeof(uint64_t), NULL);
+	if (rc)
+		return rc;
+	*old = op.old;
+	return op.swapped ? 0 : -EAGAIN;
 }
 
 int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,

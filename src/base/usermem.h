@@ -43,6 +43,16 @@ int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len);
 
+/*
+ * Replaces the aligned 64-bit word at uaddr with want if it holds *old,
+ * atomically (what a hardware walker's A/D update is): 0 when it did;
+ * -EAGAIN when the word held something else, which comes back in *old;
+ * -EINVAL for a misaligned address; -EFAULT when the word cannot be
+ * written (unmapped, read-only).
+ */
+int usermem_cmpxchg64(const struct usermem *mm, uint64_t uaddr, uint64_t *old,
+		      uint64_t want);
+
 /* Writes len zero bytes at uaddr (the kernel's clear_user). */
 int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len);
 

@@ -751,8 +751,17 @@ TEST_F(pgt, user_table_through_the_checked_reader)
 	ASSERT_EQ(-ENOENT, pt_translate_user(&user, small + GRAN, false, false,
 					     &t));
 	ASSERT_EQ(-ERANGE, pt_translate_user(&user, VA_TOP, false, false, &t));
-	/* The checked reader cannot write user memory atomically. */
+	/* A/D as the hardware sets them, in the user's own memory. */
+	ASSERT_EQ(0, pt_translate_user(&user, a + 5, true, true, &t));
+	ASSERT_TRUE(self->fmt->is_dirty(
+		hand_table_at(&h, a, 1)[entry_index(self->fmt, a, 1)]));
+	ASSERT_EQ(-EPERM, pt_translate_user(&user, small, true, true, &t));
+	ASSERT_FALSE(self->fmt->is_dirty(
+		hand_table_at(&h, small, 0)[entry_index(self->fmt, small, 0)]));
+	/* A reader that cannot write tables cannot set A/D. */
+	rd.rd.exchange = NULL;
 	ASSERT_EQ(-EOPNOTSUPP, pt_translate_user(&user, a, false, true, &t));
+	ASSERT_EQ(0, pt_translate_user(&user, a, false, false, &t));
 
 	/* The same walk as in a tree of the walker's own. */
 	ASSERT_EQ(0, pt_map(&self->pt, small, PA_BASE + HUGE_LEAF + 3 * GRAN,

@@ -66,6 +66,35 @@ TEST(copy_to_readonly_is_efault)
 	EXPECT_EQ(-EFAULT, usermem_copy_to(mm, uaddr(p + PAGE), src, 1));
 }
 
+/* The A/D update's primitive: swapped, lost the race, or a fault. */
+TEST(cmpxchg64)
+{
+	struct usermem *mm = usermem_self();
+	unsigned char *p = guard_pages();
+	uint64_t *word, old;
+
+	ASSERT_EQ(0, usermem_init());
+	ASSERT_NONNULL(p);
+	word = (uint64_t *)(p + PAGE - 8);
+	*word = 5;
+	old = 5;
+	ASSERT_EQ(0, usermem_cmpxchg64(mm, uaddr(word), &old, 7));
+	ASSERT_EQ(7, *word);
+	old = 5;
+	ASSERT_EQ(-EAGAIN, usermem_cmpxchg64(mm, uaddr(word), &old, 9));
+	ASSERT_EQ(7, old);
+	ASSERT_EQ(7, *word);
+	ASSERT_EQ(-EINVAL, usermem_cmpxchg64(mm, uaddr(p + 4), &old, 9));
+	ASSERT_EQ(-EFAULT, usermem_cmpxchg64(mm, uaddr(p + PAGE), &old, 9));
+	ASSERT_EQ(-EFAULT, usermem_cmpxchg64(mm, 0, &old, 9));
+	ASSERT_EQ(-EFAULT, usermem_cmpxchg64(mm, UINT64_MAX - 7, &old, 9));
+	/* a page the caller can read but not write */
+	ASSERT_EQ(0, mprotect(p, PAGE, PROT_READ));
+	old = 7;
+	ASSERT_EQ(-EFAULT, usermem_cmpxchg64(mm, uaddr(word), &old, 9));
+	ASSERT_EQ(7, *word);
+}
+
 /* Every length and alignment up to a faulting page: the copy either
  * fits and matches, or fails with -EFAULT (never a crash). */
 TEST(copies_at_every_edge)

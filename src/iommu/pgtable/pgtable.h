@@ -221,8 +221,8 @@ struct usermem;
  * Reads tables in mm's memory through the user-memory copies, so a bad
  * table address is -EFAULT, never a crash: the reader for tables a user
  * owns. Table addresses are addresses in mm (route them through stage 2
- * first for a nested walk). It cannot write (exchange is NULL): user
- * memory has no checked compare-and-exchange to set A/D with.
+ * first for a nested walk). A/D updates go through
+ * usermem_cmpxchg64(): a table that cannot be written is -EFAULT.
  */
 struct pt_usermem_reader {
 	struct pt_reader rd;
