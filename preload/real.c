@@ -214,6 +214,18 @@ REAL_DEFINE(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt),
 	    (fd, iov, iovcnt))
 REAL_DEFINE(ssize_t, writev, (int fd, const struct iovec *iov, int iovcnt),
 	    (fd, iov, iovcnt))
+REAL_DEFINE(ssize_t, preadv,
+	    (int fd, const struct iovec *iov, int iovcnt, off_t pos),
+	    (fd, iov, iovcnt, pos))
+REAL_DEFINE(ssize_t, pwritev,
+	    (int fd, const struct iovec *iov, int iovcnt, off_t pos),
+	    (fd, iov, iovcnt, pos))
+REAL_DEFINE(ssize_t, preadv64,
+	    (int fd, const struct iovec *iov, int iovcnt, off64_t pos),
+	    (fd, iov, iovcnt, pos))
+REAL_DEFINE(ssize_t, pwritev64,
+	    (int fd, const struct iovec *iov, int iovcnt, off64_t pos),
+	    (fd, iov, iovcnt, pos))
 REAL_DEFINE(int, socket, (int domain, int type, int protocol),
 	    (domain, type, protocol))
 REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),

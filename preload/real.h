@@ -55,6 +55,12 @@ ssize_t real_pread64(int fd, void *buf, size_t len, off64_t pos);
 ssize_t real_pwrite64(int fd, const void *buf, size_t len, off64_t pos);
 ssize_t real_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t real_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t real_preadv(int fd, const struct iovec *iov, int iovcnt, off_t pos);
+ssize_t real_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t pos);
+ssize_t real_preadv64(int fd, const struct iovec *iov, int iovcnt,
+		      off64_t pos);
+ssize_t real_pwritev64(int fd, const struct iovec *iov, int iovcnt,
+		       off64_t pos);
 
 /* Calls that hand out new descriptors: the shim only learns their
  * numbers, to drop entries that descriptors closed behind its back left. */

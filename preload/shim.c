@@ -292,10 +292,26 @@ __attribute__((constructor)) static void shim_pid_init(void)
 	pthread_atfork(NULL, NULL, shim_pid_update);
 }
 
+/* From <linux/kcmp.h>. */
+#define SHIM_KCMP_VM 1
+
 static bool shim_in_vfork_child(void)
 {
-	return (pid_t)syscall(SYS_getpid) !=
-	       atomic_load_explicit(&shim_pid, memory_order_relaxed);
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	long cmp;
+
+	if (pid == atomic_load_explicit(&shim_pid, memory_order_relaxed))
+		return false;
+	/* A child made without the atfork handlers (_Fork(), a raw clone)
+	 * also has another pid; only a vfork child shares our memory with
+	 * its parent. Where kcmp() cannot tell, stay on the safe side. */
+	cmp = syscall(SYS_kcmp, pid, (pid_t)syscall(SYS_getppid),
+			  SHIM_KCMP_VM, 0, 0);
+	if (cmp > 0) { /* 0: the same memory; -1: cannot tell */
+		shim_pid_update();
+		return false;
+	}
+	return true;
 }
 
 /* fd was just handed out by the kernel: an entry left for it by a
@@ -732,6 +748,36 @@ ssize_t shim_writev(int fd, const struct iovec *iov, int iovcnt)
 	if (!file)
 		return shim_ret_ssize(real_writev(fd, iov, iovcnt));
 	rc = vfs_writev(file, (uint64_t)(uintptr_t)iov, iovcnt);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_preadv(int fd, const struct iovec *iov, int iovcnt, int64_t pos,
+		    bool is64)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(
+			is64 ? real_preadv64(fd, iov, iovcnt, pos) :
+			       real_preadv(fd, iov, iovcnt, (off_t)pos));
+	rc = vfs_preadv(file, (uint64_t)(uintptr_t)iov, iovcnt, pos);
+	fput(file);
+	return rc;
+}
+
+ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
+		     int64_t pos, bool is64)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return shim_ret_ssize(
+			is64 ? real_pwritev64(fd, iov, iovcnt, pos) :
+			       real_pwritev(fd, iov, iovcnt, (off_t)pos));
+	rc = vfs_pwritev(file, (uint64_t)(uintptr_t)iov, iovcnt, pos);
 	fput(file);
 	return rc;
 }

@@ -63,6 +63,10 @@ ssize_t shim_pwrite(int fd, const void *buf, size_t len, int64_t pos,
 		    bool is64);
 ssize_t shim_readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t shim_writev(int fd, const struct iovec *iov, int iovcnt);
+ssize_t shim_preadv(int fd, const struct iovec *iov, int iovcnt, int64_t pos,
+		    bool is64);
+ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
+		     int64_t pos, bool is64);
 
 /*
  * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):

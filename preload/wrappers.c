@@ -218,6 +218,57 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	return shim_result_ssize(shim_writev(fd, iov, iovcnt));
 }
 
+SHIM_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int iovcnt,
+			   off_t pos)
+{
+	return shim_result_ssize(shim_preadv(fd, iov, iovcnt, pos, false));
+}
+
+SHIM_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int iovcnt,
+			     off64_t pos)
+{
+	return shim_result_ssize(shim_preadv(fd, iov, iovcnt, pos, true));
+}
+
+SHIM_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt,
+			    off_t pos)
+{
+	return shim_result_ssize(shim_pwritev(fd, iov, iovcnt, pos, false));
+}
+
+SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt,
+			      off64_t pos)
+{
+	return shim_result_ssize(shim_pwritev(fd, iov, iovcnt, pos, true));
+}
+
+/* _FORTIFY_SOURCE's reads: glibc's own versions call its internal read,
+ * which the wrappers above never see. The check is glibc's. */
+void __chk_fail(void) __attribute__((noreturn));
+
+SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return shim_result_ssize(shim_read(fd, buf, len));
+}
+
+SHIM_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t len, off_t pos,
+				size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return shim_result_ssize(shim_pread(fd, buf, len, pos, false));
+}
+
+SHIM_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t pos,
+				  size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return shim_result_ssize(shim_pread(fd, buf, len, pos, true));
+}
+
 /* ---- calls that make descriptors ------------------------------------------- */
 /* libc's result and errno pass through unchanged; see shim_fd_made(). */
 

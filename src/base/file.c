@@ -25,6 +25,9 @@
  * page). */
 #define FILE_MAX_IOV 1024
 #define FILE_MAX_RW_COUNT ((size_t)(INT_MAX & ~4095))
+/* Where an event file's private descriptor goes, when the limit allows:
+ * above the numbers programs pick by hand or expect to be handed. */
+#define FILE_PRIVATE_FD_FLOOR 512
 
 /* ---- struct file memory -------------------------------------------------- */
 
@@ -65,8 +68,10 @@ static struct file *file_alloc(void)
 	if (file)
 		return file;
 	file = malloc(sizeof(*file));
-	if (file)
+	if (file) {
 		atomic_init(&file->refs, 0);
+		pthread_mutex_init(&file->wake_lock, NULL);
+	}
 	return file;
 }
 
@@ -160,7 +165,10 @@ static int placeholder_event(int flags, int *own)
 	fd = (int)syscall(SYS_eventfd2, 0, efd_flags);
 	if (fd < 0)
 		return -errno;
-	*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+	*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
+			    FILE_PRIVATE_FD_FLOOR);
+	if (*own < 0 && errno == EINVAL) /* the floor is past the limit */
+		*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 	if (*own < 0) {
 		err = errno;
 		syscall(SYS_close, fd);
@@ -245,6 +253,9 @@ void file_wake(struct file *file)
 
 	if (file->event_fd < 0 || !file->f_op->poll)
 		return;
+	/* A fork() while another thread holds this lock would leave it held
+	 * in the child; wakers hold it for two system calls at most. */
+	pthread_mutex_lock(&file->wake_lock);
 	/* Only this function moves the counter (reads and writes of the
 	 * file go to its ops), so it is 0 or 1; ask the kernel which, with
 	 * a poll that does not sleep, rather than keep a copy that two
@@ -259,6 +270,7 @@ void file_wake(struct file *file)
 	} else if (!want && have) {
 		syscall(SYS_read, file->event_fd, &count, sizeof(count));
 	}
+	pthread_mutex_unlock(&file->wake_lock);
 	errno = saved_errno;
 }
 
@@ -290,7 +302,17 @@ static int file_can_write(struct file *file)
 	return 0;
 }
 
-ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
+/* rw_verify_area()'s check of a positioned transfer: its end must not
+ * overflow the offset type. */
+static bool file_range_ok(const int64_t *pos, size_t len)
+{
+	return !pos || (uint64_t)*pos + len <= (uint64_t)INT64_MAX;
+}
+
+/* vfs_read() and vfs_pread() past the descriptor's own checks: the access
+ * mode, the method, the buffer, the range, in the kernel's order. */
+static ssize_t file_read(struct file *file, uint64_t ubuf, size_t len,
+			 const int64_t *pos)
 {
 	int rc = file_can_read(file);
 
@@ -298,12 +320,15 @@ ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
 		return rc;
 	if (!usermem_access_ok(usermem_self(), ubuf, len))
 		return -EFAULT;
+	if (!file_range_ok(pos, len))
+		return -EINVAL;
 	if (len > FILE_MAX_RW_COUNT)
 		len = FILE_MAX_RW_COUNT;
 	return file->f_op->read(file, ubuf, len);
 }
 
-ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
+static ssize_t file_write(struct file *file, uint64_t ubuf, size_t len,
+			  const int64_t *pos)
 {
 	int rc = file_can_write(file);
 
@@ -311,9 +336,21 @@ ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
 		return rc;
 	if (!usermem_access_ok(usermem_self(), ubuf, len))
 		return -EFAULT;
+	if (!file_range_ok(pos, len))
+		return -EINVAL;
 	if (len > FILE_MAX_RW_COUNT)
 		len = FILE_MAX_RW_COUNT;
 	return file->f_op->write(file, ubuf, len);
+}
+
+ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
+{
+	return file_read(file, ubuf, len, NULL);
+}
+
+ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
+{
+	return file_write(file, ubuf, len, NULL);
 }
 
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
@@ -322,7 +359,7 @@ ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_PREAD))
 		return -ESPIPE;
-	return vfs_read(file, ubuf, len);
+	return file_read(file, ubuf, len, &pos);
 }
 
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
@@ -331,7 +368,7 @@ ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 		return -EINVAL;
 	if (!(file->f_mode & FMODE_PWRITE))
 		return -ESPIPE;
-	return vfs_write(file, ubuf, len);
+	return file_write(file, ubuf, len, &pos);
 }
 
 /*
@@ -358,13 +395,19 @@ static ssize_t import_iovec(uint64_t uiov, int iovcnt, struct iovec **out)
 			       (size_t)iovcnt * sizeof(*iov));
 	if (rc)
 		goto out_free;
+	/* Every length is checked as the array comes in, before any
+	 * segment's address: a negative length anywhere is EINVAL. */
+	rc = -EINVAL;
+	for (i = 0; i < iovcnt; i++)
+		if ((ssize_t)iov[i].iov_len < 0)
+			goto out_free;
+	/* One segment is taken as a plain buffer: clamped, then checked. */
+	rc = -EFAULT;
 	for (i = 0; i < iovcnt; i++) {
 		size_t len = iov[i].iov_len;
 
-		rc = -EINVAL;
-		if ((ssize_t)len < 0)
-			goto out_free;
-		rc = -EFAULT;
+		if (iovcnt == 1 && len > FILE_MAX_RW_COUNT)
+			len = iov[i].iov_len = FILE_MAX_RW_COUNT;
 		if (!usermem_access_ok(usermem_self(),
 				       (uint64_t)(uintptr_t)iov[i].iov_base,
 				       len))
@@ -387,15 +430,21 @@ typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
  * for a driver without read_iter/write_iter: an error before any byte
  * moved is the result; a short transfer ends the call. */
 static ssize_t file_rw_loop(struct file *file, uint64_t uiov, int iovcnt,
-			    file_rw_fn rw)
+			    const int64_t *pos, file_rw_fn rw)
 {
 	struct iovec *iov;
 	ssize_t total, done = 0;
 	int i;
 
 	total = import_iovec(uiov, iovcnt, &iov);
-	if (total <= 0)
+	if (total <= 0) {
+		free(iov);
 		return total;
+	}
+	if (!file_range_ok(pos, (size_t)total)) {
+		free(iov);
+		return -EINVAL;
+	}
 	for (i = 0; i < iovcnt; i++) {
 		ssize_t n;
 
@@ -416,20 +465,50 @@ static ssize_t file_rw_loop(struct file *file, uint64_t uiov, int iovcnt,
 	return done;
 }
 
-ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
+static ssize_t file_readv(struct file *file, uint64_t iov, int iovcnt,
+			  const int64_t *pos)
 {
 	int rc = file_can_read(file);
 
 	if (rc)
 		return rc;
-	return file_rw_loop(file, iov, iovcnt, file->f_op->read);
+	return file_rw_loop(file, iov, iovcnt, pos, file->f_op->read);
 }
 
-ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
+static ssize_t file_writev(struct file *file, uint64_t iov, int iovcnt,
+			   const int64_t *pos)
 {
 	int rc = file_can_write(file);
 
 	if (rc)
 		return rc;
-	return file_rw_loop(file, iov, iovcnt, file->f_op->write);
+	return file_rw_loop(file, iov, iovcnt, pos, file->f_op->write);
+}
+
+ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
+{
+	return file_readv(file, iov, iovcnt, NULL);
+}
+
+ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
+{
+	return file_writev(file, iov, iovcnt, NULL);
+}
+
+ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
+{
+	if (pos < 0)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_PREAD))
+		return -ESPIPE;
+	return file_readv(file, iov, iovcnt, &pos);
+}
+
+ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
+{
+	if (pos < 0)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_PWRITE))
+		return -ESPIPE;
+	return file_writev(file, iov, iovcnt, &pos);
 }

@@ -21,7 +21,9 @@
  *    descriptor the program did not open: one that closes every number
  *    (closefrom(3) before exec) closes it too, after which a wake is lost
  *    (the write fails with EBADF, or lands in whatever reused the number).
- *    The first user of event files must keep the shim from closing it.
+ *    It is placed high (FILE_PRIVATE_FD_FLOOR where the limit allows) to
+ *    stay out of the way of stdio and small-number idioms; the first user
+ *    of event files must still keep the shim from closing it.
  *
  * The fd -> file table is in fdtable.h. Calls on a file go through the
  * vfs_*() functions below, which apply the checks the kernel's VFS makes
@@ -38,6 +40,7 @@
 #ifndef IOMMUSIM_BASE_FILE_H
 #define IOMMUSIM_BASE_FILE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +92,10 @@ struct file {
 	/* FILE_PLACEHOLDER_EVENT: the file's own duplicate of the eventfd
 	 * (close-on-exec), which file_wake() signals; -1 otherwise. */
 	int event_fd;
+	/* Serialises file_wake(): its look at the counter and the change
+	 * that follows must not interleave with another waker's. Initialised
+	 * once, when the struct is first allocated. */
+	pthread_mutex_t wake_lock;
 	struct file *next_free; /* on the free list only */
 };
 
@@ -130,5 +137,8 @@ ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
 /* readv/writev: iov is a user address of iovcnt struct iovec. */
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt);
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt);
+/* preadv/pwritev: pread's checks, then readv's. */
+ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos);
+ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos);
 
 #endif /* IOMMUSIM_BASE_FILE_H */

@@ -28,6 +28,9 @@
 struct gate_thread {
 	atomic_bool inside;
 	bool registered;
+	/* Entries nest (a file released inside an ioctl closes a context,
+	 * which enters again): only the outermost sets and clears inside. */
+	unsigned int depth;
 	struct gate_thread *prev, *next; /* under threads_lock */
 };
 
@@ -83,6 +86,8 @@ static bool is_closer(void)
 
 void fork_gate_enter(void)
 {
+	if (self.depth++)
+		return;
 	if (__builtin_expect(!self.registered, 0)) {
 		/* the closer holds threads_lock; it needs no flag anyway */
 		if (is_closer())
@@ -109,6 +114,8 @@ void fork_gate_enter(void)
 
 void fork_gate_leave(void)
 {
+	if (--self.depth)
+		return;
 	atomic_store_explicit(&self.inside, false, memory_order_release);
 }
 

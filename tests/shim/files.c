@@ -83,6 +83,33 @@ TEST_F(iommufd, read_and_write_are_einval)
 	ASSERT_TRUE(is_iommufd(self->fd));
 }
 
+/* What _FORTIFY_SOURCE builds call for read() and pread(). */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t pos,
+		      size_t buflen);
+
+TEST_F(iommufd, vector_and_fortified_reads)
+{
+	struct iovec iov = { .iov_base = self->buf, .iov_len = 1 };
+	int p[2];
+
+	ASSERT_ERRNO(EINVAL, preadv(self->fd, &iov, 1, 0));
+	ASSERT_ERRNO(EINVAL, pwritev(self->fd, &iov, 1, 0));
+	ASSERT_ERRNO(EINVAL, preadv(self->fd, &iov, 1, -1));
+	ASSERT_ERRNO(EINVAL, __read_chk(self->fd, self->buf, 1,
+					sizeof(self->buf)));
+	ASSERT_ERRNO(EINVAL, __pread64_chk(self->fd, self->buf, 1, 0,
+					   sizeof(self->buf)));
+	/* other descriptors as before */
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(1, __read_chk(p[0], self->buf, 1, sizeof(self->buf)));
+	ASSERT_EQ('x', self->buf[0]);
+	ASSERT_ERRNO(ESPIPE, preadv(p[0], &iov, 1, 0));
+	ASSERT_EQ(0, close(p[0]));
+	ASSERT_EQ(0, close(p[1]));
+}
+
 /* The access mode is checked first: EBADF. */
 TEST(access_mode_is_checked_first)
 {
@@ -163,6 +190,29 @@ TEST_F(iommufd, vfork_child_close_keeps_parent_context)
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_TRUE(is_iommufd(self->fd));
+}
+
+/* _Fork() runs no atfork handlers, yet its child has memory of its own:
+ * its close() must drop the entry there, so the number's next owner is
+ * not taken for an iommufd. */
+TEST_F(iommufd, fork_without_handlers_child_closes)
+{
+	int status;
+	pid_t pid;
+
+	pid = _Fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int s;
+
+		close(self->fd);
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		_exit(s == self->fd && !routed_to_iommufd(s) ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 	ASSERT_TRUE(is_iommufd(self->fd));
 }
 

@@ -178,6 +178,20 @@ TEST_F(queue, readv_stops_at_a_short_segment)
 	ASSERT_EQ(-EFAULT, vfs_readv(self->file, 1ull << 62, 1));
 	iov[1].iov_len = (size_t)-1;
 	ASSERT_EQ(-EINVAL, vfs_writev(self->file, uaddr(iov), 3));
+	/* every length is checked before any address */
+	iov[0].iov_base = (void *)(uintptr_t)(1ull << 62);
+	ASSERT_EQ(-EINVAL, vfs_writev(self->file, uaddr(iov), 3));
+	ASSERT_EQ(-EFAULT, vfs_writev(self->file, uaddr(iov), 1));
+	iov[0].iov_base = a;
+	/* only zero-length segments: nothing moves, nothing is kept */
+	iov[0].iov_len = iov[1].iov_len = 0;
+	ASSERT_EQ(0, vfs_readv(self->file, uaddr(iov), 2));
+	/* one segment is clamped before its range is checked, as a plain
+	 * buffer is; two are checked as they are */
+	iov[0].iov_len = 1ull << 46;
+	iov[1].iov_len = 1;
+	ASSERT_EQ(0, vfs_readv(self->file, uaddr(iov), 1));
+	ASSERT_EQ(-EFAULT, vfs_readv(self->file, uaddr(iov), 2));
 	ASSERT_EQ(5, vfs_writev(self->file, uaddr(&(struct iovec){
 				     .iov_base = out, .iov_len = 5 }), 1));
 }
@@ -248,6 +262,9 @@ TEST(access_modes)
 	ASSERT_EQ(-EBADF, vfs_writev(r, uaddr(&c), 1));
 	ASSERT_EQ(-EBADF, vfs_read(w, uaddr(&c), 1));
 	ASSERT_EQ(0, vfs_pread(r, uaddr(&c), 1, 0)); /* empty queue */
+	/* the end of a positioned transfer must not overflow */
+	ASSERT_EQ(-EINVAL, vfs_pread(r, uaddr(&c), 1, INT64_MAX));
+	ASSERT_EQ(0, vfs_pread(r, uaddr(&c), 1, INT64_MAX - 1));
 	ASSERT_EQ(O_RDONLY, fcntl(ro, F_GETFL) & O_ACCMODE);
 	fput(r);
 	fput(w);

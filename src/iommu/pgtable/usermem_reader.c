@@ -30,6 +30,9 @@ static int usermem_exchange(struct pt_reader *rd, uint64_t table,
 
 	if (__builtin_add_overflow(table, (uint64_t)index * sizeof(old), &at))
 		return -EFAULT;
+	/* A misaligned table is memory the walk cannot use, as for load. */
+	if (at % sizeof(old))
+		return -EFAULT;
 	return usermem_cmpxchg64(r->mm, at, &old, want);
 }
 
