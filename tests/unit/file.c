@@ -87,6 +87,8 @@ static int readable(int fd)
 	return !!(pfd.revents & POLLIN);
 }
 
+static char low_buffer[8];
+
 static uint64_t uaddr(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
@@ -187,7 +189,9 @@ TEST_F(queue, readv_stops_at_a_short_segment)
 	iov[0].iov_len = iov[1].iov_len = 0;
 	ASSERT_EQ(0, vfs_readv(self->file, uaddr(iov), 2));
 	/* one segment is clamped before its range is checked, as a plain
-	 * buffer is; two are checked as they are */
+	 * buffer is; two are checked as they are (a buffer in the data
+	 * segment, low enough that 2 GiB past it is still user memory) */
+	iov[0].iov_base = low_buffer;
 	iov[0].iov_len = 1ull << 46;
 	iov[1].iov_len = 1;
 	ASSERT_EQ(0, vfs_readv(self->file, uaddr(iov), 1));
