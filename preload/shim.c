@@ -360,8 +360,8 @@ static int shim_magic_link_fd(const char *path)
 /*
  * fd came from a real open of path. When path is a magic link to one of
  * our descriptors, the kernel would have opened that file's device node
- * again: a new iommufd, with a context of its own. Returns the descriptor
- * the caller gets, or -errno.
+ * again (for an iommufd: a new context); the file's reopen op does so.
+ * Returns the descriptor the caller gets, or -errno.
  */
 static int shim_reopen_if_ours(int fd, const char *path, int flags)
 {
@@ -383,7 +383,7 @@ static int shim_reopen_if_ours(int fd, const char *path, int flags)
 		return fd;
 	}
 	real_close(fd);
-	rc = iommufd_fops_reopen(file, flags);
+	rc = vfs_reopen(file, flags);
 	fput(file);
 	return rc;
 }

@@ -276,6 +276,13 @@ void file_wake(struct file *file)
 
 /* ---- the VFS's checks ---------------------------------------------------- */
 
+int vfs_reopen(struct file *file, int flags)
+{
+	if (!file->f_op->reopen)
+		return -ENXIO;
+	return file->f_op->reopen(file, flags);
+}
+
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 {
 	if (!file->f_op->ioctl)
@@ -283,22 +290,32 @@ long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 	return file->f_op->ioctl(file, cmd, arg);
 }
 
-/* What vfs_read() and vfs_readv() check before a byte moves. */
-static int file_can_read(struct file *file)
+typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
+
+enum file_dir {
+	FILE_READ,
+	FILE_WRITE,
+};
+
+/* The method for dir, or NULL with *err: the access mode, then the
+ * method, as the kernel's VFS checks them before anything else. */
+static file_rw_fn file_method(struct file *file, enum file_dir dir, int *err)
 {
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
-	if (!file->f_op->read)
-		return -EINVAL;
-	return 0;
+	unsigned int mode = dir == FILE_READ ? FMODE_READ : FMODE_WRITE;
+	file_rw_fn rw = dir == FILE_READ ? file->f_op->read : file->f_op->write;
+
+	*err = !(file->f_mode & mode) ? -EBADF : !rw ? -EINVAL : 0;
+	return *err ? NULL : rw;
 }
 
-static int file_can_write(struct file *file)
+/* What pread/pwrite and preadv/pwritev check first: the offset, then
+ * whether the file has positions at all. */
+static int file_check_pos(struct file *file, enum file_dir dir, int64_t pos)
 {
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	if (!file->f_op->write)
+	if (pos < 0)
 		return -EINVAL;
+	if (!(file->f_mode & (dir == FILE_READ ? FMODE_PREAD : FMODE_PWRITE)))
+		return -ESPIPE;
 	return 0;
 }
 
@@ -309,14 +326,16 @@ static bool file_range_ok(const int64_t *pos, size_t len)
 	return !pos || (uint64_t)*pos + len <= (uint64_t)INT64_MAX;
 }
 
-/* vfs_read() and vfs_pread() past the descriptor's own checks: the access
- * mode, the method, the buffer, the range, in the kernel's order. */
-static ssize_t file_read(struct file *file, uint64_t ubuf, size_t len,
-			 const int64_t *pos)
+/* vfs_read() and friends past the offset checks: the access mode, the
+ * method, the buffer, the range, in the kernel's order. */
+static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
+		       size_t len, const int64_t *pos)
 {
-	int rc = file_can_read(file);
+	file_rw_fn rw;
+	int rc;
 
-	if (rc)
+	rw = file_method(file, dir, &rc);
+	if (!rw)
 		return rc;
 	if (!usermem_access_ok(usermem_self(), ubuf, len))
 		return -EFAULT;
@@ -324,51 +343,31 @@ static ssize_t file_read(struct file *file, uint64_t ubuf, size_t len,
 		return -EINVAL;
 	if (len > FILE_MAX_RW_COUNT)
 		len = FILE_MAX_RW_COUNT;
-	return file->f_op->read(file, ubuf, len);
-}
-
-static ssize_t file_write(struct file *file, uint64_t ubuf, size_t len,
-			  const int64_t *pos)
-{
-	int rc = file_can_write(file);
-
-	if (rc)
-		return rc;
-	if (!usermem_access_ok(usermem_self(), ubuf, len))
-		return -EFAULT;
-	if (!file_range_ok(pos, len))
-		return -EINVAL;
-	if (len > FILE_MAX_RW_COUNT)
-		len = FILE_MAX_RW_COUNT;
-	return file->f_op->write(file, ubuf, len);
+	return rw(file, ubuf, len);
 }
 
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_read(file, ubuf, len, NULL);
+	return file_rw(file, FILE_READ, ubuf, len, NULL);
 }
 
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_write(file, ubuf, len, NULL);
+	return file_rw(file, FILE_WRITE, ubuf, len, NULL);
 }
 
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	if (pos < 0)
-		return -EINVAL;
-	if (!(file->f_mode & FMODE_PREAD))
-		return -ESPIPE;
-	return file_read(file, ubuf, len, &pos);
+	int rc = file_check_pos(file, FILE_READ, pos);
+
+	return rc ? rc : file_rw(file, FILE_READ, ubuf, len, &pos);
 }
 
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	if (pos < 0)
-		return -EINVAL;
-	if (!(file->f_mode & FMODE_PWRITE))
-		return -ESPIPE;
-	return file_write(file, ubuf, len, &pos);
+	int rc = file_check_pos(file, FILE_WRITE, pos);
+
+	return rc ? rc : file_rw(file, FILE_WRITE, ubuf, len, &pos);
 }
 
 /*
@@ -424,28 +423,24 @@ out_free:
 	return rc;
 }
 
-typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
-
 /* Segment by segment through the file's read or write, as the kernel does
  * for a driver without read_iter/write_iter: an error before any byte
  * moved is the result; a short transfer ends the call. */
-static ssize_t file_rw_loop(struct file *file, uint64_t uiov, int iovcnt,
-			    const int64_t *pos, file_rw_fn rw)
+static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
+			int iovcnt, const int64_t *pos)
 {
 	struct iovec *iov;
 	ssize_t total, done = 0;
-	int i;
+	file_rw_fn rw;
+	int i, rc;
 
+	rw = file_method(file, dir, &rc);
+	if (!rw)
+		return rc;
 	total = import_iovec(uiov, iovcnt, &iov);
-	if (total <= 0) {
-		free(iov);
-		return total;
-	}
-	if (!file_range_ok(pos, (size_t)total)) {
-		free(iov);
-		return -EINVAL;
-	}
-	for (i = 0; i < iovcnt; i++) {
+	if (total > 0 && !file_range_ok(pos, (size_t)total))
+		total = -EINVAL;
+	for (i = 0; total > 0 && i < iovcnt; i++) {
 		ssize_t n;
 
 		if (!iov[i].iov_len)
@@ -462,53 +457,29 @@ static ssize_t file_rw_loop(struct file *file, uint64_t uiov, int iovcnt,
 			break;
 	}
 	free(iov);
-	return done;
-}
-
-static ssize_t file_readv(struct file *file, uint64_t iov, int iovcnt,
-			  const int64_t *pos)
-{
-	int rc = file_can_read(file);
-
-	if (rc)
-		return rc;
-	return file_rw_loop(file, iov, iovcnt, pos, file->f_op->read);
-}
-
-static ssize_t file_writev(struct file *file, uint64_t iov, int iovcnt,
-			   const int64_t *pos)
-{
-	int rc = file_can_write(file);
-
-	if (rc)
-		return rc;
-	return file_rw_loop(file, iov, iovcnt, pos, file->f_op->write);
+	return total > 0 ? done : total;
 }
 
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_readv(file, iov, iovcnt, NULL);
+	return file_rwv(file, FILE_READ, iov, iovcnt, NULL);
 }
 
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_writev(file, iov, iovcnt, NULL);
+	return file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
 }
 
 ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	if (pos < 0)
-		return -EINVAL;
-	if (!(file->f_mode & FMODE_PREAD))
-		return -ESPIPE;
-	return file_readv(file, iov, iovcnt, &pos);
+	int rc = file_check_pos(file, FILE_READ, pos);
+
+	return rc ? rc : file_rwv(file, FILE_READ, iov, iovcnt, &pos);
 }
 
 ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	if (pos < 0)
-		return -EINVAL;
-	if (!(file->f_mode & FMODE_PWRITE))
-		return -ESPIPE;
-	return file_writev(file, iov, iovcnt, &pos);
+	int rc = file_check_pos(file, FILE_WRITE, pos);
+
+	return rc ? rc : file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
 }

@@ -62,6 +62,10 @@ struct file_operations {
 	unsigned int (*poll)(struct file *file);
 	/* The last descriptor is gone and no call is in flight. */
 	void (*release)(struct file *file);
+	/* Opens the file's device node again, as an open of /proc/self/fd/N
+	 * does: a new descriptor (flags as file_install_new() takes them) or
+	 * -errno. NULL for a file with no node (an anonymous queue). */
+	int (*reopen)(struct file *file, int flags);
 };
 
 /* f_mode bits, as the kernel's FMODE_*. */
@@ -125,6 +129,10 @@ void fput(struct file *file);
  * op would report. Nothing for other files.
  */
 void file_wake(struct file *file);
+
+/* An open of /proc/self/fd/N of file: its reopen op, or -ENXIO, what the
+ * kernel answers for an anonymous inode. */
+int vfs_reopen(struct file *file, int flags);
 
 /* The calls on a file, with the VFS's checks first. */
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg);

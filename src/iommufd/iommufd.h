@@ -28,10 +28,6 @@ enum iommufd_node {
  */
 int iommufd_fops_open(enum iommufd_node node, int flags);
 
-/* Opens the device node of an iommufd file again, as an open of
- * /proc/self/fd/N does: a new context. -ENXIO for any other file. */
-int iommufd_fops_reopen(struct file *file, int flags);
-
 /* The context behind file, or NULL when file is not an iommufd (the
  * kernel's -EBADFD). Valid while the caller holds its reference to file. */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);

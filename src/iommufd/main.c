@@ -280,6 +280,8 @@ static void iommufd_fops_release(struct file *file)
 	iommusim_close(file->private_data);
 }
 
+static int iommufd_fops_reopen(struct file *file, int flags);
+
 /* No read, write or poll: the kernel's iommufd has none either. One table
  * per device node, so that a reopen knows which node it was. */
 static const struct file_operations iommufd_fops[] = {
@@ -287,11 +289,13 @@ static const struct file_operations iommufd_fops[] = {
 		.name = "iommufd",
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
+		.reopen = iommufd_fops_reopen,
 	},
 	[IOMMUFD_NODE_VFIO_CONTAINER] = {
 		.name = "iommufd (vfio)",
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
+		.reopen = iommufd_fops_reopen,
 	},
 };
 
@@ -313,18 +317,17 @@ int iommufd_fops_open(enum iommufd_node node, int flags)
 	return fd;
 }
 
+/* Only ever called with one of the tables above. */
+static int iommufd_fops_reopen(struct file *file, int flags)
+{
+	return iommufd_fops_open(
+		(enum iommufd_node)(file->f_op - iommufd_fops), flags);
+}
+
 static bool is_iommufd(const struct file *file)
 {
 	return file->f_op == &iommufd_fops[IOMMUFD_NODE_IOMMU] ||
 	       file->f_op == &iommufd_fops[IOMMUFD_NODE_VFIO_CONTAINER];
-}
-
-int iommufd_fops_reopen(struct file *file, int flags)
-{
-	if (!is_iommufd(file))
-		return -ENXIO;
-	return iommufd_fops_open(
-		(enum iommufd_node)(file->f_op - iommufd_fops), flags);
 }
 
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file)

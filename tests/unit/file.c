@@ -238,6 +238,7 @@ TEST(missing_methods)
 	file = fget(fd);
 	ASSERT_NONNULL(file);
 	ASSERT_EQ(-ENOTTY, vfs_ioctl(file, 0, 0));
+	ASSERT_EQ(-ENXIO, vfs_reopen(file, O_RDWR));
 	ASSERT_EQ(-EINVAL, vfs_read(file, uaddr(&c), 1));
 	ASSERT_EQ(-EINVAL, vfs_write(file, uaddr(&c), 1));
 	ASSERT_EQ(-EINVAL, vfs_pread(file, uaddr(&c), 1, 0));

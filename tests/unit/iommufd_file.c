@@ -43,7 +43,7 @@ TEST(ctx_from_file)
 	ASSERT_NONNULL(ictx);
 	ASSERT_EQ(IOPT_PAGES_ACCOUNT_USER, ictx->account_mode);
 	ASSERT_NULL(iommufd_ctx_from_file(ofile));
-	ASSERT_EQ(-ENXIO, iommufd_fops_reopen(ofile, O_RDWR));
+	ASSERT_EQ(-ENXIO, vfs_reopen(ofile, O_RDWR));
 	fput(file);
 	fput(ofile);
 	close_file_fd(fd);
@@ -60,7 +60,7 @@ TEST(reopen_keeps_the_node)
 
 	ASSERT_LE(0, fd);
 	file = fget(fd);
-	fd2 = iommufd_fops_reopen(file, O_RDONLY | O_CLOEXEC);
+	fd2 = vfs_reopen(file, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
 	file2 = fget(fd2);
 	ASSERT_NONNULL(iommufd_ctx_from_file(file2));
