@@ -6,8 +6,8 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 
+#include "base/capability.h"
 #include "base/mutex.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
@@ -20,18 +20,6 @@ static _Atomic uint64_t locked_pages[3];
 /* Every pages object with pinned pages, for iopt_pin_count(). */
 static struct mutex registry_lock = MUTEX_INIT(LOCK_RANK_PAGES_REGISTRY);
 static struct iopt_pages *registry;
-
-static bool capable(int cap)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-
-	if (syscall(SYS_capget, &header, data))
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
 
 /*
  * A pages object joins the registry the first time it pins, and leaves it
