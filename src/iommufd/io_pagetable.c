@@ -514,6 +514,99 @@ int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 	return iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
 }
 
+/* ---- cutting areas ------------------------------------------------------------ */
+
+/*
+ * Splits area into [start, iova] and [iova + 1, last], two areas on the
+ * same pages with the same protection; the domains keep their mappings,
+ * which stay valid for the halves. Nothing to do when iova is an end of
+ * the area. Refused (-EINVAL) where a domain may hold a large page across
+ * the cut, or an access pins part of the area.
+ */
+static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
+			   uint64_t iova)
+{
+	uint64_t alignment = iopt->iova_alignment;
+	uint64_t start_iova = iopt_area_iova(area);
+	uint64_t last_iova = iopt_area_last_iova(area);
+	uint64_t new_start = iova + 1;
+	struct iopt_area *lhs, *rhs;
+	int rc;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (iova == start_iova || iova == last_iova)
+		return 0;
+	if (!area->pages || area->prevent_access)
+		return -EBUSY;
+	if ((new_start & (alignment - 1)) ||
+	    (iopt_area_start_byte(area, new_start) & (alignment - 1)))
+		return -EINVAL;
+	if (area->num_locks)
+		return -EINVAL;
+	/* A domain filled while large pages were allowed may hold a leaf
+	 * that covers the cut. */
+	if (area->pinned && !iopt->disable_large_pages)
+		return -EINVAL;
+
+	lhs = zalloc(sizeof(*lhs));
+	rhs = zalloc(sizeof(*rhs));
+	if (!lhs || !rhs) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	itree_remove(&iopt->area_itree, &area->node);
+	rc = iopt_insert_area(iopt, lhs, area->pages, start_iova,
+			      area->start_byte, new_start - start_iova,
+			      area->iommu_prot);
+	if (rc)
+		goto out_reinsert;
+	rc = iopt_insert_area(iopt, rhs, area->pages, new_start,
+			      iopt_area_start_byte(area, new_start),
+			      last_iova - new_start + 1, area->iommu_prot);
+	if (rc)
+		goto out_remove_lhs;
+	rc = iopt_area_split_pins(area, lhs, rhs);
+	if (rc)
+		goto out_remove_rhs;
+
+	lhs->pages = area->pages;
+	rhs->pages = area->pages;
+	iopt_pages_get(rhs->pages);
+	free(area);
+	return 0;
+
+out_remove_rhs:
+	itree_remove(&iopt->area_itree, &rhs->node);
+out_remove_lhs:
+	itree_remove(&iopt->area_itree, &lhs->node);
+out_reinsert:
+	itree_insert(&iopt->area_itree, &area->node);
+out_free:
+	free(rhs);
+	free(lhs);
+	return rc;
+}
+
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  size_t num_iovas)
+{
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	for (size_t i = 0; i < num_iovas; i++) {
+		struct iopt_area *area;
+
+		area = iopt_area_iter_first(iopt, iovas[i], iovas[i]);
+		if (!area)
+			continue;
+		rc = iopt_area_split(iopt, area, iovas[i]);
+		if (rc)
+			break;
+	}
+	up_write(&iopt->iova_rwsem);
+	return rc;
+}
+
 /* ---- allowed and reserved ranges ---------------------------------------- */
 
 int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed)

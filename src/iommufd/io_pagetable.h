@@ -109,6 +109,14 @@ void iopt_free_pages_list(struct iopt_pages_list *list);
 int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		    uint64_t *unmapped);
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
+/*
+ * Splits the areas holding each of iovas so that one ends at it (VFIO
+ * type1's unmap inside a mapping). Stops at the first refusal: -EBUSY for
+ * an area being built or torn down, -EINVAL for a cut off the IOVA
+ * alignment, under an access, or where large pages may be mapped.
+ */
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  size_t num_iovas);
 
 /* Swaps in a new allowed tree; on success 'allowed' holds the old one. */
 int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed);
@@ -147,6 +155,11 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area);
+/* Hands area's pin, if it holds one, to lhs and rhs, its two halves (in
+ * the tree already): 0, or -EFAULT/-ENOMEM from pinning with area's pin
+ * untouched. */
+int iopt_area_split_pins(struct iopt_area *area, struct iopt_area *lhs,
+			 struct iopt_area *rhs);
 /* Dirty tracking of one domain (IOMMU_HWPT_SET_DIRTY_TRACKING and
  * IOMMU_HWPT_GET_DIRTY_BITMAP): -EOPNOTSUPP without dirty ops. */
 struct usermem;

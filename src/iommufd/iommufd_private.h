@@ -82,8 +82,11 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
-int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
-		       uint64_t arg);
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+/* The VFIO type1 container ioctls (vfio_compat.c); -ENOTTY for any other
+ * number. */
+int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct usermem *mm,
+		       unsigned int cmd, uint64_t arg);
 
 /* The selftest's mock device object dies: its device is unbound. */
 void iommufd_selftest_destroy(struct iommufd_object *obj);

@@ -110,6 +110,28 @@ void iopt_area_unfill_domains(struct io_pagetable *iopt,
 	area_unpin(area, area->pages);
 }
 
+int iopt_area_split_pins(struct iopt_area *area, struct iopt_area *lhs,
+			 struct iopt_area *rhs)
+{
+	struct iopt_pages *pages = area->pages;
+	int rc;
+
+	if (!area->pinned)
+		return 0;
+	/* Every page of the halves is pinned by area already: these pins
+	 * charge nothing, and area's can go once both are taken. */
+	rc = area_pin(lhs, pages);
+	if (rc)
+		return rc;
+	rc = area_pin(rhs, pages);
+	if (rc) {
+		area_unpin(lhs, pages);
+		return rc;
+	}
+	area_unpin(area, pages);
+	return 0;
+}
+
 /* Maps every published area into a new domain, pinning them first when it
  * is the only one. On failure the domain is left as it was found. */
 static int iopt_fill_domain(struct io_pagetable *iopt,

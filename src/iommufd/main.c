@@ -118,7 +118,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_vdevice_alloc, virt_id),
 	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_not_built,
 		 struct iommu_veventq_alloc, out_veventq_fd),
-	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_not_built, struct iommu_vfio_ioas,
+	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
 		 __reserved),
 	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_not_built,
 		 struct iommu_viommu_alloc, out_viommu_id),
@@ -185,7 +185,7 @@ static int dispatch(struct iommufd_ctx *ictx, const struct usermem *mm,
 	int rc;
 
 	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= IOCTL_OPS_COUNT)
-		return iommufd_vfio_ioctl(ictx, cmd, arg);
+		return iommufd_vfio_ioctl(ictx, mm, cmd, arg);
 
 	/* The size is read before the number is checked, as on the kernel:
 	 * a bad pointer with a number in range is EFAULT, not ENOTTY. */

@@ -224,7 +224,7 @@ void object_abort_and_destroy(struct iommufd_ctx *ictx,
 
 /* Both references at once, unless the object is dying (users == 0): the
  * kernel's refcount_inc_not_zero() on users plus the short-term count. */
-static bool refs_get_unless_dying(struct iommufd_object *obj)
+bool object_get_unless_dying(struct iommufd_object *obj)
 {
 	uint64_t refs = atomic_load(&obj->refs);
 
@@ -263,7 +263,7 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED ||
 	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
-	    !refs_get_unless_dying(obj))
+	    !object_get_unless_dying(obj))
 		obj = NULL;
 	spin_unlock(&t->table_lock);
 	return obj;

@@ -150,6 +150,10 @@ void object_abort_and_destroy(struct iommufd_ctx *ictx,
 struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 				  enum iommufd_object_type type);
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+/* The references object_get() takes, for an object the caller reached
+ * under table_lock by a pointer of its own (the VFIO compatibility IOAS);
+ * false when it is dying. The kernel's iommufd_lock_obj(). */
+bool object_get_unless_dying(struct iommufd_object *obj);
 
 /* object_get() typed, for the getters of each type (iommufd_get_ioas()...):
  * the object as 'type', whose header is 'member', or NULL. */
