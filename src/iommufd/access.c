@@ -23,7 +23,7 @@ struct iopt_access_pin {
 	unsigned int users;	  /* identical pins sharing it */
 };
 
-/* ---- attaching ---------------------------------------------------------------- */
+/* ---- attaching ----------------------------------------------------------- */
 
 /*
  * Moves the access from its IOAS to new_ioas (either may be NULL). While
@@ -188,7 +188,7 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 	spin_unlock(&iopt->access_list_lock);
 }
 
-/* ---- pinning ------------------------------------------------------------------ */
+/* ---- pinning ------------------------------------------------------------- */
 
 /* The access's pin of exactly [first, last], if it has one. ioas_lock. */
 static struct iopt_access_pin *find_pin(struct iommufd_access *access,
@@ -261,13 +261,9 @@ static void remove_access_range(struct iommufd_access *access,
 	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
-		uint64_t area_last = iopt_area_last_iova(area);
-
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova)
 		area_remove_access(access, area, iter.cur_iova,
-				   last_iova < area_last ? last_iova :
-							   area_last);
-	}
+				   iopt_area_contig_last(&iter));
 }
 
 void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
@@ -292,7 +288,8 @@ void iommufd_access_unpin_pages(struct iommufd_access *access, uint64_t iova,
 }
 
 /* A slice starts on a page, and ends on one unless it is the last. */
-static bool iopt_area_contig_is_aligned(const struct iopt_area_contig_iter *iter)
+static bool
+iopt_area_contig_is_aligned(const struct iopt_area_contig_iter *iter)
 {
 	uint64_t page = cpu_page_size();
 
@@ -326,6 +323,41 @@ static void report_pages(const struct iopt_area *area, uint64_t first,
 		out[(*count)++] = area->pages->uptr + index * cpu_page_size();
 }
 
+/*
+ * What pin_pages and rw check first (EINVAL, EOVERFLOW, ENOENT), then the
+ * access's IOAS held still for a walk of [iova, *last_iova]: its
+ * io_pagetable, or NULL with *err. access_walk_end() lets go.
+ */
+static struct io_pagetable *access_walk_begin(struct iommufd_access *access,
+					      uint64_t iova, uint64_t length,
+					      uint64_t *last_iova, int *err)
+{
+	struct io_pagetable *iopt;
+
+	*err = -EINVAL;
+	if (!length)
+		return NULL;
+	*err = -EOVERFLOW;
+	if (__builtin_add_overflow(iova, length - 1, last_iova))
+		return NULL;
+	mutex_lock(&access->ioas_lock);
+	if (!access->ioas) {
+		mutex_unlock(&access->ioas_lock);
+		*err = -ENOENT;
+		return NULL;
+	}
+	iopt = &access->ioas->iopt;
+	down_read(&iopt->iova_rwsem);
+	return iopt;
+}
+
+static void access_walk_end(struct iommufd_access *access,
+			    struct io_pagetable *iopt)
+{
+	up_read(&iopt->iova_rwsem);
+	mutex_unlock(&access->ioas_lock);
+}
+
 int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 			     uint64_t length, uint64_t *out, uint64_t max_out,
 			     unsigned int flags)
@@ -340,21 +372,11 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 	 * refuses it too) */
 	if (access->iova_alignment != cpu_page_size() || !access->ops->unmap)
 		return -EINVAL;
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(iova, length - 1, &last_iova))
-		return -EOVERFLOW;
-
-	mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		mutex_unlock(&access->ioas_lock);
-		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-	down_read(&iopt->iova_rwsem);
+	iopt = access_walk_begin(access, iova, length, &last_iova, &rc);
+	if (!iopt)
+		return rc;
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
-		uint64_t area_last = iopt_area_last_iova(area);
-		uint64_t last = last_iova < area_last ? last_iova : area_last;
+		uint64_t last = iopt_area_contig_last(&iter);
 
 		if (area->prevent_access ||
 		    !iopt_area_contig_is_aligned(&iter)) {
@@ -374,20 +396,18 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 		rc = -ENOENT;
 		goto out_remove;
 	}
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	access_walk_end(access, iopt);
 	return 0;
 
 out_remove:
 	/* the slices before the one that failed */
 	if (iova < iter.cur_iova)
 		remove_access_range(access, iopt, iova, iter.cur_iova - 1);
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	access_walk_end(access, iopt);
 	return rc;
 }
 
-/* ---- copying ------------------------------------------------------------------- */
+/* ---- copying ------------------------------------------------------------- */
 
 int iommufd_access_rw(struct iommufd_access *access, uint64_t iova,
 		      void *data, uint64_t length, unsigned int flags)
@@ -396,24 +416,14 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova,
 	struct io_pagetable *iopt;
 	struct iopt_area *area;
 	uint64_t last_iova;
-	int rc = -EINVAL;
+	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(iova, length - 1, &last_iova))
-		return -EOVERFLOW;
-
-	mutex_lock(&access->ioas_lock);
-	if (!access->ioas) {
-		mutex_unlock(&access->ioas_lock);
-		return -ENOENT;
-	}
-	iopt = &access->ioas->iopt;
-	down_read(&iopt->iova_rwsem);
+	iopt = access_walk_begin(access, iova, length, &last_iova, &rc);
+	if (!iopt)
+		return rc;
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
-		uint64_t area_last = iopt_area_last_iova(area);
-		uint64_t last = last_iova < area_last ? last_iova : area_last;
-		uint64_t bytes = last - iter.cur_iova + 1;
+		uint64_t bytes =
+			iopt_area_contig_last(&iter) - iter.cur_iova + 1;
 
 		if (area->prevent_access) {
 			rc = -EINVAL;
@@ -434,7 +444,6 @@ int iommufd_access_rw(struct iommufd_access *access, uint64_t iova,
 	if (!iopt_area_contig_done(&iter))
 		rc = -ENOENT;
 out_unlock:
-	up_read(&iopt->iova_rwsem);
-	mutex_unlock(&access->ioas_lock);
+	access_walk_end(access, iopt);
 	return rc;
 }

@@ -80,7 +80,7 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	spin_lock_destroy(&iopt->access_list_lock);
 }
 
-/* ---- walking areas ---------------------------------------------------------- */
+/* ---- walking areas ------------------------------------------------------- */
 
 /* An area still being built or torn down ends the walk as a hole does. */
 struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
@@ -477,12 +477,10 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 
 	down_read(&iopt->iova_rwsem);
 	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
-		uint64_t area_last = iopt_area_last_iova(area);
-		uint64_t last = last_iova < area_last ? last_iova : area_last;
-
 		rc = pages_list_add(list, area->pages,
 				    iopt_area_start_byte(area, iter.cur_iova),
-				    last - iter.cur_iova + 1);
+				    iopt_area_contig_last(&iter) -
+					    iter.cur_iova + 1);
 		if (rc)
 			goto out_free;
 		iopt_pages_get(area->pages);
@@ -790,7 +788,7 @@ out_unlock:
 	return rc;
 }
 
-/* ---- accesses ----------------------------------------------------------------- */
+/* ---- accesses ------------------------------------------------------------ */
 
 /* The kernel's xa_limit_16b: list IDs 0..65535. */
 #define IOPT_MAX_ACCESSES 65536u

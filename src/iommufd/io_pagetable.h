@@ -219,9 +219,18 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
-static inline bool iopt_area_contig_done(const struct iopt_area_contig_iter *iter)
+static inline bool
+iopt_area_contig_done(const struct iopt_area_contig_iter *iter)
 {
 	return iter->area && iter->last_iova <= iter->area->node.last;
+}
+
+/* The last IOVA of the walk inside the current area. */
+static inline uint64_t
+iopt_area_contig_last(const struct iopt_area_contig_iter *iter)
+{
+	return iter->last_iova < iter->area->node.last ? iter->last_iova :
+							 iter->area->node.last;
 }
 
 static inline struct iopt_area *iopt_area_of(struct itree_node *node)
