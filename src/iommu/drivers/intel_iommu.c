@@ -15,13 +15,6 @@
 #include "iommu/drivers/intel_priv.h"
 #include "iommu/user_data.h"
 
-/* A unit and the one device behind it, made together, never freed: the
- * platform's configuration lives as long as the process. */
-struct intel_unit {
-	struct intel_iommu iommu;
-	struct device dev;
-};
-
 static uint32_t units_made; /* __atomic: names vtd0, vtd1, ... */
 
 void intel_flushes_record(struct intel_flushes *f, uint64_t first,

@@ -22,9 +22,18 @@ struct intel_iommu {
 	uint64_t cap, ecap; /* what hw_info reports, from cfg */
 };
 
+/* A unit and the one device behind it, made together, never freed: the
+ * platform's configuration lives as long as the process. */
+struct intel_unit {
+	struct intel_iommu iommu;
+	struct device dev;
+};
+
+/* The unit of a device, known before the platform sets dev->iommu (it
+ * asks max_pasids() first). */
 static inline struct intel_iommu *dev_to_intel(struct device *dev)
 {
-	return container_of(dev->iommu, struct intel_iommu, iommu);
+	return &container_of(dev, struct intel_unit, dev)->iommu;
 }
 
 extern const struct iommu_ops intel_iommu_ops;
