@@ -202,6 +202,13 @@ static unsigned int file_mode(int flags, enum file_placeholder kind)
 int file_install_new(const struct file_operations *fops, void *private_data,
 		     int flags, enum file_placeholder kind)
 {
+	return file_install_new_get(fops, private_data, flags, kind, NULL);
+}
+
+int file_install_new_get(const struct file_operations *fops,
+			 void *private_data, int flags,
+			 enum file_placeholder kind, struct file **filep)
+{
 	int saved_errno = errno;
 	struct file *file;
 	int fd, own = -1, rc;
@@ -227,7 +234,10 @@ int file_install_new(const struct file_operations *fops, void *private_data,
 	file->f_mode = file_mode(flags, kind);
 	file->event_fd = own;
 	file->next_free = NULL;
-	atomic_store_explicit(&file->refs, 1, memory_order_release);
+	atomic_store_explicit(&file->refs, filep ? 2 : 1,
+			      memory_order_release);
+	if (filep)
+		*filep = file;
 	fdtable_install(fd, file);
 	rc = fd;
 	goto out;
@@ -239,6 +249,18 @@ out_close:
 out:
 	errno = saved_errno;
 	return rc;
+}
+
+void file_uninstall(int fd)
+{
+	int saved_errno = errno;
+	struct file *file = fdtable_remove(fd);
+
+	/* the entry first, as close() does: the number may be reused next */
+	syscall(SYS_close, fd);
+	errno = saved_errno;
+	if (file)
+		fput(file);
 }
 
 /* ---- waking pollers ------------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommufd/access.h"
 #include "iommufd/io_pagetable.h"
 #include "base/zalloc.h"
 #include "iommufd/iommufd_private.h"
@@ -49,6 +50,7 @@ void iopt_init_table(struct io_pagetable *iopt)
 	 * side recursively */
 	init_rwsem(&iopt->domains_rwsem, LOCK_RANK_IOPT_DOMAINS);
 	init_rwsem(&iopt->iova_rwsem, LOCK_RANK_IOPT_IOVA);
+	spin_lock_init(&iopt->access_list_lock, LOCK_RANK_IOPT_ACCESSES);
 	itree_init(&iopt->area_itree);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
@@ -73,6 +75,57 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	iopt_remove_reserved_iova(iopt, NULL);
 	iopt_free_allowed(&iopt->allowed_itree);
 	free(iopt->domains);
+	/* every access held the IOAS: none is left */
+	free(iopt->accesses);
+	spin_lock_destroy(&iopt->access_list_lock);
+}
+
+/* ---- walking areas ------------------------------------------------------- */
+
+/* An area still being built or torn down ends the walk as a hole does. */
+struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt,
+					uint64_t iova, uint64_t last_iova)
+{
+	iter->cur_iova = iova;
+	iter->last_iova = last_iova;
+	iter->area = iopt_area_iter_first(iopt, iova, iova);
+	if (iter->area && !iter->area->pages)
+		iter->area = NULL;
+	return iter->area;
+}
+
+struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter)
+{
+	uint64_t area_last;
+
+	if (!iter->area)
+		return NULL;
+	area_last = iopt_area_last_iova(iter->area);
+	if (iter->last_iova <= area_last)
+		return NULL;
+	iter->cur_iova = area_last + 1;
+	iter->area = iopt_area_iter_next(iter->area, iter->cur_iova,
+					 iter->last_iova);
+	if (iter->area && (iopt_area_iova(iter->area) != iter->cur_iova ||
+			   !iter->area->pages))
+		iter->area = NULL;
+	return iter->area;
+}
+
+bool iopt_nth_area_iova(struct io_pagetable *iopt, uint32_t nth,
+			uint64_t *iova)
+{
+	struct itree_node *node;
+
+	down_read(&iopt->iova_rwsem);
+	for (node = itree_first(&iopt->area_itree); node && nth;
+	     node = itree_next(node))
+		nth--;
+	if (node)
+		*iova = node->start;
+	up_read(&iopt->iova_rwsem);
+	return node;
 }
 
 /* ---- choosing an IOVA ------------------------------------------------------- */
@@ -412,8 +465,9 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
 int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct iopt_pages_list *list)
 {
+	struct iopt_area_contig_iter iter;
 	struct iopt_area *area;
-	uint64_t last_iova, cur;
+	uint64_t last_iova;
 	int rc;
 
 	if (!length)
@@ -422,30 +476,19 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		return -EOVERFLOW;
 
 	down_read(&iopt->iova_rwsem);
-	cur = iova;
-	area = iopt_area_iter_first(iopt, iova, iova);
-	for (;;) {
-		uint64_t area_last, last;
-
-		/* a gap, or an area still being built or torn down */
-		if (!area || !area->pages) {
-			rc = -ENOENT;
-			goto out_free;
-		}
-		area_last = iopt_area_last_iova(area);
-		last = last_iova < area_last ? last_iova : area_last;
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
 		rc = pages_list_add(list, area->pages,
-				    iopt_area_start_byte(area, cur),
-				    last - cur + 1);
+				    iopt_area_start_byte(area, iter.cur_iova),
+				    iopt_area_contig_last(&iter) -
+					    iter.cur_iova + 1);
 		if (rc)
 			goto out_free;
 		iopt_pages_get(area->pages);
-		if (last_iova <= area_last)
-			break;
-		cur = area_last + 1;
-		area = iopt_area_iter_next(area, cur, last_iova);
-		if (area && iopt_area_iova(area) != cur)
-			area = NULL;
+	}
+	/* a gap, or an area still being built or torn down */
+	if (!iopt_area_contig_done(&iter)) {
+		rc = -ENOENT;
+		goto out_free;
 	}
 	up_read(&iopt->iova_rwsem);
 	return 0;
@@ -458,26 +501,38 @@ out_free:
 
 /* ---- removing areas --------------------------------------------------------- */
 
+/* How often one area's accesses may be asked to let go before UNMAP gives
+ * up on them: one that does not is a bug in its driver. */
+#define UNMAP_ACCESS_TRIES 100
+
 /*
  * Every area inside [start, last] goes; an area that sticks out stops the
  * walk with -ENOENT, leaving what was already removed removed. An area
  * leaves the tree (and, once domains exist, the domains) in the critical
  * section that finds it.
+ *
+ * An area accesses have pinned is first closed to new pins; then, with
+ * the lock dropped, every access is asked to unpin it, and the walk starts
+ * again from that area. Others may map into what was already unmapped
+ * meanwhile: the walk only moves forward. -EDEADLOCK when the accesses do
+ * not let go.
  */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
 	uint64_t unmapped_bytes = 0;
+	unsigned int tries = 0;
 	struct iopt_area *area;
 	int rc = 0;
 
+again:
 	down_write(&iopt->iova_rwsem);
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area);
 		uint64_t area_last = iopt_area_last_iova(area);
 
 		/* being built or torn down by a racing MAP or UNMAP */
-		if (!area->pages || area->num_locks) {
+		if (!area->pages) {
 			rc = -EBUSY;
 			break;
 		}
@@ -485,13 +540,31 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			break;
 		}
+		if (area_first != start)
+			tries = 0;
+		if (__atomic_load_n(&area->num_accesses, __ATOMIC_RELAXED)) {
+			start = area_first;
+			area->prevent_access = true;
+			up_write(&iopt->iova_rwsem);
+			iommufd_access_notify_unmap(iopt, area_first,
+						    area_last - area_first + 1);
+			if (++tries > UNMAP_ACCESS_TRIES) {
+				rc = -EDEADLOCK;
+				goto out_unmapped;
+			}
+			goto again;
+		}
 		iopt_area_unfill_domains(iopt, area);
 		itree_remove(&iopt->area_itree, &area->node);
 		iopt_pages_put(area->pages);
 		free(area);
 		unmapped_bytes += area_last - area_first + 1;
+		if (area_last >= last)
+			break;
+		start = area_last + 1;
 	}
 	up_write(&iopt->iova_rwsem);
+out_unmapped:
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return rc;
@@ -541,7 +614,7 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	if ((new_start & (alignment - 1)) ||
 	    (iopt_area_start_byte(area, new_start) & (alignment - 1)))
 		return -EINVAL;
-	if (area->num_locks)
+	if (__atomic_load_n(&area->num_accesses, __ATOMIC_RELAXED))
 		return -EINVAL;
 	/* A domain filled while large pages were allowed may hold a leaf
 	 * that covers the cut. */
@@ -761,6 +834,10 @@ int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 	for (unsigned int i = 0; i < iopt->ndomains; i++)
 		if (iommu_min_page_size(iopt->domains[i]) > new_alignment)
 			new_alignment = iommu_min_page_size(iopt->domains[i]);
+	for (unsigned int i = 0; i < iopt->accesses_capacity; i++)
+		if (iopt->accesses[i] &&
+		    iopt->accesses[i]->iova_alignment > new_alignment)
+			new_alignment = iopt->accesses[i]->iova_alignment;
 
 	if (new_alignment > iopt->iova_alignment) {
 		rc = iopt_check_iova_alignment(iopt, new_alignment);
@@ -802,4 +879,84 @@ out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
 	return rc;
+}
+
+/* ---- accesses ------------------------------------------------------------ */
+
+/* The kernel's xa_limit_16b: list IDs 0..65535. */
+#define IOPT_MAX_ACCESSES 65536u
+
+/* The lowest free list ID, the list grown to hold it; -EBUSY, -ENOMEM. */
+static int access_list_reserve(struct io_pagetable *iopt, uint32_t *id)
+{
+	struct iommufd_access **accesses;
+	unsigned int capacity, i;
+
+	for (i = 0; i < iopt->accesses_capacity; i++) {
+		if (!iopt->accesses[i]) {
+			*id = i;
+			return 0;
+		}
+	}
+	if (i == IOPT_MAX_ACCESSES)
+		return -EBUSY;
+	capacity = iopt->accesses_capacity ? iopt->accesses_capacity * 2 : 4;
+	accesses = calloc(capacity, sizeof(*accesses));
+	if (!accesses)
+		return -ENOMEM;
+	/* notify_unmap() reads the list under the lock alone */
+	spin_lock(&iopt->access_list_lock);
+	for (i = 0; i < iopt->accesses_capacity; i++)
+		accesses[i] = iopt->accesses[i];
+	free(iopt->accesses);
+	iopt->accesses = accesses;
+	iopt->accesses_capacity = capacity;
+	spin_unlock(&iopt->access_list_lock);
+	*id = i;
+	return 0;
+}
+
+static void access_list_set(struct io_pagetable *iopt, uint32_t id,
+			    struct iommufd_access *access)
+{
+	spin_lock(&iopt->access_list_lock);
+	iopt->accesses[id] = access;
+	spin_unlock(&iopt->access_list_lock);
+}
+
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
+{
+	uint32_t id;
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	rc = access_list_reserve(iopt, &id);
+	if (rc)
+		goto out_unlock;
+	access_list_set(iopt, id, access);
+	rc = iopt_calculate_iova_alignment(iopt);
+	if (rc) {
+		access_list_set(iopt, id, NULL);
+		goto out_unlock;
+	}
+	access->iopt_access_list_id = id;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, uint32_t list_id)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (list_id < iopt->accesses_capacity &&
+	    iopt->accesses[list_id] == access)
+		access_list_set(iopt, list_id, NULL);
+	/* Lowering the alignment cannot fail. */
+	iopt_calculate_iova_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 }

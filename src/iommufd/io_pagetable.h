@@ -15,6 +15,12 @@
  * trees, iova_alignment and every area's fields; MAP, COPY and UNMAP do
  * all their work, domain filling included, under it. domains_rwsem is for
  * attach and detach, which take both.
+ *
+ * Accesses (access.h) attached to the IOAS are in 'accesses', indexed by
+ * their list ID; it changes under both rwsems held for writing and
+ * access_list_lock, so either is enough to read it. An UNMAP that meets an
+ * area an access has pinned asks every access to let go, without
+ * iova_rwsem, and looks again.
  */
 #ifndef IOMMUSIM_IO_PAGETABLE_H
 #define IOMMUSIM_IO_PAGETABLE_H
@@ -29,7 +35,9 @@
 #include "iommu/iommu.h"
 #include "iommufd/pages.h"
 #include "base/rwsem.h"
+#include "base/spinlock.h"
 
+struct iommufd_access;
 struct iommufd_ctx;
 
 /* iommu_prot bits of an area: the domains' own. */
@@ -50,6 +58,10 @@ struct io_pagetable {
 	/* Domains every area is mapped into; under both locks to change. */
 	struct iommu_domain **domains;
 	unsigned int ndomains, domains_capacity;
+	/* The attached accesses, NULL where an ID is free (see above). */
+	struct spinlock access_list_lock;
+	struct iommufd_access **accesses;
+	unsigned int accesses_capacity;
 };
 
 /* 120 bytes, so that with malloc's header it fits a 128-byte chunk: a live
@@ -60,8 +72,12 @@ struct iopt_area {
 	/* NULL while the area is being built or torn down */
 	struct iopt_pages *pages;
 	uint64_t start_byte; /* offset of node.start inside pages */
-	unsigned int num_locks;
+	/* __atomic: access pins through this area. Changed under iova_rwsem
+	 * held for reading, so UNMAP, holding it for writing, reads a
+	 * settled count. */
+	unsigned int num_accesses;
 	uint8_t iommu_prot; /* IOPT_PROT_* */
+	/* An UNMAP is waiting for the accesses to let go: no new pin. */
 	bool prevent_access;
 	/* While the IOAS has a domain, the area holds its pages pinned. */
 	bool pinned;
@@ -117,6 +133,42 @@ int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped);
  */
 int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
 		  size_t num_iovas);
+
+/*
+ * The areas that cover [iova, last_iova] one after another, without a gap,
+ * as the kernel walks them: iopt_for_each_contig_area() visits them, with
+ * iter->cur_iova the first byte of each inside the range; after the loop
+ * iopt_area_contig_done() says whether they reached last_iova. iova_rwsem
+ * held.
+ */
+struct iopt_area_contig_iter {
+	uint64_t cur_iova;
+	uint64_t last_iova;
+	struct iopt_area *area;
+};
+
+struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt,
+					uint64_t iova, uint64_t last_iova);
+struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter);
+
+#define iopt_for_each_contig_area(iter, area, iopt, iova, last_iova)          \
+	for ((area) = iopt_area_contig_init(iter, iopt, iova, last_iova);      \
+	     (area); (area) = iopt_area_contig_next(iter))
+
+/* The IOVA of the nth area (0: the lowest) in IOVA order; false when
+ * there are fewer areas. Takes iova_rwsem. */
+bool iopt_nth_area_iova(struct io_pagetable *iopt, uint32_t nth,
+			uint64_t *iova);
+
+/*
+ * Accesses (the kernel's iopt_add_access()): an attached access takes a
+ * list ID and raises the IOAS's alignment to its own; -EADDRINUSE when an
+ * area contradicts that, -EBUSY when 65536 are attached, -ENOMEM.
+ */
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access);
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, uint32_t list_id);
 
 /* Swaps in a new allowed tree; on success 'allowed' holds the old one. */
 int iopt_set_allow_iova(struct io_pagetable *iopt, struct itree *allowed);
@@ -180,6 +232,20 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
+static inline bool
+iopt_area_contig_done(const struct iopt_area_contig_iter *iter)
+{
+	return iter->area && iter->last_iova <= iter->area->node.last;
+}
+
+/* The last IOVA of the walk inside the current area. */
+static inline uint64_t
+iopt_area_contig_last(const struct iopt_area_contig_iter *iter)
+{
+	return iter->last_iova < iter->area->node.last ? iter->last_iova :
+							 iter->area->node.last;
+}
+
 static inline struct iopt_area *iopt_area_of(struct itree_node *node)
 {
 	return node ? container_of(node, struct iopt_area, node) : NULL;
@@ -205,6 +271,13 @@ static inline uint64_t iopt_area_start_byte(const struct iopt_area *area,
 					    uint64_t iova)
 {
 	return area->start_byte + (iova - iopt_area_iova(area));
+}
+
+/* Index inside the area's pages of the page holding the byte at 'iova'. */
+static inline uint64_t iopt_area_iova_to_index(const struct iopt_area *area,
+					       uint64_t iova)
+{
+	return iopt_area_start_byte(area, iova) / cpu_page_size();
 }
 
 #endif /* IOMMUSIM_IO_PAGETABLE_H */

@@ -6,6 +6,7 @@
 #ifndef IOMMUSIM_IOMMUFD_PRIVATE_H
 #define IOMMUSIM_IOMMUFD_PRIVATE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +28,13 @@
  */
 enum iommufd_lock_rank {
 	LOCK_RANK_IOAS_CREATION = 1, /* ictx->ioas_creation_lock */
+	LOCK_RANK_TEST_ACCESS,	     /* a selftest access's lock */
+	LOCK_RANK_ACCESS_IOAS,	     /* access->ioas_lock */
 	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
 	LOCK_RANK_IDEV,		     /* idev->lock */
 	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
+	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
@@ -42,6 +46,10 @@ enum iommufd_lock_rank {
  * several processes (docs/shared-contexts.md).
  */
 struct iommufd_ctx {
+	/* The opener's reference and one per access object: the context is
+	 * torn down with the last (an access keeps it alive as the kernel's
+	 * keeps the iommufd file open). */
+	atomic_uint refs;
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
 	 * see every IOAS at once (the VFIO compatibility layer). */
@@ -63,6 +71,9 @@ struct iommufd_ucmd {
 	void *cmd;		/* our zero-extended copy */
 };
 
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
+
 /* Copies cmd back to the caller, at most user_size bytes. */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
 
@@ -82,6 +93,8 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
+/* IOMMU_TEST_OP_CREATE_ACCESS and the ops on an access's descriptor. */
+int iommufd_test_access(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 /* The VFIO type1 container ioctls (vfio_compat.c); -ENOTTY for any other
  * number. */

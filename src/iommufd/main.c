@@ -21,6 +21,7 @@
 
 #include "base/file.h"
 #include "base/fork_gate.h"
+#include "iommufd/access.h"
 #include "iommufd/device.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
@@ -137,6 +138,9 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_DEVICE] = {
 		.destroy = iommufd_device_destroy,
 	},
+	[IOMMUFD_OBJ_ACCESS] = {
+		.destroy = iommufd_access_destroy_object,
+	},
 	[IOMMUFD_OBJ_HWPT_PAGING] = {
 		.destroy = iommufd_hwpt_paging_destroy,
 		.abort = iommufd_hwpt_paging_abort,
@@ -239,6 +243,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	atomic_init(&ictx->refs, 1);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
 
@@ -263,16 +268,28 @@ PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
 	return rc;
 }
 
-PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
 {
-	struct iommufd_ctx *ictx = (struct iommufd_ctx *)ctx;
+	atomic_fetch_add(&ictx->refs, 1);
+}
 
-	if (!ictx)
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	if (atomic_fetch_sub(&ictx->refs, 1) != 1)
 		return;
-	fork_gate_enter();
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);
+}
+
+/* An access still open keeps the context, and what it uses, until it is
+ * closed too. */
+PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	fork_gate_enter();
+	iommufd_ctx_put((struct iommufd_ctx *)ctx);
 	fork_gate_leave();
 }
 

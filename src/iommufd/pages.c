@@ -244,6 +244,41 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 	return rc;
 }
 
+static int rw_copy(const struct iopt_pages *pages, uint64_t start_byte,
+		   void *data, uint64_t length, bool write)
+{
+	uint64_t uaddr = pages->uptr + start_byte;
+
+	return write ? usermem_copy_to(pages->mm, uaddr, data, length) :
+		       usermem_copy_from(pages->mm, data, uaddr, length);
+}
+
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, bool write, bool by_page)
+{
+	uint64_t page = cpu_page_size();
+	int rc = 0;
+
+	if (write && !pages->writable)
+		return -EPERM;
+	if (!by_page)
+		return rw_copy(pages, start_byte, data, length, write);
+	while (length && !rc) {
+		uint64_t offset = start_byte % page;
+		uint64_t chunk = page - offset < length ? page - offset : length;
+
+		rc = usermem_fault_in(pages->mm,
+				      pages->uptr + (start_byte - offset), page,
+				      write);
+		if (!rc)
+			rc = rw_copy(pages, start_byte, data, chunk, write);
+		data = (uint8_t *)data + chunk;
+		start_byte += chunk;
+		length -= chunk;
+	}
+	return rc;
+}
+
 uint64_t iopt_pages_contig(struct iopt_pages *pages)
 {
 	uint64_t contig = __atomic_load_n(&pages->contig, __ATOMIC_RELAXED);

@@ -40,7 +40,7 @@ static struct iommufd_ioas *get_compat_ioas(struct iommufd_ctx *ictx)
 	struct iommufd_ioas *ioas = NULL;
 
 	spin_lock(&ictx->objects.table_lock);
-	if (ictx->vfio_ioas && object_get_unless_dying(&ictx->vfio_ioas->obj))
+	if (ictx->vfio_ioas && object_tryget(&ictx->vfio_ioas->obj))
 		ioas = ictx->vfio_ioas;
 	spin_unlock(&ictx->objects.table_lock);
 	return ioas;
