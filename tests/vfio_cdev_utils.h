@@ -8,7 +8,7 @@
  *   vfio0  vtd                       everything on: 20 PASID bits, dirty
  *                                    tracking, PRS, SRE, 5 levels
  *   vfio1  vtd,pasid=0,dirty=off,prs=off,sre=off,levels=4
- *   vfio2  vtd,pasid=8
+ *   vfio2  vtd,pasid=8,dirty=off
  */
 #ifndef IOMMUSIM_TESTS_VFIO_CDEV_UTILS_H
 #define IOMMUSIM_TESTS_VFIO_CDEV_UTILS_H
@@ -20,7 +20,8 @@
 
 #include <iommusim/uapi/vfio_device.h>
 
-#define VTD_DEVICES "vtd;vtd,pasid=0,dirty=off,prs=off,sre=off,levels=4;vtd,pasid=8"
+#define VTD_DEVICES                                                            \
+	"vtd;vtd,pasid=0,dirty=off,prs=off,sre=off,levels=4;vtd,pasid=8,dirty=off"
 #define VTD_FULL 0u
 #define VTD_MINIMAL 1u
 #define VTD_PASID8 2u

@@ -310,7 +310,7 @@ FIXTURE_TEARDOWN(vtd)
 #define CAP_4LEVEL 0x01d2008c222f0406ull
 #define ECAP_FULL 0x0001e998a4000f03ull
 #define ECAP_MINIMAL 0x0001c80004000f03ull
-#define ECAP_PASID8 0x0001e938a4000f03ull
+#define ECAP_PASID8 0x0001c938a4000f03ull
 
 static void check_vtd_info(struct __test_metadata *_metadata, int fd,
 			   __u32 dev_id, uint64_t cap, uint64_t ecap,
@@ -347,8 +347,7 @@ TEST_F(vtd, hw_info)
 		       IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, 0);
 	check_vtd_info(_metadata, self->fd, self->dev_id[VTD_PASID8],
 		       CAP_5LEVEL, ECAP_PASID8,
-		       IOMMU_HW_CAP_DIRTY_TRACKING |
-			       IOMMU_HW_CAP_PCI_PASID_PRIV |
+		       IOMMU_HW_CAP_PCI_PASID_PRIV |
 			       IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED,
 		       8);
 }
@@ -599,18 +598,26 @@ TEST_F(vtd, paging_alloc_flags)
 
 TEST_F(vtd, dirty_tracking_needs_the_unit)
 {
+	uint64_t bitmap[1] = { 0 };
 	__u32 hwpt, pt_id;
 
-	/* a dirty-tracking HWPT of the full unit on the unit without A/D:
-	 * the 4-level unit also walks fewer levels, so try vfio2 first */
 	test_cmd_hwpt_alloc(self->dev_id[VTD_FULL], self->ioas_id,
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt);
 	pt_id = hwpt;
-	test_cmd_vfio_attach(self->vfd[VTD_PASID8], &pt_id);
+	test_cmd_vfio_attach(self->vfd[VTD_FULL], &pt_id);
 	ASSERT_EQ(0, _test_cmd_set_dirty_tracking(self->fd, hwpt,
 					  IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	/* mapped, never written by a device: nothing dirty */
+	test_ioctl_ioas_map_fixed(buffer, 16 * PSZ, 0x100000);
+	ASSERT_EQ(0, _test_cmd_get_dirty_bitmap(self->fd, hwpt, 0x100000,
+						16 * PSZ, PSZ, bitmap, 0));
+	EXPECT_EQ(0, bitmap[0]);
+	/* a unit of the same levels without second-stage A/D: refused */
 	pt_id = hwpt;
-	test_err_vfio_attach(EINVAL, self->vfd[VTD_MINIMAL], &pt_id);
+	test_err_vfio_attach(EINVAL, self->vfd[VTD_PASID8], &pt_id);
+	/* and it cannot make one */
+	test_err_hwpt_alloc(EOPNOTSUPP, self->dev_id[VTD_PASID8], self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &hwpt);
 }
 
 /* ERRATA_772415_SPR17: no read-only entry in a nest parent, both ways. */
