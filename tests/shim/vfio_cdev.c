@@ -5,6 +5,7 @@
  * kernel's cdev gives), duplicated (one open, one binding), closed (the
  * last descriptor unbinds). tests/vfio_cdev_utils.h configures the devices.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -135,6 +136,53 @@ TEST(device_outlives_its_iommufd)
 	ASSERT_EQ(0, _vfio_bind(vfd, fd2, NULL));
 	ASSERT_EQ(0, close(vfd));
 	ASSERT_EQ(0, close(fd2));
+}
+
+struct binder {
+	pthread_t thread;
+	int vfd, iommufd, rc, err;
+};
+
+static void *bind_thread(void *arg)
+{
+	struct binder *b = arg;
+
+	b->rc = _vfio_bind(b->vfd, b->iommufd, NULL);
+	b->err = errno;
+	return NULL;
+}
+
+/* Opens of one device bound from several threads at once, each to a
+ * context of its own: exactly one binding wins, the rest are EINVAL. */
+TEST(concurrent_binds)
+{
+	struct binder b[4];
+	unsigned int won = 0;
+
+	for (unsigned int round = 0; round < 20; round++) {
+		won = 0;
+		for (unsigned int i = 0; i < 4; i++) {
+			b[i].vfd = vfio_cdev_open(0);
+			b[i].iommufd = open("/dev/iommu", O_RDWR);
+			ASSERT_LE(0, b[i].vfd);
+			ASSERT_LE(0, b[i].iommufd);
+		}
+		for (unsigned int i = 0; i < 4; i++)
+			ASSERT_EQ(0, pthread_create(&b[i].thread, NULL,
+						    bind_thread, &b[i]));
+		for (unsigned int i = 0; i < 4; i++) {
+			ASSERT_EQ(0, pthread_join(b[i].thread, NULL));
+			if (!b[i].rc)
+				won++;
+			else
+				EXPECT_EQ(EINVAL, b[i].err);
+		}
+		EXPECT_EQ(1, won);
+		for (unsigned int i = 0; i < 4; i++) {
+			ASSERT_EQ(0, close(b[i].vfd));
+			ASSERT_EQ(0, close(b[i].iommufd));
+		}
+	}
 }
 
 TEST_HARNESS_MAIN
