@@ -6,6 +6,7 @@
 #ifndef IOMMUSIM_IOMMUFD_PRIVATE_H
 #define IOMMUSIM_IOMMUFD_PRIVATE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ enum iommufd_lock_rank {
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_FAULT,	     /* fault->mutex */
+	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
+	LOCK_RANK_EVENTQ,	     /* eventq->lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
 };
 
@@ -50,7 +54,15 @@ struct iommufd_ctx {
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
 	uint8_t account_mode;
+	/* Its opener's reference and one per event queue file: the context
+	 * dies with the last (the kernel's files holding the iommufd's). */
+	atomic_uint users;
 };
+
+/* Another reference to a context someone holds. */
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+/* Drops one; the last destroys every object and frees the context. */
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 /* One ioctl in flight: the command copied in, where it came from. */
 struct iommufd_ucmd {
@@ -81,6 +93,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
 		       uint64_t arg);

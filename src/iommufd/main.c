@@ -22,6 +22,7 @@
 #include "base/file.h"
 #include "base/fork_gate.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
@@ -83,7 +84,7 @@ static int iommufd_not_built(struct iommufd_ucmd *ucmd)
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
 		 struct iommu_fault_alloc, out_fault_fd),
 	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
 		 __reserved),
@@ -145,6 +146,9 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	},
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_FAULT] = {
+		.destroy = iommufd_fault_destroy,
 	},
 	[IOMMUFD_OBJ_SELFTEST] = {
 		.destroy = iommufd_selftest_destroy,
@@ -229,6 +233,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	atomic_init(&ictx->users, 1);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
 
@@ -253,17 +258,27 @@ PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
 	return rc;
 }
 
-PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
+void iommufd_ctx_get(struct iommufd_ctx *ictx)
 {
-	struct iommufd_ctx *ictx = (struct iommufd_ctx *)ctx;
+	atomic_fetch_add_explicit(&ictx->users, 1, memory_order_relaxed);
+}
 
-	if (!ictx)
+void iommufd_ctx_put(struct iommufd_ctx *ictx)
+{
+	if (atomic_fetch_sub_explicit(&ictx->users, 1, memory_order_acq_rel) !=
+	    1)
 		return;
 	fork_gate_enter();
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);
 	fork_gate_leave();
+}
+
+PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
+{
+	if (ctx)
+		iommufd_ctx_put((struct iommufd_ctx *)ctx);
 }
 
 /* ---- the iommufd as a file ----------------------------------------------- */
