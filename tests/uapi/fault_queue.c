@@ -887,65 +887,54 @@ static void *waiter_thread(void *arg)
 	return NULL;
 }
 
+/* A thread waits on the queue of a device on a nested HWPT with a queue;
+ * a fault raised meanwhile wakes it, and it reads and answers. */
 static void round_trip_with_a_waiter(struct __test_metadata *_metadata,
-				     int fd, __u32 idev_id, int fault_fd,
+				     FIXTURE_DATA(fault_queue) *self,
 				     enum wait_kind kind)
 {
-	struct waiter w = { .fault_fd = fault_fd, .kind = kind };
+	struct waiter w = { .fault_fd = self->fault_fd, .kind = kind };
 	pthread_t thread;
+	__u32 nested;
 
+	attach_nested_iopf(&nested);
 	/* nothing to wait for yet */
-	ASSERT_EQ(0, wait_readable(fault_fd, kind, 0));
+	ASSERT_EQ(0, wait_readable(self->fault_fd, kind, 0));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, waiter_thread, &w));
 	while (!atomic_load(&w.waiting))
 		usleep(1000);
 	/* let it fall asleep in the wait (correct either way) */
 	usleep(20000);
-	ASSERT_EQ(0, _test_cmd_trigger_iopf(fd, idev_id, 3, 4, IOPF_PERM,
-					    IOPF_ADDR));
+	ASSERT_EQ(0, _test_cmd_trigger_iopf(self->fd, self->idev_id, 3, 4,
+					    IOPF_PERM, IOPF_ADDR));
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	EXPECT_EQ(1, w.ready);
 	ASSERT_EQ(RECORD, w.read);
 	EXPECT_EQ(3, w.rec.pasid);
 	EXPECT_EQ(4, w.rec.grpid);
-	EXPECT_EQ(idev_id, w.rec.dev_id);
+	EXPECT_EQ(self->idev_id, w.rec.dev_id);
 	EXPECT_EQ(RESPONSE, w.written);
 	/* read empty again */
-	EXPECT_EQ(0, wait_readable(fault_fd, kind, 0));
-	EXPECT_ERRNO(EINVAL, respond_fault(fault_fd, w.rec.cookie, SUCCESS));
+	EXPECT_EQ(0, wait_readable(self->fault_fd, kind, 0));
+	EXPECT_ERRNO(EINVAL, respond_fault(self->fault_fd, w.rec.cookie,
+					   SUCCESS));
+	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
+	test_ioctl_destroy(nested);
 }
 
 TEST_F(fault_queue, poll_wakes_a_waiting_thread)
 {
-	__u32 nested;
-
-	attach_nested_iopf(&nested);
-	round_trip_with_a_waiter(_metadata, self->fd, self->idev_id,
-				 self->fault_fd, WAIT_POLL);
-	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
-	test_ioctl_destroy(nested);
+	round_trip_with_a_waiter(_metadata, self, WAIT_POLL);
 }
 
 TEST_F(fault_queue, select_wakes_a_waiting_thread)
 {
-	__u32 nested;
-
-	attach_nested_iopf(&nested);
-	round_trip_with_a_waiter(_metadata, self->fd, self->idev_id,
-				 self->fault_fd, WAIT_SELECT);
-	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
-	test_ioctl_destroy(nested);
+	round_trip_with_a_waiter(_metadata, self, WAIT_SELECT);
 }
 
 TEST_F(fault_queue, epoll_wakes_a_waiting_thread)
 {
-	__u32 nested;
-
-	attach_nested_iopf(&nested);
-	round_trip_with_a_waiter(_metadata, self->fd, self->idev_id,
-				 self->fault_fd, WAIT_EPOLL);
-	test_cmd_mock_domain_replace(self->stdev_id, self->ioas_id);
-	test_ioctl_destroy(nested);
+	round_trip_with_a_waiter(_metadata, self, WAIT_EPOLL);
 }
 
 /* A dup of the fd, and readiness that follows reads and detaches. */
