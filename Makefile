@@ -119,7 +119,7 @@ TOOL_SRCS := $(sort $(wildcard tools/*.c))
 $(TOOL): $(TOOL_SRCS) $(wildcard tools/*.h) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) $(BASEFLAGS) $(CPPFLAGS_ALL) \
-		-DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
+		-Isrc -DIOMMUSIM_LIBDIR=\"$(LIBDIR)\" \
 		-o $@ $(TOOL_SRCS) $(LIB_A) $(LDLIBS_ALL)
 
 ifneq ($(TOOL_SRCS),)

@@ -7,69 +7,11 @@
  * measured in the same run (DESIGN.md: a 4 KiB MAP+UNMAP pair should cost
  * no more than one).
  */
-#include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <iommusim/uapi/iommufd.h>
-#include <iommusim/uapi/iommufd_test.h>
-
-#define PAGE 4096ull
-
-static int fd;
-static uint32_t ioas_id;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "%s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void map_fixed(void *buf, uint64_t iova, uint64_t length)
-{
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas_id,
-		.user_va = (uintptr_t)buf,
-		.length = length,
-		.iova = iova,
-	};
-
-	if (ioctl(fd, IOMMU_IOAS_MAP, &map))
-		die("IOMMU_IOAS_MAP");
-}
-
-static void unmap(uint64_t iova, uint64_t length)
-{
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = ioas_id,
-		.iova = iova,
-		.length = length,
-	};
-
-	if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap))
-		die("IOMMU_IOAS_UNMAP");
-}
+#include "bench.h"
 
 static double bare_ioctl_ns(void)
 {
@@ -309,16 +251,10 @@ static void print_1gib_domain(const char *name, bool touched)
 
 int main(void)
 {
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
 	double base, pair, map1, unmap1, mapn, unmapn;
 	void *buf;
 
-	fd = open("/dev/iommu", O_RDWR);
-	if (fd < 0)
-		die("open /dev/iommu (run under iommusim run)");
-	if (ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))
-		die("IOMMU_IOAS_ALLOC");
-	ioas_id = alloc.out_ioas_id;
+	bench_open();
 	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)

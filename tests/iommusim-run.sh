@@ -4,7 +4,7 @@
 # refused with a plain message and status 126 (LD_PRELOAD cannot reach it),
 # found by path or through PATH as execvp() finds it; dynamically linked
 # programs, the dynamic loader run by hand, scripts and a missing program
-# behave as before.
+# behave as before. --cap fills IOMMUSIM_CAPS.
 # Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 tool=$BUILD/iommusim
@@ -121,6 +121,37 @@ check $? "a script runs and its status comes back"
 run "$scratch/no-such-program"
 [ "$status" = 127 ] && [ -n "$err" ]
 check $? "a missing program is status 127"
+
+# --cap: names checked before anything runs; each one appended to
+# IOMMUSIM_CAPS, after what the environment already held.
+printf '#!/bin/sh\nprintf "%%s" "$IOMMUSIM_CAPS"\n' >"$scratch/show_caps"
+chmod +x "$scratch/show_caps"
+(unset IOMMUSIM_CAPS; run --cap sys_resource --cap=CAP_IPC_LOCK -- \
+	"$scratch/show_caps"
+	[ "$status" = 0 ] && [ "$out" = "sys_resource,CAP_IPC_LOCK" ])
+check $? "--cap NAME and --cap=NAME build IOMMUSIM_CAPS in order"
+
+IOMMUSIM_CAPS=ipc_lock run --cap sys_resource "$scratch/show_caps"
+[ "$status" = 0 ] && [ "$out" = "ipc_lock,sys_resource" ]
+check $? "--cap adds to an IOMMUSIM_CAPS already set"
+
+run --cap sys_resourc "$scratch/show_caps"
+[ "$status" = 2 ] && [ -z "$out" ] &&
+	[ "$(echo "$err" | head -1)" = "iommusim: run: unknown capability 'sys_resourc'" ]
+check $? "--cap with an unknown name is a usage error"
+
+run --cap=ipc_lock,sys_resource "$scratch/show_caps"
+[ "$status" = 2 ] && [ -z "$out" ]
+check $? "--cap takes one name"
+
+run --cap
+[ "$status" = 2 ] &&
+	[ "$(echo "$err" | head -1)" = "iommusim: run: --cap needs a NAME" ]
+check $? "--cap without a NAME is a usage error"
+
+run --frobnicate "$scratch/show_caps"
+[ "$status" = 2 ] && [ -z "$out" ]
+check $? "an unknown option is a usage error"
 
 echo "1..$n"
 exit $fail

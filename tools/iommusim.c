@@ -2,8 +2,9 @@
 /*
  * The iommusim command.
  *
- *   iommusim run [--] PROGRAM [ARGS...]   run PROGRAM against the emulated
- *                                         /dev/iommu (the preload shim)
+ *   iommusim run [--cap NAME]... [--] PROGRAM [ARGS...]
+ *        run PROGRAM against the emulated /dev/iommu (the preload shim);
+ *        --cap makes the emulated kernel see capability NAME held
  *   iommusim --version | --help
  *
  * Exit status: run replaces itself with PROGRAM, so PROGRAM's status is
@@ -20,6 +21,7 @@
 
 #include <iommusim/iommusim.h>
 
+#include "base/capability.h"
 #include "program.h"
 
 #ifndef IOMMUSIM_VERSION
@@ -39,14 +41,18 @@ static const char *progname = "iommusim";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s run [--] PROGRAM [ARGS...]\n"
+		"Usage: %s run [--cap NAME]... [--] PROGRAM [ARGS...]\n"
 		"       %s --version\n"
 		"       %s --help\n"
 		"\n"
 		"Commands:\n"
 		"  run    run PROGRAM with /dev/iommu emulated in its process\n"
 		"         (the preload shim %s, found next to this\n"
-		"         command or in %s)\n",
+		"         command or in %s)\n"
+		"\n"
+		"Options of run:\n"
+		"  --cap NAME  the emulated kernel's checks see capability NAME\n"
+		"              (sys_resource, ipc_lock, ...) held; repeatable\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
 }
 
@@ -135,15 +141,70 @@ static int set_ld_preload(const char *preload)
 	return 0;
 }
 
+/* Adds one --cap NAME to IOMMUSIM_CAPS, after whatever it held. */
+static int grant_capability(const char *name)
+{
+	const char *old = getenv(CAPABILITY_ENV);
+	char *value;
+	int rc;
+
+	if (!*name || strchr(name, ',') ||
+	    capability_from_name(name, strlen(name)) < 0)
+		return usage_error("run: unknown capability '%s'", name);
+	if (old && *old)
+		rc = asprintf(&value, "%s,%s", old, name);
+	else
+		rc = asprintf(&value, "%s", name);
+	if (rc < 0) {
+		perror(progname);
+		return EXIT_CANNOT_RUN;
+	}
+	rc = setenv(CAPABILITY_ENV, value, 1);
+	free(value);
+	if (rc) {
+		perror(progname);
+		return EXIT_CANNOT_RUN;
+	}
+	return 0;
+}
+
+/*
+ * The options before PROGRAM; returns the index of PROGRAM's name, or
+ * -status to exit with. "--cap NAME" and "--cap=NAME" both work.
+ */
+static int parse_run_options(int argc, char **argv)
+{
+	int i = 1, rc;
+
+	while (i < argc && argv[i][0] == '-') {
+		const char *arg = argv[i];
+
+		if (!strcmp(arg, "--"))
+			return i + 1;
+		if (!strncmp(arg, "--cap=", 6)) {
+			rc = grant_capability(arg + 6);
+		} else if (!strcmp(arg, "--cap")) {
+			if (++i >= argc)
+				return -usage_error("run: %s",
+						    "--cap needs a NAME");
+			rc = grant_capability(argv[i]);
+		} else {
+			return -usage_error("run: unknown option '%s'", arg);
+		}
+		if (rc)
+			return -rc;
+		i++;
+	}
+	return i;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	char preload[PATH_MAX], program[PATH_MAX];
-	int i = 1;
+	int i = parse_run_options(argc, argv);
 
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
-	else if (i < argc && argv[i][0] == '-')
-		return usage_error("run: unknown option '%s'", argv[i]);
+	if (i < 0)
+		return -i;
 	if (i >= argc)
 		return usage_error("run: %s", "no PROGRAM given");
 

@@ -351,8 +351,15 @@ static unsigned int file_mode(int flags, enum file_placeholder kind)
 	return mode;
 }
 
-int file_install(const struct file_operations *fops, void *private_data,
-		 int flags, enum file_placeholder kind, struct file **filep)
+int file_install_new(const struct file_operations *fops, void *private_data,
+		     int flags, enum file_placeholder kind)
+{
+	return file_install_new_get(fops, private_data, flags, kind, NULL);
+}
+
+int file_install_new_get(const struct file_operations *fops,
+			 void *private_data, int flags,
+			 enum file_placeholder kind, struct file **filep)
 {
 	int saved_errno = errno;
 	struct file *file;
@@ -384,9 +391,10 @@ int file_install(const struct file_operations *fops, void *private_data,
 		if (rc)
 			goto out_free;
 	}
+	atomic_store_explicit(&file->refs, filep ? 2 : 1,
+			      memory_order_release);
 	if (filep)
 		*filep = file;
-	atomic_store_explicit(&file->refs, 1, memory_order_release);
 	fdtable_install(fd, file);
 	rc = fd;
 	goto out;
@@ -400,18 +408,12 @@ out:
 	return rc;
 }
 
-int file_install_new(const struct file_operations *fops, void *private_data,
-		     int flags, enum file_placeholder kind)
-{
-	return file_install(fops, private_data, flags, kind, NULL);
-}
-
 void file_uninstall(int fd)
 {
-	struct file *file = fdtable_remove(fd);
 	int saved_errno = errno;
+	struct file *file = fdtable_remove(fd);
 
-	/* entry first, as a close does: then the number may be reused */
+	/* the entry first, as close() does: the number may be reused next */
 	syscall(SYS_close, fd);
 	errno = saved_errno;
 	if (file)

@@ -114,13 +114,15 @@ struct file {
  */
 int file_install_new(const struct file_operations *fops, void *private_data,
 		     int flags, enum file_placeholder kind);
-/* The same, and *filep is the new file (no reference of its own) before
- * its descriptor is published, so no close can come first. */
-int file_install(const struct file_operations *fops, void *private_data,
-		 int flags, enum file_placeholder kind, struct file **filep);
-
-/* Undoes file_install() of a descriptor the program was never given: its
- * entry goes, the placeholder is closed, the file is put. */
+/* The same, and *filep receives a reference of the caller's own, taken
+ * before the descriptor exists: the file stays usable by the command that
+ * made it even if the program closes the descriptor at once. */
+int file_install_new_get(const struct file_operations *fops,
+			 void *private_data, int flags,
+			 enum file_placeholder kind, struct file **filep);
+/* Takes back a descriptor file_install_new() made that the program was
+ * never told of (the command failed after making it: the kernel's
+ * put_unused_fd()): its entry, then its placeholder. */
 void file_uninstall(int fd);
 
 /* The file behind fd with a new reference, or NULL when fd is not one of

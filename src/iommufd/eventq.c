@@ -23,6 +23,7 @@ int iommufd_eventq_init(struct iommufd_eventq *eventq,
 			struct iommufd_ctx *ictx,
 			const struct file_operations *fops, uint32_t depth)
 {
+	struct file *file;
 	int fd;
 
 	eventq->ictx = ictx;
@@ -35,12 +36,18 @@ int iommufd_eventq_init(struct iommufd_eventq *eventq,
 	 * drop them */
 	object_hold(&eventq->obj);
 	iommufd_ctx_get(ictx);
-	fd = file_install(fops, eventq, O_RDWR | O_CLOEXEC,
-			  FILE_PLACEHOLDER_EVENT, &eventq->filep);
+	fd = file_install_new_get(fops, eventq, O_RDWR | O_CLOEXEC,
+				  FILE_PLACEHOLDER_EVENT, &file);
 	if (fd < 0) {
 		object_release(&eventq->obj);
 		iommufd_ctx_put(ictx);
+		return fd;
 	}
+	/* our reference keeps the file from release until it is known */
+	mutex_lock(&eventq->file_lock);
+	eventq->filep = file;
+	mutex_unlock(&eventq->file_lock);
+	fput(file);
 	return fd;
 }
 

@@ -9,37 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommufd/access.h"
 #include "iommufd/io_pagetable.h"
 #include "base/zalloc.h"
 #include "iommufd/iommufd_private.h"
 
-#define area_of iopt_area_of
 
-/*
- * Areas never overlap, so the first one overlapping [start, last] is the one
- * starting at or before start if it reaches start, else the next one if it
- * starts by last: both found on one path down the tree.
- */
 static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 					      uint64_t start, uint64_t last)
 {
-	struct itree_node *floor, *above;
-
 	lockdep_assert_held(&iopt->iova_rwsem);
-	if (start > last)
-		return NULL;
-	itree_neighbours(&iopt->area_itree, start, &floor, &above);
-	if (floor && floor->last >= start)
-		return area_of(floor);
-	if (above && above->start <= last)
-		return area_of(above);
-	return NULL;
-}
-
-static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
-					     uint64_t start, uint64_t last)
-{
-	return area_of(itree_iter_next(&area->node, start, last));
+	return iopt_area_find(iopt, start, last);
 }
 
 void iopt_init_table(struct io_pagetable *iopt)
@@ -49,7 +29,8 @@ void iopt_init_table(struct io_pagetable *iopt)
 	 * side recursively */
 	init_rwsem(&iopt->domains_rwsem, LOCK_RANK_IOPT_DOMAINS);
 	init_rwsem(&iopt->iova_rwsem, LOCK_RANK_IOPT_IOVA);
-	itree_init(&iopt->area_itree);
+	spin_lock_init(&iopt->access_list_lock, LOCK_RANK_IOPT_ACCESSES);
+	rindex_init(&iopt->areas);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
 	/* With no domain, an IOAS is a software table that takes any byte
@@ -72,7 +53,62 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	/* Test reservations have no owner to remove them. */
 	iopt_remove_reserved_iova(iopt, NULL);
 	iopt_free_allowed(&iopt->allowed_itree);
+	/* the IOAS unmapped everything: only an empty root may be left */
+	rindex_destroy(&iopt->areas);
 	free(iopt->domains);
+	/* every access held the IOAS: none is left */
+	free(iopt->accesses);
+	spin_lock_destroy(&iopt->access_list_lock);
+}
+
+/* ---- walking areas ------------------------------------------------------- */
+
+/* An area still being built or torn down ends the walk as a hole does. */
+struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
+					struct io_pagetable *iopt,
+					uint64_t iova, uint64_t last_iova)
+{
+	iter->iopt = iopt;
+	iter->cur_iova = iova;
+	iter->last_iova = last_iova;
+	iter->area = iopt_area_iter_first(iopt, iova, iova);
+	if (iter->area && !iter->area->pages)
+		iter->area = NULL;
+	return iter->area;
+}
+
+struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter)
+{
+	uint64_t area_last;
+
+	if (!iter->area)
+		return NULL;
+	area_last = iopt_area_last_iova(iter->area);
+	if (iter->last_iova <= area_last)
+		return NULL;
+	iter->cur_iova = area_last + 1;
+	iter->area = iopt_area_iter_first(iter->iopt, iter->cur_iova,
+					  iter->last_iova);
+	if (iter->area && (iopt_area_iova(iter->area) != iter->cur_iova ||
+			   !iter->area->pages))
+		iter->area = NULL;
+	return iter->area;
+}
+
+bool iopt_nth_area_iova(struct io_pagetable *iopt, uint32_t nth,
+			uint64_t *iova)
+{
+	struct rindex_cursor cursor;
+	struct rindex_range *node;
+
+	down_read(&iopt->iova_rwsem);
+	for (node = rindex_first(&iopt->areas, &cursor); node && nth;
+	     node = rindex_cursor_next(&cursor))
+		nth--;
+	if (node)
+		*iova = node->start;
+	up_read(&iopt->iova_rwsem);
+	return node;
 }
 
 /* ---- choosing an IOVA ------------------------------------------------------- */
@@ -103,28 +139,38 @@ static bool alloc_fits(uint64_t *start, uint64_t last, uint64_t length,
 	return true;
 }
 
-/* The lowest fitting hole in (reserved ∪ areas) inside [start, last]. */
+struct alloc_request {
+	uint64_t length, alignment, page_offset;
+};
+
+static bool alloc_fits_hole(uint64_t *start, uint64_t last, void *arg)
+{
+	const struct alloc_request *req = arg;
+
+	return alloc_fits(start, last, req->length, req->alignment,
+			  req->page_offset);
+}
+
+/*
+ * The lowest fitting hole in (reserved ∪ areas) inside [start, last]. The
+ * reserved ranges are few; the areas may be a million, so their holes come
+ * from the index's search, which skips every run of areas with no hole
+ * big enough.
+ */
 static bool alloc_in_allowed(struct io_pagetable *iopt, uint64_t start,
 			     uint64_t last, uint64_t length, uint64_t alignment,
 			     uint64_t page_offset, uint64_t *iova)
 {
-	struct itree_span reserved, used;
+	struct alloc_request req = { length, alignment, page_offset };
+	struct itree_span reserved;
 
 	itree_for_each_span(&reserved, &iopt->reserved_itree, start, last) {
 		if (!reserved.is_hole)
 			continue;
-		itree_for_each_span(&used, &iopt->area_itree, reserved.start,
-				    reserved.last) {
-			uint64_t hole = used.start;
-
-			if (!used.is_hole)
-				continue;
-			if (alloc_fits(&hole, used.last, length, alignment,
-				       page_offset)) {
-				*iova = hole;
-				return true;
-			}
-		}
+		if (rindex_find_hole(&iopt->areas, reserved.start,
+				     reserved.last, length, alloc_fits_hole,
+				     &req, iova))
+			return true;
 	}
 	return false;
 }
@@ -200,13 +246,12 @@ static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
 
 /* ---- inserting areas -------------------------------------------------------- */
 
-/* The area takes bytes [start_byte, start_byte + length) of pages. It goes
- * into the tree without its pages: it holds the IOVA range, but nobody may
- * use it until iopt_map_pages() gives it the pages. */
-static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
-			    struct iopt_pages *pages, uint64_t iova,
-			    uint64_t start_byte, uint64_t length,
-			    int iommu_prot)
+/* The area takes bytes [start_byte, start_byte + length) of pages, at
+ * iova: checks and fills its range, not yet in the index. */
+static int iopt_area_set_range(struct io_pagetable *iopt,
+			       struct iopt_area *area, struct iopt_pages *pages,
+			       uint64_t iova, uint64_t start_byte,
+			       uint64_t length, int iommu_prot)
 {
 	uint64_t page = cpu_page_size();
 	uint64_t last_byte;
@@ -224,8 +269,20 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	    last_byte / page >= pages->npages)
 		return -EOVERFLOW;
 	area->start_byte = start_byte;
-	itree_insert(&iopt->area_itree, &area->node);
 	return 0;
+}
+
+/* The area goes into the index without its pages: it holds the IOVA range,
+ * but nobody may use it until iopt_map_pages() gives it the pages. */
+static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
+			    struct iopt_pages *pages, uint64_t iova,
+			    uint64_t start_byte, uint64_t length,
+			    int iommu_prot)
+{
+	int rc = iopt_area_set_range(iopt, area, pages, iova, start_byte,
+				     length, iommu_prot);
+
+	return rc ? rc : rindex_insert(&iopt->areas, &area->node);
 }
 
 /* An area that never became real: iopt_map_pages() took it out of the
@@ -364,7 +421,7 @@ out_remove:
 	 * hold the IOAS when it frees the list.
 	 */
 	for (unsigned int i = 0; i < inserted; i++)
-		itree_remove(&iopt->area_itree, &list->slices[i].area->node);
+		rindex_remove(&iopt->areas, &list->slices[i].area->node);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	return rc;
@@ -412,8 +469,9 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
 int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		   struct iopt_pages_list *list)
 {
+	struct iopt_area_contig_iter iter;
 	struct iopt_area *area;
-	uint64_t last_iova, cur;
+	uint64_t last_iova;
 	int rc;
 
 	if (!length)
@@ -422,30 +480,19 @@ int iopt_get_pages(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 		return -EOVERFLOW;
 
 	down_read(&iopt->iova_rwsem);
-	cur = iova;
-	area = iopt_area_iter_first(iopt, iova, iova);
-	for (;;) {
-		uint64_t area_last, last;
-
-		/* a gap, or an area still being built or torn down */
-		if (!area || !area->pages) {
-			rc = -ENOENT;
-			goto out_free;
-		}
-		area_last = iopt_area_last_iova(area);
-		last = last_iova < area_last ? last_iova : area_last;
+	iopt_for_each_contig_area(&iter, area, iopt, iova, last_iova) {
 		rc = pages_list_add(list, area->pages,
-				    iopt_area_start_byte(area, cur),
-				    last - cur + 1);
+				    iopt_area_start_byte(area, iter.cur_iova),
+				    iopt_area_contig_last(&iter) -
+					    iter.cur_iova + 1);
 		if (rc)
 			goto out_free;
 		iopt_pages_get(area->pages);
-		if (last_iova <= area_last)
-			break;
-		cur = area_last + 1;
-		area = iopt_area_iter_next(area, cur, last_iova);
-		if (area && iopt_area_iova(area) != cur)
-			area = NULL;
+	}
+	/* a gap, or an area still being built or torn down */
+	if (!iopt_area_contig_done(&iter)) {
+		rc = -ENOENT;
+		goto out_free;
 	}
 	up_read(&iopt->iova_rwsem);
 	return 0;
@@ -458,26 +505,38 @@ out_free:
 
 /* ---- removing areas --------------------------------------------------------- */
 
+/* How often one area's accesses may be asked to let go before UNMAP gives
+ * up on them: one that does not is a bug in its driver. */
+#define UNMAP_ACCESS_TRIES 100
+
 /*
  * Every area inside [start, last] goes; an area that sticks out stops the
  * walk with -ENOENT, leaving what was already removed removed. An area
  * leaves the tree (and, once domains exist, the domains) in the critical
  * section that finds it.
+ *
+ * An area accesses have pinned is first closed to new pins; then, with
+ * the lock dropped, every access is asked to unpin it, and the walk starts
+ * again from that area. Others may map into what was already unmapped
+ * meanwhile: the walk only moves forward. -EDEADLOCK when the accesses do
+ * not let go.
  */
 static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
 	uint64_t unmapped_bytes = 0;
+	unsigned int tries = 0;
 	struct iopt_area *area;
 	int rc = 0;
 
+again:
 	down_write(&iopt->iova_rwsem);
 	while ((area = iopt_area_iter_first(iopt, start, last))) {
 		uint64_t area_first = iopt_area_iova(area);
 		uint64_t area_last = iopt_area_last_iova(area);
 
 		/* being built or torn down by a racing MAP or UNMAP */
-		if (!area->pages || area->num_locks) {
+		if (!area->pages) {
 			rc = -EBUSY;
 			break;
 		}
@@ -485,13 +544,31 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 			rc = -ENOENT;
 			break;
 		}
+		if (area_first != start)
+			tries = 0;
+		if (__atomic_load_n(&area->num_accesses, __ATOMIC_RELAXED)) {
+			start = area_first;
+			area->prevent_access = true;
+			up_write(&iopt->iova_rwsem);
+			iommufd_access_notify_unmap(iopt, area_first,
+						    area_last - area_first + 1);
+			if (++tries > UNMAP_ACCESS_TRIES) {
+				rc = -EDEADLOCK;
+				goto out_unmapped;
+			}
+			goto again;
+		}
 		iopt_area_unfill_domains(iopt, area);
-		itree_remove(&iopt->area_itree, &area->node);
+		rindex_remove(&iopt->areas, &area->node);
 		iopt_pages_put(area->pages);
 		free(area);
 		unmapped_bytes += area_last - area_first + 1;
+		if (area_last >= last)
+			break;
+		start = area_last + 1;
 	}
 	up_write(&iopt->iova_rwsem);
+out_unmapped:
 	if (unmapped)
 		*unmapped = unmapped_bytes;
 	return rc;
@@ -512,6 +589,102 @@ int iopt_unmap_iova(struct io_pagetable *iopt, uint64_t iova, uint64_t length,
 int iopt_unmap_all(struct io_pagetable *iopt, uint64_t *unmapped)
 {
 	return iopt_unmap_iova_range(iopt, 0, UINT64_MAX, unmapped);
+}
+
+/* ---- cutting areas ------------------------------------------------------------ */
+
+/*
+ * Splits area into [start, iova] and [iova + 1, last], two areas on the
+ * same pages with the same protection; the domains keep their mappings,
+ * which stay valid for the halves. Nothing to do when iova is an end of
+ * the area. Refused (-EINVAL) where a domain may hold a large page across
+ * the cut, or an access pins part of the area.
+ */
+static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
+			   uint64_t iova)
+{
+	uint64_t alignment = iopt->iova_alignment;
+	uint64_t start_iova = iopt_area_iova(area);
+	uint64_t last_iova = iopt_area_last_iova(area);
+	uint64_t new_start = iova + 1;
+	struct iopt_area *lhs, *rhs;
+	int rc;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+	if (iova == start_iova || iova == last_iova)
+		return 0;
+	if (!area->pages || area->prevent_access)
+		return -EBUSY;
+	if ((new_start & (alignment - 1)) ||
+	    (iopt_area_start_byte(area, new_start) & (alignment - 1)))
+		return -EINVAL;
+	if (__atomic_load_n(&area->num_accesses, __ATOMIC_RELAXED))
+		return -EINVAL;
+	/* A domain filled while large pages were allowed may hold a leaf
+	 * that covers the cut. */
+	if (area->pinned && !iopt->disable_large_pages)
+		return -EINVAL;
+
+	lhs = zalloc(sizeof(*lhs));
+	rhs = zalloc(sizeof(*rhs));
+	if (!lhs || !rhs) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	rc = iopt_area_set_range(iopt, lhs, area->pages, start_iova,
+				 area->start_byte, new_start - start_iova,
+				 area->iommu_prot);
+	if (rc)
+		goto out_free;
+	rc = iopt_area_set_range(iopt, rhs, area->pages, new_start,
+				 iopt_area_start_byte(area, new_start),
+				 last_iova - new_start + 1, area->iommu_prot);
+	if (rc)
+		goto out_free;
+	/* lhs keeps area's start, so it takes area's slot with nothing to
+	 * allocate, and going back is as safe */
+	rindex_replace(&iopt->areas, &area->node, &lhs->node);
+	rc = rindex_insert(&iopt->areas, &rhs->node);
+	if (rc)
+		goto out_restore;
+	rc = iopt_area_split_pins(area, lhs, rhs);
+	if (rc)
+		goto out_remove_rhs;
+
+	lhs->pages = area->pages;
+	rhs->pages = area->pages;
+	iopt_pages_get(rhs->pages);
+	free(area);
+	return 0;
+
+out_remove_rhs:
+	rindex_remove(&iopt->areas, &rhs->node);
+out_restore:
+	rindex_replace(&iopt->areas, &lhs->node, &area->node);
+out_free:
+	free(rhs);
+	free(lhs);
+	return rc;
+}
+
+int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
+		  size_t num_iovas)
+{
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	for (size_t i = 0; i < num_iovas; i++) {
+		struct iopt_area *area;
+
+		area = iopt_area_iter_first(iopt, iovas[i], iovas[i]);
+		if (!area)
+			continue;
+		rc = iopt_area_split(iopt, area, iovas[i]);
+		if (rc)
+			break;
+	}
+	up_write(&iopt->iova_rwsem);
+	return rc;
 }
 
 /* ---- allowed and reserved ranges ---------------------------------------- */
@@ -641,13 +814,11 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 				     uint64_t new_alignment)
 {
 	uint64_t mask = new_alignment - 1;
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if ((iopt_area_iova(area) & mask) ||
 		    (iopt_area_length(area) & mask) ||
 		    ((area->start_byte % cpu_page_size()) & mask))
@@ -668,6 +839,10 @@ int iopt_calculate_iova_alignment(struct io_pagetable *iopt)
 	for (unsigned int i = 0; i < iopt->ndomains; i++)
 		if (iommu_min_page_size(iopt->domains[i]) > new_alignment)
 			new_alignment = iommu_min_page_size(iopt->domains[i]);
+	for (unsigned int i = 0; i < iopt->accesses_capacity; i++)
+		if (iopt->accesses[i] &&
+		    iopt->accesses[i]->iova_alignment > new_alignment)
+			new_alignment = iopt->accesses[i]->iova_alignment;
 
 	if (new_alignment > iopt->iova_alignment) {
 		rc = iopt_check_iova_alignment(iopt, new_alignment);
@@ -697,7 +872,7 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 	if (iopt->disable_large_pages)
 		goto out_unlock;
 	/* Refused once a domain holds mappings: they may be huge already. */
-	if (iopt->ndomains && !itree_empty(&iopt->area_itree)) {
+	if (iopt->ndomains && !rindex_empty(&iopt->areas)) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
@@ -709,4 +884,84 @@ out_unlock:
 	up_write(&iopt->iova_rwsem);
 	up_write(&iopt->domains_rwsem);
 	return rc;
+}
+
+/* ---- accesses ------------------------------------------------------------ */
+
+/* The kernel's xa_limit_16b: list IDs 0..65535. */
+#define IOPT_MAX_ACCESSES 65536u
+
+/* The lowest free list ID, the list grown to hold it; -EBUSY, -ENOMEM. */
+static int access_list_reserve(struct io_pagetable *iopt, uint32_t *id)
+{
+	struct iommufd_access **accesses;
+	unsigned int capacity, i;
+
+	for (i = 0; i < iopt->accesses_capacity; i++) {
+		if (!iopt->accesses[i]) {
+			*id = i;
+			return 0;
+		}
+	}
+	if (i == IOPT_MAX_ACCESSES)
+		return -EBUSY;
+	capacity = iopt->accesses_capacity ? iopt->accesses_capacity * 2 : 4;
+	accesses = calloc(capacity, sizeof(*accesses));
+	if (!accesses)
+		return -ENOMEM;
+	/* notify_unmap() reads the list under the lock alone */
+	spin_lock(&iopt->access_list_lock);
+	for (i = 0; i < iopt->accesses_capacity; i++)
+		accesses[i] = iopt->accesses[i];
+	free(iopt->accesses);
+	iopt->accesses = accesses;
+	iopt->accesses_capacity = capacity;
+	spin_unlock(&iopt->access_list_lock);
+	*id = i;
+	return 0;
+}
+
+static void access_list_set(struct io_pagetable *iopt, uint32_t id,
+			    struct iommufd_access *access)
+{
+	spin_lock(&iopt->access_list_lock);
+	iopt->accesses[id] = access;
+	spin_unlock(&iopt->access_list_lock);
+}
+
+int iopt_add_access(struct io_pagetable *iopt, struct iommufd_access *access)
+{
+	uint32_t id;
+	int rc;
+
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	rc = access_list_reserve(iopt, &id);
+	if (rc)
+		goto out_unlock;
+	access_list_set(iopt, id, access);
+	rc = iopt_calculate_iova_alignment(iopt);
+	if (rc) {
+		access_list_set(iopt, id, NULL);
+		goto out_unlock;
+	}
+	access->iopt_access_list_id = id;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
+	return rc;
+}
+
+void iopt_remove_access(struct io_pagetable *iopt,
+			struct iommufd_access *access, uint32_t list_id)
+{
+	down_write(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	if (list_id < iopt->accesses_capacity &&
+	    iopt->accesses[list_id] == access)
+		access_list_set(iopt, list_id, NULL);
+	/* Lowering the alignment cannot fail. */
+	iopt_calculate_iova_alignment(iopt);
+	up_write(&iopt->iova_rwsem);
+	up_write(&iopt->domains_rwsem);
 }

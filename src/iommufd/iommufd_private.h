@@ -28,10 +28,13 @@
  */
 enum iommufd_lock_rank {
 	LOCK_RANK_IOAS_CREATION = 1, /* ictx->ioas_creation_lock */
+	LOCK_RANK_TEST_ACCESS,	     /* a selftest access's lock */
+	LOCK_RANK_ACCESS_IOAS,	     /* access->ioas_lock */
 	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
 	LOCK_RANK_IDEV,		     /* idev->lock */
 	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
+	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
 	LOCK_RANK_FAULT,	     /* fault->mutex */
@@ -46,6 +49,10 @@ enum iommufd_lock_rank {
  * several processes (docs/shared-contexts.md).
  */
 struct iommufd_ctx {
+	/* The opener's reference and one per access object and per event
+	 * queue file: the context is torn down with the last (they keep it
+	 * alive as the kernel's keep the iommufd file open). */
+	atomic_uint refs;
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
 	 * see every IOAS at once (the VFIO compatibility layer). */
@@ -54,15 +61,7 @@ struct iommufd_ctx {
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
 	uint8_t account_mode;
-	/* Its opener's reference and one per event queue file: the context
-	 * dies with the last (the kernel's files holding the iommufd's). */
-	atomic_uint users;
 };
-
-/* Another reference to a context someone holds. */
-void iommufd_ctx_get(struct iommufd_ctx *ictx);
-/* Drops one; the last destroys every object and frees the context. */
-void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 /* One ioctl in flight: the command copied in, where it came from. */
 struct iommufd_ucmd {
@@ -74,6 +73,9 @@ struct iommufd_ucmd {
 	uint32_t user_size;	/* the caller's idea of its size */
 	void *cmd;		/* our zero-extended copy */
 };
+
+void iommufd_ctx_get(struct iommufd_ctx *ictx);
+void iommufd_ctx_put(struct iommufd_ctx *ictx);
 
 /* Copies cmd back to the caller, at most user_size bytes. */
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len);
@@ -95,8 +97,13 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
 int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
-int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, unsigned int cmd,
-		       uint64_t arg);
+/* IOMMU_TEST_OP_CREATE_ACCESS and the ops on an access's descriptor. */
+int iommufd_test_access(struct iommufd_ucmd *ucmd);
+int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
+/* The VFIO type1 container ioctls (vfio_compat.c); -ENOTTY for any other
+ * number. */
+int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct usermem *mm,
+		       unsigned int cmd, uint64_t arg);
 
 /* The selftest's mock device object dies: its device is unbound. */
 void iommufd_selftest_destroy(struct iommufd_object *obj);

@@ -110,21 +110,41 @@ void iopt_area_unfill_domains(struct io_pagetable *iopt,
 	area_unpin(area, area->pages);
 }
 
+int iopt_area_split_pins(struct iopt_area *area, struct iopt_area *lhs,
+			 struct iopt_area *rhs)
+{
+	struct iopt_pages *pages = area->pages;
+	int rc;
+
+	if (!area->pinned)
+		return 0;
+	/* Every page of the halves is pinned by area already: these pins
+	 * charge nothing, and area's can go once both are taken. */
+	rc = area_pin(lhs, pages);
+	if (rc)
+		return rc;
+	rc = area_pin(rhs, pages);
+	if (rc) {
+		area_unpin(lhs, pages);
+		return rc;
+	}
+	area_unpin(area, pages);
+	return 0;
+}
+
 /* Maps every published area into a new domain, pinning them first when it
  * is the only one. On failure the domain is left as it was found. */
 static int iopt_fill_domain(struct io_pagetable *iopt,
 			    struct iommu_domain *domain)
 {
 	bool first = iopt->ndomains == 0;
-	struct itree_node *node, *end;
+	struct iopt_area *area, *end;
+	struct rindex_cursor cursor;
 	int rc;
 
 	lockdep_assert_held_write(&iopt->domains_rwsem);
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if (!area->pages)
 			continue;
 		if (first) {
@@ -142,11 +162,10 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	return 0;
 
 out_unfill:
-	end = node;
-	for (node = itree_first(&iopt->area_itree); node != end;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	end = area;
+	iopt_for_each_area(area, iopt, &cursor) {
+		if (area == end)
+			break;
 		if (!area->pages)
 			continue;
 		area_unmap(area, domain);
@@ -240,7 +259,8 @@ out_unlock:
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
 {
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 	unsigned int i;
 
 	down_write(&iopt->domains_rwsem);
@@ -252,10 +272,7 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		goto out_unlock;
 	iopt->domains[i] = iopt->domains[--iopt->ndomains];
 
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if (!area->pages)
 			continue;
 		area_unmap(area, domain);
@@ -280,16 +297,16 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 	int rc = 0;
 
 	if (!ops->set_dirty_tracking)
 		return -EOPNOTSUPP;
 	down_read(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); enable && node && !rc;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
+		if (!enable || rc)
+			break;
 		if (area->pages)
 			rc = ops->read_and_clear_dirty(domain,
 						       iopt_area_iova(area),
@@ -390,9 +407,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		rc = -EOPNOTSUPP;
 	/* the range must be mapped throughout, area after area */
 	while (!rc) {
-		struct itree_node *node =
-			itree_iter_first(&iopt->area_itree, cur, cur);
-		struct iopt_area *area = iopt_area_of(node);
+		struct iopt_area *area = iopt_area_find(iopt, cur, cur);
 		uint64_t end;
 
 		if (!area || !area->pages) {

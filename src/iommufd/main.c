@@ -21,6 +21,7 @@
 
 #include "base/file.h"
 #include "base/fork_gate.h"
+#include "iommufd/access.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 #include "iommufd/iommufd.h"
@@ -119,7 +120,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_vdevice_alloc, virt_id),
 	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_not_built,
 		 struct iommu_veventq_alloc, out_veventq_fd),
-	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_not_built, struct iommu_vfio_ioas,
+	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
 		 __reserved),
 	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_not_built,
 		 struct iommu_viommu_alloc, out_viommu_id),
@@ -136,6 +137,9 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_DEVICE] = {
 		.destroy = iommufd_device_destroy,
+	},
+	[IOMMUFD_OBJ_ACCESS] = {
+		.destroy = iommufd_access_destroy_object,
 	},
 	[IOMMUFD_OBJ_HWPT_PAGING] = {
 		.destroy = iommufd_hwpt_paging_destroy,
@@ -189,7 +193,7 @@ static int dispatch(struct iommufd_ctx *ictx, const struct usermem *mm,
 	int rc;
 
 	if (nr < IOMMUFD_CMD_BASE || nr - IOMMUFD_CMD_BASE >= IOCTL_OPS_COUNT)
-		return iommufd_vfio_ioctl(ictx, cmd, arg);
+		return iommufd_vfio_ioctl(ictx, mm, cmd, arg);
 
 	/* The size is read before the number is checked, as on the kernel:
 	 * a bad pointer with a number in range is EFAULT, not ENOTTY. */
@@ -233,7 +237,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
-	atomic_init(&ictx->users, 1);
+	atomic_init(&ictx->refs, 1);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
 
@@ -260,25 +264,27 @@ PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx)
 {
-	atomic_fetch_add_explicit(&ictx->users, 1, memory_order_relaxed);
+	atomic_fetch_add(&ictx->refs, 1);
 }
 
 void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
-	if (atomic_fetch_sub_explicit(&ictx->users, 1, memory_order_acq_rel) !=
-	    1)
+	if (atomic_fetch_sub(&ictx->refs, 1) != 1)
 		return;
-	fork_gate_enter();
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);
-	fork_gate_leave();
 }
 
+/* An access or a fault queue still open keeps the context, and what it
+ * uses, until it is closed too. */
 PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 {
-	if (ctx)
-		iommufd_ctx_put((struct iommufd_ctx *)ctx);
+	if (!ctx)
+		return;
+	fork_gate_enter();
+	iommufd_ctx_put((struct iommufd_ctx *)ctx);
+	fork_gate_leave();
 }
 
 /* ---- the iommufd as a file ----------------------------------------------- */

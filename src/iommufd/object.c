@@ -222,20 +222,6 @@ void object_abort_and_destroy(struct iommufd_ctx *ictx,
 	object_abort(ictx, obj);
 }
 
-/* Both references at once, unless the object is dying (users == 0): the
- * kernel's refcount_inc_not_zero() on users plus the short-term count. */
-static bool refs_get_unless_dying(struct iommufd_object *obj)
-{
-	uint64_t refs = atomic_load(&obj->refs);
-
-	do {
-		if (!(uint32_t)refs)
-			return false;
-	} while (!atomic_compare_exchange_weak(
-		&obj->refs, &refs, refs + OBJECT_USER + OBJECT_SHORTTERM));
-	return true;
-}
-
 /*
  * When the table's user reference is the only one, drops it together with
  * the table's short-term reference: the object is dying from here on.
@@ -263,7 +249,7 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 		obj = t->slots[id];
 	if (!obj || obj == SLOT_RESERVED ||
 	    (type != IOMMUFD_OBJ_ANY && obj->type != type) ||
-	    !refs_get_unless_dying(obj))
+	    !object_tryget(obj))
 		obj = NULL;
 	spin_unlock(&t->table_lock);
 	return obj;
@@ -359,6 +345,39 @@ void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	if (!dying || wait_shortterm_drained(obj))
 		return;
 	object_destroy_unpublished(t, obj);
+}
+
+void object_destroy_user_wait(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	struct object_table *t = &ictx->objects;
+	/* the table's user reference and the caller's, nothing else */
+	uint64_t expect = 2 * OBJECT_USER;
+	bool dying;
+
+	/* Without the table's short-term reference no lookup succeeds
+	 * (object_tryget()), so the count can only drain. */
+	atomic_fetch_sub(&obj->refs, OBJECT_SHORTTERM);
+	if (wait_shortterm_drained(obj)) {
+		atomic_fetch_add(&obj->refs, OBJECT_SHORTTERM);
+		object_release(obj);
+		return;
+	}
+	/* One step for both user references, under the lock DESTROY takes:
+	 * it sees two users (EBUSY) or a free ID. */
+	spin_lock(&t->table_lock);
+	dying = t->slots[obj->id] == obj &&
+		atomic_compare_exchange_strong(&obj->refs, &expect, 0);
+	if (dying) {
+		t->slots[obj->id] = NULL;
+		mark_free(t, obj->id);
+		forget_vfio_ioas(ictx, obj);
+	} else {
+		atomic_fetch_add(&obj->refs, OBJECT_SHORTTERM - OBJECT_USER);
+	}
+	spin_unlock(&t->table_lock);
+	if (dying)
+		object_destroy_unpublished(t, obj);
 }
 
 /* Unpublishes the first object from 'id' on whose only user is the table. */

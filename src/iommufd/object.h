@@ -91,6 +91,25 @@ static inline void object_release(struct iommufd_object *obj)
 	atomic_fetch_sub(&obj->refs, OBJECT_USER);
 }
 
+/*
+ * Both references a lookup takes (put with object_put()), unless the object
+ * is dying: its users reached 0, or its short-term count did, which is how
+ * object_destroy_user_wait() closes the door before it waits. For holders
+ * of a pointer the table did not hand them (an IOAS's list of accesses);
+ * the kernel's iommufd_lock_obj().
+ */
+static inline bool object_tryget(struct iommufd_object *obj)
+{
+	uint64_t refs = atomic_load(&obj->refs);
+
+	do {
+		if (!(uint32_t)refs || !(refs >> 32))
+			return false;
+	} while (!atomic_compare_exchange_weak(
+		&obj->refs, &refs, refs + OBJECT_USER + OBJECT_SHORTTERM));
+	return true;
+}
+
 /* What each object type does when it dies; destroy must not fail. */
 struct iommufd_object_ops {
 	void (*destroy)(struct iommufd_object *obj);
@@ -165,6 +184,17 @@ int object_remove(struct iommufd_ctx *ictx, uint32_t id);
 /* Drops the caller's user reference; destroys obj if the table's is then
  * the only one left. */
 void object_destroy_user(struct iommufd_ctx *ictx, struct iommufd_object *obj);
+
+/*
+ * The same for an object whose owner must know it is gone when this
+ * returns (the kernel's iommufd_object_destroy_user(), which an access's
+ * driver calls before it frees what the object's callbacks use): lookups
+ * fail from the start, and the short-term users in flight are waited for
+ * before the object is destroyed. Only a long-term user the owner did not
+ * expect (a bug) leaves it to the context's close.
+ */
+void object_destroy_user_wait(struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj);
 
 /* Context close: destroys everything, leaves first. */
 void object_destroy_all(struct iommufd_ctx *ictx);

@@ -4,27 +4,12 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/capability.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
-
-/* capable(CAP_SYS_RESOURCE), read from the calling thread's effective set. */
-static bool capable_sys_resource(void)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-
-	if (syscall(SYS_capget, &header, data))
-		return false;
-	return data[CAP_SYS_RESOURCE / 32].effective &
-	       (1u << (CAP_SYS_RESOURCE % 32));
-}
 
 static int option_rlimit_mode(struct iommu_option *cmd,
 			      struct iommufd_ctx *ictx)
@@ -39,7 +24,7 @@ static int option_rlimit_mode(struct iommu_option *cmd,
 	}
 	if (cmd->op != IOMMU_OPTION_OP_SET)
 		return -EOPNOTSUPP;
-	if (!capable_sys_resource())
+	if (!capable(CAP_SYS_RESOURCE))
 		return -EPERM;
 
 	/* Only a context that has made nothing yet may change how it counts. */

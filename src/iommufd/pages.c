@@ -6,8 +6,8 @@
 #include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 
+#include "base/capability.h"
 #include "base/mutex.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
@@ -20,18 +20,6 @@ static _Atomic uint64_t locked_pages[3];
 /* Every pages object with pinned pages, for iopt_pin_count(). */
 static struct mutex registry_lock = MUTEX_INIT(LOCK_RANK_PAGES_REGISTRY);
 static struct iopt_pages *registry;
-
-static bool capable(int cap)
-{
-	struct __user_cap_header_struct header = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
-
-	if (syscall(SYS_capget, &header, data))
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
 
 /*
  * A pages object joins the registry the first time it pins, and leaves it
@@ -253,6 +241,41 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 	spin_unlock(&pages->lock);
 	if (!rc)
 		registry_add(pages);
+	return rc;
+}
+
+static int rw_copy(const struct iopt_pages *pages, uint64_t start_byte,
+		   void *data, uint64_t length, bool write)
+{
+	uint64_t uaddr = pages->uptr + start_byte;
+
+	return write ? usermem_copy_to(pages->mm, uaddr, data, length) :
+		       usermem_copy_from(pages->mm, data, uaddr, length);
+}
+
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, bool write, bool by_page)
+{
+	uint64_t page = cpu_page_size();
+	int rc = 0;
+
+	if (write && !pages->writable)
+		return -EPERM;
+	if (!by_page)
+		return rw_copy(pages, start_byte, data, length, write);
+	while (length && !rc) {
+		uint64_t offset = start_byte % page;
+		uint64_t chunk = page - offset < length ? page - offset : length;
+
+		rc = usermem_fault_in(pages->mm,
+				      pages->uptr + (start_byte - offset), page,
+				      write);
+		if (!rc)
+			rc = rw_copy(pages, start_byte, data, chunk, write);
+		data = (uint8_t *)data + chunk;
+		start_byte += chunk;
+		length -= chunk;
+	}
 	return rc;
 }
 

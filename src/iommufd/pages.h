@@ -9,7 +9,7 @@
  *
  * Pinning. As on the kernel, a MAP into an IOAS with no domain touches
  * nothing; a page is pinned while something needs it to stay put: an area
- * filled into a domain, later an access. Each such holder is a range of
+ * filled into a domain, or an access's pin. Each such holder is a range of
  * page indexes in 'pin_holders'; the pinned pages are their union, so a
  * page shared by two areas of the same pages is pinned, and accounted,
  * once. Pinning faults the pages in through the user-memory interface
@@ -96,6 +96,16 @@ void iopt_pages_put(struct iopt_pages *pages);
 int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder);
 /* Drops a holder; pages no other holder covers are unpinned. */
 void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder);
+
+/*
+ * Copies between data and bytes [start_byte, start_byte + length) of the
+ * pages, into them when 'write' (-EPERM for pages mapped read-only): as
+ * one copy of the user memory, or, 'by_page', page by page, each made
+ * present first as a pin would (the kernel's slow path, which reads what
+ * a domain would). -EFAULT for memory that is not there.
+ */
+int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
+			 void *data, uint64_t length, bool write, bool by_page);
 
 /* The length of the aligned runs in which the pages' memory is physically
  * contiguous (a hugetlb page, else a CPU page): what bounds the leaves a

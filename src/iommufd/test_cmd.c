@@ -425,6 +425,12 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 		return test_md_check_refs(ucmd, cmd->check_refs.uptr,
 					  cmd->check_refs.length,
 					  cmd->check_refs.refs);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+	case IOMMU_TEST_OP_ACCESS_RW:
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return iommufd_test_access(ucmd);
 	case IOMMU_TEST_OP_PASID_ATTACH:
 		return test_pasid_attach(ucmd, cmd, false);
 	case IOMMU_TEST_OP_PASID_REPLACE:

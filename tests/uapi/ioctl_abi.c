@@ -49,8 +49,8 @@ static const struct command commands[] = {
 	COMMAND(IOMMU_IOAS_UNMAP, struct iommu_ioas_unmap, length, ENOENT),
 	/* RLIMIT_MODE SET to 0 in an empty context: needs CAP_SYS_RESOURCE */
 	COMMAND(IOMMU_OPTION, struct iommu_option, val64, NEEDS_PRIVILEGE),
-	COMMAND(IOMMU_VFIO_IOAS, struct iommu_vfio_ioas, __reserved,
-		EOPNOTSUPP),
+	/* GET, with no compat IOAS */
+	COMMAND(IOMMU_VFIO_IOAS, struct iommu_vfio_ioas, __reserved, ENODEV),
 	/* device 0 */
 	COMMAND(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc, __reserved, ENOENT),
 	COMMAND(IOMMU_GET_HW_INFO, struct iommu_hw_info, __reserved, ENOENT),

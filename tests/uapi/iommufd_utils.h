@@ -13,7 +13,8 @@
  * IOAS (MAP, MAP_FIXED, UNMAP, COPY, IOVA_RANGES, ALLOW_IOVAS, OPTION), the
  * HWPTs (HWPT_ALLOC, the fault queue, GET_HW_INFO, HWPT_INVALIDATE,
  * SET_DIRTY_TRACKING, GET_DIRTY_BITMAP), then the selftest ops of
- * IOMMU_TEST_CMD.
+ * IOMMU_TEST_CMD (accesses among them: their helpers take the access's
+ * descriptor).
  *
  * Also the test memory: "buffer", BUFFER_SIZE bytes of real anonymous
  * memory whose start is aligned to the huge page size, so the low bits of
@@ -926,6 +927,146 @@ static inline int _test_cmd_md_check_refs(int fd, const void *uptr,
 		EXPECT_EQ(0, _test_cmd_md_check_refs(__fd, uptr, length, 0));  \
 		EXPECT_EQ(0, close(__fd));                                     \
 	})
+
+/* ---- accesses: IOMMU_TEST_OP_CREATE_ACCESS and the ops on one ---------- */
+
+/* An access attached to ioas_id; *access_fd receives its descriptor, which
+ * the ops below take as their "id", and which close() destroys. */
+static inline int _test_cmd_create_access(int fd, __u32 ioas_id,
+					  __u32 *access_fd, __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_CREATE_ACCESS,
+		.id = ioas_id,
+		.create_access = { .flags = flags },
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (access_fd)
+		*access_fd = cmd.create_access.out_access_fd;
+	return 0;
+}
+
+#define test_cmd_create_access(ioas_id, access_fd, flags)                      \
+	ASSERT_EQ(0, _test_cmd_create_access(self->fd, ioas_id, access_fd,     \
+					     flags))
+#define test_err_create_access(_errno, ioas_id, flags)                         \
+	EXPECT_ERRNO(_errno, _test_cmd_create_access(self->fd, ioas_id, NULL,  \
+						     flags))
+
+static inline int _test_cmd_destroy_access(__u32 access_fd)
+{
+	return close((int)access_fd);
+}
+
+#define test_cmd_destroy_access(access_fd)                                     \
+	ASSERT_EQ(0, _test_cmd_destroy_access(access_fd))
+
+/* Pins [iova, iova + length) through the access; uptr (may be NULL: no
+ * check) is the memory the pages must be; *pages_id (may be NULL) names
+ * the pin for DESTROY_ACCESS_PAGES. */
+static inline int _test_cmd_access_pages(int fd, __u32 access_fd,
+					 uint64_t iova, uint64_t length,
+					 const void *uptr, __u32 flags,
+					 __u32 *pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ACCESS_PAGES,
+		.id = access_fd,
+		.access_pages = { .flags = flags,
+				  .iova = iova,
+				  .length = length,
+				  .uptr = (uintptr_t)uptr },
+	};
+	int ret;
+
+	ret = ioctl(fd, IOMMU_TEST_CMD, &cmd);
+	if (ret)
+		return ret;
+	if (pages_id)
+		*pages_id = cmd.access_pages.out_access_pages_id;
+	return 0;
+}
+
+#define test_cmd_access_pages(access_fd, iova, length, uptr, flags, pages_id)  \
+	ASSERT_EQ(0, _test_cmd_access_pages(self->fd, access_fd, iova, length, \
+					    uptr, flags, pages_id))
+#define test_err_access_pages(_errno, access_fd, iova, length, uptr, flags)    \
+	EXPECT_ERRNO(_errno,                                                   \
+		     _test_cmd_access_pages(self->fd, access_fd, iova, length, \
+					    uptr, flags, NULL))
+
+static inline int _test_cmd_destroy_access_pages(int fd, __u32 access_fd,
+						 __u32 pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = access_fd,
+		.destroy_access_pages = { .access_pages_id = pages_id },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_destroy_access_pages(access_fd, pages_id)                     \
+	ASSERT_EQ(0, _test_cmd_destroy_access_pages(self->fd, access_fd,       \
+						    pages_id))
+#define test_err_destroy_access_pages(_errno, access_fd, pages_id)             \
+	EXPECT_ERRNO(_errno, _test_cmd_destroy_access_pages(self->fd,          \
+							    access_fd,         \
+							    pages_id))
+
+/* Copies length bytes between uptr and iova: into the IOAS with
+ * MOCK_ACCESS_RW_WRITE. */
+static inline int _test_cmd_access_rw(int fd, __u32 access_fd, uint64_t iova,
+				      void *uptr, uint64_t length,
+				      __u32 flags)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ACCESS_RW,
+		.id = access_fd,
+		.access_rw = { .iova = iova,
+			       .length = length,
+			       .uptr = (uintptr_t)uptr,
+			       .flags = flags },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_access_rw(access_fd, iova, uptr, length, flags)               \
+	ASSERT_EQ(0, _test_cmd_access_rw(self->fd, access_fd, iova, uptr,      \
+					 length, flags))
+#define test_err_access_rw(_errno, access_fd, iova, uptr, length, flags)       \
+	EXPECT_ERRNO(_errno, _test_cmd_access_rw(self->fd, access_fd, iova,    \
+						 uptr, length, flags))
+
+static inline int _test_cmd_access_replace_ioas(int fd, __u32 access_fd,
+						__u32 ioas_id)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = access_fd,
+		.access_replace_ioas = { .ioas_id = ioas_id },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_access_replace_ioas(access_fd, ioas_id)                       \
+	ASSERT_EQ(0, _test_cmd_access_replace_ioas(self->fd, access_fd,        \
+						   ioas_id))
+#define test_err_access_replace_ioas(_errno, access_fd, ioas_id)               \
+	EXPECT_ERRNO(_errno, _test_cmd_access_replace_ioas(self->fd,           \
+							   access_fd, ioas_id))
 
 /* ---- IOMMU_TEST_OP_MD_CHECK_IOTLB --------------------------------------- */
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The walker's test suite (src/iommu/pgtable/walk.c), which every page-table
- * format plugs into, then what only the mock format (src/iommu/pgtable/mock.c)
- * promises.
+ * format plugs into (the mock's, VT-d's second stage, x86-64's), then what
+ * each format alone promises: the entry layouts its file documents.
  *
  * The suite is the fixture "pgt": each FIXTURE_VARIANT_ADD(pgt, ...) below is
  * one format at one test configuration, and every TEST_F(pgt, ...) runs once
@@ -103,6 +103,13 @@ static uint64_t leaf_sizes(const struct pt_format *f)
 	return sizes;
 }
 
+/* What a leaf made with prot grants: x86 has no write-only entry, so
+ * there a writable leaf is readable too. */
+static int stored_prot(const struct pt_format *f, int prot)
+{
+	return f->leaf_prot(f->make_leaf(0, 0, prot));
+}
+
 /* ---- the formats: one entry per format and test configuration ------------ */
 
 FIXTURE_VARIANT(pgt)
@@ -151,6 +158,26 @@ FIXTURE_VARIANT_ADD(pgt, mock_4k_3_levels)
 {
 	.fmt = &pt_mock_format,
 	.configure = mock_at_4k,
+};
+
+FIXTURE_VARIANT_ADD(pgt, vtd_ss)
+{
+	.fmt = &pt_vtd_ss_format,
+};
+
+FIXTURE_VARIANT_ADD(pgt, vtd_ss_5_levels)
+{
+	.fmt = &pt_vtd_ss5_format,
+};
+
+FIXTURE_VARIANT_ADD(pgt, x86_64)
+{
+	.fmt = &pt_x86_64_format,
+};
+
+FIXTURE_VARIANT_ADD(pgt, x86_64_la57)
+{
+	.fmt = &pt_x86_64_la57_format,
 };
 
 /* Shorthands for the configuration, inside TEST_F bodies. */
@@ -502,8 +529,10 @@ TEST_F(pgt, translate_checks_permissions)
 	ASSERT_EQ(-EPERM, pt_translate(&self->pt, a + 6, true, true, &t));
 	ASSERT_EQ(PA_BASE + 6, t.oa);
 	ASSERT_EQ(IOMMU_READ, t.prot);
-	ASSERT_EQ(-EPERM, pt_translate(&self->pt, a + GRAN, false, true, &t));
-	ASSERT_EQ(IOMMU_WRITE, t.prot);
+	/* a write-only leaf, where the format has one */
+	ASSERT_EQ(stored_prot(self->fmt, IOMMU_WRITE) & IOMMU_READ ? 0 : -EPERM,
+		  pt_translate(&self->pt, a + GRAN, false, true, &t));
+	ASSERT_EQ(stored_prot(self->fmt, IOMMU_WRITE), t.prot);
 	ASSERT_EQ(0, pt_translate(&self->pt, a + GRAN + 9, true, true, &t));
 	ASSERT_EQ(PA_BASE + 2 * GRAN + 9, t.oa);
 	ASSERT_EQ(-ENOENT, pt_translate(&self->pt, a + 2 * GRAN, false, true,
@@ -1112,6 +1141,7 @@ static void check_granule(struct __test_metadata *_metadata,
 {
 	struct granule *gr = &m->g[g];
 	struct iommu_translation t = { 0 };
+	int prot = stored_prot(pt->fmt, gr->prot);
 	int ret;
 
 	ret = pt_translate(pt, g_iova(m, g) + 3, false, false, &t);
@@ -1119,11 +1149,11 @@ static void check_granule(struct __test_metadata *_metadata,
 		ASSERT_EQ(-ENOENT, ret);
 		return;
 	}
-	ASSERT_EQ(gr->prot & IOMMU_READ ? 0 : -EPERM, ret);
+	ASSERT_EQ(prot & IOMMU_READ ? 0 : -EPERM, ret);
 	ASSERT_EQ(gr->pa + 3, t.oa);
 	ASSERT_EQ((uint64_t)m->g[gr->leaf_start].leaf_len * m->gran,
 		  t.leaf_size);
-	ASSERT_EQ(gr->prot, t.prot);
+	ASSERT_EQ(prot, t.prot);
 }
 
 struct op_range {
@@ -1592,6 +1622,108 @@ TEST_F(mock_fmt, entry_layout)
 	ASSERT_EQ(0, pt_read_and_clear_dirty(&self->pt, huge, SZ_1M, 0, NULL));
 	ASSERT_EQ(pa | PTE_P | PTE_W | PTE_R | PTE_L | PTE_A,
 		  raw_leaf(&self->pt, huge, &level));
+}
+
+/* ---- the hardware formats: their documented entry layouts --------------------- */
+
+#define SZ_2M 0x200000ull
+#define HW_ALL_SIZES (SZ_4K | SZ_2M | SZ_1G)
+
+/* VT-d second stage: R 0, W 1, PS 7, A 8, D 9; tables carry R and W. */
+TEST(vtd_ss_entry_layout)
+{
+	uint64_t pa = PA_BASE + SZ_1G, *top;
+	struct iommu_translation t;
+	struct pgtable pt;
+	unsigned int level;
+
+	ASSERT_EQ(0, pt_init(&pt, &pt_vtd_ss_format));
+	ASSERT_EQ(48, pt.va_lg2);
+	ASSERT_EQ(3, pt.top_level);
+	ASSERT_EQ(0, pt_map(&pt, SZ_1G, pa, SZ_2M, RW, HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x3 | 0x80, raw_leaf(&pt, SZ_1G + 77, &level));
+	ASSERT_EQ(1, level);
+	ASSERT_EQ(0, pt_map(&pt, 2 * SZ_1G, pa, SZ_4K, IOMMU_READ,
+			    HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x1, raw_leaf(&pt, 2 * SZ_1G, &level));
+	ASSERT_EQ(0, pt_map(&pt, 2 * SZ_1G + SZ_4K, pa, SZ_4K, IOMMU_WRITE,
+			    HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x2, raw_leaf(&pt, 2 * SZ_1G + SZ_4K, &level));
+	top = pt.top;
+	ASSERT_EQ(0x3, top[0] & 0xfff);
+	/* A on use, D on a write */
+	ASSERT_EQ(0, pt_translate(&pt, SZ_1G, true, true, &t));
+	ASSERT_EQ(pa | 0x3 | 0x80 | 0x100 | 0x200, raw_leaf(&pt, SZ_1G, &level));
+	/* a table entry without W takes writes away from all below it */
+	__atomic_and_fetch(&top[0], ~2ull, __ATOMIC_RELAXED);
+	ASSERT_EQ(-EPERM, pt_translate(&pt, SZ_1G, true, false, &t));
+	ASSERT_EQ(IOMMU_READ, t.prot);
+	ASSERT_EQ(0, pt_translate(&pt, SZ_1G, false, false, &t));
+	/* and without R and W it is not present */
+	__atomic_and_fetch(&top[0], ~1ull, __ATOMIC_RELAXED);
+	ASSERT_EQ(-ENOENT, pt_translate(&pt, SZ_1G, false, false, &t));
+	__atomic_or_fetch(&top[0], 3ull, __ATOMIC_RELAXED);
+	pt_destroy(&pt);
+
+	ASSERT_EQ(0, pt_init(&pt, &pt_vtd_ss5_format));
+	ASSERT_EQ(57, pt.va_lg2);
+	ASSERT_EQ(4, pt.top_level);
+	ASSERT_EQ(0, pt_map(&pt, 1ull << 56, pa, SZ_1G, RW, HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x3 | 0x80, raw_leaf(&pt, (1ull << 56) + 5, &level));
+	ASSERT_EQ(2, level);
+	pt_destroy(&pt);
+}
+
+/* x86-64: P 0, R/W 1, U/S 2, A 5, D 6, PS 7; a device's request is a
+ * user-mode one, so U/S is needed on every level. */
+TEST(x86_64_entry_layout)
+{
+	uint64_t pa = PA_BASE + SZ_1G, *top;
+	struct iommu_translation t;
+	struct pgtable pt;
+	unsigned int level;
+
+	ASSERT_EQ(0, pt_init(&pt, &pt_x86_64_format));
+	ASSERT_EQ(48, pt.va_lg2);
+	ASSERT_EQ(0, pt_map(&pt, SZ_1G, pa, SZ_1G, RW, HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x1 | 0x2 | 0x4 | 0x80, raw_leaf(&pt, SZ_1G, &level));
+	ASSERT_EQ(2, level);
+	ASSERT_EQ(0, pt_map(&pt, 3 * SZ_1G, pa, SZ_4K, IOMMU_READ,
+			    HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x1 | 0x4, raw_leaf(&pt, 3 * SZ_1G, &level));
+	/* no write-only entry: a writable leaf is readable */
+	ASSERT_EQ(0, pt_map(&pt, 3 * SZ_1G + SZ_4K, pa, SZ_4K, IOMMU_WRITE,
+			    HW_ALL_SIZES));
+	ASSERT_EQ(pa | 0x7, raw_leaf(&pt, 3 * SZ_1G + SZ_4K, &level));
+	top = pt.top;
+	ASSERT_EQ(0x7, top[0] & 0xfff);
+	ASSERT_EQ(0, pt_translate(&pt, SZ_1G + 9, true, true, &t));
+	ASSERT_EQ(pa + 9, t.oa);
+	ASSERT_EQ(pa | 0x7 | 0x80 | 0x20 | 0x40, raw_leaf(&pt, SZ_1G, &level));
+	/* bit 12 of a huge leaf is PAT, not address */
+	ASSERT_EQ(pa, pt_x86_64_format.leaf_oa(
+			      pt_x86_64_format.make_leaf(pa, 2, RW) | 0x1000,
+			      2));
+	ASSERT_EQ(pa + 0x1000,
+		  pt_x86_64_format.leaf_oa(
+			  pt_x86_64_format.make_leaf(pa + 0x1000, 0, RW), 0));
+	/* a table without R/W: no writes below; without U/S: nothing */
+	__atomic_and_fetch(&top[0], ~2ull, __ATOMIC_RELAXED);
+	ASSERT_EQ(-EPERM, pt_translate(&pt, SZ_1G, true, false, &t));
+	ASSERT_EQ(0, pt_translate(&pt, SZ_1G, false, false, &t));
+	__atomic_and_fetch(&top[0], ~4ull, __ATOMIC_RELAXED);
+	ASSERT_EQ(-EPERM, pt_translate(&pt, SZ_1G, false, false, &t));
+	ASSERT_EQ(0, t.prot);
+	/* without P it is not there */
+	__atomic_and_fetch(&top[0], ~1ull, __ATOMIC_RELAXED);
+	ASSERT_EQ(-ENOENT, pt_translate(&pt, SZ_1G, false, false, &t));
+	__atomic_or_fetch(&top[0], 7ull, __ATOMIC_RELAXED);
+	pt_destroy(&pt);
+
+	ASSERT_EQ(0, pt_init(&pt, &pt_x86_64_la57_format));
+	ASSERT_EQ(57, pt.va_lg2);
+	ASSERT_EQ(4, pt.top_level);
+	pt_destroy(&pt);
 }
 
 TEST_HARNESS_MAIN

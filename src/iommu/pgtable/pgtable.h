@@ -254,5 +254,12 @@ int pt_translate_user(const struct pt_user_table *t, uint64_t iova,
 
 /* The mock IOMMU's own format (src/iommu/pgtable/mock.c). */
 extern const struct pt_format pt_mock_format;
+/* VT-d second stage, 4 and 5 levels (src/iommu/pgtable/vtd_ss.c). */
+extern const struct pt_format pt_vtd_ss_format;
+extern const struct pt_format pt_vtd_ss5_format;
+/* x86-64 paging, 4 levels and LA57, as VT-d's first stage walks it
+ * (src/iommu/pgtable/x86_64.c). */
+extern const struct pt_format pt_x86_64_format;
+extern const struct pt_format pt_x86_64_la57_format;
 
 #endif /* IOMMUSIM_PGTABLE_H */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IOAS figures at scale, through the public ioctl path: how the cost of
+ * one MAP/UNMAP grows with the areas already live.
+ *
+ * Prints "name value unit" lines, each figure with its floor measured in
+ * the same run (DESIGN.md, "Performance goals"):
+ *  - a dependent DRAM load (a pointer chase over 256 MiB of shuffled
+ *    slots): what one cold cache line costs here;
+ *  - the random-slot UNMAP+MAP pair among N live areas (fixed IOVA, 8 KiB
+ *    stride), against the same pair with one live area: the goal is that
+ *    at a million areas it costs at most three more DRAM loads;
+ *  - a MAP+UNMAP with automatic IOVA whose lowest fit lies above N packed
+ *    areas, against the fixed-IOVA pair: the goal is at most twice it.
+ */
+#include <sys/mman.h>
+
+#include "bench.h"
+
+#define CHASE_BYTES (256ull << 20)
+#define STRIDE (2 * PAGE)
+#define BASE (1ull << 32)
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* ns per load of a chase through one random cycle of 64-byte slots. */
+static double dram_load_ns(void)
+{
+	const size_t slots = CHASE_BYTES / 64, steps = 4000000;
+	uint64_t *mem = mmap(NULL, CHASE_BYTES, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *order = malloc(slots * sizeof(*order));
+	volatile uint64_t sink;
+	uint64_t t0, at = 0;
+
+	if (mem == MAP_FAILED || !order)
+		die("chase memory");
+	for (size_t i = 0; i < slots; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = slots - 1; i > 0; i--) {
+		size_t j = rnd() % (i + 1);
+		uint32_t t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (size_t i = 0; i < slots; i++)
+		mem[order[i] * 8ull] = order[(i + 1) % slots] * 8ull;
+	free(order);
+	t0 = now_ns();
+	for (size_t i = 0; i < steps; i++)
+		at = mem[at];
+	sink = at;
+	(void)sink;
+	t0 = now_ns() - t0;
+	munmap(mem, CHASE_BYTES);
+	return (double)t0 / steps;
+}
+
+static void map_packed(void *buf, unsigned int n, uint64_t stride)
+{
+	for (unsigned int i = 0; i < n; i++)
+		map_fixed(buf, BASE + i * stride, PAGE);
+}
+
+/* UNMAP+MAP of a random live slot among n areas at STRIDE. */
+static double random_slot_pair_ns(void *buf, unsigned int n)
+{
+	const unsigned int rounds = 200000;
+	uint64_t *iovas = malloc(rounds * sizeof(*iovas)), t0;
+
+	if (!iovas)
+		die("malloc");
+	map_packed(buf, n, STRIDE);
+	for (unsigned int i = 0; i < rounds; i++)
+		iovas[i] = BASE + (rnd() % n) * STRIDE;
+	t0 = now_ns();
+	for (unsigned int i = 0; i < rounds; i++) {
+		unmap(iovas[i], PAGE);
+		map_fixed(buf, iovas[i], PAGE);
+	}
+	t0 = now_ns() - t0;
+	unmap(0, UINT64_MAX);
+	free(iovas);
+	return (double)t0 / rounds;
+}
+
+/*
+ * An automatic MAP+UNMAP of one page when n packed pages fill the IOVA
+ * space from the bottom up: the lowest hole lies above all of them. Runs
+ * for about a second or 20000 pairs, whichever ends first.
+ */
+static double auto_above_packed_ns(void *buf, unsigned int n)
+{
+	uint64_t t0, elapsed = 0;
+	unsigned int pairs = 0;
+
+	/* the policy never hands out the first page: start packing there */
+	for (unsigned int i = 0; i < n; i++)
+		map_fixed(buf, PAGE + (uint64_t)i * PAGE, PAGE);
+	t0 = now_ns();
+	while (pairs < 20000 && elapsed < 1000000000ull) {
+		uint64_t iova = map_auto(buf, PAGE);
+
+		if (iova != PAGE + (uint64_t)n * PAGE)
+			die("automatic IOVA not above the packed areas");
+		unmap(iova, PAGE);
+		pairs++;
+		elapsed = now_ns() - t0;
+	}
+	unmap(0, UINT64_MAX);
+	return (double)elapsed / pairs;
+}
+
+int main(void)
+{
+	static const unsigned int live[] = { 1, 1024, 16384, 262144, 1048576 };
+	static const unsigned int packed[] = { 1024, 65536, 1048576 };
+	double dram, pair1 = 0, pair;
+	void *buf;
+
+	bench_open();
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		die("mmap");
+
+	dram = dram_load_ns();
+	printf("dram_dependent_load %.1f ns\n", dram);
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		pair = random_slot_pair_ns(buf, live[i]);
+		if (i == 0)
+			pair1 = pair;
+		printf("ioas_random_slot_pair_%u_live %.1f ns\n", live[i], pair);
+		printf("ioas_random_slot_pair_%u_live_extra_dram_loads %.2f "
+		       "ratio\n",
+		       live[i], (pair - pair1) / dram);
+	}
+	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]); i++) {
+		pair = auto_above_packed_ns(buf, packed[i]);
+		printf("ioas_auto_pair_above_%u_packed %.1f ns\n", packed[i],
+		       pair);
+		printf("ioas_auto_pair_above_%u_packed_vs_fixed_pair %.2f "
+		       "ratio\n",
+		       packed[i], pair / pair1);
+	}
+	return 0;
+}

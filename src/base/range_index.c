@@ -1,0 +1,879 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The range index: a B+tree of disjoint ranges.
+ *
+ * Leaves hold the ranges' starts and lasts in arrays of their own (a
+ * lookup scans two cache lines of keys and never touches the ranges), and
+ * are linked in order for walks. Internal nodes hold, per child, a summary:
+ * its lowest start (the key descents compare against), its highest last
+ * and its largest inner hole. Every change of a node is followed by
+ * refreshing the summaries on its path to the root, so they are exact
+ * whenever no call is in progress.
+ *
+ * Every node but the root holds at least RINDEX_MIN entries: a removal that
+ * leaves fewer borrows one from a sibling, or merges with it. An insert
+ * into a full node splits it; the nodes a split chain needs are allocated
+ * before anything changes, so an insert fails whole or not at all.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/range_index.h"
+
+#define RINDEX_FANOUT 16
+#define RINDEX_MIN (RINDEX_FANOUT / 2)
+/* A 2^64-value key space split 8 ways per level needs fewer than 24
+ * levels; one more for a new root. */
+#define RINDEX_MAX_SPLITS 24
+
+struct rindex_inner;
+
+struct rindex_node {
+	struct rindex_inner *parent;
+	unsigned int n;
+	bool is_leaf;
+};
+
+struct rindex_leaf {
+	struct rindex_node hdr;
+	struct rindex_leaf *prev, *next;
+	uint64_t start[RINDEX_FANOUT];
+	uint64_t last[RINDEX_FANOUT];
+	struct rindex_range *range[RINDEX_FANOUT];
+};
+
+struct rindex_inner {
+	struct rindex_node hdr;
+	uint64_t min_start[RINDEX_FANOUT];
+	uint64_t max_last[RINDEX_FANOUT];
+	uint64_t max_gap[RINDEX_FANOUT]; /* values in the largest inner hole */
+	struct rindex_node *child[RINDEX_FANOUT];
+};
+
+static inline struct rindex_leaf *as_leaf(struct rindex_node *n)
+{
+	return (struct rindex_leaf *)n;
+}
+
+static inline struct rindex_inner *as_inner(struct rindex_node *n)
+{
+	return (struct rindex_inner *)n;
+}
+
+/* Values strictly between two ordered, disjoint ranges. */
+static inline uint64_t gap_between(uint64_t prev_last, uint64_t next_start)
+{
+	return next_start - prev_last - 1;
+}
+
+void rindex_init(struct rindex *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+}
+
+/* ---- summaries ---------------------------------------------------------------- */
+
+static uint64_t node_min_start(struct rindex_node *node)
+{
+	return node->is_leaf ? as_leaf(node)->start[0]
+			     : as_inner(node)->min_start[0];
+}
+
+static uint64_t node_max_last(struct rindex_node *node)
+{
+	unsigned int i = node->n - 1;
+
+	return node->is_leaf ? as_leaf(node)->last[i]
+			     : as_inner(node)->max_last[i];
+}
+
+static uint64_t leaf_max_gap(const struct rindex_leaf *leaf)
+{
+	uint64_t best = 0, gap;
+	unsigned int i;
+
+	for (i = 1; i < leaf->hdr.n; i++) {
+		gap = gap_between(leaf->last[i - 1], leaf->start[i]);
+		if (gap > best)
+			best = gap;
+	}
+	return best;
+}
+
+static uint64_t node_max_gap(struct rindex_node *node)
+{
+	struct rindex_inner *in = as_inner(node);
+	uint64_t best = 0, gap;
+	unsigned int i;
+
+	if (node->is_leaf)
+		return leaf_max_gap(as_leaf(node));
+	for (i = 0; i < node->n; i++) {
+		if (in->max_gap[i] > best)
+			best = in->max_gap[i];
+		if (i) {
+			gap = gap_between(in->max_last[i - 1],
+					  in->min_start[i]);
+			if (gap > best)
+				best = gap;
+		}
+	}
+	return best;
+}
+
+static unsigned int slot_in_parent(struct rindex_node *node)
+{
+	struct rindex_inner *p = node->parent;
+	unsigned int i = 0;
+
+	while (p->child[i] != node)
+		i++;
+	return i;
+}
+
+/* Writes child i's summary into p; whether it changed. */
+static bool set_summary(struct rindex_inner *p, unsigned int i)
+{
+	struct rindex_node *c = p->child[i];
+	uint64_t min = node_min_start(c), max = node_max_last(c);
+	uint64_t gap = node_max_gap(c);
+
+	if (p->min_start[i] == min && p->max_last[i] == max &&
+	    p->max_gap[i] == gap)
+		return false;
+	p->min_start[i] = min;
+	p->max_last[i] = max;
+	p->max_gap[i] = gap;
+	return true;
+}
+
+/*
+ * Refreshes node's summary in each ancestor. Stops early once one is
+ * unchanged: the ones above were computed from it.
+ */
+static void refresh_up(struct rindex_node *node)
+{
+	while (node->parent) {
+		struct rindex_inner *p = node->parent;
+
+		if (!set_summary(p, slot_in_parent(node)))
+			return;
+		node = &p->hdr;
+	}
+}
+
+/* ---- lookups -------------------------------------------------------------------- */
+
+/* The leaf whose ranges would hold key: the child with the greatest
+ * lowest start <= key at each level (the first child if none). */
+static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
+{
+	struct rindex_node *node = ri->root;
+
+	while (!node->is_leaf) {
+		struct rindex_inner *in = as_inner(node);
+		unsigned int i = 1;
+
+		while (i < node->n && in->min_start[i] <= key)
+			i++;
+		node = in->child[i - 1];
+	}
+	return as_leaf(node);
+}
+
+/* The slot with the greatest start <= key, or -1. */
+static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
+{
+	int i = 0;
+
+	while (i < (int)leaf->hdr.n && leaf->start[i] <= key)
+		i++;
+	return i - 1;
+}
+
+struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
+{
+	struct rindex_leaf *leaf;
+	int slot;
+
+	if (!ri->root)
+		return NULL;
+	leaf = descend(ri, key);
+	slot = floor_slot(leaf, key);
+	return slot < 0 ? NULL : leaf->range[slot];
+}
+
+static struct rindex_range *cursor_at(struct rindex_cursor *c)
+{
+	while (c->leaf && c->slot >= c->leaf->hdr.n) {
+		c->leaf = c->leaf->next;
+		c->slot = 0;
+	}
+	return c->leaf ? c->leaf->range[c->slot] : NULL;
+}
+
+struct rindex_range *rindex_first(const struct rindex *ri,
+				  struct rindex_cursor *c)
+{
+	c->leaf = ri->root ? descend(ri, 0) : NULL;
+	c->slot = 0;
+	return cursor_at(c);
+}
+
+struct rindex_range *rindex_seek(const struct rindex *ri, uint64_t key,
+				 struct rindex_cursor *c)
+{
+	int slot;
+
+	c->slot = 0;
+	c->leaf = NULL;
+	if (!ri->root)
+		return NULL;
+	c->leaf = descend(ri, key);
+	slot = floor_slot(c->leaf, key);
+	if (slot >= 0 && c->leaf->last[slot] >= key)
+		c->slot = slot;
+	else
+		c->slot = slot + 1;
+	return cursor_at(c);
+}
+
+struct rindex_range *rindex_cursor_next(struct rindex_cursor *c)
+{
+	if (!c->leaf)
+		return NULL;
+	c->slot++;
+	return cursor_at(c);
+}
+
+struct rindex_range *rindex_first_overlap(const struct rindex *ri,
+					  uint64_t start, uint64_t last)
+{
+	struct rindex_cursor c;
+	struct rindex_range *r;
+
+	if (start > last)
+		return NULL;
+	r = rindex_seek(ri, start, &c);
+	return r && r->start <= last ? r : NULL;
+}
+
+/* ---- insert --------------------------------------------------------------------- */
+
+/* Nodes allocated ahead of a split chain. */
+struct node_pool {
+	void *node[RINDEX_MAX_SPLITS + 1];
+	unsigned int count;
+};
+
+static void *pool_take(struct node_pool *pool)
+{
+	return pool->node[--pool->count];
+}
+
+static int pool_fill(struct node_pool *pool, struct rindex_leaf *leaf)
+{
+	struct rindex_node *node = &leaf->hdr;
+	unsigned int need = 0;
+
+	/* each full node on the way up splits; a full root adds a root */
+	while (node && node->n == RINDEX_FANOUT) {
+		need++;
+		node = node->parent ? &node->parent->hdr : NULL;
+	}
+	if (need && !node)
+		need++;
+	pool->count = 0;
+	while (pool->count < need) {
+		/* sized for the larger kind: either may be needed */
+		void *n = malloc(sizeof(struct rindex_leaf) >
+						 sizeof(struct rindex_inner)
+					 ? sizeof(struct rindex_leaf)
+					 : sizeof(struct rindex_inner));
+
+		if (!n) {
+			while (pool->count)
+				free(pool_take(pool));
+			return -ENOMEM;
+		}
+		pool->node[pool->count++] = n;
+	}
+	return 0;
+}
+
+static void leaf_put(struct rindex_leaf *leaf, unsigned int i,
+		     struct rindex_range *r)
+{
+	leaf->start[i] = r->start;
+	leaf->last[i] = r->last;
+	leaf->range[i] = r;
+}
+
+/* Opens slot pos in a leaf that has room, and puts r there. */
+static void leaf_insert_at(struct rindex_leaf *leaf, unsigned int pos,
+			   struct rindex_range *r)
+{
+	unsigned int tail = leaf->hdr.n - pos;
+
+	memmove(&leaf->start[pos + 1], &leaf->start[pos],
+		tail * sizeof(leaf->start[0]));
+	memmove(&leaf->last[pos + 1], &leaf->last[pos],
+		tail * sizeof(leaf->last[0]));
+	memmove(&leaf->range[pos + 1], &leaf->range[pos],
+		tail * sizeof(leaf->range[0]));
+	leaf_put(leaf, pos, r);
+	leaf->hdr.n++;
+}
+
+/* Moves entries [from, n) of leaf src to the empty leaf dst. */
+static void leaf_move_tail(struct rindex_leaf *src, unsigned int from,
+			   struct rindex_leaf *dst)
+{
+	unsigned int count = src->hdr.n - from;
+
+	memcpy(dst->start, &src->start[from], count * sizeof(dst->start[0]));
+	memcpy(dst->last, &src->last[from], count * sizeof(dst->last[0]));
+	memcpy(dst->range, &src->range[from], count * sizeof(dst->range[0]));
+	dst->hdr.n = count;
+	src->hdr.n = from;
+}
+
+static void inner_insert_at(struct rindex_inner *in, unsigned int pos,
+			    struct rindex_node *child)
+{
+	unsigned int tail = in->hdr.n - pos;
+
+	memmove(&in->min_start[pos + 1], &in->min_start[pos],
+		tail * sizeof(in->min_start[0]));
+	memmove(&in->max_last[pos + 1], &in->max_last[pos],
+		tail * sizeof(in->max_last[0]));
+	memmove(&in->max_gap[pos + 1], &in->max_gap[pos],
+		tail * sizeof(in->max_gap[0]));
+	memmove(&in->child[pos + 1], &in->child[pos],
+		tail * sizeof(in->child[0]));
+	in->child[pos] = child;
+	child->parent = in;
+	in->hdr.n++;
+	set_summary(in, pos);
+}
+
+static void inner_move_tail(struct rindex_inner *src, unsigned int from,
+			    struct rindex_inner *dst)
+{
+	unsigned int count = src->hdr.n - from, i;
+
+	memcpy(dst->min_start, &src->min_start[from],
+	       count * sizeof(dst->min_start[0]));
+	memcpy(dst->max_last, &src->max_last[from],
+	       count * sizeof(dst->max_last[0]));
+	memcpy(dst->max_gap, &src->max_gap[from],
+	       count * sizeof(dst->max_gap[0]));
+	memcpy(dst->child, &src->child[from], count * sizeof(dst->child[0]));
+	for (i = 0; i < count; i++)
+		dst->child[i]->parent = dst;
+	dst->hdr.n = count;
+	src->hdr.n = from;
+}
+
+/* Puts right just after left in left's parent, splitting upwards as
+ * needed; a root that splits gets a new root above it. */
+static void insert_sibling(struct rindex *ri, struct rindex_node *left,
+			   struct rindex_node *right, struct node_pool *pool)
+{
+	struct rindex_inner *p = left->parent, *q;
+	unsigned int pos;
+
+	if (!p) {
+		p = pool_take(pool);
+		memset(p, 0, sizeof(*p));
+		p->child[0] = left;
+		left->parent = p;
+		p->hdr.n = 1;
+		set_summary(p, 0);
+		ri->root = &p->hdr;
+		ri->height++;
+	}
+	pos = slot_in_parent(left) + 1;
+	if (p->hdr.n < RINDEX_FANOUT) {
+		inner_insert_at(p, pos, right);
+		set_summary(p, pos - 1);
+		refresh_up(&p->hdr);
+		return;
+	}
+	q = pool_take(pool);
+	memset(q, 0, sizeof(*q));
+	inner_move_tail(p, RINDEX_FANOUT / 2, q);
+	if (pos <= p->hdr.n) {
+		inner_insert_at(p, pos, right);
+		set_summary(p, pos - 1);
+	} else {
+		/* left went along: it is the entry before right */
+		inner_insert_at(q, pos - p->hdr.n, right);
+		set_summary(q, pos - p->hdr.n - 1);
+	}
+	insert_sibling(ri, &p->hdr, &q->hdr, pool);
+	refresh_up(&p->hdr);
+}
+
+/* Splits the full leaf around pos and puts r in its place. */
+static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
+			      unsigned int pos, struct rindex_range *r,
+			      struct node_pool *pool)
+{
+	struct rindex_leaf *right = pool_take(pool);
+	unsigned int keep = RINDEX_FANOUT / 2;
+
+	memset(right, 0, sizeof(*right));
+	right->hdr.is_leaf = true;
+	leaf_move_tail(leaf, keep, right);
+	if (pos <= keep)
+		leaf_insert_at(leaf, pos, r);
+	else
+		leaf_insert_at(right, pos - keep, r);
+	right->next = leaf->next;
+	right->prev = leaf;
+	if (leaf->next)
+		leaf->next->prev = right;
+	leaf->next = right;
+	insert_sibling(ri, &leaf->hdr, &right->hdr, pool);
+	refresh_up(&leaf->hdr);
+	refresh_up(&right->hdr);
+}
+
+int rindex_insert(struct rindex *ri, struct rindex_range *r)
+{
+	struct node_pool pool;
+	struct rindex_leaf *leaf;
+	unsigned int pos;
+
+	if (!ri->root) {
+		leaf = calloc(1, sizeof(*leaf));
+		if (!leaf)
+			return -ENOMEM;
+		leaf->hdr.is_leaf = true;
+		leaf_insert_at(leaf, 0, r);
+		ri->root = &leaf->hdr;
+		ri->height = 0;
+		ri->count = 1;
+		return 0;
+	}
+	leaf = descend(ri, r->start);
+	pos = (unsigned int)(floor_slot(leaf, r->start) + 1);
+	if (pool_fill(&pool, leaf))
+		return -ENOMEM;
+	if (leaf->hdr.n < RINDEX_FANOUT) {
+		leaf_insert_at(leaf, pos, r);
+		refresh_up(&leaf->hdr);
+	} else {
+		leaf_split_insert(ri, leaf, pos, r, &pool);
+	}
+	ri->count++;
+	return 0;
+}
+
+/* ---- remove --------------------------------------------------------------------- */
+
+static void leaf_remove_at(struct rindex_leaf *leaf, unsigned int pos)
+{
+	unsigned int tail = leaf->hdr.n - pos - 1;
+
+	memmove(&leaf->start[pos], &leaf->start[pos + 1],
+		tail * sizeof(leaf->start[0]));
+	memmove(&leaf->last[pos], &leaf->last[pos + 1],
+		tail * sizeof(leaf->last[0]));
+	memmove(&leaf->range[pos], &leaf->range[pos + 1],
+		tail * sizeof(leaf->range[0]));
+	leaf->hdr.n--;
+}
+
+static void inner_remove_at(struct rindex_inner *in, unsigned int pos)
+{
+	unsigned int tail = in->hdr.n - pos - 1;
+
+	memmove(&in->min_start[pos], &in->min_start[pos + 1],
+		tail * sizeof(in->min_start[0]));
+	memmove(&in->max_last[pos], &in->max_last[pos + 1],
+		tail * sizeof(in->max_last[0]));
+	memmove(&in->max_gap[pos], &in->max_gap[pos + 1],
+		tail * sizeof(in->max_gap[0]));
+	memmove(&in->child[pos], &in->child[pos + 1],
+		tail * sizeof(in->child[0]));
+	in->hdr.n--;
+}
+
+/* Moves one entry from the end of left to the front of right (two
+ * siblings), or from the front of right to the end of left. */
+static void shift_right(struct rindex_node *left, struct rindex_node *right)
+{
+	unsigned int from = left->n - 1;
+
+	if (left->is_leaf) {
+		struct rindex_leaf *l = as_leaf(left);
+
+		leaf_insert_at(as_leaf(right), 0, l->range[from]);
+	} else {
+		struct rindex_inner *l = as_inner(left);
+
+		inner_insert_at(as_inner(right), 0, l->child[from]);
+	}
+	left->n--;
+}
+
+static void shift_left(struct rindex_node *left, struct rindex_node *right)
+{
+	if (left->is_leaf) {
+		leaf_insert_at(as_leaf(left), left->n,
+			       as_leaf(right)->range[0]);
+		leaf_remove_at(as_leaf(right), 0);
+	} else {
+		inner_insert_at(as_inner(left), left->n,
+				as_inner(right)->child[0]);
+		inner_remove_at(as_inner(right), 0);
+	}
+}
+
+/* Appends every entry of right to left and frees right. */
+static void merge_into_left(struct rindex_node *left,
+			    struct rindex_node *right)
+{
+	if (left->is_leaf) {
+		struct rindex_leaf *l = as_leaf(left), *r = as_leaf(right);
+
+		memcpy(&l->start[left->n], r->start,
+		       right->n * sizeof(l->start[0]));
+		memcpy(&l->last[left->n], r->last,
+		       right->n * sizeof(l->last[0]));
+		memcpy(&l->range[left->n], r->range,
+		       right->n * sizeof(l->range[0]));
+		l->next = r->next;
+		if (r->next)
+			r->next->prev = l;
+	} else {
+		struct rindex_inner *l = as_inner(left), *r = as_inner(right);
+		unsigned int i;
+
+		memcpy(&l->min_start[left->n], r->min_start,
+		       right->n * sizeof(l->min_start[0]));
+		memcpy(&l->max_last[left->n], r->max_last,
+		       right->n * sizeof(l->max_last[0]));
+		memcpy(&l->max_gap[left->n], r->max_gap,
+		       right->n * sizeof(l->max_gap[0]));
+		memcpy(&l->child[left->n], r->child,
+		       right->n * sizeof(l->child[0]));
+		for (i = 0; i < right->n; i++)
+			l->child[left->n + i]->parent = l;
+	}
+	left->n += right->n;
+	free(right);
+}
+
+/* node (not the root) has fewer than RINDEX_MIN entries: borrow one from a
+ * sibling that can spare it, else merge with one. */
+static void rebalance(struct rindex *ri, struct rindex_node *node)
+{
+	struct rindex_inner *p = node->parent;
+	unsigned int i = slot_in_parent(node);
+	struct rindex_node *left = i ? p->child[i - 1] : NULL;
+	struct rindex_node *right = i + 1 < p->hdr.n ? p->child[i + 1] : NULL;
+
+	if (left && left->n > RINDEX_MIN) {
+		shift_right(left, node);
+		set_summary(p, i - 1);
+		set_summary(p, i);
+		refresh_up(&p->hdr);
+		return;
+	}
+	if (right && right->n > RINDEX_MIN) {
+		shift_left(node, right);
+		set_summary(p, i);
+		set_summary(p, i + 1);
+		refresh_up(&p->hdr);
+		return;
+	}
+	if (left) {
+		merge_into_left(left, node);
+		inner_remove_at(p, i);
+		set_summary(p, i - 1);
+	} else {
+		merge_into_left(node, right);
+		inner_remove_at(p, i + 1);
+		set_summary(p, i);
+	}
+	if (!p->hdr.parent) {
+		if (p->hdr.n == 1) {
+			ri->root = p->child[0];
+			ri->root->parent = NULL;
+			ri->height--;
+			free(p);
+		}
+		return;
+	}
+	if (p->hdr.n < RINDEX_MIN)
+		rebalance(ri, &p->hdr);
+	else
+		refresh_up(&p->hdr);
+}
+
+void rindex_remove(struct rindex *ri, struct rindex_range *r)
+{
+	struct rindex_leaf *leaf = descend(ri, r->start);
+	int slot = floor_slot(leaf, r->start);
+
+	leaf_remove_at(leaf, (unsigned int)slot);
+	ri->count--;
+	if (!leaf->hdr.parent) {
+		if (!leaf->hdr.n) {
+			free(leaf);
+			ri->root = NULL;
+		}
+		return;
+	}
+	if (leaf->hdr.n < RINDEX_MIN)
+		rebalance(ri, &leaf->hdr);
+	else
+		refresh_up(&leaf->hdr);
+}
+
+void rindex_replace(struct rindex *ri, struct rindex_range *old,
+		    struct rindex_range *by)
+{
+	struct rindex_leaf *leaf = descend(ri, old->start);
+	int slot = floor_slot(leaf, old->start);
+
+	leaf_put(leaf, (unsigned int)slot, by);
+	refresh_up(&leaf->hdr);
+}
+
+static void free_subtree(struct rindex_node *node)
+{
+	unsigned int i;
+
+	if (!node->is_leaf)
+		for (i = 0; i < node->n; i++)
+			free_subtree(as_inner(node)->child[i]);
+	free(node);
+}
+
+void rindex_destroy(struct rindex *ri)
+{
+	if (ri->root)
+		free_subtree(ri->root);
+	rindex_init(ri);
+}
+
+/* ---- the lowest fitting hole ---------------------------------------------------- */
+
+struct hole_search {
+	uint64_t start, last, min_size;
+	rindex_fits_fn fits;
+	void *arg;
+	bool have_prev;	    /* a range lies before the walk's position */
+	uint64_t prev_last; /* the last value of that range */
+	bool stop;	    /* the walk passed 'last', or found */
+	bool found;
+	uint64_t where;
+};
+
+/* Offers the hole that ends just before next_start (next_start 0: none;
+ * at_end: the hole runs to the top of the key space). */
+static void offer_hole(struct hole_search *s, uint64_t next_start,
+		       bool at_end)
+{
+	uint64_t lo, hi;
+
+	if (s->have_prev) {
+		if (s->prev_last == UINT64_MAX)
+			return;
+		lo = s->prev_last + 1;
+	} else {
+		lo = 0;
+	}
+	if (at_end) {
+		hi = UINT64_MAX;
+	} else {
+		if (next_start == lo)
+			return;
+		hi = next_start - 1;
+	}
+	if (lo < s->start)
+		lo = s->start;
+	if (hi > s->last)
+		hi = s->last;
+	if (lo > hi || hi - lo < s->min_size - 1)
+		return;
+	if (s->fits(&lo, hi, s->arg)) {
+		s->found = true;
+		s->stop = true;
+		s->where = lo;
+	}
+}
+
+static void pass_range(struct hole_search *s, uint64_t last)
+{
+	s->have_prev = true;
+	s->prev_last = last;
+}
+
+static void search_leaf(struct hole_search *s, struct rindex_leaf *leaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < leaf->hdr.n && !s->stop; i++) {
+		if (leaf->last[i] >= s->start) {
+			offer_hole(s, leaf->start[i], false);
+			if (leaf->start[i] > s->last)
+				s->stop = true;
+		}
+		pass_range(s, leaf->last[i]);
+	}
+}
+
+static void search_node(struct hole_search *s, struct rindex_node *node)
+{
+	struct rindex_inner *in;
+	unsigned int i;
+
+	if (node->is_leaf) {
+		search_leaf(s, as_leaf(node));
+		return;
+	}
+	in = as_inner(node);
+	for (i = 0; i < node->n && !s->stop; i++) {
+		if (in->max_last[i] < s->start) {
+			pass_range(s, in->max_last[i]);
+			continue;
+		}
+		if (in->min_start[i] > s->last) {
+			offer_hole(s, in->min_start[i], false);
+			s->stop = true;
+			return;
+		}
+		if (in->max_gap[i] >= s->min_size) {
+			search_node(s, in->child[i]);
+			continue;
+		}
+		/* nothing inside fits: only the hole before it can */
+		offer_hole(s, in->min_start[i], false);
+		pass_range(s, in->max_last[i]);
+	}
+}
+
+bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
+		      uint64_t min_size, rindex_fits_fn fits, void *arg,
+		      uint64_t *found)
+{
+	struct hole_search s = {
+		.start = start,
+		.last = last,
+		.min_size = min_size ? min_size : 1,
+		.fits = fits,
+		.arg = arg,
+	};
+
+	if (start > last)
+		return false;
+	if (ri->root)
+		search_node(&s, ri->root);
+	if (!s.stop)
+		offer_hole(&s, 0, true);
+	if (s.found)
+		*found = s.where;
+	return s.found;
+}
+
+/* ---- checking ------------------------------------------------------------------- */
+
+struct check_walk {
+	const struct rindex_leaf *prev_leaf; /* in-order, for the links */
+	bool have_prev;
+	uint64_t prev_last;
+	size_t count;
+	unsigned int leaf_depth;
+};
+
+static const char *check_leaf(struct check_walk *w,
+			      const struct rindex_leaf *leaf)
+{
+	unsigned int i;
+
+	if (leaf->prev != w->prev_leaf)
+		return "a leaf's prev link is not the leaf before it";
+	if (w->prev_leaf && w->prev_leaf->next != leaf)
+		return "a leaf's next link is not the leaf after it";
+	for (i = 0; i < leaf->hdr.n; i++) {
+		const struct rindex_range *r = leaf->range[i];
+
+		if (!r || r->start != leaf->start[i] ||
+		    r->last != leaf->last[i])
+			return "a leaf's keys differ from its range";
+		if (r->start > r->last)
+			return "a range ends before it starts";
+		if (w->have_prev && r->start <= w->prev_last)
+			return "ranges out of order or overlapping";
+		w->have_prev = true;
+		w->prev_last = r->last;
+	}
+	w->count += leaf->hdr.n;
+	w->prev_leaf = leaf;
+	return NULL;
+}
+
+static const char *check_node(struct check_walk *w,
+			      const struct rindex_node *node,
+			      const struct rindex_inner *parent,
+			      unsigned int depth)
+{
+	const struct rindex_inner *in;
+	const char *err;
+	unsigned int i;
+
+	if (node->parent != parent)
+		return "a node's parent link is wrong";
+	if (node->n > RINDEX_FANOUT || node->n == 0)
+		return "a node's count is out of bounds";
+	if (parent && node->n < RINDEX_MIN)
+		return "a node other than the root is under-filled";
+	if (node->is_leaf) {
+		if (depth != w->leaf_depth)
+			return "leaves at different depths";
+		return check_leaf(w, (const struct rindex_leaf *)node);
+	}
+	in = (const struct rindex_inner *)node;
+	for (i = 0; i < node->n; i++) {
+		struct rindex_node *c = in->child[i];
+
+		err = check_node(w, c, in, depth + 1);
+		if (err)
+			return err;
+		if (in->min_start[i] != node_min_start(c) ||
+		    in->max_last[i] != node_max_last(c) ||
+		    in->max_gap[i] != node_max_gap(c))
+			return "a child's summary is stale";
+	}
+	return NULL;
+}
+
+const char *rindex_check(const struct rindex *ri)
+{
+	struct check_walk w = { 0 };
+	const struct rindex_node *node = ri->root;
+	const char *err;
+
+	if (!node)
+		return ri->count ? "an empty index counts ranges" : NULL;
+	while (!node->is_leaf) {
+		w.leaf_depth++;
+		node = ((const struct rindex_inner *)node)->child[0];
+	}
+	if (w.leaf_depth != ri->height)
+		return "the height is wrong";
+	err = check_node(&w, ri->root, NULL, 0);
+	if (err)
+		return err;
+	if (w.prev_leaf && w.prev_leaf->next)
+		return "the last leaf has a next link";
+	if (w.count != ri->count)
+		return "the count is wrong";
+	return NULL;
+}
