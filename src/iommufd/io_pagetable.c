@@ -15,6 +15,10 @@
 #include "iommufd/iommufd_private.h"
 
 
+/* The budget io_pagetable.h states: with malloc's 8-byte header, a 96-byte
+ * chunk. */
+_Static_assert(sizeof(struct iopt_area) <= 88, "iopt_area grew");
+
 static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 					      uint64_t start, uint64_t last)
 {
