@@ -26,6 +26,7 @@
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
+#include "iommufd/trace_decode.h"
 
 #define PUBLIC __attribute__((visibility("default")))
 
@@ -242,20 +243,31 @@ out_free:
 	return rc;
 }
 
-PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
-			  void *arg)
+static long iommufd_ioctl(void *ctx, unsigned int cmd, uint64_t arg)
 {
 	int rc;
 
 	if (!ctx)
 		return -EBADF;
 	fork_gate_enter();
-	/* The kernel takes the request as 32 bits; so do we. In-process,
-	 * every caller is this process. */
-	rc = dispatch((struct iommufd_ctx *)ctx, usermem_self(),
-		      (unsigned int)request, (uint64_t)(uintptr_t)arg);
+	/* In-process, every caller is this process. */
+	rc = dispatch(ctx, usermem_self(), cmd, arg);
 	fork_gate_leave();
 	return rc;
+}
+
+/* The kernel takes the request as 32 bits; so do we. A call made here
+ * names no descriptor: its trace line says fd=-1. */
+PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
+			  void *arg)
+{
+	if (trace_enabled())
+		return (int)trace_ioctl(&iommufd_trace_file, -1,
+					(unsigned int)request,
+					(uint64_t)(uintptr_t)arg,
+					iommufd_ioctl, ctx);
+	return (int)iommufd_ioctl(ctx, (unsigned int)request,
+				  (uint64_t)(uintptr_t)arg);
 }
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx)
@@ -285,11 +297,11 @@ PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 
 /* ---- the iommufd as a file ----------------------------------------------- */
 
+/* vfs_ioctl() traced the call already. */
 static long iommufd_fops_ioctl(struct file *file, unsigned int cmd,
 			       uint64_t arg)
 {
-	return iommusim_ioctl(file->private_data, cmd,
-			      (void *)(uintptr_t)arg);
+	return iommufd_ioctl(file->private_data, cmd, arg);
 }
 
 static void iommufd_fops_release(struct file *file)
@@ -307,12 +319,14 @@ static const struct file_operations iommufd_fops[] = {
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
+		.trace = &iommufd_trace_file,
 	},
 	[IOMMUFD_NODE_VFIO_CONTAINER] = {
 		.name = "iommufd (vfio)",
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
+		.trace = &iommufd_trace_file,
 	},
 };
 
