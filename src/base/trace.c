@@ -467,16 +467,39 @@ static size_t snapshot(const struct trace_ioctl *ti, uint64_t arg, void *buf)
 	return n;
 }
 
-/* The struct's fields going dir, its variant's and its payloads'. */
+static bool struct_has_dir(const struct trace_struct *st, unsigned int dir)
+{
+	for (size_t i = 0; i < st->nfields; i++)
+		if ((st->fields[i].dir & dir) &&
+		    st->fields[i].fmt != TRACE_UNION)
+			return true;
+	return false;
+}
+
+/* The member's name: what follows the last '.' of the struct's. */
+static const char *variant_member(const struct trace_variant *var)
+{
+	const char *dot = strrchr(var->st->name, '.');
+
+	return dot ? dot + 1 : var->st->name;
+}
+
+/* The struct's fields going dir, then its variant's, as an object named
+ * by the union member (its names may repeat the header's), then its
+ * payloads. */
 static void put_struct(struct line *l, const struct trace_ioctl *ti,
 		       const struct trace_variant *var, const void *buf,
 		       size_t len, unsigned int dir)
 {
 	open_brace(l, "{");
 	put_fields(l, ti->st, buf, len, dir);
-	if (var && len > var->offset)
+	if (var && len > var->offset && struct_has_dir(var->st, dir)) {
+		key(l, variant_member(var));
+		open_brace(l, "{");
 		put_fields(l, var->st, (const char *)buf + var->offset,
 			   len - var->offset, dir);
+		close_brace(l, "}");
+	}
 	put_payloads(l, ti, buf, len, dir);
 	close_brace(l, "}");
 }
@@ -484,12 +507,9 @@ static void put_struct(struct line *l, const struct trace_ioctl *ti,
 static bool has_out(const struct trace_ioctl *ti,
 		    const struct trace_variant *var)
 {
-	for (size_t i = 0; i < ti->st->nfields; i++)
-		if (ti->st->fields[i].dir & TRACE_OUT)
-			return true;
-	for (size_t i = 0; var && i < var->st->nfields; i++)
-		if (var->st->fields[i].dir & TRACE_OUT)
-			return true;
+	if (struct_has_dir(ti->st, TRACE_OUT) ||
+	    (var && struct_has_dir(var->st, TRACE_OUT)))
+		return true;
 	for (size_t i = 0; i < ti->npayloads; i++)
 		if (ti->payloads[i].dir & TRACE_OUT)
 			return true;

@@ -8,6 +8,7 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/trace.h"
 #include "iommufd/device.h"
 #include "iommufd/hw_pagetable.h"
 #include "iommu/user_data.h"
@@ -341,6 +342,9 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 	}
 	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
 	done = array.entry_num;
+	trace_event("iotlb_invalidate", TA_DEC("ctx", ucmd->ictx->serial),
+		    TA_ID("hwpt", cmd->hwpt_id), TA_HEX("data_type", cmd->data_type),
+		    TA_DEC("entries", done), TA_DEC("requested", cmd->entry_num));
 out_put:
 	object_put(ucmd->ictx, pt_obj);
 out:

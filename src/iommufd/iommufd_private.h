@@ -58,6 +58,9 @@ struct iommufd_ctx {
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
 	uint8_t account_mode;
+	/* The context's number in the trace and the graph: contexts count
+	 * from 1 in the order they were opened. */
+	unsigned int serial;
 };
 
 /* One ioctl in flight: the command copied in, where it came from. */

@@ -157,6 +157,7 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static atomic_uint context_serials;
 static int global_init_error;
 
 static void global_init(void)
@@ -234,6 +235,8 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
+						 memory_order_relaxed) + 1;
 	atomic_init(&ictx->refs, 1);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;

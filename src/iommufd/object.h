@@ -178,6 +178,9 @@ void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 		__got ? container_of(__got, type, member) : NULL;              \
 	})
 
+/* The type's name, as the trace and the graph print it: "IOAS", ... */
+const char *object_type_name(enum iommufd_object_type type);
+
 /* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
 int object_remove(struct iommufd_ctx *ictx, uint32_t id);
 
