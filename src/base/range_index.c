@@ -635,6 +635,16 @@ void rindex_remove(struct rindex *ri, struct rindex_range *r)
 		refresh_up(&leaf->hdr);
 }
 
+void rindex_replace(struct rindex *ri, struct rindex_range *old,
+		    struct rindex_range *by)
+{
+	struct rindex_leaf *leaf = descend(ri, old->start);
+	int slot = floor_slot(leaf, old->start);
+
+	leaf_put(leaf, (unsigned int)slot, by);
+	refresh_up(&leaf->hdr);
+}
+
 static void free_subtree(struct rindex_node *node)
 {
 	unsigned int i;

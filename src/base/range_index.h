@@ -58,6 +58,10 @@ static inline bool rindex_empty(const struct rindex *ri)
 int rindex_insert(struct rindex *ri, struct rindex_range *r);
 /* Removes r, which is indexed. */
 void rindex_remove(struct rindex *ri, struct rindex_range *r);
+/* Puts by in old's place: by has old's start, a last that overlaps no
+ * other range, and is not indexed. Never fails: nothing is allocated. */
+void rindex_replace(struct rindex *ri, struct rindex_range *old,
+		    struct rindex_range *by);
 /* Frees the index's nodes; the ranges are the caller's. */
 void rindex_destroy(struct rindex *ri);
 

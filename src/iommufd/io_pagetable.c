@@ -14,33 +14,16 @@
 #include "base/zalloc.h"
 #include "iommufd/iommufd_private.h"
 
-#define area_of iopt_area_of
 
-/*
- * Areas never overlap, so the first one overlapping [start, last] is the one
- * starting at or before start if it reaches start, else the next one if it
- * starts by last: both found on one path down the tree.
- */
+/* The budget io_pagetable.h states: with malloc's 8-byte header, a 96-byte
+ * chunk. */
+_Static_assert(sizeof(struct iopt_area) <= 88, "iopt_area grew");
+
 static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 					      uint64_t start, uint64_t last)
 {
-	struct itree_node *floor, *above;
-
 	lockdep_assert_held(&iopt->iova_rwsem);
-	if (start > last)
-		return NULL;
-	itree_neighbours(&iopt->area_itree, start, &floor, &above);
-	if (floor && floor->last >= start)
-		return area_of(floor);
-	if (above && above->start <= last)
-		return area_of(above);
-	return NULL;
-}
-
-static struct iopt_area *iopt_area_iter_next(struct iopt_area *area,
-					     uint64_t start, uint64_t last)
-{
-	return area_of(itree_iter_next(&area->node, start, last));
+	return iopt_area_find(iopt, start, last);
 }
 
 void iopt_init_table(struct io_pagetable *iopt)
@@ -51,7 +34,7 @@ void iopt_init_table(struct io_pagetable *iopt)
 	init_rwsem(&iopt->domains_rwsem, LOCK_RANK_IOPT_DOMAINS);
 	init_rwsem(&iopt->iova_rwsem, LOCK_RANK_IOPT_IOVA);
 	spin_lock_init(&iopt->access_list_lock, LOCK_RANK_IOPT_ACCESSES);
-	itree_init(&iopt->area_itree);
+	rindex_init(&iopt->areas);
 	itree_init(&iopt->allowed_itree);
 	itree_init(&iopt->reserved_itree);
 	/* With no domain, an IOAS is a software table that takes any byte
@@ -74,6 +57,8 @@ void iopt_destroy_table(struct io_pagetable *iopt)
 	/* Test reservations have no owner to remove them. */
 	iopt_remove_reserved_iova(iopt, NULL);
 	iopt_free_allowed(&iopt->allowed_itree);
+	/* the IOAS unmapped everything: only an empty root may be left */
+	rindex_destroy(&iopt->areas);
 	free(iopt->domains);
 	/* every access held the IOAS: none is left */
 	free(iopt->accesses);
@@ -87,6 +72,7 @@ struct iopt_area *iopt_area_contig_init(struct iopt_area_contig_iter *iter,
 					struct io_pagetable *iopt,
 					uint64_t iova, uint64_t last_iova)
 {
+	iter->iopt = iopt;
 	iter->cur_iova = iova;
 	iter->last_iova = last_iova;
 	iter->area = iopt_area_iter_first(iopt, iova, iova);
@@ -105,8 +91,8 @@ struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter)
 	if (iter->last_iova <= area_last)
 		return NULL;
 	iter->cur_iova = area_last + 1;
-	iter->area = iopt_area_iter_next(iter->area, iter->cur_iova,
-					 iter->last_iova);
+	iter->area = iopt_area_iter_first(iter->iopt, iter->cur_iova,
+					  iter->last_iova);
 	if (iter->area && (iopt_area_iova(iter->area) != iter->cur_iova ||
 			   !iter->area->pages))
 		iter->area = NULL;
@@ -116,11 +102,12 @@ struct iopt_area *iopt_area_contig_next(struct iopt_area_contig_iter *iter)
 bool iopt_nth_area_iova(struct io_pagetable *iopt, uint32_t nth,
 			uint64_t *iova)
 {
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct rindex_range *node;
 
 	down_read(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); node && nth;
-	     node = itree_next(node))
+	for (node = rindex_first(&iopt->areas, &cursor); node && nth;
+	     node = rindex_cursor_next(&cursor))
 		nth--;
 	if (node)
 		*iova = node->start;
@@ -156,28 +143,38 @@ static bool alloc_fits(uint64_t *start, uint64_t last, uint64_t length,
 	return true;
 }
 
-/* The lowest fitting hole in (reserved ∪ areas) inside [start, last]. */
+struct alloc_request {
+	uint64_t length, alignment, page_offset;
+};
+
+static bool alloc_fits_hole(uint64_t *start, uint64_t last, void *arg)
+{
+	const struct alloc_request *req = arg;
+
+	return alloc_fits(start, last, req->length, req->alignment,
+			  req->page_offset);
+}
+
+/*
+ * The lowest fitting hole in (reserved ∪ areas) inside [start, last]. The
+ * reserved ranges are few; the areas may be a million, so their holes come
+ * from the index's search, which skips every run of areas with no hole
+ * big enough.
+ */
 static bool alloc_in_allowed(struct io_pagetable *iopt, uint64_t start,
 			     uint64_t last, uint64_t length, uint64_t alignment,
 			     uint64_t page_offset, uint64_t *iova)
 {
-	struct itree_span reserved, used;
+	struct alloc_request req = { length, alignment, page_offset };
+	struct itree_span reserved;
 
 	itree_for_each_span(&reserved, &iopt->reserved_itree, start, last) {
 		if (!reserved.is_hole)
 			continue;
-		itree_for_each_span(&used, &iopt->area_itree, reserved.start,
-				    reserved.last) {
-			uint64_t hole = used.start;
-
-			if (!used.is_hole)
-				continue;
-			if (alloc_fits(&hole, used.last, length, alignment,
-				       page_offset)) {
-				*iova = hole;
-				return true;
-			}
-		}
+		if (rindex_find_hole(&iopt->areas, reserved.start,
+				     reserved.last, length, alloc_fits_hole,
+				     &req, iova))
+			return true;
 	}
 	return false;
 }
@@ -253,13 +250,12 @@ static int iopt_check_iova(struct io_pagetable *iopt, uint64_t iova,
 
 /* ---- inserting areas -------------------------------------------------------- */
 
-/* The area takes bytes [start_byte, start_byte + length) of pages. It goes
- * into the tree without its pages: it holds the IOVA range, but nobody may
- * use it until iopt_map_pages() gives it the pages. */
-static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
-			    struct iopt_pages *pages, uint64_t iova,
-			    uint64_t start_byte, uint64_t length,
-			    int iommu_prot)
+/* The area takes bytes [start_byte, start_byte + length) of pages, at
+ * iova: checks and fills its range, not yet in the index. */
+static int iopt_area_set_range(struct io_pagetable *iopt,
+			       struct iopt_area *area, struct iopt_pages *pages,
+			       uint64_t iova, uint64_t start_byte,
+			       uint64_t length, int iommu_prot)
 {
 	uint64_t page = cpu_page_size();
 	uint64_t last_byte;
@@ -277,8 +273,20 @@ static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
 	    last_byte / page >= pages->npages)
 		return -EOVERFLOW;
 	area->start_byte = start_byte;
-	itree_insert(&iopt->area_itree, &area->node);
 	return 0;
+}
+
+/* The area goes into the index without its pages: it holds the IOVA range,
+ * but nobody may use it until iopt_map_pages() gives it the pages. */
+static int iopt_insert_area(struct io_pagetable *iopt, struct iopt_area *area,
+			    struct iopt_pages *pages, uint64_t iova,
+			    uint64_t start_byte, uint64_t length,
+			    int iommu_prot)
+{
+	int rc = iopt_area_set_range(iopt, area, pages, iova, start_byte,
+				     length, iommu_prot);
+
+	return rc ? rc : rindex_insert(&iopt->areas, &area->node);
 }
 
 /* An area that never became real: iopt_map_pages() took it out of the
@@ -417,7 +425,7 @@ out_remove:
 	 * hold the IOAS when it frees the list.
 	 */
 	for (unsigned int i = 0; i < inserted; i++)
-		itree_remove(&iopt->area_itree, &list->slices[i].area->node);
+		rindex_remove(&iopt->areas, &list->slices[i].area->node);
 out_unlock:
 	up_write(&iopt->iova_rwsem);
 	return rc;
@@ -555,7 +563,7 @@ again:
 			goto again;
 		}
 		iopt_area_unfill_domains(iopt, area);
-		itree_remove(&iopt->area_itree, &area->node);
+		rindex_remove(&iopt->areas, &area->node);
 		iopt_pages_put(area->pages);
 		free(area);
 		unmapped_bytes += area_last - area_first + 1;
@@ -627,17 +635,22 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	itree_remove(&iopt->area_itree, &area->node);
-	rc = iopt_insert_area(iopt, lhs, area->pages, start_iova,
-			      area->start_byte, new_start - start_iova,
-			      area->iommu_prot);
+	rc = iopt_area_set_range(iopt, lhs, area->pages, start_iova,
+				 area->start_byte, new_start - start_iova,
+				 area->iommu_prot);
 	if (rc)
-		goto out_reinsert;
-	rc = iopt_insert_area(iopt, rhs, area->pages, new_start,
-			      iopt_area_start_byte(area, new_start),
-			      last_iova - new_start + 1, area->iommu_prot);
+		goto out_free;
+	rc = iopt_area_set_range(iopt, rhs, area->pages, new_start,
+				 iopt_area_start_byte(area, new_start),
+				 last_iova - new_start + 1, area->iommu_prot);
 	if (rc)
-		goto out_remove_lhs;
+		goto out_free;
+	/* lhs keeps area's start, so it takes area's slot with nothing to
+	 * allocate, and going back is as safe */
+	rindex_replace(&iopt->areas, &area->node, &lhs->node);
+	rc = rindex_insert(&iopt->areas, &rhs->node);
+	if (rc)
+		goto out_restore;
 	rc = iopt_area_split_pins(area, lhs, rhs);
 	if (rc)
 		goto out_remove_rhs;
@@ -649,11 +662,9 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 	return 0;
 
 out_remove_rhs:
-	itree_remove(&iopt->area_itree, &rhs->node);
-out_remove_lhs:
-	itree_remove(&iopt->area_itree, &lhs->node);
-out_reinsert:
-	itree_insert(&iopt->area_itree, &area->node);
+	rindex_remove(&iopt->areas, &rhs->node);
+out_restore:
+	rindex_replace(&iopt->areas, &lhs->node, &area->node);
 out_free:
 	free(rhs);
 	free(lhs);
@@ -807,13 +818,11 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 				     uint64_t new_alignment)
 {
 	uint64_t mask = new_alignment - 1;
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 
 	lockdep_assert_held(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if ((iopt_area_iova(area) & mask) ||
 		    (iopt_area_length(area) & mask) ||
 		    ((area->start_byte % cpu_page_size()) & mask))
@@ -867,7 +876,7 @@ int iopt_disable_large_pages(struct io_pagetable *iopt)
 	if (iopt->disable_large_pages)
 		goto out_unlock;
 	/* Refused once a domain holds mappings: they may be huge already. */
-	if (iopt->ndomains && !itree_empty(&iopt->area_itree)) {
+	if (iopt->ndomains && !rindex_empty(&iopt->areas)) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}

@@ -2,9 +2,10 @@
 /*
  * The io_pagetable: what an IOAS maps, where it may map, and where not.
  *
- * Three interval trees, all with inclusive 'last':
- *  - area_itree: one iopt_area per MAP or COPY (a slice of an iopt_pages);
- *    areas never overlap.
+ * Three indexes of ranges, all with inclusive 'last':
+ *  - areas: one iopt_area per MAP or COPY (a slice of an iopt_pages);
+ *    areas never overlap, so they live in a range index (a B+tree that
+ *    finds the lowest fitting hole in O(log n), for automatic IOVAs).
  *  - allowed_itree: IOMMU_IOAS_ALLOW_IOVAS; when not empty, automatic
  *    placement stays inside it.
  *  - reserved_itree: ranges nothing may be mapped over (device reserved
@@ -32,6 +33,7 @@
 
 #include "base/container_of.h"
 #include "base/interval_tree.h"
+#include "base/range_index.h"
 #include "iommu/iommu.h"
 #include "iommufd/pages.h"
 #include "base/rwsem.h"
@@ -50,7 +52,7 @@ struct iommufd_ctx;
 struct io_pagetable {
 	struct rwsem domains_rwsem;
 	struct rwsem iova_rwsem;
-	struct itree area_itree;
+	struct rindex areas;
 	struct itree allowed_itree;
 	struct itree reserved_itree;
 	uint64_t iova_alignment; /* every area's IOVA, length and offset */
@@ -64,11 +66,11 @@ struct io_pagetable {
 	unsigned int accesses_capacity;
 };
 
-/* 120 bytes, so that with malloc's header it fits a 128-byte chunk: a live
- * 4 KiB area and its pages stay within DESIGN's 256 bytes, page tables
- * included. */
+/* 88 bytes, so that with malloc's header it fits a 96-byte chunk: a live
+ * 4 KiB area, its slot in the index and its pages stay within DESIGN's
+ * 256 bytes, page tables included. */
 struct iopt_area {
-	struct itree_node node; /* the IOVA range */
+	struct rindex_range node; /* the IOVA range, in iopt->areas */
 	/* NULL while the area is being built or torn down */
 	struct iopt_pages *pages;
 	uint64_t start_byte; /* offset of node.start inside pages */
@@ -142,6 +144,7 @@ int iopt_cut_iova(struct io_pagetable *iopt, const uint64_t *iovas,
  * held.
  */
 struct iopt_area_contig_iter {
+	struct io_pagetable *iopt;
 	uint64_t cur_iova;
 	uint64_t last_iova;
 	struct iopt_area *area;
@@ -246,10 +249,24 @@ iopt_area_contig_last(const struct iopt_area_contig_iter *iter)
 							 iter->area->node.last;
 }
 
-static inline struct iopt_area *iopt_area_of(struct itree_node *node)
+static inline struct iopt_area *iopt_area_of(struct rindex_range *node)
 {
 	return node ? container_of(node, struct iopt_area, node) : NULL;
 }
+
+/* The first area overlapping [start, last], or NULL. Under iova_rwsem. */
+static inline struct iopt_area *iopt_area_find(struct io_pagetable *iopt,
+					       uint64_t start, uint64_t last)
+{
+	return iopt_area_of(rindex_first_overlap(&iopt->areas, start, last));
+}
+
+/* Every area, in IOVA order, under iova_rwsem; the walk must not add or
+ * remove areas. */
+#define iopt_for_each_area(area, iopt, cursor)                                 \
+	for ((area) = iopt_area_of(rindex_first(&(iopt)->areas, cursor));     \
+	     (area);                                                           \
+	     (area) = iopt_area_of(rindex_cursor_next(cursor)))
 
 static inline uint64_t iopt_area_iova(const struct iopt_area *area)
 {

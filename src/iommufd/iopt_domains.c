@@ -138,15 +138,13 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 			    struct iommu_domain *domain)
 {
 	bool first = iopt->ndomains == 0;
-	struct itree_node *node, *end;
+	struct iopt_area *area, *end;
+	struct rindex_cursor cursor;
 	int rc;
 
 	lockdep_assert_held_write(&iopt->domains_rwsem);
 	lockdep_assert_held_write(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if (!area->pages)
 			continue;
 		if (first) {
@@ -164,11 +162,10 @@ static int iopt_fill_domain(struct io_pagetable *iopt,
 	return 0;
 
 out_unfill:
-	end = node;
-	for (node = itree_first(&iopt->area_itree); node != end;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	end = area;
+	iopt_for_each_area(area, iopt, &cursor) {
+		if (area == end)
+			break;
 		if (!area->pages)
 			continue;
 		area_unmap(area, domain);
@@ -262,7 +259,8 @@ out_unlock:
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain)
 {
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 	unsigned int i;
 
 	down_write(&iopt->domains_rwsem);
@@ -274,10 +272,7 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 		goto out_unlock;
 	iopt->domains[i] = iopt->domains[--iopt->ndomains];
 
-	for (node = itree_first(&iopt->area_itree); node;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
 		if (!area->pages)
 			continue;
 		area_unmap(area, domain);
@@ -302,16 +297,16 @@ int iopt_set_dirty_tracking(struct io_pagetable *iopt,
 			    struct iommu_domain *domain, bool enable)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
-	struct itree_node *node;
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
 	int rc = 0;
 
 	if (!ops->set_dirty_tracking)
 		return -EOPNOTSUPP;
 	down_read(&iopt->iova_rwsem);
-	for (node = itree_first(&iopt->area_itree); enable && node && !rc;
-	     node = itree_next(node)) {
-		struct iopt_area *area = iopt_area_of(node);
-
+	iopt_for_each_area(area, iopt, &cursor) {
+		if (!enable || rc)
+			break;
 		if (area->pages)
 			rc = ops->read_and_clear_dirty(domain,
 						       iopt_area_iova(area),
@@ -412,9 +407,7 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		rc = -EOPNOTSUPP;
 	/* the range must be mapped throughout, area after area */
 	while (!rc) {
-		struct itree_node *node =
-			itree_iter_first(&iopt->area_itree, cur, cur);
-		struct iopt_area *area = iopt_area_of(node);
+		struct iopt_area *area = iopt_area_find(iopt, cur, cur);
 		uint64_t end;
 
 		if (!area || !area->pages) {

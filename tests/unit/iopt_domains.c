@@ -233,7 +233,7 @@ TEST(map_of_missing_memory_is_efault_with_a_domain)
 	ASSERT_EQ(0, iopt_unmap_all(&e.iopt, NULL));
 	ASSERT_EQ(0, iopt_table_add_domain(&e.iopt, &d.domain));
 	EXPECT_EQ(-EFAULT, map_at(&e, 0x10000, 0, 16 * 4096));
-	EXPECT_TRUE(itree_empty(&e.iopt.area_itree));
+	EXPECT_TRUE(rindex_empty(&e.iopt.areas));
 	EXPECT_EQ(0, d.nmaps);
 	EXPECT_EQ(0, iopt_pin_count(ubuf(&e, 0)));
 	ASSERT_EQ(0, map_at(&e, 0x10000, 0, 8 * 4096));
@@ -322,9 +322,7 @@ TEST(leaves_bounded_by_contiguity)
 	iopt_table_remove_domain(&e.iopt, &d.domain);
 
 	/* as if the pages were one hugetlb page */
-	/* the node is the area's first member */
-	area = (struct iopt_area *)itree_iter_first(&e.iopt.area_itree,
-						    0x200000, 0x200000);
+	area = iopt_area_find(&e.iopt, 0x200000, 0x200000);
 	ASSERT_NONNULL(area);
 	area->pages->contig = 2ull << 20;
 	ASSERT_EQ(0, iopt_table_add_domain(&e.iopt, &d.domain));
