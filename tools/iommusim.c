@@ -5,6 +5,10 @@
  *   iommusim run [--cap NAME]... [--] PROGRAM [ARGS...]
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
  *        --cap makes the emulated kernel see capability NAME held
+ *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
+ *        the same, traced and/or drawing the object graph (observe.h)
+ *   iommusim graph FILE.dot [-o OUT]
+ *        renders a graph with Graphviz
  *   iommusim --version | --help
  *
  * Exit status: run replaces itself with PROGRAM, so PROGRAM's status is
@@ -22,6 +26,7 @@
 #include <iommusim/iommusim.h>
 
 #include "base/capability.h"
+#include "observe.h"
 #include "program.h"
 
 #ifndef IOMMUSIM_VERSION
@@ -54,6 +59,7 @@ static void usage(FILE *out)
 		"  --cap NAME  the emulated kernel's checks see capability NAME\n"
 		"              (sys_resource, ipc_lock, ...) held; repeatable\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
+	fprintf(out, "%s\nAnd:\n%s", observe_run_usage, observe_graph_usage);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -181,7 +187,10 @@ static int parse_run_options(int argc, char **argv)
 
 		if (!strcmp(arg, "--"))
 			return i + 1;
-		if (!strncmp(arg, "--cap=", 6)) {
+		rc = observe_run_option(progname, arg);
+		if (rc != OBSERVE_NOT_MINE) {
+			/* --trace, --trace-format, --graph */
+		} else if (!strncmp(arg, "--cap=", 6)) {
 			rc = grant_capability(arg + 6);
 		} else if (!strcmp(arg, "--cap")) {
 			if (++i >= argc)
@@ -251,8 +260,14 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+static int cmd_graph(int argc, char **argv)
+{
+	return observe_cmd_graph(progname, argc, argv);
+}
+
 static const struct command commands[] = {
 	{ "run", cmd_run },
+	{ "graph", cmd_graph },
 };
 
 int main(int argc, char **argv)

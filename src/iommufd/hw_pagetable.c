@@ -369,6 +369,11 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
 				     hwpt_paging->common.domain,
 				     cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	if (!rc)
+		atomic_store_explicit(&hwpt_paging->dirty_tracking,
+				      cmd->flags &
+					      IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+				      memory_order_relaxed);
 	object_put(ucmd->ictx, &hwpt_paging->common.obj);
 	return rc;
 }

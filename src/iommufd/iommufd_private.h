@@ -104,6 +104,8 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct usermem *mm,
 		       unsigned int cmd, uint64_t arg);
 
+/* The device a selftest object stands for, by ID (for the graph). */
+uint32_t iommufd_selftest_device_id(struct iommufd_object *obj);
 /* The selftest's mock device object dies: its device is unbound. */
 void iommufd_selftest_destroy(struct iommufd_object *obj);
 

@@ -23,6 +23,7 @@
 #include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
+#include "iommufd/graph.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
@@ -238,6 +239,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
 						 memory_order_relaxed) + 1;
 	atomic_init(&ictx->refs, 1);
+	graph_context_opened(ictx);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
 
@@ -282,6 +284,7 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
 	if (atomic_fetch_sub(&ictx->refs, 1) != 1)
 		return;
+	graph_context_closing(ictx);
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);
