@@ -649,7 +649,7 @@ static void put_records(struct line *l, const struct trace_struct *st,
 void trace_rw(const struct trace_file *tf, int fd, const char *op,
 	      uint64_t ubuf, size_t len, int64_t pos, ssize_t rc)
 {
-	bool is_read = op[0] == 'r' || op[1] == 'r'; /* read*, pread* */
+	bool is_read = strstr(op, "read") != NULL; /* read, pread, readv... */
 	const struct trace_struct *rec = NULL;
 	char text[TRACE_LINE_MAX];
 	struct line l;
