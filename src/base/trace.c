@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,23 @@
 
 bool trace_on;
 __thread int trace_call_fd = -1;
+
+/* The thread's ID, asked of the kernel once per thread: a system call
+ * per line would double the trace's cost. A forked child's thread asks
+ * again (the handler below runs in it). */
+static __thread long cached_tid;
+
+static void trace_atfork_child(void)
+{
+	cached_tid = 0;
+}
+
+static long trace_tid(void)
+{
+	if (!cached_tid)
+		cached_tid = syscall(SYS_gettid);
+	return cached_tid;
+}
 
 static int trace_fd = -1;
 static enum trace_format trace_format = TRACE_FORMAT_TEXT;
@@ -72,6 +90,7 @@ __attribute__((constructor)) static void trace_init_from_env(void)
 	enum trace_format fmt = TRACE_FORMAT_TEXT;
 	int fd;
 
+	pthread_atfork(NULL, NULL, trace_atfork_child);
 	if (!path)
 		return;
 	if (format && !strcmp(format, "json"))
@@ -247,10 +266,10 @@ static void line_init(struct line *l, char *buf, size_t cap)
 	     (now.tv_nsec - trace_t0.tv_nsec);
 	if (json(l))
 		putf(l, "{\"time\":%lld.%06lld,\"tid\":%ld", (long long)ns / 1000000000,
-		     (long long)(ns % 1000000000) / 1000, syscall(SYS_gettid));
+		     (long long)(ns % 1000000000) / 1000, trace_tid());
 	else
 		putf(l, "%lld.%06lld %ld", (long long)ns / 1000000000,
-		     (long long)(ns % 1000000000) / 1000, syscall(SYS_gettid));
+		     (long long)(ns % 1000000000) / 1000, trace_tid());
 	l->first = false;
 }
 
