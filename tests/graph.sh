@@ -7,18 +7,7 @@
 # Usage: sh tests/graph.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 tool=$BUILD/iommusim
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-n=0
-fail=0
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
+. "$(dirname "$0")/lib/tap.sh"
 
 cat >"$scratch/nested.expected" <<'DOT'
 digraph iommusim {
@@ -84,5 +73,4 @@ else
 	skip "-o FILE.png renders a PNG" "Graphviz's dot is not installed"
 fi
 
-echo "1..$n"
-exit $fail
+tap_end

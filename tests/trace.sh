@@ -9,14 +9,7 @@
 BUILD=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 tool=$BUILD/iommusim
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-n=0
-fail=0
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fail=1; fi
-}
+. "$(dirname "$0")/lib/tap.sh"
 
 # The call names an example's source makes: ioctl(FD, NAME, ...) and, for
 # IOMMU_TEST_CMD, the ops it sets.
@@ -68,8 +61,7 @@ for src in "$top"/examples/*.c; do
 		"$json_check" <"$scratch/$name.json" >"$scratch/$name.jcheck"
 		check $? "$name: JSON lines parse ($(tail -1 "$scratch/$name.jcheck"))"
 	else
-		n=$((n + 1))
-		echo "ok $n $name: JSON lines parse # SKIP no C compiler"
+		skip "$name: JSON lines parse" "no C compiler"
 	fi
 done
 
@@ -83,5 +75,4 @@ status=$?
 [ "$status" = 2 ] && grep -q 'text or json' "$scratch/err"
 check $? "--trace-format=xml is a usage error (status $status)"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -59,7 +59,8 @@ static void usage(FILE *out)
 		"  --cap NAME  the emulated kernel's checks see capability NAME\n"
 		"              (sys_resource, ipc_lock, ...) held; repeatable\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
-	fprintf(out, "%s\nAnd:\n%s", observe_run_usage, observe_graph_usage);
+	fprintf(out, "%s\nOther commands:\n%s", observe_run_usage,
+		observe_graph_usage);
 }
 
 static int usage_error(const char *fmt, const char *arg)
