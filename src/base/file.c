@@ -318,7 +318,7 @@ static long file_ioctl(void *file, unsigned int cmd, uint64_t arg)
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 {
 	if (trace_enabled())
-		return trace_ioctl(file->f_op->trace, trace_call_fd, cmd, arg,
+		return trace_ioctl(file->f_op->trace, TRACE_CALL_FD, cmd, arg,
 				   file_ioctl, file);
 	return file_ioctl(file, cmd, arg);
 }
@@ -327,7 +327,7 @@ long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 #define TRACE_RW(file, op, ubuf, len, pos, rc)                                 \
 	do {                                                                   \
 		if (trace_enabled())                                           \
-			trace_rw((file)->f_op->trace, trace_call_fd, op, ubuf, \
+			trace_rw((file)->f_op->trace, TRACE_CALL_FD, op, ubuf, \
 				 len, pos, rc);                                \
 	} while (0)
 

@@ -611,6 +611,8 @@ static void put_ioctl_in(struct line *l, const struct trace_ioctl *ti,
 long trace_ioctl(const struct trace_file *tf, int fd, unsigned int cmd,
 		 uint64_t arg, trace_ioctl_fn fn, void *self)
 {
+	if (fd == TRACE_CALL_FD)
+		fd = trace_call_fd;
 	const struct trace_ioctl *ti = find_ioctl(tf, cmd);
 	const struct trace_variant *var = NULL;
 	unsigned char buf[TRACE_STRUCT_MAX];
@@ -673,6 +675,8 @@ void trace_rw(const struct trace_file *tf, int fd, const char *op,
 	char text[TRACE_LINE_MAX];
 	struct line l;
 
+	if (fd == TRACE_CALL_FD)
+		fd = trace_call_fd;
 	if (tf)
 		rec = is_read ? tf->read_record : tf->write_record;
 	line_init(&l, text, sizeof(text));

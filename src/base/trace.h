@@ -34,8 +34,9 @@
 #define TRACE_FORMAT_ENV "IOMMUSIM_TRACE_FORMAT"
 
 /* Set once, before any thread of the program runs (a constructor), or by
- * trace_start(); read by every hook. */
-extern bool trace_on;
+ * trace_start(); read by every hook. Hidden, so that a hook's load of it
+ * is one PC-relative load, not a GOT lookup first. */
+extern bool trace_on __attribute__((visibility("hidden")));
 
 static inline bool trace_enabled(void)
 {
@@ -190,6 +191,9 @@ struct trace_file {
 /* The descriptor the program named in the call being made on this thread:
  * fget() records it while tracing, for the line. */
 extern __thread int trace_call_fd;
+/* As fd below: the descriptor fget() recorded, read by the trace itself
+ * so that the hook's caller touches no thread-local variable. */
+#define TRACE_CALL_FD (-2)
 
 typedef long (*trace_ioctl_fn)(void *self, unsigned int cmd, uint64_t arg);
 
