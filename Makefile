@@ -71,7 +71,7 @@ endif
 
 # ---- the core library ------------------------------------------------------
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/iommu/*.c src/iommu/*/*.c \
-	src/iommufd/*.c))
+	src/iommufd/*.c src/vfio/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_A := $(BUILD)/libiommusim.a
 LIB_SO := $(BUILD)/libiommusim.so.$(SOVERSION)

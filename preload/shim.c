@@ -81,6 +81,7 @@
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "iommufd/iommufd.h"
+#include "vfio/vfio.h"
 #include "real.h"
 #include "shim.h"
 
@@ -392,20 +393,21 @@ static int shim_reopen_if_ours(int fd, const char *path, int flags)
 
 /*
  * A new emulated open of a node: for /dev/iommu and /dev/vfio/vfio a new
- * context behind a new file. The platform has no VFIO device cdevs to
- * serve yet, so /dev/vfio/devices/vfioN does not exist.
+ * context behind a new file; for /dev/vfio/devices/vfioN a new open of
+ * configured device N, which exists only when the configuration has it.
  */
 static int shim_open_emulated(enum shim_node node, unsigned int minor,
 			      int flags)
 {
-	(void)minor;
-	if (node == SHIM_NODE_VFIO_DEVICE)
+	if (node == SHIM_NODE_VFIO_DEVICE && !vfio_device_cdev_exists(minor))
 		return -ENOENT;
 	/* What the kernel answers for a character device here. */
 	if (flags & O_DIRECTORY) /* O_TMPFILE includes it */
 		return -ENOTDIR;
 	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 		return -EEXIST;
+	if (node == SHIM_NODE_VFIO_DEVICE)
+		return vfio_device_cdev_open(minor, flags);
 	return iommufd_fops_open(node == SHIM_NODE_IOMMU ?
 					 IOMMUFD_NODE_IOMMU :
 					 IOMMUFD_NODE_VFIO_CONTAINER,

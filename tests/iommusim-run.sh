@@ -4,7 +4,7 @@
 # refused with a plain message and status 126 (LD_PRELOAD cannot reach it),
 # found by path or through PATH as execvp() finds it; dynamically linked
 # programs, the dynamic loader run by hand, scripts and a missing program
-# behave as before. --cap fills IOMMUSIM_CAPS.
+# behave as before. --cap fills IOMMUSIM_CAPS, --device IOMMUSIM_DEVICES.
 # Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 tool=$BUILD/iommusim
@@ -148,6 +148,35 @@ run --cap
 [ "$status" = 2 ] &&
 	[ "$(echo "$err" | head -1)" = "iommusim: run: --cap needs a NAME" ]
 check $? "--cap without a NAME is a usage error"
+
+# --device: each spec checked before anything runs, then appended to
+# IOMMUSIM_DEVICES with ';', after what the environment already held.
+printf '#!/bin/sh\nprintf "%%s" "$IOMMUSIM_DEVICES"\n' >"$scratch/show_devices"
+chmod +x "$scratch/show_devices"
+(unset IOMMUSIM_DEVICES; run --device vtd --device=vtd,pasid=8,dirty=off \
+	--device vtd,levels=4,iotlb=16,prs=off,sre=off -- "$scratch/show_devices"
+	[ "$status" = 0 ] &&
+		[ "$out" = "vtd;vtd,pasid=8,dirty=off;vtd,levels=4,iotlb=16,prs=off,sre=off" ])
+check $? "--device SPEC and --device=SPEC build IOMMUSIM_DEVICES in order"
+
+IOMMUSIM_DEVICES=vtd run --device vtd,levels=4 "$scratch/show_devices"
+[ "$status" = 0 ] && [ "$out" = "vtd;vtd,levels=4" ]
+check $? "--device adds to an IOMMUSIM_DEVICES already set"
+
+bad=0
+for spec in smmu vtd,levels=3 vtd,pasid=21 vtd,dirty=yes vtd,iotlb=0 \
+	vtd,iotlb=65537 vtd,frob=1 vtd,pasid "vtd;vtd" vtd, ""; do
+	run --device "$spec" "$scratch/show_devices"
+	[ "$status" = 2 ] && [ -z "$out" ] &&
+		[ "$(echo "$err" | head -1)" = "iommusim: run: bad device spec '$spec'" ] ||
+		bad=1
+done
+check $bad "--device with a bad spec is a usage error, naming the spec"
+
+run --device
+[ "$status" = 2 ] &&
+	[ "$(echo "$err" | head -1)" = "iommusim: run: --device needs a SPEC" ]
+check $? "--device without a SPEC is a usage error"
 
 run --frobnicate "$scratch/show_caps"
 [ "$status" = 2 ] && [ -z "$out" ]

@@ -2,9 +2,10 @@
 /*
  * The iommusim command.
  *
- *   iommusim run [--cap NAME]... [--] PROGRAM [ARGS...]
+ *   iommusim run [--cap NAME]... [--device SPEC]... [--] PROGRAM [ARGS...]
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
- *        --cap makes the emulated kernel see capability NAME held
+ *        --cap makes the emulated kernel see capability NAME held;
+ *        --device puts a device on the platform (/dev/vfio/devices/vfioN)
  *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
  *        the same, traced and/or drawing the object graph (observe.h)
  *   iommusim graph FILE.dot [-o OUT]
@@ -18,6 +19,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include <iommusim/iommusim.h>
 
 #include "base/capability.h"
+#include "iommu/platform_config.h"
 #include "observe.h"
 #include "program.h"
 
@@ -46,7 +49,8 @@ static const char *progname = "iommusim";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s run [--cap NAME]... [--] PROGRAM [ARGS...]\n"
+		"Usage: %s run [--cap NAME]... [--device SPEC]... [--] PROGRAM "
+		"[ARGS...]\n"
 		"       %s --version\n"
 		"       %s --help\n"
 		"\n"
@@ -57,8 +61,17 @@ static void usage(FILE *out)
 		"\n"
 		"Options of run:\n"
 		"  --cap NAME  the emulated kernel's checks see capability NAME\n"
-		"              (sys_resource, ipc_lock, ...) held; repeatable\n",
-		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR);
+		"              (sys_resource, ipc_lock, ...) held; repeatable\n"
+		"  --device SPEC\n"
+		"              a device behind an emulated IOMMU, served as\n"
+		"              /dev/vfio/devices/vfioN in the order given;\n"
+		"              repeatable. SPEC is vtd[,pasid=BITS][,dirty=on|off]\n"
+		"              [,prs=on|off][,sre=on|off][,levels=4|5]\n"
+		"              [,iotlb=ENTRIES]; a bare vtd has everything on\n"
+		"              (pasid=20,dirty=on,prs=on,sre=on,levels=5,\n"
+		"              iotlb=%u)\n",
+		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR,
+		INTEL_IOTLB_DEFAULT);
 	fprintf(out, "%s\nOther commands:\n%s", observe_run_usage,
 		observe_graph_usage);
 }
@@ -148,26 +161,24 @@ static int set_ld_preload(const char *preload)
 	return 0;
 }
 
-/* Adds one --cap NAME to IOMMUSIM_CAPS, after whatever it held. */
-static int grant_capability(const char *name)
+/* Appends value to the list in the environment variable name, after sep;
+ * 0, or an exit status. */
+static int append_to_env_list(const char *name, char sep, const char *value)
 {
-	const char *old = getenv(CAPABILITY_ENV);
-	char *value;
+	const char *old = getenv(name);
+	char *list;
 	int rc;
 
-	if (!*name || strchr(name, ',') ||
-	    capability_from_name(name, strlen(name)) < 0)
-		return usage_error("run: unknown capability '%s'", name);
 	if (old && *old)
-		rc = asprintf(&value, "%s,%s", old, name);
+		rc = asprintf(&list, "%s%c%s", old, sep, value);
 	else
-		rc = asprintf(&value, "%s", name);
+		rc = asprintf(&list, "%s", value);
 	if (rc < 0) {
 		perror(progname);
 		return EXIT_CANNOT_RUN;
 	}
-	rc = setenv(CAPABILITY_ENV, value, 1);
-	free(value);
+	rc = setenv(name, list, 1);
+	free(list);
 	if (rc) {
 		perror(progname);
 		return EXIT_CANNOT_RUN;
@@ -175,32 +186,102 @@ static int grant_capability(const char *name)
 	return 0;
 }
 
+/* Adds one --cap NAME to IOMMUSIM_CAPS, after whatever it held. */
+static int grant_capability(const char *name)
+{
+	if (!*name || strchr(name, ',') ||
+	    capability_from_name(name, strlen(name)) < 0)
+		return usage_error("run: unknown capability '%s'", name);
+	return append_to_env_list(CAPABILITY_ENV, ',', name);
+}
+
+/* Adds one --device SPEC to IOMMUSIM_DEVICES, after whatever it held. */
+static int add_device(const char *spec)
+{
+	struct platform_device_spec parsed;
+	const char *bad;
+	size_t bad_len;
+
+	if (strchr(spec, ';') ||
+	    platform_parse_device_spec(spec, strlen(spec), &parsed, &bad,
+				       &bad_len))
+		return usage_error("run: bad device spec '%s'", spec);
+	return append_to_env_list(PLATFORM_DEVICES_ENV, ';', spec);
+}
+
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value, *i moved past
+ * it; NULL when arg is not that option. *missing is set when it is but has
+ * no value. */
+static const char *option_value(int argc, char **argv, int *i,
+				const char *name, bool *missing)
+{
+	size_t len = strlen(name);
+	const char *arg = argv[*i];
+
+	if (strncmp(arg, name, len))
+		return NULL;
+	if (arg[len] == '=')
+		return arg + len + 1;
+	if (arg[len])
+		return NULL;
+	if (++*i >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[*i];
+}
+
+/* The options of run that take a value. */
+static const struct run_option {
+	const char *name;
+	const char *metavar;
+	int (*apply)(const char *value);
+} run_options[] = {
+	{ "--cap", "NAME", grant_capability },
+	{ "--device", "SPEC", add_device },
+};
+
 /*
  * The options before PROGRAM; returns the index of PROGRAM's name, or
- * -status to exit with. "--cap NAME" and "--cap=NAME" both work.
+ * -status to exit with. "--cap NAME" and "--cap=NAME" both work, and so
+ * for every option.
  */
 static int parse_run_options(int argc, char **argv)
 {
 	int i = 1, rc;
 
 	while (i < argc && argv[i][0] == '-') {
-		const char *arg = argv[i];
+		const struct run_option *opt = NULL;
+		const char *value = NULL;
+		bool missing = false;
 
-		if (!strcmp(arg, "--"))
+		if (!strcmp(argv[i], "--"))
 			return i + 1;
-		rc = observe_run_option(progname, arg);
+		/* --trace, --trace-format, --graph */
+		rc = observe_run_option(progname, argv[i]);
 		if (rc != OBSERVE_NOT_MINE) {
-			/* --trace, --trace-format, --graph */
-		} else if (!strncmp(arg, "--cap=", 6)) {
-			rc = grant_capability(arg + 6);
-		} else if (!strcmp(arg, "--cap")) {
-			if (++i >= argc)
-				return -usage_error("run: %s",
-						    "--cap needs a NAME");
-			rc = grant_capability(argv[i]);
-		} else {
-			return -usage_error("run: unknown option '%s'", arg);
+			if (rc)
+				return -rc;
+			i++;
+			continue;
 		}
+		for (size_t k = 0; !value && !missing &&
+				   k < sizeof(run_options) / sizeof(*run_options);
+		     k++) {
+			opt = &run_options[k];
+			value = option_value(argc, argv, &i, opt->name,
+					     &missing);
+		}
+		if (missing) {
+			fprintf(stderr, "%s: run: %s needs a %s\n", progname,
+				opt->name, opt->metavar);
+			usage(stderr);
+			return -EXIT_USAGE;
+		}
+		if (!value)
+			return -usage_error("run: unknown option '%s'",
+					    argv[i]);
+		rc = opt->apply(value);
 		if (rc)
 			return -rc;
 		i++;

@@ -58,6 +58,10 @@ struct iommu_translation {
 	uint64_t oa;	    /* the output address of the byte asked for */
 	uint64_t leaf_size; /* bytes the leaf maps: what an IOTLB may cache */
 	int prot;	    /* IOMMU_READ | IOMMU_WRITE, tables and leaf together */
+	/* When a walk fails, the stage whose walk failed: 1 or 2 for a
+	 * nested domain (a stage-1 table outside stage 2 is a stage-2
+	 * fault), 0 for a single-stage one and on success. */
+	unsigned int fault_stage;
 };
 
 struct iommu_domain_ops {
@@ -252,6 +256,7 @@ static inline int iommu_domain_translate(struct iommu_domain *domain,
 {
 	if (!domain->ops->translate)
 		return -EOPNOTSUPP;
+	out->fault_stage = 0;
 	return domain->ops->translate(domain, iova, write, set_ad, out);
 }
 

@@ -66,6 +66,10 @@ struct device {
 	/* PASIDs the device can use: its driver's max_pasids(), capped by
 	 * the instance's; 0 when it tags no request with a PASID. */
 	uint32_t max_pasids;
+	/* A PCI device's PASID control register (<linux/pci_regs.h>'s
+	 * PCI_PASID_CTRL_* bits), set by its driver before it is added and
+	 * read where it has PASIDs; 0 for any other device. */
+	uint16_t pci_pasid_ctrl;
 	char name[PLATFORM_NAME_MAX];
 	unsigned int refs; /* __atomic */
 	void (*release)(struct device *dev);

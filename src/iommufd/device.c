@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include <linux/pci_regs.h>
+
 #include <iommusim/uapi/iommufd.h>
 
 #include "base/trace.h"
@@ -119,13 +121,23 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 
 /* ---- the driver's side ----------------------------------------------- */
 
+/* The RID onto domain: only a domain of the device's own driver, the
+ * kernel core's check before it asks the driver (with VT-d and mock
+ * devices in one process, a HWPT made for one may be offered to the
+ * other). */
+static int driver_attach_rid(struct iommu_domain *domain, struct device *dev)
+{
+	if (domain->owner != dev_iommu_ops(dev))
+		return -EINVAL;
+	return dev_iommu_ops(dev)->attach_dev(domain, dev);
+}
+
 static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 			  struct iommufd_device *idev, uint32_t pasid,
 			  struct iommufd_hw_pagetable *old)
 {
 	if (pasid == IOMMU_NO_PASID)
-		return dev_iommu_ops(idev->dev)->attach_dev(hwpt->domain,
-							    idev->dev);
+		return driver_attach_rid(hwpt->domain, idev->dev);
 	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
 					  old->domain);
 }
@@ -163,8 +175,7 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 		return rc;
 	rc = hwpt_pasid_compat(idev, hwpt, IOMMU_NO_PASID);
 	if (!rc)
-		rc = dev_iommu_ops(idev->dev)->attach_dev(hwpt->domain,
-							  idev->dev);
+		rc = driver_attach_rid(hwpt->domain, idev->dev);
 	if (rc) {
 		unreserve_regions(idev, hwpt_paging);
 		return rc;
@@ -518,6 +529,11 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd)
 		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
 	max_pasids = dev_iommu_max_pasids(idev->dev);
 	cmd->out_max_pasid_log2 = max_pasids ? ilog2_u32(max_pasids) : 0;
+	/* a PCI device's PASID modes, as its PASID capability enables them */
+	if (max_pasids && (idev->dev->pci_pasid_ctrl & PCI_PASID_CTRL_EXEC))
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_EXEC;
+	if (max_pasids && (idev->dev->pci_pasid_ctrl & PCI_PASID_CTRL_PRIV))
+		cmd->out_capabilities |= IOMMU_HW_CAP_PCI_PASID_PRIV;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	object_put(ucmd->ictx, &idev->obj);

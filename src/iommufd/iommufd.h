@@ -20,6 +20,10 @@ enum iommufd_node {
 	IOMMUFD_NODE_VFIO_CONTAINER, /* /dev/vfio/vfio */
 };
 
+/* What every entry point needs first, once per process (user memory, the
+ * fork gate, the configured devices): 0 or -errno. */
+int iommufd_global_init(void);
+
 /*
  * A new context behind a new file, opened with flags (O_ACCMODE,
  * O_CLOEXEC, O_NONBLOCK): the descriptor, or -errno. A context opened as

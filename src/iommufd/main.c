@@ -28,6 +28,7 @@
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
 #include "iommufd/trace_decode.h"
+#include "iommu/platform_config.h"
 
 #define PUBLIC __attribute__((visibility("default")))
 
@@ -166,6 +167,15 @@ static void global_init(void)
 	global_init_error = usermem_init();
 	if (!global_init_error)
 		global_init_error = fork_gate_init();
+	/* before any context: configured devices take the first numbers */
+	if (!global_init_error)
+		platform_configure();
+}
+
+int iommufd_global_init(void)
+{
+	pthread_once(&global_once, global_init);
+	return global_init_error;
 }
 
 int iommufd_ucmd_respond(struct iommufd_ucmd *ucmd, size_t cmd_len)
@@ -224,9 +234,9 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	struct iommufd_ctx *ictx;
 	int rc;
 
-	pthread_once(&global_once, global_init);
-	if (global_init_error)
-		return global_init_error;
+	rc = iommufd_global_init();
+	if (rc)
+		return rc;
 
 	ictx = calloc(1, sizeof(*ictx));
 	if (!ictx)

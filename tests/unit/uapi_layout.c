@@ -17,6 +17,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
+#include <iommusim/uapi/vfio_device.h>
 
 /* ---- build-time checks: sizes and alignments ---------------------------- */
 
@@ -524,6 +525,34 @@ TEST(layout_selftest_data)
 }
 
 /* ---- ioctl numbers ------------------------------------------------------ */
+
+/* The VFIO device cdev's iommufd commands, from the newest
+ * include/uapi/linux/vfio.h (BIND's token: 6.17; the PASID forms: 6.13). */
+TEST(layout_vfio_device_cdev)
+{
+	S(struct vfio_device_bind_iommufd, 24);
+	F(struct vfio_device_bind_iommufd, argsz, 0, 4);
+	F(struct vfio_device_bind_iommufd, flags, 4, 4);
+	F(struct vfio_device_bind_iommufd, iommufd, 8, 4);
+	F(struct vfio_device_bind_iommufd, out_devid, 12, 4);
+	F(struct vfio_device_bind_iommufd, token_uuid_ptr, 16, 8);
+	S(struct vfio_device_attach_iommufd_pt, 16);
+	F(struct vfio_device_attach_iommufd_pt, argsz, 0, 4);
+	F(struct vfio_device_attach_iommufd_pt, flags, 4, 4);
+	F(struct vfio_device_attach_iommufd_pt, pt_id, 8, 4);
+	F(struct vfio_device_attach_iommufd_pt, pasid, 12, 4);
+	S(struct vfio_device_detach_iommufd_pt, 12);
+	F(struct vfio_device_detach_iommufd_pt, argsz, 0, 4);
+	F(struct vfio_device_detach_iommufd_pt, flags, 4, 4);
+	F(struct vfio_device_detach_iommufd_pt, pasid, 8, 4);
+	/* _IO(';', 100 + 18..20) */
+	EXPECT_EQ(0x3b76, VFIO_DEVICE_BIND_IOMMUFD);
+	EXPECT_EQ(0x3b77, VFIO_DEVICE_ATTACH_IOMMUFD_PT);
+	EXPECT_EQ(0x3b78, VFIO_DEVICE_DETACH_IOMMUFD_PT);
+	EXPECT_EQ(1, VFIO_DEVICE_BIND_FLAG_TOKEN);
+	EXPECT_EQ(1, VFIO_DEVICE_ATTACH_PASID);
+	EXPECT_EQ(1, VFIO_DEVICE_DETACH_PASID);
+}
 
 TEST(ioctl_numbers)
 {
