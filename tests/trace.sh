@@ -4,7 +4,8 @@
 # makes (each test op by its own name) appears decoded, on the example's
 # descriptor; no call is left undecoded; every failure names its errno;
 # --trace-format=json gives the same calls as JSON Lines that parse;
-# --trace alone writes to standard error; a bad format is a usage error.
+# a VFIO device cdev's calls are decoded too; --trace alone writes to
+# standard error; a bad format is a usage error.
 # Usage: sh tests/trace.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +65,13 @@ for src in "$top"/examples/*.c; do
 		skip "$name: JSON lines parse" "no C compiler"
 	fi
 done
+
+# a VFIO device cdev's calls, from the VT-d device tests
+"$tool" run --trace="$scratch/vtd.txt" -- "$BUILD/tests/uapi/vtd_device" \
+	-t vtd_bind.sizes_and_fields >/dev/null 2>&1
+grep -q '^[0-9.]* [0-9]* fd=[0-9]* VFIO_DEVICE_BIND_IOMMUFD {argsz=24, flags=0x0, iommufd=-*[0-9]*, token_uuid_ptr=0x0} = -1 E' \
+	"$scratch/vtd.txt" && ! grep -q ' ioctl(0x' "$scratch/vtd.txt"
+check $? "a VFIO device's calls are decoded"
 
 "$tool" run --trace -- "$BUILD/examples/ioas_basic" >/dev/null 2>"$scratch/err"
 grep -q '^[0-9.]* [0-9]* fd=[0-9]* IOMMU_IOAS_ALLOC {size=12, flags=0x0} = 0 {out_ioas_id=1}$' "$scratch/err"

@@ -12,13 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <linux/vfio.h>
+#include <iommusim/uapi/vfio_device.h>
 
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
 #include "harness.h"
 #include "iommufd/trace_decode.h"
+#include "vfio/trace_decode.h"
 
 /* Why the table does not tile its struct, or NULL. */
 static const char *tiling_error(const struct trace_struct *st)
@@ -62,11 +63,21 @@ static const char *tiling_error(const struct trace_struct *st)
 	return NULL;
 }
 
+/* Every table of the library's, the iommufd's then the VFIO device's. */
+static const struct trace_struct *nth_struct(size_t i)
+{
+	if (i < trace_decode_nstructs)
+		return trace_decode_structs[i];
+	i -= trace_decode_nstructs;
+	return i < vfio_trace_nstructs ? vfio_trace_structs[i] : NULL;
+}
+
 TEST(every_table_tiles_its_struct)
 {
-	ASSERT_TRUE(trace_decode_nstructs > 60);
-	for (size_t i = 0; i < trace_decode_nstructs; i++) {
-		const struct trace_struct *st = trace_decode_structs[i];
+	const struct trace_struct *st;
+
+	ASSERT_TRUE(trace_decode_nstructs + vfio_trace_nstructs > 60);
+	for (size_t i = 0; (st = nth_struct(i)); i++) {
 		const char *err = tiling_error(st);
 
 		if (err)
@@ -157,17 +168,18 @@ static int header_members(const char *header, const char *name,
 static const char *const headers[] = {
 	"include/iommusim/uapi/iommufd.h",
 	"include/iommusim/uapi/iommufd_test.h",
+	"include/iommusim/uapi/vfio_device.h",
 	"/usr/include/linux/vfio.h",
 };
 
 TEST(every_member_of_the_headers_has_its_entry)
 {
+	const struct trace_struct *st;
 	size_t checked = 0;
 
 	if (access(headers[0], R_OK))
 		SKIP(return, "not run from the source tree");
-	for (size_t i = 0; i < trace_decode_nstructs; i++) {
-		const struct trace_struct *st = trace_decode_structs[i];
+	for (size_t i = 0; (st = nth_struct(i)); i++) {
 		struct members m;
 		size_t h;
 
@@ -240,6 +252,22 @@ TEST(every_vfio_container_call_has_its_entry)
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		EXPECT_TRUE(entry_of(cmds[i]) != NULL);
+}
+
+TEST(every_vfio_device_call_has_its_entry)
+{
+	const unsigned int cmds[] = {
+		VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+		VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_DEVICE_GET_INFO,
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t found = 0;
+
+		for (size_t k = 0; k < vfio_device_trace_file.nioctls; k++)
+			found += vfio_device_trace_file.ioctls[k].cmd == cmds[i];
+		EXPECT_EQ(1, found);
+	}
 }
 
 TEST(every_test_op_has_its_member)
