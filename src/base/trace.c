@@ -348,20 +348,6 @@ static void put_fields(struct line *l, const struct trace_struct *st,
 	}
 }
 
-size_t trace_format_struct(char *out, size_t size, enum trace_format format,
-			   const struct trace_struct *st, const void *buf,
-			   size_t len, unsigned int dir)
-{
-	struct line l = { .buf = out, .cap = size, .format = format,
-			  .first = true };
-
-	if (!size)
-		return 0;
-	out[0] = '\0';
-	put_fields(&l, st, buf, len, dir);
-	return l.len;
-}
-
 /* ---- user data a struct points at ---------------------------------------- */
 
 static const struct trace_struct *

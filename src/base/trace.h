@@ -254,18 +254,6 @@ void trace_event_emit(const char *name, const struct trace_arg_val *args,
 #define TRACE_EVENT_DMA "dma"
 #define TRACE_EVENT_FAIL "fail"
 
-/* ---- the formatter, for the decode tests --------------------------------- */
-
-/*
- * Writes the fields of st found in buf (len bytes of the struct, zero
- * past them) whose direction includes dir, as "name=value, ..." (text) or
- * "\"name\":value,..." (JSON), into out; returns the length written
- * (always NUL-terminated, cut at size). No braces.
- */
-size_t trace_format_struct(char *out, size_t size, enum trace_format format,
-			   const struct trace_struct *st, const void *buf,
-			   size_t len, unsigned int dir);
-
 /* The name of an errno value ("EINVAL"), or NULL when unknown. */
 const char *trace_errno_name(int err);
 

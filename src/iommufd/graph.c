@@ -85,30 +85,15 @@ __attribute__((format(printf, 2, 3))) static void dotf(struct dot *d,
 
 /* ---- one context --------------------------------------------------------- */
 
-/* The published objects of ictx, each with a short-term reference, in ID
- * order; NULL (and *n 0) when there are none or no memory. */
-static struct iommufd_object **grab_objects(struct iommufd_ctx *ictx,
-					    size_t *n,
-					    const struct iommufd_ioas **vfio_ioas)
+/* The VFIO compatibility IOAS, to be named as such (compared only). */
+static const struct iommufd_ioas *vfio_compat_ioas(struct iommufd_ctx *ictx)
 {
-	struct object_table *t = &ictx->objects;
-	struct iommufd_object **objs;
-	size_t count = 0;
+	const struct iommufd_ioas *ioas;
 
-	*n = 0;
-	spin_lock(&t->table_lock);
-	*vfio_ioas = ictx->vfio_ioas;
-	objs = calloc(t->live ? t->live : 1, sizeof(*objs));
-	for (uint32_t id = 1; objs && id < t->capacity && count < t->live;
-	     id++) {
-		struct iommufd_object *obj = t->slots[id];
-
-		if (obj && obj->id == id && object_tryget(obj))
-			objs[count++] = obj;
-	}
-	spin_unlock(&t->table_lock);
-	*n = count;
-	return objs;
+	spin_lock(&ictx->objects.table_lock);
+	ioas = ictx->vfio_ioas;
+	spin_unlock(&ictx->objects.table_lock);
+	return ioas;
 }
 
 static void put_objects(struct iommufd_ctx *ictx, struct iommufd_object **objs,
@@ -283,7 +268,8 @@ int graph_context_dot(struct iommufd_ctx *ictx, char **buf, size_t *len)
 	struct iommufd_object **objs;
 	size_t n;
 
-	objs = grab_objects(ictx, &n, &vfio_ioas);
+	vfio_ioas = vfio_compat_ioas(ictx);
+	objs = object_get_all(ictx, &n);
 	dotf(&d, "\tsubgraph cluster_ctx%u {\n\t\tlabel=\"context %u\";\n",
 	     ictx->serial, ictx->serial);
 	if (!n)

@@ -286,6 +286,26 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	return obj;
 }
 
+struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n)
+{
+	struct object_table *t = &ictx->objects;
+	struct iommufd_object **objs;
+	size_t count = 0;
+
+	spin_lock(&t->table_lock);
+	objs = malloc((t->live ? t->live : 1) * sizeof(*objs));
+	for (uint32_t id = 1; objs && id < t->capacity && count < t->live;
+	     id++) {
+		struct iommufd_object *obj = t->slots[id];
+
+		if (obj && obj != SLOT_RESERVED && object_tryget(obj))
+			objs[count++] = obj;
+	}
+	spin_unlock(&t->table_lock);
+	*n = count;
+	return objs;
+}
+
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	(void)ictx;
