@@ -20,6 +20,7 @@
 
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/trace.h"
 #include "base/usermem.h"
 
 /* The kernel's UIO_MAXIOV and MAX_RW_COUNT (INT_MAX rounded down to a
@@ -462,12 +463,30 @@ int vfs_reopen(struct file *file, int flags)
 	return file->f_op->reopen(file, flags);
 }
 
+static long file_ioctl(void *file, unsigned int cmd, uint64_t arg)
+{
+	const struct file_operations *f_op = ((struct file *)file)->f_op;
+
+	if (!f_op->ioctl)
+		return -ENOTTY;
+	return f_op->ioctl(file, cmd, arg);
+}
+
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 {
-	if (!file->f_op->ioctl)
-		return -ENOTTY;
-	return file->f_op->ioctl(file, cmd, arg);
+	if (trace_enabled())
+		return trace_ioctl(file->f_op->trace, TRACE_CALL_FD, cmd, arg,
+				   file_ioctl, file);
+	return file_ioctl(file, cmd, arg);
 }
+
+/* A read or write's trace line, after the call (rc its result). */
+#define TRACE_RW(file, op, ubuf, len, pos, rc)                                 \
+	do {                                                                   \
+		if (trace_enabled())                                           \
+			trace_rw((file)->f_op->trace, TRACE_CALL_FD, op, ubuf, \
+				 len, pos, rc);                                \
+	} while (0)
 
 typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
 
@@ -527,26 +546,38 @@ static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_rw(file, FILE_READ, ubuf, len, NULL);
+	ssize_t rc = file_rw(file, FILE_READ, ubuf, len, NULL);
+
+	TRACE_RW(file, "read", ubuf, len, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_rw(file, FILE_WRITE, ubuf, len, NULL);
+	ssize_t rc = file_rw(file, FILE_WRITE, ubuf, len, NULL);
+
+	TRACE_RW(file, "write", ubuf, len, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_READ, pos);
+	ssize_t rc = file_check_pos(file, FILE_READ, pos);
 
-	return rc ? rc : file_rw(file, FILE_READ, ubuf, len, &pos);
+	if (!rc)
+		rc = file_rw(file, FILE_READ, ubuf, len, &pos);
+	TRACE_RW(file, "pread", ubuf, len, pos, rc);
+	return rc;
 }
 
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_WRITE, pos);
+	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
 
-	return rc ? rc : file_rw(file, FILE_WRITE, ubuf, len, &pos);
+	if (!rc)
+		rc = file_rw(file, FILE_WRITE, ubuf, len, &pos);
+	TRACE_RW(file, "pwrite", ubuf, len, pos, rc);
+	return rc;
 }
 
 int64_t vfs_llseek(struct file *file, int64_t pos, int whence)
@@ -651,24 +682,36 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_rwv(file, FILE_READ, iov, iovcnt, NULL);
+	ssize_t rc = file_rwv(file, FILE_READ, iov, iovcnt, NULL);
+
+	TRACE_RW(file, "readv", 0, (size_t)iovcnt, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
+	ssize_t rc = file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
+
+	TRACE_RW(file, "writev", 0, (size_t)iovcnt, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_READ, pos);
+	ssize_t rc = file_check_pos(file, FILE_READ, pos);
 
-	return rc ? rc : file_rwv(file, FILE_READ, iov, iovcnt, &pos);
+	if (!rc)
+		rc = file_rwv(file, FILE_READ, iov, iovcnt, &pos);
+	TRACE_RW(file, "preadv", 0, (size_t)iovcnt, pos, rc);
+	return rc;
 }
 
 ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_WRITE, pos);
+	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
 
-	return rc ? rc : file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
+	if (!rc)
+		rc = file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
+	TRACE_RW(file, "pwritev", 0, (size_t)iovcnt, pos, rc);
+	return rc;
 }

@@ -48,6 +48,7 @@
 #include <sys/types.h>
 
 struct file;
+struct trace_file;
 
 /*
  * A file's methods; each returns a result or -errno. NULL methods answer as
@@ -67,6 +68,9 @@ struct file_operations {
 	 * does: a new descriptor (flags as file_install_new() takes them) or
 	 * -errno. NULL for a file with no node (an anonymous queue). */
 	int (*reopen)(struct file *file, int flags);
+	/* How the trace decodes calls on the file (base/trace.h); NULL:
+	 * numbers and lengths raw. */
+	const struct trace_file *trace;
 };
 
 /* f_mode bits, as the kernel's FMODE_*. */

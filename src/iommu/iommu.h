@@ -25,6 +25,7 @@
 #include "iommu/iopf.h"
 #include "iommu/platform.h"
 #include "base/container_of.h"
+#include "base/trace.h"
 
 struct iommu_domain;
 struct iommu_user_data_array;
@@ -283,8 +284,10 @@ static inline int iommu_domain_translate(struct iommu_domain *domain,
 static inline void iommu_iotlb_flush(struct iommu_domain *domain,
 				     uint64_t iova, uint64_t last)
 {
-	if (domain->ops->iotlb_flush)
-		domain->ops->iotlb_flush(domain, iova, last);
+	if (!domain->ops->iotlb_flush)
+		return;
+	trace_event("iotlb_flush", TA_HEX("iova", iova), TA_HEX("last", last));
+	domain->ops->iotlb_flush(domain, iova, last);
 }
 
 static inline void iommu_iotlb_flush_all(struct iommu_domain *domain)

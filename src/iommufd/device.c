@@ -10,6 +10,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/trace.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 
@@ -323,6 +324,22 @@ static int attach_pasid_locked(struct iommufd_hw_pagetable *hwpt,
 	return 0;
 }
 
+/* An attachment's change in the trace: from old to new (NULL: none). */
+static void trace_attach(const char *event, struct iommufd_device *idev,
+			 uint32_t pasid, struct iommufd_hw_pagetable *old,
+			 struct iommufd_hw_pagetable *new)
+{
+	if (old && new)
+		trace_event(event, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id), TA_DEC("pasid", pasid),
+			    TA_ID("old_hwpt", old->obj.id),
+			    TA_ID("hwpt", new->obj.id));
+	else
+		trace_event(event, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id), TA_DEC("pasid", pasid),
+			    TA_ID("hwpt", (old ? old : new)->obj.id));
+}
+
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev, uint32_t pasid)
 {
@@ -353,6 +370,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 		object_hold(&hwpt->obj);
 		entry = NULL;
 		handle = NULL;
+		trace_attach("attach", idev, pasid, NULL, hwpt);
 	}
 	mutex_unlock(&idev->lock);
 	free(entry);
@@ -377,6 +395,7 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 		free(entry);
 	}
 	if (hwpt) {
+		trace_attach("detach", idev, pasid, hwpt, NULL);
 		hwpt_detach_device(hwpt, idev, pasid);
 		/* what the device cached through the domain must not
 		 * outlive it */
@@ -432,6 +451,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 		goto out_unreserve;
 	if (moves_ioas)
 		unreserve_regions(idev, find_hwpt_paging(cur));
+	trace_attach("replace", idev, pasid, cur, hwpt);
 	iommu_iotlb_flush_all(cur->domain);
 	*slot = hwpt;
 	object_hold(&hwpt->obj);

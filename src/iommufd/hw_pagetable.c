@@ -9,6 +9,7 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/trace.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 #include "iommufd/hw_pagetable.h"
@@ -365,6 +366,9 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 	}
 	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
 	done = array.entry_num;
+	trace_event("iotlb_invalidate", TA_DEC("ctx", ucmd->ictx->serial),
+		    TA_ID("hwpt", cmd->hwpt_id), TA_HEX("data_type", cmd->data_type),
+		    TA_DEC("entries", done), TA_DEC("requested", cmd->entry_num));
 out_put:
 	object_put(ucmd->ictx, pt_obj);
 out:
@@ -389,6 +393,11 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
 				     hwpt_paging->common.domain,
 				     cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	if (!rc)
+		atomic_store_explicit(&hwpt_paging->dirty_tracking,
+				      cmd->flags &
+					      IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+				      memory_order_relaxed);
 	object_put(ucmd->ictx, &hwpt_paging->common.obj);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #ifndef IOMMUSIM_HW_PAGETABLE_H
 #define IOMMUSIM_HW_PAGETABLE_H
 
+#include <stdatomic.h>
+
 #include "iommufd/ioas.h"
 #include "iommu/iommu.h"
 
@@ -35,6 +37,8 @@ struct iommufd_hwpt_paging {
 	bool auto_domain;	/* made by attach; never a parent */
 	bool nest_parent;
 	bool in_iopt;		/* the domain is in ioas->iopt */
+	/* IOMMU_HWPT_SET_DIRTY_TRACKING's last success; for the graph */
+	atomic_bool dirty_tracking;
 	/* in ioas->hwpt_list, under ioas->mutex */
 	struct iommufd_hwpt_paging *next, **pprev;
 };

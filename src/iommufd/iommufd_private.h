@@ -61,6 +61,9 @@ struct iommufd_ctx {
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
 	uint8_t account_mode;
+	/* The context's number in the trace and the graph: contexts count
+	 * from 1 in the order they were opened. */
+	unsigned int serial;
 };
 
 /* One ioctl in flight: the command copied in, where it came from. */
@@ -105,6 +108,8 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct usermem *mm,
 		       unsigned int cmd, uint64_t arg);
 
+/* The device a selftest object stands for, by ID (for the graph). */
+uint32_t iommufd_selftest_device_id(struct iommufd_object *obj);
 /* The selftest's mock device object dies: its device is unbound. */
 void iommufd_selftest_destroy(struct iommufd_object *obj);
 

@@ -32,6 +32,11 @@ static struct selftest_obj *get_selftest_obj(struct iommufd_ucmd *ucmd,
 				struct selftest_obj, obj);
 }
 
+uint32_t iommufd_selftest_device_id(struct iommufd_object *obj)
+{
+	return container_of(obj, struct selftest_obj, obj)->idev->obj.id;
+}
+
 void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
