@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
 #include "iommufd/graph.h"
@@ -30,7 +31,8 @@ static char *graph_path;
 /*
  * The open contexts and the last closed ones' text. registry_lock is held
  * across a whole write, so a context cannot finish closing while the
- * graph walks it; it comes before every lock of a context's.
+ * graph walks it; it comes after the fork gate and before every lock of a
+ * context's.
  */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct iommufd_ctx **open_contexts;
@@ -375,15 +377,20 @@ out_free:
 	return rc;
 }
 
+/* The walk takes the contexts' locks, so it is inside the fork gate, as
+ * a call is; the gate comes first, since fork() closes it before it takes
+ * registry_lock (a context's close holds both in that order too). */
 int graph_write(void)
 {
 	int rc;
 
 	if (!graph_on)
 		return -ENOENT;
+	fork_gate_enter();
 	pthread_mutex_lock(&registry_lock);
 	rc = graph_write_locked();
 	pthread_mutex_unlock(&registry_lock);
+	fork_gate_leave();
 	return rc;
 }
 
