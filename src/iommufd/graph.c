@@ -17,6 +17,7 @@
 #include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 #include "iommufd/graph.h"
 #include "iommufd/hw_pagetable.h"
 #include "iommufd/ioas.h"
@@ -170,6 +171,10 @@ static void dot_hwpt(struct dot *d, struct iommufd_ctx *ictx,
 		     struct iommufd_hw_pagetable *hwpt)
 {
 	unsigned int c = ictx->serial, id = hwpt->obj.id;
+
+	if (hwpt->fault)
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"faults\", style=dotted];\n",
+		     c, id, c, iommufd_fault_obj(hwpt->fault)->id);
 
 	if (hwpt_is_paging(hwpt)) {
 		struct iommufd_hwpt_paging *p = to_hwpt_paging(hwpt);

@@ -18,6 +18,8 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/fdtable.h"
+#include "base/file.h"
 #include "base/trace.h"
 #include "harness.h"
 #include "iommufd/trace_decode.h"
@@ -322,6 +324,97 @@ TEST(fault_queue_records_read_and_written)
 		"perm=READ|WRITE, addr=0x6000, length=0x0, cookie=12}]\n"
 		"fd=9 write {len=0x8} = 8 [{cookie=12, code=INVALID}]\n"
 		"fd=9 read {len=0x8} = -1 EAGAIN\n");
+}
+
+/* A read or write on descriptor fd as the shim makes it: fget(), then the
+ * VFS call. */
+static ssize_t fd_rw(int fd, bool write, void *buf, size_t len)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return -EBADF;
+	rc = write ? vfs_write(file, (uintptr_t)buf, len) :
+		     vfs_read(file, (uintptr_t)buf, len);
+	fput(file);
+	return rc;
+}
+
+TEST(a_fault_queued_read_and_answered)
+{
+	struct iommu_test_cmd mock = {
+		.size = sizeof(mock),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+	};
+	struct iommu_hwpt_alloc parent = {
+		.size = sizeof(parent),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc nested = {
+		.size = sizeof(nested),
+		.flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data),
+		.data_uptr = (uintptr_t)&data,
+	};
+	struct iommu_test_cmd replace = {
+		.size = sizeof(replace),
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	};
+	struct iommu_test_cmd trigger = {
+		.size = sizeof(trigger),
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .grpid = 5, .perm = IOMMU_PGFAULT_PERM_WRITE,
+				  .addr = 0x7000 },
+	};
+	struct iommu_hwpt_pgfault record;
+	struct iommu_hwpt_page_response response = {
+		.code = IOMMUFD_PAGE_RESP_SUCCESS,
+	};
+	char expected[2048];
+	int qfd;
+
+	ASSERT_EQ(0, iommusim_open(&ctx));
+	mock.id = ioas_alloc();
+	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &mock));
+	parent.dev_id = nested.dev_id = mock.mock_domain.out_idev_id;
+	parent.pt_id = mock.id;
+	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &parent));
+	ASSERT_EQ(0, call(IOMMU_FAULT_QUEUE_ALLOC, &fault));
+	qfd = (int)fault.out_fault_fd;
+	nested.pt_id = parent.out_hwpt_id;
+	nested.fault_id = fault.out_fault_id;
+	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &nested));
+	replace.id = mock.mock_domain.out_stdev_id;
+	replace.mock_domain_replace.pt_id = nested.out_hwpt_id;
+	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &replace));
+	trigger.trigger_iopf.dev_id = mock.mock_domain.out_idev_id;
+
+	capture_start(TRACE_FORMAT_TEXT);
+	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &trigger));
+	ASSERT_EQ(sizeof(record), fd_rw(qfd, false, &record, sizeof(record)));
+	response.cookie = record.cookie;
+	ASSERT_EQ(sizeof(response),
+		  fd_rw(qfd, true, &response, sizeof(response)));
+	snprintf(expected, sizeof(expected),
+		 "event fault ctx=1 fault=6 hwpt=7 dev=3 flags=LAST_PAGE "
+		 "pasid=0 grpid=5 perm=WRITE addr=0x7000 records=1\n"
+		 "fd=-1 IOMMU_TEST_OP_TRIGGER_IOPF {size=72, op=TRIGGER_IOPF, "
+		 "id=0, trigger_iopf={dev_id=3, pasid=0, grpid=5, perm=WRITE, "
+		 "addr=0x7000}} = 0\n"
+		 "fd=%d read {len=0x28} = 40 [{flags=LAST_PAGE, dev_id=3, "
+		 "pasid=0, grpid=5, perm=WRITE, addr=0x7000, length=0x0, "
+		 "cookie=1}]\n"
+		 "event page_response ctx=1 dev=3 grpid=5 cookie=1 "
+		 "code=SUCCESS\n"
+		 "fd=%d write {len=0x8} = 8 [{cookie=1, code=SUCCESS}]\n",
+		 qfd, qfd);
+	EXPECT_LINES(expected);
+	close(qfd);
+	iommusim_close(ctx);
 }
 
 TEST(events_of_other_layers)
