@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "iommufd/graph.h"
 #include "iommufd/iommufd_private.h"
+#include "nested_fault.h"
 
 static struct iommusim_ctx *ctx;
 
@@ -137,39 +138,13 @@ TEST(pasid_dirty_tracking_and_an_access)
 
 TEST(a_nested_hwpt_with_its_fault_queue)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_test_cmd mock = {
-		.size = sizeof(mock),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-	};
-	struct iommu_hwpt_alloc parent = {
-		.size = sizeof(parent),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc nested = {
-		.size = sizeof(nested),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
-		.data_uptr = (uintptr_t)&data,
-	};
+	struct nested_fault t;
 	char *dot = NULL;
 	size_t len = 0;
 
 	ASSERT_EQ(0, iommusim_open(&ctx));
-	ASSERT_EQ(0, call(IOMMU_IOAS_ALLOC, &ioas));
-	mock.id = ioas.out_ioas_id;
-	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &mock));
-	parent.dev_id = nested.dev_id = mock.mock_domain.out_idev_id;
-	parent.pt_id = ioas.out_ioas_id;
-	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &parent));
-	ASSERT_EQ(0, call(IOMMU_FAULT_QUEUE_ALLOC, &fault));
-	nested.pt_id = parent.out_hwpt_id;
-	nested.fault_id = fault.out_fault_id;
-	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &nested));
-	ASSERT_EQ(7, nested.out_hwpt_id);
+	ASSERT_EQ(0, nested_fault_build(ctx, false, &t));
+	ASSERT_EQ(7, t.nested);
 
 	ASSERT_EQ(0, graph_context_dot((struct iommufd_ctx *)ctx, &dot, &len));
 	EXPECT_TRUE(strstr(dot, "\t\tc1_6 [shape=note, label=\"FAULT 6\"];\n") !=
@@ -181,7 +156,7 @@ TEST(a_nested_hwpt_with_its_fault_queue)
 	if (!strstr(dot, "c1_7 -> c1_6"))
 		printf("# seen:\n%s", dot);
 	free(dot);
-	close((int)fault.out_fault_fd);
+	close(t.fault_fd);
 	iommusim_close(ctx);
 }
 

@@ -24,6 +24,7 @@
 #include "harness.h"
 #include "iommufd/trace_decode.h"
 #include "json_lines.h"
+#include "nested_fault.h"
 
 #define OUT_MAX 65536
 
@@ -343,27 +344,6 @@ static ssize_t fd_rw(int fd, bool write, void *buf, size_t len)
 
 TEST(a_fault_queued_read_and_answered)
 {
-	struct iommu_test_cmd mock = {
-		.size = sizeof(mock),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
-	};
-	struct iommu_hwpt_alloc parent = {
-		.size = sizeof(parent),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc nested = {
-		.size = sizeof(nested),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
-		.data_uptr = (uintptr_t)&data,
-	};
-	struct iommu_test_cmd replace = {
-		.size = sizeof(replace),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-	};
 	struct iommu_test_cmd trigger = {
 		.size = sizeof(trigger),
 		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
@@ -374,24 +354,14 @@ TEST(a_fault_queued_read_and_answered)
 	struct iommu_hwpt_page_response response = {
 		.code = IOMMUFD_PAGE_RESP_SUCCESS,
 	};
+	struct nested_fault t;
 	char expected[2048];
 	int qfd;
 
 	ASSERT_EQ(0, iommusim_open(&ctx));
-	mock.id = ioas_alloc();
-	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &mock));
-	parent.dev_id = nested.dev_id = mock.mock_domain.out_idev_id;
-	parent.pt_id = mock.id;
-	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &parent));
-	ASSERT_EQ(0, call(IOMMU_FAULT_QUEUE_ALLOC, &fault));
-	qfd = (int)fault.out_fault_fd;
-	nested.pt_id = parent.out_hwpt_id;
-	nested.fault_id = fault.out_fault_id;
-	ASSERT_EQ(0, call(IOMMU_HWPT_ALLOC, &nested));
-	replace.id = mock.mock_domain.out_stdev_id;
-	replace.mock_domain_replace.pt_id = nested.out_hwpt_id;
-	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &replace));
-	trigger.trigger_iopf.dev_id = mock.mock_domain.out_idev_id;
+	ASSERT_EQ(0, nested_fault_build(ctx, true, &t));
+	qfd = t.fault_fd;
+	trigger.trigger_iopf.dev_id = t.idev;
 
 	capture_start(TRACE_FORMAT_TEXT);
 	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &trigger));
