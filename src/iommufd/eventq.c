@@ -13,9 +13,11 @@
 
 #include "base/file.h"
 #include "base/fork_gate.h"
+#include "base/trace.h"
 #include "base/usermem.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
+#include "iommufd/trace_decode.h"
 
 /* ---- the common part -------------------------------------------------- */
 
@@ -218,9 +220,22 @@ static struct iopf_group *cookie_erase(struct iommufd_fault *fault,
 	return group;
 }
 
+/* The device a group came from. */
+static struct iommufd_device *group_idev(struct iopf_group *group)
+{
+	return container_of(group->attach_handle,
+			    struct iommufd_attach_handle, handle)
+		->idev;
+}
+
 static void answer_and_free(struct iopf_group *group,
 			    enum iommu_page_response_code code)
 {
+	trace_event("page_response", TA_DEC("ctx", group_idev(group)->ictx->serial),
+		    TA_ID("dev", group_idev(group)->obj.id),
+		    TA_DEC("grpid", group->last_fault.prm.grpid),
+		    TA_DEC("cookie", group->cookie),
+		    TA_ENUM("code", code, trace_page_response_codes));
 	iopf_group_response(group, code);
 	iopf_free_group(group);
 }
@@ -230,7 +245,17 @@ int iommufd_fault_iopf_handler(struct iopf_group *group)
 	struct iommufd_hw_pagetable *hwpt =
 		group->attach_handle->domain->fault_data;
 	struct iommufd_fault *fault = hwpt->fault;
+	const struct iommu_fault_page_request *prm = &group->last_fault.prm;
 
+	trace_event("fault", TA_DEC("ctx", fault->common.ictx->serial),
+		    TA_ID("fault", fault->common.obj.id),
+		    TA_ID("hwpt", hwpt->obj.id),
+		    TA_ID("dev", group_idev(group)->obj.id),
+		    TA_FLAGS("flags", prm->flags, trace_pgfault_flags),
+		    TA_DEC("pasid", prm->pasid), TA_DEC("grpid", prm->grpid),
+		    TA_FLAGS("perm", prm->perm, trace_pgfault_perms),
+		    TA_HEX("addr", prm->addr),
+		    TA_DEC("records", group->fault_count));
 	/* a fault queue has no depth: every group is taken */
 	eventq_add_tail(&fault->common, &group->node);
 	eventq_wake(&fault->common);
@@ -295,10 +320,8 @@ void iommufd_fault_destroy(struct iommufd_object *obj)
 /* Writes group's records at ubuf: 0 or -EFAULT. */
 static int copy_group_to_user(struct iopf_group *group, uint64_t ubuf)
 {
-	struct iommufd_attach_handle *handle = container_of(
-		group->attach_handle, struct iommufd_attach_handle, handle);
 	struct iommu_hwpt_pgfault record = {
-		.dev_id = handle->idev->obj.id,
+		.dev_id = group_idev(group)->obj.id,
 		.cookie = group->cookie,
 	};
 	struct iopf_fault *iopf;
@@ -421,6 +444,7 @@ static const struct file_operations fault_fops = {
 	.write = fault_fops_write,
 	.poll = eventq_fops_poll,
 	.release = eventq_fops_release,
+	.trace = &fault_trace_file,
 };
 
 /*

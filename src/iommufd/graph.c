@@ -14,8 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 #include "iommufd/graph.h"
 #include "iommufd/hw_pagetable.h"
 #include "iommufd/ioas.h"
@@ -30,7 +32,8 @@ static char *graph_path;
 /*
  * The open contexts and the last closed ones' text. registry_lock is held
  * across a whole write, so a context cannot finish closing while the
- * graph walks it; it comes before every lock of a context's.
+ * graph walks it; it comes after the fork gate and before every lock of a
+ * context's.
  */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct iommufd_ctx **open_contexts;
@@ -168,6 +171,10 @@ static void dot_hwpt(struct dot *d, struct iommufd_ctx *ictx,
 		     struct iommufd_hw_pagetable *hwpt)
 {
 	unsigned int c = ictx->serial, id = hwpt->obj.id;
+
+	if (hwpt->fault)
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"faults\", style=dotted];\n",
+		     c, id, c, iommufd_fault_obj(hwpt->fault)->id);
 
 	if (hwpt_is_paging(hwpt)) {
 		struct iommufd_hwpt_paging *p = to_hwpt_paging(hwpt);
@@ -375,15 +382,20 @@ out_free:
 	return rc;
 }
 
+/* The walk takes the contexts' locks, so it is inside the fork gate, as
+ * a call is; the gate comes first, since fork() closes it before it takes
+ * registry_lock (a context's close holds both in that order too). */
 int graph_write(void)
 {
 	int rc;
 
 	if (!graph_on)
 		return -ENOENT;
+	fork_gate_enter();
 	pthread_mutex_lock(&registry_lock);
 	rc = graph_write_locked();
 	pthread_mutex_unlock(&registry_lock);
+	fork_gate_leave();
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "iommufd/graph.h"
 #include "iommufd/iommufd_private.h"
+#include "nested_fault.h"
 
 static struct iommusim_ctx *ctx;
 
@@ -132,6 +133,30 @@ TEST(pasid_dirty_tracking_and_an_access)
 	EXPECT_TRUE(!strcmp(expected, dot));
 	free(dot);
 	close((int)access.create_access.out_access_fd);
+	iommusim_close(ctx);
+}
+
+TEST(a_nested_hwpt_with_its_fault_queue)
+{
+	struct nested_fault t;
+	char *dot = NULL;
+	size_t len = 0;
+
+	ASSERT_EQ(0, iommusim_open(&ctx));
+	ASSERT_EQ(0, nested_fault_build(ctx, false, &t));
+	ASSERT_EQ(7, t.nested);
+
+	ASSERT_EQ(0, graph_context_dot((struct iommufd_ctx *)ctx, &dot, &len));
+	EXPECT_TRUE(strstr(dot, "\t\tc1_6 [shape=note, label=\"FAULT 6\"];\n") !=
+		    NULL);
+	EXPECT_TRUE(strstr(dot, "\t\tc1_7 -> c1_6 [label=\"faults\", "
+				"style=dotted];\n\t\tc1_7 [shape=box, "
+				"style=rounded, label=\"HWPT 7\\nnested\"];\n"
+				"\t\tc1_7 -> c1_5 [label=\"parent\"];\n") != NULL);
+	if (!strstr(dot, "c1_7 -> c1_6"))
+		printf("# seen:\n%s", dot);
+	free(dot);
+	close(t.fault_fd);
 	iommusim_close(ctx);
 }
 

@@ -18,10 +18,13 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/fdtable.h"
+#include "base/file.h"
 #include "base/trace.h"
 #include "harness.h"
 #include "iommufd/trace_decode.h"
 #include "json_lines.h"
+#include "nested_fault.h"
 
 #define OUT_MAX 65536
 
@@ -322,6 +325,66 @@ TEST(fault_queue_records_read_and_written)
 		"perm=READ|WRITE, addr=0x6000, length=0x0, cookie=12}]\n"
 		"fd=9 write {len=0x8} = 8 [{cookie=12, code=INVALID}]\n"
 		"fd=9 read {len=0x8} = -1 EAGAIN\n");
+}
+
+/* A read or write on descriptor fd as the shim makes it: fget(), then the
+ * VFS call. */
+static ssize_t fd_rw(int fd, bool write, void *buf, size_t len)
+{
+	struct file *file = fget(fd);
+	ssize_t rc;
+
+	if (!file)
+		return -EBADF;
+	rc = write ? vfs_write(file, (uintptr_t)buf, len) :
+		     vfs_read(file, (uintptr_t)buf, len);
+	fput(file);
+	return rc;
+}
+
+TEST(a_fault_queued_read_and_answered)
+{
+	struct iommu_test_cmd trigger = {
+		.size = sizeof(trigger),
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .grpid = 5, .perm = IOMMU_PGFAULT_PERM_WRITE,
+				  .addr = 0x7000 },
+	};
+	struct iommu_hwpt_pgfault record;
+	struct iommu_hwpt_page_response response = {
+		.code = IOMMUFD_PAGE_RESP_SUCCESS,
+	};
+	struct nested_fault t;
+	char expected[2048];
+	int qfd;
+
+	ASSERT_EQ(0, iommusim_open(&ctx));
+	ASSERT_EQ(0, nested_fault_build(ctx, true, &t));
+	qfd = t.fault_fd;
+	trigger.trigger_iopf.dev_id = t.idev;
+
+	capture_start(TRACE_FORMAT_TEXT);
+	ASSERT_EQ(0, call(IOMMU_TEST_CMD, &trigger));
+	ASSERT_EQ(sizeof(record), fd_rw(qfd, false, &record, sizeof(record)));
+	response.cookie = record.cookie;
+	ASSERT_EQ(sizeof(response),
+		  fd_rw(qfd, true, &response, sizeof(response)));
+	snprintf(expected, sizeof(expected),
+		 "event fault ctx=1 fault=6 hwpt=7 dev=3 flags=LAST_PAGE "
+		 "pasid=0 grpid=5 perm=WRITE addr=0x7000 records=1\n"
+		 "fd=-1 IOMMU_TEST_OP_TRIGGER_IOPF {size=72, op=TRIGGER_IOPF, "
+		 "id=0, trigger_iopf={dev_id=3, pasid=0, grpid=5, perm=WRITE, "
+		 "addr=0x7000}} = 0\n"
+		 "fd=%d read {len=0x28} = 40 [{flags=LAST_PAGE, dev_id=3, "
+		 "pasid=0, grpid=5, perm=WRITE, addr=0x7000, length=0x0, "
+		 "cookie=1}]\n"
+		 "event page_response ctx=1 dev=3 grpid=5 cookie=1 "
+		 "code=SUCCESS\n"
+		 "fd=%d write {len=0x8} = 8 [{cookie=1, code=SUCCESS}]\n",
+		 qfd, qfd);
+	EXPECT_LINES(expected);
+	close(qfd);
+	iommusim_close(ctx);
 }
 
 TEST(events_of_other_layers)
