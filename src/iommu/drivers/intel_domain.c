@@ -59,13 +59,13 @@ static uint64_t intel_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 /* The hardware sets second-stage A/D only with SSADE, which the kernel
  * turns on with dirty tracking. */
 static int intel_paging_translate(struct iommu_domain *domain, uint64_t iova,
-				  bool write, bool set_ad,
+				  unsigned int req, bool set_ad,
 				  struct iommu_translation *out)
 {
 	struct intel_paging *paging = to_intel_paging(domain);
 	bool ssade = __atomic_load_n(&paging->dirty_tracking, __ATOMIC_ACQUIRE);
 
-	return pt_translate(&paging->pt, iova, write, set_ad && ssade, out);
+	return pt_translate(&paging->pt, iova, req, set_ad && ssade, out);
 }
 
 /* A stage-2 change reaches every nested translation built on it: the
