@@ -10,6 +10,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "iommu/dma.h"
 #include "iommufd/device.h"
 
 void iommufd_device_destroy(struct iommufd_object *obj)
@@ -116,6 +117,19 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 	if (idev->hwpt && !idev->hwpt->pasid_compat)
 		return -EINVAL;
 	return 0;
+}
+
+int iommufd_device_dma(struct iommufd_device *idev, const struct usermem *mm,
+		       const struct dma_request *rq, struct dma_result *res)
+{
+	struct iommufd_hw_pagetable **slot;
+	int rc;
+
+	mutex_lock(&idev->lock);
+	slot = attached_slot(idev, rq->pasid);
+	rc = iommu_dma(idev->dev, slot ? (*slot)->domain : NULL, mm, rq, res);
+	mutex_unlock(&idev->lock);
+	return rc;
 }
 
 /* ---- the driver's side ----------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <linux/pci_regs.h>
 
 #include "iommu/drivers/intel_priv.h"
+#include "iommu/iotlb.h"
 #include "iommu/user_data.h"
 
 static uint32_t units_made; /* __atomic: names vtd0, vtd1, ... */
@@ -80,6 +81,11 @@ struct device *intel_iommu_add_device(const struct intel_iommu_config *cfg,
 	 * enables it (every mode the device has): privileged requests where
 	 * the unit takes them (SRS), never execute requests (no ERS).
 	 */
+	unit->dev.iotlb = iotlb_create(unit->dev.name, cfg->iotlb_entries);
+	if (!unit->dev.iotlb) {
+		rc = -ENOMEM;
+		goto out_unregister;
+	}
 	if (cfg->pasid_bits)
 		unit->dev.pci_pasid_ctrl =
 			PCI_PASID_CTRL_ENABLE |

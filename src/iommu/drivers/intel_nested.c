@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include "iommu/drivers/intel_priv.h"
+#include "iommu/iotlb.h"
 #include "iommu/user_data.h"
 #include "base/usermem.h"
 
@@ -195,8 +196,9 @@ static int intel_nested_translate(struct iommu_domain *domain, uint64_t iova,
 
 /* ---- invalidation -------------------------------------------------------- */
 
-/* The user's invalidation of [addr, addr + npages pages): recorded for the
- * IOTLB. A range past the end of the address space ends there (the
+/* The user's invalidation of [addr, addr + npages pages): the IOTLB's
+ * entries in it, and its paging-structure entries unless leaf says only
+ * leaves changed; recorded for the tests too. A range past the end of the address space ends there (the
  * invalidate-all form, addr 0 and npages U64_MAX, among them). */
 static void nested_invalidate_range(struct intel_nested *nested,
 				    uint64_t addr, uint64_t npages, bool leaf)
@@ -209,6 +211,7 @@ static void nested_invalidate_range(struct intel_nested *nested,
 	    __builtin_add_overflow(addr, (npages << 12) - 1, &last))
 		last = UINT64_MAX;
 	intel_flushes_record(&nested->flushes, addr, last, leaf);
+	iotlb_invalidate(&nested->domain, addr, last, leaf);
 }
 
 /* Entries in order; the first bad one stops the walk and entry_num says
@@ -257,6 +260,7 @@ static void intel_nested_iotlb_flush(struct iommu_domain *domain,
 {
 	intel_flushes_record(&to_intel_nested(domain)->flushes, iova, last,
 			     false);
+	iotlb_invalidate(domain, iova, last, false);
 }
 
 static void intel_nested_free(struct iommu_domain *domain)
