@@ -10,7 +10,6 @@
 #include "iommu/iotlb.h"
 
 #define IOTLB_WAYS 4u
-#define CHECK_ENV "IOMMUSIM_CHECK_IOTLB"
 
 /* Every unit's caches: pushed once, never removed, read without a lock. */
 static struct iotlb *all_iotlbs;
@@ -20,7 +19,7 @@ static bool check_on;
 
 static void read_check_env(void)
 {
-	const char *v = getenv(CHECK_ENV);
+	const char *v = getenv(IOTLB_CHECK_ENV);
 
 	check_on = v && strcmp(v, "1") == 0;
 }

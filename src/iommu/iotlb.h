@@ -112,6 +112,9 @@ void psc_insert(struct iotlb *t, const struct iommu_domain *domain,
 void iotlb_invalidate(const struct iommu_domain *domain, uint64_t first,
 		      uint64_t last, bool leaf_only);
 
+/* `iommusim run --check-iotlb` sets it to 1. */
+#define IOTLB_CHECK_ENV "IOMMUSIM_CHECK_IOTLB"
+
 /* Whether every IOTLB hit is checked against a fresh walk
  * (IOMMUSIM_CHECK_IOTLB=1, read once). */
 bool iotlb_checking(void);
