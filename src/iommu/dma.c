@@ -23,7 +23,8 @@
 #include "iommu/iotlb.h"
 #include "base/usermem.h"
 
-#define DMA_PAGE_MASK (~((uint64_t)4096 - 1))
+#define DMA_PAGE 4096ull
+#define DMA_PAGE_MASK (~(DMA_PAGE - 1))
 
 #define SAME_REASON(ours, uapi) _Static_assert((int)(ours) == (int)(uapi), #ours)
 SAME_REASON(IOMMU_FAULT_NONE, IOMMUSIM_FAULT_NONE);
@@ -254,7 +255,9 @@ int iommu_dma(struct device *dev, struct iommu_domain *domain,
 			iotlb_lock(w.t);
 		rc = translate_page(&w, iova, &t);
 		if (!rc) {
-			n = t.leaf_size - (iova & (t.leaf_size - 1));
+			/* to the end of the 4 KiB page, whatever the leaf:
+			 * a fault in memory stops the transfer at a page */
+			n = DMA_PAGE - (iova & (DMA_PAGE - 1));
 			if (n > rq->length - res->done)
 				n = rq->length - res->done;
 			copied = move_bytes(mm, rq, t.oa, res->done, n);
