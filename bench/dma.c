@@ -16,8 +16,6 @@
  * with a single entry in each cache, so that every access of the miss
  * loops misses.
  */
-#include <sys/mman.h>
-
 #include <iommusim/uapi/iommusim.h>
 #include <iommusim/uapi/vfio_device.h>
 
@@ -30,44 +28,9 @@
 #define REGIONS 64 /* stage-1 PTs, one per 2 MiB of GVA */
 #define SZ_2M (2ull << 20)
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* ---- floors ------------------------------------------------------------------ */
 
 static uint64_t *chase_mem;
-static size_t chase_slots;
-
-static void chase_setup(void)
-{
-	uint32_t *order;
-
-	chase_slots = CHASE_BYTES / 64;
-	chase_mem = mmap(NULL, CHASE_BYTES, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	order = malloc(chase_slots * sizeof(*order));
-	if (chase_mem == MAP_FAILED || !order)
-		die("chase memory");
-	for (size_t i = 0; i < chase_slots; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = chase_slots - 1; i > 0; i--) {
-		size_t j = rnd() % (i + 1);
-		uint32_t t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
-	for (size_t i = 0; i < chase_slots; i++)
-		chase_mem[order[i] * 8ull] = order[(i + 1) % chase_slots] * 8ull;
-	free(order);
-}
 
 /* ns per chain of k dependent DRAM loads, the chains one after another
  * along one random cycle. */
@@ -227,7 +190,7 @@ int main(void)
 	vfd0 = device_open(0, &dev0);
 	vfd1 = device_open(1, &dev1);
 
-	chase_setup();
+	chase_mem = chase_memory(CHASE_BYTES);
 	chase4 = chase_ns(4);
 	chase24 = chase_ns(24);
 	copy4k = memcpy_4k_ns();

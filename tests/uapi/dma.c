@@ -30,15 +30,22 @@ FIXTURE(dma)
 	__u32 devid;
 };
 
+/* A context, an IOAS with the test buffer at GUEST_GPA, the full device
+ * bound to it: what both fixtures start from. */
+#define device_and_ioas_setup()                                                \
+	({                                                                     \
+		self->fd = iommufd_open();                                     \
+		ASSERT_LE(0, self->fd);                                        \
+		self->vfd = vfio_cdev_open(DEV_FULL);                          \
+		ASSERT_LE(0, self->vfd);                                       \
+		test_ioctl_ioas_alloc(&self->ioas_id);                         \
+		ASSERT_EQ(0, _vfio_bind(self->vfd, self->fd, &self->devid));   \
+		test_ioctl_ioas_map_fixed(buffer, BUFFER_SIZE, GUEST_GPA);     \
+	})
+
 FIXTURE_SETUP(dma)
 {
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->vfd = dev_open(DEV_FULL);
-	ASSERT_LE(0, self->vfd);
-	test_ioctl_ioas_alloc(&self->ioas_id);
-	ASSERT_EQ(0, dev_bind(self->vfd, self->fd, &self->devid));
-	test_ioctl_ioas_map_fixed(buffer, BUFFER_SIZE, GUEST_GPA);
+	device_and_ioas_setup();
 }
 
 FIXTURE_TEARDOWN(dma)
@@ -80,7 +87,7 @@ TEST(dma_layout)
 /* Not bound: every command is EINVAL, ours too; on the iommufd: ENOTTY. */
 TEST(dma_unbound_and_wrong_fd)
 {
-	int fd = iommufd_open(), vfd = dev_open(DEV_FULL);
+	int fd = iommufd_open(), vfd = vfio_cdev_open(DEV_FULL);
 	uint64_t v;
 
 	ASSERT_LE(0, fd);
@@ -124,12 +131,12 @@ TEST_F(dma, field_checks_in_order)
 {
 	uint64_t v = 0;
 	struct iommusim_dma cmd;
-	int plain = dev_open(DEV_PLAIN), small = dev_open(DEV_SMALL_TLB);
+	int plain = vfio_cdev_open(DEV_PLAIN), small = vfio_cdev_open(DEV_SMALL_TLB);
 
 	ASSERT_LE(0, plain);
 	ASSERT_LE(0, small);
-	ASSERT_EQ(0, dev_bind(plain, self->fd, NULL));
-	ASSERT_EQ(0, dev_bind(small, self->fd, NULL));
+	ASSERT_EQ(0, _vfio_bind(plain, self->fd, NULL));
+	ASSERT_EQ(0, _vfio_bind(small, self->fd, NULL));
 	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, self->ioas_id));
 
 	/* unknown flags, reserved, a PASID without its flag */
@@ -176,7 +183,7 @@ TEST_F(dma, blocked)
 	test_dma_read(self->vfd, GUEST_GPA, &v, 8);
 	test_dma_fault(self->vfd, 0, 7, GUEST_GPA, &v, 8, 0, GUEST_GPA,
 		       IOMMUSIM_FAULT_BLOCKED, 0);
-	ASSERT_EQ(0, dev_detach(self->vfd, 0, 0));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
 	test_dma_fault(self->vfd, IOMMUSIM_DMA_WRITE, 0, GUEST_GPA, &v, 8, 0,
 		       GUEST_GPA, IOMMUSIM_FAULT_BLOCKED, 0);
 }
@@ -285,7 +292,7 @@ TEST_F(dma, paging_dirty_tracking)
 	test_cmd_get_dirty_bitmap(hwpt, GUEST_GPA, 64 * PAGE, PAGE,
 				  &bitmap, 0);
 	EXPECT_EQ(0, bitmap);
-	ASSERT_EQ(0, dev_detach(self->vfd, 0, 0));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
 }
 
 #ifdef IOMMUSIM_TEST_DIRECT
@@ -345,13 +352,7 @@ static void nested_alloc(struct __test_metadata *_metadata, int fd,
 /* Pages 0..15 at GVA + n pages, read-write; page n holds n in each byte. */
 FIXTURE_SETUP(nested)
 {
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->vfd = dev_open(DEV_FULL);
-	ASSERT_LE(0, self->vfd);
-	test_ioctl_ioas_alloc(&self->ioas_id);
-	ASSERT_EQ(0, dev_bind(self->vfd, self->fd, &self->devid));
-	test_ioctl_ioas_map_fixed(buffer, BUFFER_SIZE, GUEST_GPA);
+	device_and_ioas_setup();
 	test_cmd_hwpt_alloc(self->devid, self->ioas_id,
 			    IOMMU_HWPT_ALLOC_NEST_PARENT |
 				    IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
@@ -510,7 +511,7 @@ TEST_F(nested, privilege_sre_wpe)
 		     self->g.root, 0, &no_sre);
 	nested_alloc(_metadata, self->fd, self->devid, self->parent,
 		     self->g.root, IOMMU_VTD_S1_SRE | IOMMU_VTD_S1_WPE, &wpe);
-	ASSERT_EQ(0, dev_detach(self->vfd, 0, 0));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
 	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, self->parent));
 	pte[1] &= ~X86_US;
 	pte[2] &= ~X86_RW;
@@ -539,9 +540,9 @@ TEST_F(nested, privilege_sre_wpe)
 	/* the RID reaches the parent: GVA is a GPA there, and not mapped */
 	test_dma_fault(self->vfd, 0, 0, GVA, &v, 8, 0, GVA,
 		       IOMMUSIM_FAULT_NOT_PRESENT, 0);
-	ASSERT_EQ(0, dev_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 5));
-	ASSERT_EQ(0, dev_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 6));
-	ASSERT_EQ(0, dev_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 7));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 5));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 6));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, VFIO_DEVICE_DETACH_PASID, 7));
 }
 
 /* ---- the IOTLB ------------------------------------------------------------------- */
@@ -645,7 +646,7 @@ TEST_F(nested, detach_and_replace_flush)
 	EXPECT_EQ(BYTES(1), PEEK(GVA + PAGE));
 	repoint(&self->g, 1, 45);
 	EXPECT_EQ(BYTES(1), PEEK(GVA + PAGE));
-	ASSERT_EQ(0, dev_detach(self->vfd, 0, 0));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
 	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, self->nested));
 	EXPECT_EQ(BYTES(45), PEEK(GVA + PAGE));
 	repoint(&self->g, 1, 46);
@@ -663,11 +664,11 @@ TEST_F(nested, detach_and_replace_flush)
 /* iotlb=4: one set of four ways; the least recently used goes. */
 TEST_F(nested, capacity_and_lru)
 {
-	int small = dev_open(DEV_SMALL_TLB);
+	int small = vfio_cdev_open(DEV_SMALL_TLB);
 	__u32 devid, no_sre;
 
 	ASSERT_LE(0, small);
-	ASSERT_EQ(0, dev_bind(small, self->fd, &devid));
+	ASSERT_EQ(0, _vfio_bind(small, self->fd, &devid));
 	nested_alloc(_metadata, self->fd, self->devid, self->parent,
 		     self->g.root, 0, &no_sre);
 	ASSERT_EQ(0, dev_attach(small, 0, 0, no_sre));
@@ -704,11 +705,11 @@ TEST(stale_iotlb_detector)
 	ASSERT_EQ(0, setenv("IOMMUSIM_CHECK_IOTLB", "1", 1));
 	ASSERT_LE(0, dup2(log, 2));
 	fd = iommufd_open();
-	vfd = dev_open(DEV_FULL);
+	vfd = vfio_cdev_open(DEV_FULL);
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, vfd);
 	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas));
-	ASSERT_EQ(0, dev_bind(vfd, fd, &devid));
+	ASSERT_EQ(0, _vfio_bind(vfd, fd, &devid));
 	ASSERT_EQ(0, _test_ioctl_ioas_map_fixed(fd, ioas, buffer, BUFFER_SIZE,
 						GUEST_GPA, MAP_RW));
 	ASSERT_EQ(0, _test_cmd_hwpt_alloc(fd, devid, ioas,

@@ -173,12 +173,12 @@ TEST(dma_against_unmap_invalidate_replace)
 
 	s.fd = iommufd_open();
 	ASSERT_LE(0, s.fd);
-	s.nested_vfd = dev_open(DEV_FULL);
-	s.paging_vfd = dev_open(DEV_SMALL_TLB);
+	s.nested_vfd = vfio_cdev_open(DEV_FULL);
+	s.paging_vfd = vfio_cdev_open(DEV_SMALL_TLB);
 	ASSERT_LE(0, s.nested_vfd);
 	ASSERT_LE(0, s.paging_vfd);
-	ASSERT_EQ(0, dev_bind(s.nested_vfd, s.fd, &devid));
-	ASSERT_EQ(0, dev_bind(s.paging_vfd, s.fd, &devid2));
+	ASSERT_EQ(0, _vfio_bind(s.nested_vfd, s.fd, &devid));
+	ASSERT_EQ(0, _vfio_bind(s.paging_vfd, s.fd, &devid2));
 	ASSERT_EQ(0, _test_ioctl_ioas_alloc(s.fd, &s.ioas_id));
 	s.victim = mmap_touched(VICTIM_PAGES * PAGE);
 	ASSERT_NE(MAP_FAILED, s.victim);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the DMA tests share: their own VT-d devices, the IOMMUSIM_DMA
+ * What the DMA tests share: their own VT-d devices (opened and bound with
+ * vfio_cdev_utils.h's helpers), the IOMMUSIM_DMA
  * helpers in the selftests' trio shape, and a "guest" that builds x86-64
  * stage-1 tables in memory mapped through an IOAS, as a vIOMMU's guest
  * would.
@@ -19,66 +20,21 @@
 #include <stdlib.h>
 
 #include <iommusim/uapi/iommusim.h>
-#include <iommusim/uapi/vfio_device.h>
 
 #include "iommufd_utils.h"
+#include "x86_pte.h"
 
-#define DMA_DEVICES "vtd;vtd,pasid=0,prs=off,sre=off,levels=4;vtd,sre=off,iotlb=4"
+#define VTD_DEVICES                                                            \
+	"vtd;vtd,pasid=0,prs=off,sre=off,levels=4;vtd,sre=off,iotlb=4"
 #define DEV_FULL 0u
 #define DEV_PLAIN 1u
 #define DEV_SMALL_TLB 2u
 
-__attribute__((constructor)) static void dma_devices_setup(void)
-{
-	if (setenv("IOMMUSIM_DEVICES", DMA_DEVICES, 1)) {
-		perror("setenv");
-		exit(1);
-	}
-}
+#include "vfio_cdev_utils.h"
 
-static inline int dev_open(unsigned int n)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%u", n);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static inline int dev_bind(int vfd, int iommufd, __u32 *devid)
-{
-	struct vfio_device_bind_iommufd bind = {
-		.argsz = sizeof(bind),
-		.iommufd = iommufd,
-	};
-	int ret = ioctl(vfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
-
-	if (!ret && devid)
-		*devid = bind.out_devid;
-	return ret;
-}
-
-static inline int dev_attach(int vfd, __u32 flags, __u32 pasid, __u32 pt_id)
-{
-	struct vfio_device_attach_iommufd_pt attach = {
-		.argsz = sizeof(attach),
-		.flags = flags,
-		.pt_id = pt_id,
-		.pasid = pasid,
-	};
-
-	return ioctl(vfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
-}
-
-static inline int dev_detach(int vfd, __u32 flags, __u32 pasid)
-{
-	struct vfio_device_detach_iommufd_pt detach = {
-		.argsz = sizeof(detach),
-		.flags = flags,
-		.pasid = pasid,
-	};
-
-	return ioctl(vfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
-}
+/* Attach or replace (flags VFIO_DEVICE_ATTACH_PASID takes pasid). */
+#define dev_attach(vfd, flags, pasid, pt_id)                                   \
+	_vfio_attach(vfd, flags, pasid, &(__u32){ pt_id })
 
 /* ---- IOMMUSIM_DMA ------------------------------------------------------- */
 
@@ -137,15 +93,8 @@ static inline uint64_t dma_peek(int vfd, __u32 flags, __u32 pasid, __u64 iova)
 #define GUEST_GPA 0x40000000ull
 #define GUEST_TABLES 0x100000ull
 
-#define X86_P 0x1ull
-#define X86_RW 0x2ull
-#define X86_US 0x4ull
-#define X86_A 0x20ull
-#define X86_D 0x40ull
-#define X86_PS 0x80ull
 #define X86_TABLE (X86_P | X86_RW | X86_US)
 #define X86_LEAF (X86_P | X86_RW | X86_US)
-#define X86_ADDR 0x000ffffffffff000ull
 
 struct guest {
 	uint8_t *host;	     /* where guest memory is */

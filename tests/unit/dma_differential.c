@@ -41,6 +41,7 @@
 #include "iommu/user_data.h"
 #include "iommufd/iommufd.h"
 #include "harness.h"
+#include "x86_pte.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZER_SCALE 10
@@ -72,14 +73,6 @@
 /* Guest-virtual layout: 8 GiB from GVA_BASE. */
 #define GVA_BASE 0x00007f0000000000ull
 #define GVA_SPAN (8 * SZ_1G)
-
-#define X86_P 0x1ull
-#define X86_RW 0x2ull
-#define X86_US 0x4ull
-#define X86_A 0x20ull
-#define X86_D 0x40ull
-#define X86_PS 0x80ull
-#define X86_ADDR 0x000ffffffffff000ull
 
 __attribute__((constructor)) static void devices_setup(void)
 {
