@@ -12,8 +12,12 @@
  *
  * Every node but the root holds at least RINDEX_MIN entries: a removal that
  * leaves fewer borrows one from a sibling, or merges with it. An insert
- * into a full node splits it; the nodes a split chain needs are allocated
- * before anything changes, so an insert fails whole or not at all.
+ * into a full node splits it, in halves, except an append past its last
+ * entry, which leaves it nearly full (split_point()): mappings made in
+ * IOVA order, as automatic placement makes them, then fill their nodes
+ * instead of leaving each half empty. The nodes a split chain needs are
+ * allocated before anything changes, so an insert fails whole or not at
+ * all.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,10 +26,10 @@
 #include "base/range_index.h"
 
 #define RINDEX_FANOUT 16
-#define RINDEX_MIN (RINDEX_FANOUT / 2)
-/* A 2^64-value key space split 8 ways per level needs fewer than 24
+#define RINDEX_MIN (RINDEX_FANOUT / 4)
+/* A 2^64-value key space split at least 4 ways per level needs at most 32
  * levels; one more for a new root. */
-#define RINDEX_MAX_SPLITS 24
+#define RINDEX_MAX_SPLITS 33
 
 struct rindex_inner;
 
@@ -284,13 +288,14 @@ static int pool_fill(struct node_pool *pool, struct rindex_leaf *leaf)
 	}
 	if (need && !node)
 		need++;
+	/* taken last in, first out: the leaf that splits first, then the
+	 * internal nodes above it */
 	pool->count = 0;
 	while (pool->count < need) {
-		/* sized for the larger kind: either may be needed */
-		void *n = malloc(sizeof(struct rindex_leaf) >
-						 sizeof(struct rindex_inner)
-					 ? sizeof(struct rindex_leaf)
-					 : sizeof(struct rindex_inner));
+		size_t size = pool->count == need - 1
+				      ? sizeof(struct rindex_leaf)
+				      : sizeof(struct rindex_inner);
+		void *n = malloc(size);
 
 		if (!n) {
 			while (pool->count)
@@ -376,6 +381,15 @@ static void inner_move_tail(struct rindex_inner *src, unsigned int from,
 	src->hdr.n = from;
 }
 
+/* Where a full node splits when an entry goes to pos: the entries kept on
+ * the left. */
+static unsigned int split_point(unsigned int pos)
+{
+	if (pos == RINDEX_FANOUT)
+		return RINDEX_FANOUT - RINDEX_MIN + 1;
+	return RINDEX_FANOUT / 2;
+}
+
 /* Puts right just after left in left's parent, splitting upwards as
  * needed; a root that splits gets a new root above it. */
 static void insert_sibling(struct rindex *ri, struct rindex_node *left,
@@ -403,7 +417,7 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 	}
 	q = pool_take(pool);
 	memset(q, 0, sizeof(*q));
-	inner_move_tail(p, RINDEX_FANOUT / 2, q);
+	inner_move_tail(p, split_point(pos), q);
 	if (pos <= p->hdr.n) {
 		inner_insert_at(p, pos, right);
 		set_summary(p, pos - 1);
@@ -422,7 +436,7 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 			      struct node_pool *pool)
 {
 	struct rindex_leaf *right = pool_take(pool);
-	unsigned int keep = RINDEX_FANOUT / 2;
+	unsigned int keep = split_point(pos);
 
 	memset(right, 0, sizeof(*right));
 	right->hdr.is_leaf = true;
@@ -783,6 +797,24 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 }
 
 /* ---- checking ------------------------------------------------------------------- */
+
+static size_t subtree_memory(const struct rindex_node *node)
+{
+	const struct rindex_inner *in = (const struct rindex_inner *)node;
+	size_t bytes = sizeof(*in);
+	unsigned int i;
+
+	if (node->is_leaf)
+		return sizeof(struct rindex_leaf);
+	for (i = 0; i < node->n; i++)
+		bytes += subtree_memory(in->child[i]);
+	return bytes;
+}
+
+size_t rindex_memory(const struct rindex *ri)
+{
+	return ri->root ? subtree_memory(ri->root) : 0;
+}
 
 struct check_walk {
 	const struct rindex_leaf *prev_leaf; /* in-order, for the links */

@@ -99,6 +99,9 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 		      uint64_t min_size, rindex_fits_fn fits, void *arg,
 		      uint64_t *found);
 
+/* Bytes of the index's nodes (what malloc was asked for). O(n). */
+size_t rindex_memory(const struct rindex *ri);
+
 /*
  * Walks every node and checks every invariant: order, fill, links, the
  * per-child summaries, count. NULL when all hold, else what is wrong. O(n):

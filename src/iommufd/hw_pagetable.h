@@ -14,11 +14,16 @@
 #include "iommu/iommu.h"
 
 struct iommufd_device;
+struct iommufd_fault;
 struct iommu_user_data;
 
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
+	/* made with IOMMU_HWPT_FAULT_ID_VALID: the fault queue its domain's
+	 * page requests go to (a user reference), else NULL; set before the
+	 * HWPT is published, constant after */
+	struct iommufd_fault *fault;
 	/* made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs, and a RID
 	 * under attached PASIDs (an automatic HWPT never is) */
 	bool pasid_compat;

@@ -37,6 +37,9 @@ enum iommufd_lock_rank {
 	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_FAULT,	     /* fault->mutex */
+	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
+	LOCK_RANK_EVENTQ,	     /* eventq->lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
 };
 
@@ -46,9 +49,9 @@ enum iommufd_lock_rank {
  * several processes (docs/shared-contexts.md).
  */
 struct iommufd_ctx {
-	/* The opener's reference and one per access object: the context is
-	 * torn down with the last (an access keeps it alive as the kernel's
-	 * keeps the iommufd file open). */
+	/* The opener's reference and one per access object and per event
+	 * queue file: the context is torn down with the last (they keep it
+	 * alive as the kernel's keep the iommufd file open). */
 	atomic_uint refs;
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
@@ -92,6 +95,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
 /* IOMMU_TEST_OP_CREATE_ACCESS and the ops on an access's descriptor. */
 int iommufd_test_access(struct iommufd_ucmd *ucmd);

@@ -23,6 +23,7 @@
 #include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
@@ -85,7 +86,7 @@ static int iommufd_not_built(struct iommufd_ucmd *ucmd)
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
 		 struct iommu_fault_alloc, out_fault_fd),
 	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
 		 __reserved),
@@ -150,6 +151,9 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	},
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
+	},
+	[IOMMUFD_OBJ_FAULT] = {
+		.destroy = iommufd_fault_destroy,
 	},
 	[IOMMUFD_OBJ_SELFTEST] = {
 		.destroy = iommufd_selftest_destroy,
@@ -282,8 +286,8 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	free(ictx);
 }
 
-/* An access still open keeps the context, and what it uses, until it is
- * closed too. */
+/* An access or a fault queue still open keeps the context, and what it
+ * uses, until it is closed too. */
 PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 {
 	if (!ctx)

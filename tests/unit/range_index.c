@@ -299,6 +299,32 @@ TEST(packed_in_order_then_removed)
 	free(r);
 }
 
+/* Ranges added in order, as automatic placement adds them, leave their
+ * nodes nearly full: an append splits off a small node, not a half. */
+TEST(appends_fill_their_nodes)
+{
+	enum { N = 65536 };
+	struct rindex_range *r = calloc(N, sizeof(*r));
+	struct rindex ri;
+	unsigned int i;
+
+	ASSERT_NE(NULL, r);
+	rindex_init(&ri);
+	for (i = 0; i < N; i++) {
+		r[i].start = (uint64_t)i * 4096;
+		r[i].last = r[i].start + 4095;
+		ASSERT_EQ(0, rindex_insert(&ri, &r[i]));
+	}
+	CHECK_INDEX(&ri);
+	/* 24 bytes a slot; 13 of 16 slots used would be 32 a range */
+	printf("# %.1f bytes of index per range\n",
+	       (double)rindex_memory(&ri) / N);
+	EXPECT_GT(36 * (size_t)N, rindex_memory(&ri));
+	rindex_destroy(&ri);
+	EXPECT_EQ(0, rindex_memory(&ri));
+	free(r);
+}
+
 /* Random inserts and removes in a small key space, so holes of every size
  * come and go; every answer compared with the model's. */
 TEST(random_against_the_model)
