@@ -11,12 +11,14 @@
  * walk that faults caches nothing. With the stale-IOTLB detector on, every
  * hit, and every walk that started at a cached paging-structure entry, is
  * compared with a fresh walk from the root, and a difference is reported
- * once per entry.
+ * once per entry. A fault may become a page request (dma.h).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 
+#include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommusim.h>
 
 #include "iommu/dma.h"
@@ -208,7 +210,7 @@ static int translate_page(const struct dma_walk *w, uint64_t iova,
 	return rc;
 }
 
-/* ---- the transfer ---------------------------------------------------------------- */
+/* ---- moving the bytes ------------------------------------------------------------ */
 
 static int move_bytes(const struct usermem *mm, const struct dma_request *rq,
 		      uint64_t oa, uint64_t offset, uint64_t n)
@@ -227,9 +229,99 @@ static int fault(struct dma_result *res, uint64_t iova, int err,
 	return -EIO;
 }
 
+/* ---- page requests ----------------------------------------------------------------- */
+
+/* The transfers waiting for an answer; fork() waits them out (they are
+ * inside the library's entry points). */
+static pthread_mutex_t pri_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pri_answered = PTHREAD_COND_INITIALIZER;
+static struct dma_pri_wait *pri_waits;
+static uint32_t pri_groups; /* __atomic: the next group index */
+
+#define PRI_GRPID_MASK 0x1ffu /* PCIe's 9-bit page request group index */
+
+static bool fault_can_be_paged(enum iommu_fault_reason reason)
+{
+	return reason == IOMMU_FAULT_NOT_PRESENT ||
+	       reason == IOMMU_FAULT_READ || reason == IOMMU_FAULT_WRITE;
+}
+
+static void pri_arm(struct dma_pri_wait *wait, struct device *dev,
+		    uint32_t grpid)
+{
+	*wait = (struct dma_pri_wait){ .dev = dev, .grpid = grpid,
+				       .code = -1, .armed = true };
+	pthread_mutex_lock(&pri_lock);
+	wait->next = pri_waits;
+	pri_waits = wait;
+	pthread_mutex_unlock(&pri_lock);
+}
+
+/* The page of the fault in res, to the domain's fault handler. */
+static void send_page_request(struct device *dev, const struct dma_request *rq,
+			      const struct dma_result *res,
+			      struct dma_pri_wait *wait)
+{
+	uint32_t grpid = __atomic_fetch_add(&pri_groups, 1, __ATOMIC_RELAXED) &
+			 PRI_GRPID_MASK;
+	struct iommu_fault_page_request prm = {
+		.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE,
+		.grpid = grpid,
+		.perm = ((rq->req & IOMMU_REQ_WRITE) ? IOMMU_PGFAULT_PERM_WRITE :
+						       IOMMU_PGFAULT_PERM_READ) |
+			((rq->req & IOMMU_REQ_PRIV) ? IOMMU_PGFAULT_PERM_PRIV : 0),
+		.addr = res->fault_iova,
+	};
+
+	if (rq->pasid != IOMMU_NO_PASID) {
+		prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+		prm.pasid = rq->pasid;
+	}
+	if (wait)
+		pri_arm(wait, dev, grpid);
+	iommu_report_device_fault(dev, &prm);
+}
+
+enum iommu_page_response_code iommu_dma_pri_wait(struct dma_pri_wait *wait)
+{
+	struct dma_pri_wait **link;
+	int code;
+
+	pthread_mutex_lock(&pri_lock);
+	while (wait->code < 0)
+		pthread_cond_wait(&pri_answered, &pri_lock);
+	code = wait->code;
+	for (link = &pri_waits; *link != wait; link = &(*link)->next)
+		;
+	*link = wait->next;
+	pthread_mutex_unlock(&pri_lock);
+	wait->armed = false;
+	return (enum iommu_page_response_code)code;
+}
+
+void iommu_dma_page_response(struct device *dev,
+			     const struct iommu_fault_page_request *last,
+			     enum iommu_page_response_code code)
+{
+	struct dma_pri_wait *wait;
+
+	pthread_mutex_lock(&pri_lock);
+	for (wait = pri_waits; wait; wait = wait->next) {
+		if (wait->dev == dev && wait->grpid == last->grpid &&
+		    wait->code < 0) {
+			wait->code = code;
+			pthread_cond_broadcast(&pri_answered);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pri_lock);
+}
+
+/* ---- the transfer ---------------------------------------------------------------- */
+
 int iommu_dma(struct device *dev, struct iommu_domain *domain,
 	      const struct usermem *mm, const struct dma_request *rq,
-	      struct dma_result *res)
+	      struct dma_result *res, struct dma_pri_wait *wait)
 {
 	struct dma_walk w = {
 		.dev = dev,
@@ -264,8 +356,13 @@ int iommu_dma(struct device *dev, struct iommu_domain *domain,
 		}
 		if (w.t)
 			iotlb_unlock(w.t);
-		if (rc)
-			return fault(res, iova, rc, &t);
+		if (rc) {
+			rc = fault(res, iova, rc, &t);
+			if (domain->iopf_handler && fault_can_be_paged(res->reason))
+				send_page_request(dev, rq, res,
+						  rq->wait_pri ? wait : NULL);
+			return rc;
+		}
 		if (copied)
 			return copied;
 		res->done += n;

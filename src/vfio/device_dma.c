@@ -51,6 +51,7 @@ static int dma_request_of(const struct iommusim_dma *cmd,
 		.req = ((cmd->flags & IOMMUSIM_DMA_WRITE) ? IOMMU_REQ_WRITE : 0) |
 		       ((cmd->flags & IOMMUSIM_DMA_PRIV) ? IOMMU_REQ_PRIV : 0),
 		.pasid = has_pasid ? cmd->pasid : IOMMU_NO_PASID,
+		.wait_pri = cmd->flags & IOMMUSIM_DMA_WAIT_PRI,
 	};
 	return 0;
 }

@@ -9,6 +9,8 @@
  * flushing what depends on it, detach and replace flushing, a fixed
  * capacity with LRU replacement, and the stale-IOTLB detector's report.
  */
+#include <poll.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 #include "dma_utils.h"
@@ -687,6 +689,149 @@ TEST_F(nested, capacity_and_lru)
 	/* the big device's IOTLB is its own: it cached nothing of this */
 	EXPECT_EQ(BYTES(52), PEEK(GVA + 2 * PAGE));
 	close(small);
+}
+
+/* ---- page requests ------------------------------------------------------------- */
+
+/* A nested HWPT of the guest's tables whose faults go to a fault queue. */
+static __u32 nested_with_queue(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(nested) *self, int *fault_fd)
+{
+	struct iommu_hwpt_vtd_s1 s1 = { .pgtbl_addr = self->g.root,
+					.addr_width = 48 };
+	__u32 fault_id, hwpt;
+
+	test_ioctl_fault_alloc(&fault_id, fault_fd);
+	test_cmd_hwpt_alloc_iopf(self->devid, self->parent, fault_id,
+				 IOMMU_HWPT_FAULT_ID_VALID, &hwpt,
+				 IOMMU_HWPT_DATA_VTD_S1, &s1, sizeof(s1));
+	return hwpt;
+}
+
+static int poll_in(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/* Without WAIT_PRI the page request goes out and the call fails at once;
+ * a fault no handler can resolve sends none. */
+TEST_F(nested, fault_becomes_page_request)
+{
+	struct iommu_hwpt_pgfault rec;
+	uint64_t v = 0;
+	int fault_fd;
+	__u32 hwpt = nested_with_queue(_metadata, self, &fault_fd);
+
+	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, hwpt));
+	test_dma_fault(self->vfd, IOMMUSIM_DMA_WRITE, 0, GVA + 0x200010, &v, 8,
+		       0, GVA + 0x200000, IOMMUSIM_FAULT_NOT_PRESENT, 1);
+	ASSERT_TRUE(poll_in(fault_fd, 0));
+	ASSERT_EQ(sizeof(rec), read_faults(fault_fd, &rec, 1));
+	EXPECT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec.flags);
+	EXPECT_EQ(self->devid, rec.dev_id);
+	EXPECT_EQ(IOMMU_PGFAULT_PERM_WRITE, rec.perm);
+	EXPECT_EQ(GVA + 0x200000, rec.addr);
+	EXPECT_EQ(sizeof(struct iommu_hwpt_page_response),
+		  respond_fault(fault_fd, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	/* not canonical: no page request */
+	test_dma_fault(self->vfd, 0, 0, 1ull << 47, &v, 8, 0, 1ull << 47,
+		       IOMMUSIM_FAULT_ADDRESS, 1);
+	EXPECT_FALSE(poll_in(fault_fd, 0));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
+	close(fault_fd);
+}
+
+struct waiting_dma {
+	int vfd;
+	__u32 flags;
+	uint64_t gva;
+	uint8_t buf[2 * 4096];
+	struct iommusim_dma out;
+	int rc, err;
+};
+
+static void *waiting_dma_run(void *arg)
+{
+	struct waiting_dma *d = arg;
+
+	d->rc = _test_dma(d->vfd, d->flags | IOMMUSIM_DMA_WAIT_PRI, 0, d->gva,
+			  d->buf, sizeof(d->buf), &d->out);
+	d->err = errno;
+	return NULL;
+}
+
+/* Reads the one page request the waiting transfer sent. */
+static void read_request(struct __test_metadata *_metadata, int fault_fd,
+			 uint64_t page, struct iommu_hwpt_pgfault *rec)
+{
+	ASSERT_TRUE(poll_in(fault_fd, 10000));
+	ASSERT_EQ(sizeof(*rec), read_faults(fault_fd, rec, 1));
+	EXPECT_EQ(page, rec->addr);
+}
+
+/* WAIT_PRI: the handler maps the page and answers SUCCESS, the device
+ * retries from the faulting page and finishes; an answer of INVALID ends
+ * it with the fault. */
+TEST_F(nested, wait_pri_retries_after_success)
+{
+	static struct waiting_dma d;
+	struct iommu_hwpt_pgfault rec;
+	pthread_t t;
+	int fault_fd;
+	__u32 hwpt = nested_with_queue(_metadata, self, &fault_fd);
+
+	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, hwpt));
+	/* page 63 is mapped, the next one is not */
+	d = (struct waiting_dma){ .vfd = self->vfd, .gva = GVA + 63 * PAGE };
+	ASSERT_EQ(0, pthread_create(&t, NULL, waiting_dma_run, &d));
+	read_request(_metadata, fault_fd, GVA + 64 * PAGE, &rec);
+	EXPECT_EQ(IOMMU_PGFAULT_PERM_READ, rec.perm);
+	guest_map(&self->g, GVA + 64 * PAGE, guest_page(5), 0, X86_LEAF);
+	ASSERT_EQ(sizeof(struct iommu_hwpt_page_response),
+		  respond_fault(fault_fd, rec.cookie, IOMMUFD_PAGE_RESP_SUCCESS));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, d.rc);
+	EXPECT_EQ(2 * PAGE, d.out.out_done);
+	EXPECT_EQ(63, d.buf[PAGE - 1]);
+	EXPECT_EQ(5, d.buf[PAGE]);
+
+	/* INVALID: the fault stands */
+	d = (struct waiting_dma){ .vfd = self->vfd, .gva = GVA + 80 * PAGE,
+				  .flags = IOMMUSIM_DMA_WRITE };
+	ASSERT_EQ(0, pthread_create(&t, NULL, waiting_dma_run, &d));
+	read_request(_metadata, fault_fd, GVA + 80 * PAGE, &rec);
+	EXPECT_EQ(IOMMU_PGFAULT_PERM_WRITE, rec.perm);
+	ASSERT_EQ(sizeof(struct iommu_hwpt_page_response),
+		  respond_fault(fault_fd, rec.cookie, IOMMUFD_PAGE_RESP_INVALID));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-1, d.rc);
+	EXPECT_EQ(EIO, d.err);
+	EXPECT_EQ(0, d.out.out_done);
+	EXPECT_EQ(IOMMUSIM_FAULT_NOT_PRESENT, d.out.out_fault_reason);
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
+	close(fault_fd);
+}
+
+/* A detach answers what is pending (INVALID): the waiting transfer ends. */
+TEST_F(nested, wait_pri_ended_by_detach)
+{
+	static struct waiting_dma d;
+	struct iommu_hwpt_pgfault rec;
+	pthread_t t;
+	int fault_fd;
+	__u32 hwpt = nested_with_queue(_metadata, self, &fault_fd);
+
+	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, hwpt));
+	d = (struct waiting_dma){ .vfd = self->vfd, .gva = GVA + 90 * PAGE };
+	ASSERT_EQ(0, pthread_create(&t, NULL, waiting_dma_run, &d));
+	read_request(_metadata, fault_fd, GVA + 90 * PAGE, &rec);
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(-1, d.rc);
+	EXPECT_EQ(EIO, d.err);
+	close(fault_fd);
 }
 
 /* --check-iotlb: a stale hit is reported on stderr, once per entry. */

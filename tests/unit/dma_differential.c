@@ -747,7 +747,7 @@ static void run_transfer(struct __test_metadata *_metadata, struct world *w,
 		memset(rbuf, 0xee, t->len);
 	}
 	erc = iommu_dma(w->dev, t->nested ? w->nested : w->parent,
-			usermem_self(), &rq, &eres);
+			usermem_self(), &rq, &eres, NULL);
 	rrc = ref_dma(w, t->nested, t->iova, t->len, t->write, t->priv, rbuf,
 		      &rres);
 	if (erc != rrc || eres.done != rres.done ||
