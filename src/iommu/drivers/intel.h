@@ -39,6 +39,10 @@
  * sends (VTD_S1: addr/npages, the LEAF hint, all) reaches them, and is
  * recorded for the tests too (intel_domain_flushes()). A stage-2 change
  * drops whatever the nested domains above it cached, whole.
+ *
+ * Page requests: with prs=on a device takes I/O page faults (a HWPT with
+ * a fault queue attaches), and its DMA's faults go there (iommu/dma.h);
+ * the answers come back through page_response.
  */
 #ifndef IOMMUSIM_DRIVERS_INTEL_H
 #define IOMMUSIM_DRIVERS_INTEL_H
