@@ -10,7 +10,8 @@
 #                        checking on), built in build/san
 #   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
 #   make demo            build the library, shim, command and examples, and
-#                        run the examples under `iommusim run`
+#                        run the examples under `iommusim run`, with a VT-d
+#                        device and the stale-IOTLB detector on
 #   make bench           print the benchmark figures (built without lockdep)
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -202,10 +203,12 @@ check: $(CHECK_RESULTS)
 FORCE:
 
 # ---- the demo ------------------------------------------------------------------
+DEMO_RUN := run --device vtd --check-iotlb
+
 demo: $(TOOL) $(PRELOAD_SO) $(EXAMPLES)
 	@for e in $(EXAMPLES); do \
-		echo "== $$e (under iommusim run)"; \
-		$(TOOL) run -- $$e || exit 1; \
+		echo "== $$e (under iommusim $(DEMO_RUN))"; \
+		$(TOOL) $(DEMO_RUN) -- $$e || exit 1; \
 	done
 
 # ---- benchmarks ------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,46 @@ static inline void unmap(uint64_t iova, uint64_t length)
 
 	if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap))
 		die("IOMMU_IOAS_UNMAP");
+}
+
+static uint64_t bench_rng = 0x9e3779b97f4a7c15ull;
+
+static inline uint64_t rnd(void)
+{
+	bench_rng ^= bench_rng << 13;
+	bench_rng ^= bench_rng >> 7;
+	bench_rng ^= bench_rng << 17;
+	return bench_rng;
+}
+
+/*
+ * bytes of memory holding one random cycle through its 64-byte slots:
+ * from slot word 0, each load gives the index of the next one's word. A
+ * chase along it is a chain of dependent loads, each a cache miss (and,
+ * over more than the TLB reaches, a TLB miss) once bytes is large.
+ */
+static inline uint64_t *chase_memory(size_t bytes)
+{
+	const size_t slots = bytes / 64;
+	uint64_t *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *order = malloc(slots * sizeof(*order));
+
+	if (mem == MAP_FAILED || !order)
+		die("chase memory");
+	for (size_t i = 0; i < slots; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = slots - 1; i > 0; i--) {
+		size_t j = rnd() % (i + 1);
+		uint32_t t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (size_t i = 0; i < slots; i++)
+		mem[order[i] * 8ull] = order[(i + 1) % slots] * 8ull;
+	free(order);
+	return mem;
 }
 
 /* Opens /dev/iommu and allocates the IOAS the helpers above use. */

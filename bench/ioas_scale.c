@@ -21,40 +21,14 @@
 #define STRIDE (2 * PAGE)
 #define BASE (1ull << 32)
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* ns per load of a chase through one random cycle of 64-byte slots. */
 static double dram_load_ns(void)
 {
-	const size_t slots = CHASE_BYTES / 64, steps = 4000000;
-	uint64_t *mem = mmap(NULL, CHASE_BYTES, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint32_t *order = malloc(slots * sizeof(*order));
+	const size_t steps = 4000000;
+	uint64_t *mem = chase_memory(CHASE_BYTES);
 	volatile uint64_t sink;
 	uint64_t t0, at = 0;
 
-	if (mem == MAP_FAILED || !order)
-		die("chase memory");
-	for (size_t i = 0; i < slots; i++)
-		order[i] = (uint32_t)i;
-	for (size_t i = slots - 1; i > 0; i--) {
-		size_t j = rnd() % (i + 1);
-		uint32_t t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
-	for (size_t i = 0; i < slots; i++)
-		mem[order[i] * 8ull] = order[(i + 1) % slots] * 8ull;
-	free(order);
 	t0 = now_ns();
 	for (size_t i = 0; i < steps; i++)
 		at = mem[at];

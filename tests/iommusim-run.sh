@@ -4,7 +4,8 @@
 # refused with a plain message and status 126 (LD_PRELOAD cannot reach it),
 # found by path or through PATH as execvp() finds it; dynamically linked
 # programs, the dynamic loader run by hand, scripts and a missing program
-# behave as before. --cap fills IOMMUSIM_CAPS, --device IOMMUSIM_DEVICES.
+# behave as before. --cap fills IOMMUSIM_CAPS, --device IOMMUSIM_DEVICES,
+# --check-iotlb IOMMUSIM_CHECK_IOTLB.
 # Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 tool=$BUILD/iommusim
@@ -177,6 +178,29 @@ run --device
 [ "$status" = 2 ] &&
 	[ "$(echo "$err" | head -1)" = "iommusim: run: --device needs a SPEC" ]
 check $? "--device without a SPEC is a usage error"
+
+# --check-iotlb: IOMMUSIM_CHECK_IOTLB=1, and the detector speaks once for
+# the stale entry of the VT-d example, which still runs to its end.
+printf '#!/bin/sh\nprintf "%%s" "$IOMMUSIM_CHECK_IOTLB"\n' >"$scratch/show_check"
+chmod +x "$scratch/show_check"
+(unset IOMMUSIM_CHECK_IOTLB; run --check-iotlb -- "$scratch/show_check"
+	[ "$status" = 0 ] && [ "$out" = 1 ])
+check $? "--check-iotlb sets IOMMUSIM_CHECK_IOTLB=1"
+
+vtd_example=$BUILD/examples/vtd_nested_dma
+run --device vtd --check-iotlb -- "$vtd_example"
+[ "$status" = 0 ] &&
+	[ "$(echo "$err" | grep -c 'missing IOTLB invalidation')" = 1 ] &&
+	echo "$err" | grep -q 'device vtd[0-9]*\.[0-9]* pasid 0 address 0x7f0000000000: cached 0x[0-9a-f]* rw, current 0x[0-9a-f]* rw'
+check $? "the detector reports the example's stale entry once ($err)"
+
+(unset IOMMUSIM_CHECK_IOTLB; run --device vtd -- "$vtd_example"
+	[ "$status" = 0 ] && [ -z "$err" ])
+check $? "without --check-iotlb the stale entry is used silently"
+
+run -- "$vtd_example"
+[ "$status" = 1 ] && echo "$err" | grep -q 'iommusim run --device vtd'
+check $? "the VT-d example without a device says how to run it"
 
 run --frobnicate "$scratch/show_caps"
 [ "$status" = 2 ] && [ -z "$out" ]

@@ -20,12 +20,15 @@
 
 #include <iommusim/uapi/vfio_device.h>
 
+/* A test with devices of its own defines VTD_DEVICES before this. */
+#ifndef VTD_DEVICES
 #define VTD_DEVICES                                                            \
 	"vtd;vtd,pasid=0,dirty=off,prs=off,sre=off,levels=4;vtd,pasid=8,dirty=off"
 #define VTD_FULL 0u
 #define VTD_MINIMAL 1u
 #define VTD_PASID8 2u
 #define VTD_DEVICE_COUNT 3u
+#endif
 
 __attribute__((constructor)) static void vtd_devices_setup(void)
 {

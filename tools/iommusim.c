@@ -2,10 +2,12 @@
 /*
  * The iommusim command.
  *
- *   iommusim run [--cap NAME]... [--device SPEC]... [--] PROGRAM [ARGS...]
+ *   iommusim run [--cap NAME]... [--device SPEC]... [--check-iotlb] [--]
+ *                PROGRAM [ARGS...]
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
  *        --cap makes the emulated kernel see capability NAME held;
- *        --device puts a device on the platform (/dev/vfio/devices/vfioN)
+ *        --device puts a device on the platform (/dev/vfio/devices/vfioN);
+ *        --check-iotlb reports DMA through stale IOTLB entries
  *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
  *        the same, traced and/or drawing the object graph (observe.h)
  *   iommusim graph FILE.dot [-o OUT]
@@ -28,6 +30,7 @@
 #include <iommusim/iommusim.h>
 
 #include "base/capability.h"
+#include "iommu/iotlb.h"
 #include "iommu/platform_config.h"
 #include "observe.h"
 #include "program.h"
@@ -49,8 +52,9 @@ static const char *progname = "iommusim";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s run [--cap NAME]... [--device SPEC]... [--] PROGRAM "
-		"[ARGS...]\n"
+		"Usage: %s run [--cap NAME]... [--device SPEC]... "
+		"[--check-iotlb] [--]\n"
+		"                PROGRAM [ARGS...]\n"
 		"       %s --version\n"
 		"       %s --help\n"
 		"\n"
@@ -69,7 +73,11 @@ static void usage(FILE *out)
 		"              [,prs=on|off][,sre=on|off][,levels=4|5]\n"
 		"              [,iotlb=ENTRIES]; a bare vtd has everything on\n"
 		"              (pasid=20,dirty=on,prs=on,sre=on,levels=5,\n"
-		"              iotlb=%u)\n",
+		"              iotlb=%u)\n"
+		"  --check-iotlb\n"
+		"              re-walk the tables at every IOTLB hit and report\n"
+		"              a stale one on stderr (\"missing IOTLB\n"
+		"              invalidation\"), once per entry\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR,
 		INTEL_IOTLB_DEFAULT);
 	fprintf(out, "%s\nOther commands:\n%s", observe_run_usage,
@@ -257,6 +265,14 @@ static int parse_run_options(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--"))
 			return i + 1;
+		if (!strcmp(argv[i], "--check-iotlb")) {
+			if (setenv(IOTLB_CHECK_ENV, "1", 1)) {
+				perror(progname);
+				return -EXIT_CANNOT_RUN;
+			}
+			i++;
+			continue;
+		}
 		/* --trace, --trace-format, --graph */
 		rc = observe_run_option(progname, argv[i]);
 		if (rc != OBSERVE_NOT_MINE) {

@@ -37,6 +37,18 @@ int iommusim_open(struct iommusim_ctx **ctxp);
  */
 int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request, void *arg);
 
+struct iommusim_dma;
+
+/*
+ * The device behind device_fd, a VFIO device descriptor opened through this
+ * library (/dev/vfio/devices/vfioN, bound to a context), does the DMA that
+ * dma describes, as ioctl(device_fd, IOMMUSIM_DMA, dma) would
+ * (<iommusim/uapi/iommusim.h>). Returns 0 when every byte moved, -EIO when
+ * a translation fault stopped the transfer (dma's out_ fields say where and
+ * why), or another -errno; -EBADF when device_fd is no such device.
+ */
+int iommusim_dma(int device_fd, struct iommusim_dma *dma);
+
 /*
  * Closes the context: destroys every object it still holds, as the last
  * close() of the file does on the kernel. ctx must not be used afterwards.

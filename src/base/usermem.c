@@ -164,6 +164,41 @@ extern const char fixed_copy_to_fault[] __attribute__((visibility("hidden")));
 __asm__(FIXED_COPY_ASM("fixed_copy_from"));
 __asm__(FIXED_COPY_ASM("fixed_copy_to"));
 
+/*
+ * A device's DMA moves bytes between two user addresses: one leaf, a
+ * string move (as fast as memcpy for a page), whose fault at either end is
+ * the user's. At a fault rsi, rdi and rcx say what was left, so the fault
+ * address lies in one of the two remaining ranges.
+ */
+int fixed_copy_user(void *dst, const void *src, size_t len)
+	__attribute__((visibility("hidden")));
+extern const char fixed_copy_user_fault[] __attribute__((visibility("hidden")));
+
+__asm__(".pushsection .text\n"
+	".p2align 4\n"
+	".globl fixed_copy_user\n"
+	".hidden fixed_copy_user\n"
+	".type fixed_copy_user, @function\n"
+	"fixed_copy_user:\n"
+	"	.cfi_startproc\n"
+	"	mov %rdx, %rcx\n"
+	"	rep movsb\n"
+	"	xor %eax, %eax\n"
+	"	ret\n"
+	".globl fixed_copy_user_fault\n"
+	".hidden fixed_copy_user_fault\n"
+	"fixed_copy_user_fault:\n"
+	"	mov $-14, %eax\n"
+	"	ret\n"
+	"	.cfi_endproc\n"
+	".size fixed_copy_user, . - fixed_copy_user\n"
+	".popsection\n");
+
+static bool in_remaining(uintptr_t addr, uintptr_t start, uintptr_t left)
+{
+	return addr >= start && addr - start < left;
+}
+
 /* pc inside [start, fixup) and the fault at the user pointer: resume at
  * fixup. An 8-byte access reports the first byte it could not reach. */
 static bool fixup_if_user_fault(greg_t *pc, uintptr_t start, uintptr_t fixup,
@@ -184,6 +219,13 @@ static bool fixed_copy_recover(const siginfo_t *info, void *uctx)
 	/* raised by the copy itself, not sent by someone */
 	if (info->si_code <= 0)
 		return false;
+	if ((uintptr_t)regs[REG_RIP] >= (uintptr_t)fixed_copy_user &&
+	    (uintptr_t)regs[REG_RIP] < (uintptr_t)fixed_copy_user_fault &&
+	    (in_remaining(addr, regs[REG_RSI], regs[REG_RCX]) ||
+	     in_remaining(addr, regs[REG_RDI], regs[REG_RCX]))) {
+		regs[REG_RIP] = (greg_t)(uintptr_t)fixed_copy_user_fault;
+		return true;
+	}
 	return fixup_if_user_fault(&regs[REG_RIP], (uintptr_t)fixed_copy_from,
 				   (uintptr_t)fixed_copy_from_fault,
 				   (uintptr_t)regs[REG_RSI], addr) ||
@@ -474,6 +516,36 @@ int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 	return fixed_copy_to((void *)(uintptr_t)uaddr, src, len);
 #else
 	return guarded(UACCESS_WRITE, (void *)src, uaddr, len, NULL);
+#endif
+}
+
+int usermem_copy_user(const struct usermem *mm, uint64_t dst, uint64_t src,
+		      size_t len)
+{
+	if (!len)
+		return 0;
+	if (!user_range_ok(dst, len) || !user_range_ok(src, len))
+		return -EFAULT;
+#if HAVE_FIXED_COPY
+	(void)mm;
+	return fixed_copy_user((void *)(uintptr_t)dst,
+			       (const void *)(uintptr_t)src, len);
+#else
+	/* through a bounce buffer, each side's faults caught on its own */
+	while (len) {
+		unsigned char bounce[512];
+		size_t n = len < sizeof(bounce) ? len : sizeof(bounce);
+		int rc = usermem_copy_from(mm, bounce, src, n);
+
+		if (!rc)
+			rc = usermem_copy_to(mm, dst, bounce, n);
+		if (rc)
+			return rc;
+		dst += n;
+		src += n;
+		len -= n;
+	}
+	return 0;
 #endif
 }
 

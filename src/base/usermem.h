@@ -43,6 +43,13 @@ int usermem_copy_from(const struct usermem *mm, void *dst, uint64_t uaddr,
 int usermem_copy_to(const struct usermem *mm, uint64_t uaddr, const void *src,
 		    size_t len);
 
+/* Copies len bytes from user address src to user address dst (a device's
+ * DMA: both ends are the caller's memory); -EFAULT when either end cannot
+ * be reached, with an unknown part of the bytes moved. The ranges must
+ * not overlap. */
+int usermem_copy_user(const struct usermem *mm, uint64_t dst, uint64_t src,
+		      size_t len);
+
 /*
  * Replaces the aligned 64-bit word at uaddr with want if it holds *old,
  * atomically (what a hardware walker's A/D update is): 0 when it did;

@@ -54,15 +54,51 @@ struct iommu_dirty_bitmap {
 		       uint64_t length);
 };
 
+/* A device request, as struct iommu_domain_ops.translate takes it ("req"):
+ * a plain bool write is IOMMU_REQ_WRITE or a read. */
+#define IOMMU_REQ_WRITE (1u << 0) /* the device writes memory; else reads */
+#define IOMMU_REQ_PRIV (1u << 1)  /* a supervisor request (PASID privilege) */
+
+/* Why a translation failed. The numbers are those of the uAPI's enum
+ * iommusim_fault_reason (dma.c checks). */
+enum iommu_fault_reason {
+	IOMMU_FAULT_NONE,
+	IOMMU_FAULT_BLOCKED,	 /* nothing translates for the request */
+	IOMMU_FAULT_NOT_PRESENT, /* no entry maps the address */
+	IOMMU_FAULT_READ,	 /* a read the entries do not allow */
+	IOMMU_FAULT_WRITE,	 /* a write the entries do not allow */
+	IOMMU_FAULT_PRIV,	 /* a privilege the request lacks (U/S, SRE) */
+	IOMMU_FAULT_ADDRESS,	 /* beyond what the table can translate */
+	IOMMU_FAULT_TABLE,	 /* a table entry with reserved bits set, or a
+				    table that cannot be read */
+};
+
 /* What a translation found (struct iommu_domain_ops.translate). */
 struct iommu_translation {
 	uint64_t oa;	    /* the output address of the byte asked for */
 	uint64_t leaf_size; /* bytes the leaf maps: what an IOTLB may cache */
-	int prot;	    /* IOMMU_READ | IOMMU_WRITE, tables and leaf together */
+	int prot;	    /* IOMMU_READ | IOMMU_WRITE, tables and leaf together,
+			       as they apply to the request */
 	/* When a walk fails, the stage whose walk failed: 1 or 2 for a
 	 * nested domain (a stage-1 table outside stage 2 is a stage-2
 	 * fault), 0 for a single-stage one and on success. */
 	unsigned int fault_stage;
+	/* On -EPERM: IOMMU_FAULT_READ, _WRITE or _PRIV. */
+	enum iommu_fault_reason reason;
+};
+
+/*
+ * A paging-structure entry of a stage-1 walk, as VT-d's paging-structure
+ * caches hold one: the table an entry points at and what the entries
+ * above grant, so that a later walk of an address it covers can start
+ * there. Meaningful only to the domain that produced it.
+ */
+struct iommu_walk_start {
+	uint64_t table;	      /* the table's address, as the entry held it */
+	unsigned int level;   /* the table's level */
+	unsigned int span_lg2; /* the input span the entry covers, as log2 */
+	int prot;	      /* what the entries above grant, the walker's way */
+	bool valid;
 };
 
 struct iommu_domain_ops {
@@ -84,24 +120,39 @@ struct iommu_domain_ops {
 	void (*free)(struct iommu_domain *domain);
 
 	/*
-	 * The hardware's walk for one device access at iova (write: the
-	 * device writes memory); the DMA engine's way into a domain. With
-	 * set_ad the leaf is marked accessed and, for a write, dirty, where
-	 * the format keeps such bits, atomically, as hardware does. These
+	 * The hardware's walk for one device access at iova (req: the
+	 * IOMMU_REQ_* bits); the DMA engine's way into a domain. With set_ad
+	 * the leaf is marked accessed and, for a write, dirty, where the
+	 * format keeps such bits, atomically, as hardware does (a format
+	 * may mark the tables it walks through accessed too). These
 	 * are the outcomes for every domain and every format:
 	 *   0            translated, *out filled;
 	 *   -ENOENT      translation fault: nothing maps iova;
 	 *   -EPERM       permission fault: mapped without the permission the
-	 *                access needs; *out filled, A/D left alone;
+	 *                access needs (out->reason says which); *out
+	 *                filled, the leaf's A/D left alone;
 	 *   -ERANGE      iova lies beyond what the domain's table can hold;
 	 *   -EFAULT      a table the walk needed could not be read (a table
 	 *                the user owns, at a bad address);
+	 *   -EBADMSG     a table entry the user wrote has reserved bits set;
 	 *   -EOPNOTSUPP  the domain cannot be walked (NULL here).
 	 * Call it through iommu_domain_translate().
 	 */
 	int (*translate)(struct iommu_domain *domain, uint64_t iova,
-			 bool write, bool set_ad,
+			 unsigned int req, bool set_ad,
 			 struct iommu_translation *out);
+	/*
+	 * translate for a domain whose walk a paging-structure cache can
+	 * shorten (a guest's stage 1): starts at *from when it is valid,
+	 * else at the root, and fills *deepest (when not NULL) with the
+	 * deepest table entry the walk went through (valid false when it
+	 * went through none). NULL where no such cache applies.
+	 */
+	int (*translate_from)(struct iommu_domain *domain, uint64_t iova,
+			      unsigned int req, bool set_ad,
+			      const struct iommu_walk_start *from,
+			      struct iommu_walk_start *deepest,
+			      struct iommu_translation *out);
 	/*
 	 * Drops whatever the IOMMU caches of translations in [iova, last]
 	 * (inclusive: [0, UINT64_MAX] is everything). The core calls it after
@@ -271,14 +322,15 @@ static inline bool device_iommu_capable(struct device *dev,
 }
 
 static inline int iommu_domain_translate(struct iommu_domain *domain,
-					 uint64_t iova, bool write,
+					 uint64_t iova, unsigned int req,
 					 bool set_ad,
 					 struct iommu_translation *out)
 {
 	if (!domain->ops->translate)
 		return -EOPNOTSUPP;
 	out->fault_stage = 0;
-	return domain->ops->translate(domain, iova, write, set_ad, out);
+	out->reason = IOMMU_FAULT_NONE;
+	return domain->ops->translate(domain, iova, req, set_ad, out);
 }
 
 static inline void iommu_iotlb_flush(struct iommu_domain *domain,

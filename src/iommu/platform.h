@@ -36,6 +36,7 @@
 struct iommu_attach_handle;
 struct iommu_fault_param;
 struct iommu_ops;
+struct iotlb;
 
 #define PLATFORM_NAME_MAX 32
 
@@ -74,6 +75,9 @@ struct device {
 	 * read where it has PASIDs; 0 for any other device. */
 	uint16_t pci_pasid_ctrl;
 	char name[PLATFORM_NAME_MAX];
+	/* The caches of its IOMMU unit the DMA engine keeps (iommu/iotlb.h),
+	 * set by its driver before it is added; NULL: every page is walked. */
+	struct iotlb *iotlb;
 	unsigned int refs; /* __atomic */
 	void (*release)(struct device *dev);
 	/* under the registry's mutex; present is cleared by removal */

@@ -11,6 +11,7 @@
 #include <iommusim/uapi/iommufd.h>
 
 #include "base/trace.h"
+#include "iommu/dma.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 
@@ -118,6 +119,49 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 	if (idev->hwpt && !idev->hwpt->pasid_compat)
 		return -EINVAL;
 	return 0;
+}
+
+/* One try, under idev->lock. */
+static int device_dma_once(struct iommufd_device *idev,
+			   const struct usermem *mm,
+			   const struct dma_request *rq, struct dma_result *res,
+			   struct dma_pri_wait *wait)
+{
+	struct iommufd_hw_pagetable **slot;
+	int rc;
+
+	mutex_lock(&idev->lock);
+	slot = attached_slot(idev, rq->pasid);
+	rc = iommu_dma(idev->dev, slot ? (*slot)->domain : NULL, mm, rq, res,
+		       wait);
+	mutex_unlock(&idev->lock);
+	return rc;
+}
+
+/* A page request's answer is awaited with no lock held (a detach that
+ * answers it needs idev->lock); a success retries from the faulting page,
+ * through whatever is attached then. */
+int iommufd_device_dma(struct iommufd_device *idev, const struct usermem *mm,
+		       const struct dma_request *rq, struct dma_result *res)
+{
+	struct dma_request rest = *rq;
+	struct dma_pri_wait wait = { 0 };
+	uint64_t done = 0;
+	int rc;
+
+	for (;;) {
+		wait.armed = false;
+		rc = device_dma_once(idev, mm, &rest, res, &wait);
+		done += res->done;
+		if (!wait.armed ||
+		    iommu_dma_pri_wait(&wait) != IOMMU_PAGE_RESP_SUCCESS)
+			break;
+		rest.iova += res->done;
+		rest.buf += res->done;
+		rest.length -= res->done;
+	}
+	res->done = done;
+	return rc;
 }
 
 /* ---- page requests ----------------------------------------------------- */

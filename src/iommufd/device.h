@@ -112,6 +112,17 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 struct iommufd_hw_pagetable *
 iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid);
 
+struct dma_request;
+struct dma_result;
+struct usermem;
+
+/* A DMA of the device (iommu/dma.h): through what rq->pasid is attached
+ * to, or blocked when nothing is. idev->lock is held throughout each try,
+ * so no detach or replace overtakes a transfer; with rq->wait_pri a fault
+ * that became a page request is waited for without it, then retried. */
+int iommufd_device_dma(struct iommufd_device *idev, const struct usermem *mm,
+		       const struct dma_request *rq, struct dma_result *res);
+
 void iommufd_device_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_DEVICE_H */

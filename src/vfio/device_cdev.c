@@ -26,6 +26,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <iommusim/iommusim.h>
+#include <iommusim/uapi/iommusim.h>
 #include <iommusim/uapi/vfio_device.h>
 
 #include "base/file.h"
@@ -36,6 +38,9 @@
 #include "iommu/platform_config.h"
 #include "vfio/trace_decode.h"
 #include "vfio/vfio.h"
+#include "vfio/vfio_dma.h"
+
+#define PUBLIC __attribute__((visibility("default")))
 
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
@@ -355,6 +360,8 @@ static long vfio_ioctl_bound(struct vfio_device_file *df,
 		return vfio_detach_pt(df, mm, arg);
 	case VFIO_DEVICE_GET_INFO:
 		return vfio_get_info(mm, arg);
+	case IOMMUSIM_DMA:
+		return vfio_device_dma(df->idev, mm, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -403,6 +410,27 @@ static const struct file_operations vfio_device_fops = {
 	.reopen = vfio_fops_reopen,
 	.trace = &vfio_device_trace_file,
 };
+
+/*
+ * The library's way to IOMMUSIM_DMA: the command on the VFIO device fd of
+ * this library's file table, as ioctl() through the shim would run it.
+ * -EBADF for a descriptor that is not such a device.
+ */
+PUBLIC int iommusim_dma(int device_fd, struct iommusim_dma *dma)
+{
+	struct file *file = fget(device_fd);
+	long rc;
+
+	if (!file)
+		return -EBADF;
+	if (file->f_op != &vfio_device_fops)
+		rc = -EBADF;
+	else
+		rc = vfio_fops_ioctl(file, IOMMUSIM_DMA,
+				     (uint64_t)(uintptr_t)dma);
+	fput(file);
+	return (int)rc;
+}
 
 int vfio_device_cdev_open(uint32_t minor, int flags)
 {

@@ -872,23 +872,30 @@ TEST_F(vtd, vtd_s1_invalidate)
 
 /* ---- page requests ------------------------------------------------------------ */
 
-/* The model takes none (no PRI): a HWPT with a fault queue can be made
- * for a VT-d device but not attached to it, as the kernel's
- * intel_iommu_enable_iopf() refuses a device without PRI; and the
- * selftest's TRIGGER_IOPF is for mock devices only. */
-TEST_F(vtd, fault_queue_is_refused)
+/* A HWPT with a fault queue attaches to a unit with PRS only, as the
+ * kernel's intel_iommu_enable_iopf() refuses a device without PRI (its
+ * page requests come from DMA: tests/uapi/dma.c); and the selftest's
+ * TRIGGER_IOPF is for mock devices only. */
+TEST_F(vtd, fault_queue_needs_prs)
 {
-	__u32 fault_id, hwpt, pt_id;
+	__u32 fault_id, hwpt, hwpt_minimal, pt_id;
 	int fault_fd;
 
 	test_ioctl_fault_alloc(&fault_id, &fault_fd);
 	test_cmd_hwpt_alloc_iopf(self->dev_id[VTD_FULL], self->ioas_id,
 				 fault_id, IOMMU_HWPT_FAULT_ID_VALID, &hwpt,
 				 IOMMU_HWPT_DATA_NONE, NULL, 0);
+	test_cmd_hwpt_alloc_iopf(self->dev_id[VTD_MINIMAL], self->ioas_id,
+				 fault_id, IOMMU_HWPT_FAULT_ID_VALID,
+				 &hwpt_minimal, IOMMU_HWPT_DATA_NONE, NULL, 0);
+	pt_id = hwpt_minimal;
+	test_err_vfio_attach(ENODEV, self->vfd[VTD_MINIMAL], &pt_id);
 	pt_id = hwpt;
-	test_err_vfio_attach(ENODEV, self->vfd[VTD_FULL], &pt_id);
+	test_cmd_vfio_attach(self->vfd[VTD_FULL], &pt_id);
 	test_err_trigger_iopf(EINVAL, self->dev_id[VTD_FULL], 0, 0);
+	ASSERT_EQ(0, _vfio_detach(self->vfd[VTD_FULL], 0, 0));
 	test_ioctl_destroy(hwpt);
+	test_ioctl_destroy(hwpt_minimal);
 	EXPECT_EQ(0, close(fault_fd));
 	test_ioctl_destroy(fault_id);
 }

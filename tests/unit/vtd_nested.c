@@ -31,6 +31,7 @@
 #include "iommufd/iommufd_private.h"
 #include "vfio/vfio.h"
 #include "harness.h"
+#include "x86_pte.h"
 
 #define SZ_4K 0x1000ull
 #define SZ_2M 0x200000ull
@@ -43,12 +44,6 @@
 /* A guest-physical address stage 2 does not map. */
 #define UNMAPPED_GPA 0x10000000ull
 
-#define X86_P 0x1ull
-#define X86_RW 0x2ull
-#define X86_US 0x4ull
-#define X86_A 0x20ull
-#define X86_D 0x40ull
-#define X86_PS 0x80ull
 #define TABLE (X86_P | X86_RW | X86_US)
 
 __attribute__((constructor)) static void devices_setup(void)

@@ -33,8 +33,16 @@
  *    translate walks the guest's x86-64 stage-1 table at pgtbl_addr, each
  *    table read routed through the parent's stage 2.
  *
- * No IOTLB is modelled yet: every flush the core or the user asks for is
- * recorded (intel_domain_flushes()), which is where an IOTLB will plug in.
+ * Each device has its unit's IOTLB and paging-structure cache, iotlb=N
+ * entries each (iommu/iotlb.h has the rules). Every flush the core asks
+ * for (after an unmap, a device leaving) and every invalidation the user
+ * sends (VTD_S1: addr/npages, the LEAF hint, all) reaches them, and is
+ * recorded for the tests too (intel_domain_flushes()). A stage-2 change
+ * drops whatever the nested domains above it cached, whole.
+ *
+ * Page requests: with prs=on a device takes I/O page faults (a HWPT with
+ * a fault queue attaches), and its DMA's faults go there (iommu/dma.h);
+ * the answers come back through page_response.
  */
 #ifndef IOMMUSIM_DRIVERS_INTEL_H
 #define IOMMUSIM_DRIVERS_INTEL_H
@@ -56,7 +64,7 @@ struct intel_iommu_config {
 	bool prs;
 	bool sre;
 	unsigned int levels;
-	uint32_t iotlb_entries; /* kept for the IOTLB; nothing reads it yet */
+	uint32_t iotlb_entries; /* each of the unit's two caches */
 };
 
 /* A bare `vtd`: everything on. */
@@ -84,7 +92,7 @@ bool intel_device_is_vtd(const struct device *dev);
 
 /* ---- for the tests ---------------------------------------------------- */
 
-/* What was asked of a domain's (future) IOTLB: every iotlb_flush of the
+/* What was asked of a domain's IOTLB: every iotlb_flush of the
  * core and, for a nested domain, every invalidation entry the user sent. */
 struct intel_flush_record {
 	uint64_t count;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "iommu/drivers/intel_priv.h"
+#include "iommu/iotlb.h"
 #include "base/zalloc.h"
 
 #define SZ_4K (1ull << 12)
@@ -59,29 +60,40 @@ static uint64_t intel_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 /* The hardware sets second-stage A/D only with SSADE, which the kernel
  * turns on with dirty tracking. */
 static int intel_paging_translate(struct iommu_domain *domain, uint64_t iova,
-				  bool write, bool set_ad,
+				  unsigned int req, bool set_ad,
 				  struct iommu_translation *out)
 {
 	struct intel_paging *paging = to_intel_paging(domain);
 	bool ssade = __atomic_load_n(&paging->dirty_tracking, __ATOMIC_ACQUIRE);
 
-	return pt_translate(&paging->pt, iova, write, set_ad && ssade, out);
+	return pt_translate(&paging->pt, iova, req, set_ad && ssade, out);
 }
 
 /* A stage-2 change reaches every nested translation built on it: the
  * kernel flushes the nested domains' caches whole (cache.c's nesting
- * tags), and so is it recorded. */
+ * tags), and so do we. record: the flush is the core's, counted for the
+ * tests; one the driver does of itself (dirty bits) is not. */
+static void paging_invalidate(struct intel_paging *paging, uint64_t iova,
+			      uint64_t last, bool record)
+{
+	if (record)
+		intel_flushes_record(&paging->flushes, iova, last, false);
+	iotlb_invalidate(&paging->domain, iova, last, false);
+	pthread_mutex_lock(&paging->children_lock);
+	for (struct intel_nested *child = paging->children; child;
+	     child = child->next_child) {
+		if (record)
+			intel_flushes_record(&child->flushes, 0, UINT64_MAX,
+					     false);
+		iotlb_invalidate(&child->domain, 0, UINT64_MAX, false);
+	}
+	pthread_mutex_unlock(&paging->children_lock);
+}
+
 static void intel_paging_iotlb_flush(struct iommu_domain *domain,
 				     uint64_t iova, uint64_t last)
 {
-	struct intel_paging *paging = to_intel_paging(domain);
-
-	intel_flushes_record(&paging->flushes, iova, last, false);
-	pthread_mutex_lock(&paging->children_lock);
-	for (struct intel_nested *child = paging->children; child;
-	     child = child->next_child)
-		intel_flushes_record(&child->flushes, 0, UINT64_MAX, false);
-	pthread_mutex_unlock(&paging->children_lock);
+	paging_invalidate(to_intel_paging(domain), iova, last, true);
 }
 
 static void intel_paging_free(struct iommu_domain *domain)
@@ -93,10 +105,15 @@ static void intel_paging_free(struct iommu_domain *domain)
 	free(paging);
 }
 
+/* A cached translation remembers whether its walk set D: SSADE changing,
+ * or D cleared, must drop it, so the next write walks and marks again
+ * (the kernel flushes the IOTLB in both places). */
 static int intel_set_dirty_tracking(struct iommu_domain *domain, bool enable)
 {
-	__atomic_store_n(&to_intel_paging(domain)->dirty_tracking, enable,
-			 __ATOMIC_RELEASE);
+	struct intel_paging *paging = to_intel_paging(domain);
+
+	__atomic_store_n(&paging->dirty_tracking, enable, __ATOMIC_RELEASE);
+	paging_invalidate(paging, 0, UINT64_MAX, false);
 	return 0;
 }
 
@@ -105,8 +122,13 @@ static int intel_read_and_clear_dirty(struct iommu_domain *domain,
 				      unsigned long flags,
 				      struct iommu_dirty_bitmap *dirty)
 {
-	return pt_read_and_clear_dirty(&to_intel_paging(domain)->pt, iova,
-				       length, flags, dirty);
+	struct intel_paging *paging = to_intel_paging(domain);
+	int rc = pt_read_and_clear_dirty(&paging->pt, iova, length, flags,
+					 dirty);
+
+	if (!rc && length && !(flags & IOMMU_DIRTY_NO_CLEAR))
+		paging_invalidate(paging, iova, iova + (length - 1), false);
+	return rc;
 }
 
 static const struct iommu_domain_ops intel_paging_ops = {

@@ -12,7 +12,9 @@
 
 #include <linux/pci_regs.h>
 
+#include "iommu/dma.h"
 #include "iommu/drivers/intel_priv.h"
+#include "iommu/iotlb.h"
 #include "iommu/user_data.h"
 
 static uint32_t units_made; /* __atomic: names vtd0, vtd1, ... */
@@ -80,6 +82,11 @@ struct device *intel_iommu_add_device(const struct intel_iommu_config *cfg,
 	 * enables it (every mode the device has): privileged requests where
 	 * the unit takes them (SRS), never execute requests (no ERS).
 	 */
+	unit->dev.iotlb = iotlb_create(unit->dev.name, cfg->iotlb_entries);
+	if (!unit->dev.iotlb) {
+		rc = -ENOMEM;
+		goto out_unregister;
+	}
 	if (cfg->pasid_bits)
 		unit->dev.pci_pasid_ctrl =
 			PCI_PASID_CTRL_ENABLE |
@@ -214,6 +221,30 @@ intel_get_resv_regions(struct device *dev,
 	return sizeof(intel_resv_regions) / sizeof(intel_resv_regions[0]);
 }
 
+/* ---- page requests ------------------------------------------------------------ */
+
+/* The kernel's intel_iommu_enable_iopf(): only a unit with PRS. */
+static int intel_dev_enable_iopf(struct device *dev)
+{
+	if (!dev_to_intel(dev)->cfg.prs)
+		return -ENODEV;
+	return iopf_add_device(dev);
+}
+
+static void intel_dev_disable_iopf(struct device *dev)
+{
+	iopf_remove_device(dev);
+}
+
+/* The page group response descriptor, to the device: a transfer that
+ * waits for it retries or gives up. */
+static void intel_page_response(struct device *dev,
+				const struct iommu_fault_page_request *last,
+				enum iommu_page_response_code code)
+{
+	iommu_dma_page_response(dev, last, code);
+}
+
 const struct iommu_ops intel_iommu_ops = {
 	.hw_info = intel_hw_info,
 	.capable = intel_capable,
@@ -223,4 +254,7 @@ const struct iommu_ops intel_iommu_ops = {
 	.attach_dev = intel_attach_dev,
 	.set_dev_pasid = intel_set_dev_pasid,
 	.get_resv_regions = intel_get_resv_regions,
+	.dev_enable_iopf = intel_dev_enable_iopf,
+	.dev_disable_iopf = intel_dev_disable_iopf,
+	.page_response = intel_page_response,
 };

@@ -13,14 +13,21 @@
  * map, or maps without the access the read or the A/D update needs, is a
  * stage-2 fault.
  *
- * The requests translated are a device's user-mode requests (no PASID
- * privilege): every stage-1 entry on the path needs U/S, and SRE and WPE,
- * which concern supervisor requests, change nothing here.
+ * A user-mode request needs U/S on every stage-1 entry of its path. A
+ * supervisor request (IOMMU_REQ_PRIV) needs SRE in the stage-1 data, else
+ * it is a privilege fault at stage 1; it ignores U/S, and R/W too unless
+ * the data has WPE. Stage 2 knows no privilege.
+ *
+ * Every stage-1 entry the walk goes through is marked accessed, and the
+ * leaf dirty for a write, in guest memory, through stage 2 (a write there:
+ * stage 2 must allow it). translate_from starts a walk at a cached
+ * paging-structure entry (the DMA engine's cache of them).
  */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "iommu/drivers/intel_priv.h"
+#include "iommu/iotlb.h"
 #include "iommu/user_data.h"
 #include "base/usermem.h"
 
@@ -45,6 +52,7 @@ struct s2_reader {
 	bool set_ad;
 	struct pt_usermem_reader host;
 	bool s2_faulted; /* a table access failed in stage 2 */
+	enum iommu_fault_reason s2_reason; /* and why, for -EPERM */
 };
 
 static int s2_route(struct s2_reader *r, uint64_t table, unsigned int index,
@@ -58,9 +66,12 @@ static int s2_route(struct s2_reader *r, uint64_t table, unsigned int index,
 				   &gpa))
 		rc = -ERANGE;
 	else
-		rc = iommu_domain_translate(r->s2, gpa, write, r->set_ad, &t);
+		rc = iommu_domain_translate(r->s2, gpa,
+					    write ? IOMMU_REQ_WRITE : 0,
+					    r->set_ad, &t);
 	if (rc) {
 		r->s2_faulted = true;
+		r->s2_reason = rc == -ERANGE ? IOMMU_FAULT_NONE : t.reason;
 		return rc;
 	}
 	*host = t.oa;
@@ -105,9 +116,21 @@ static int stage1_input(unsigned int width, uint64_t iova, uint64_t *input)
 	return 0;
 }
 
-static int intel_nested_translate(struct iommu_domain *domain, uint64_t iova,
-				  bool write, bool set_ad,
-				  struct iommu_translation *out)
+/* A supervisor request without SRE: refused before any walk. */
+static int privilege_fault(struct iommu_translation *out)
+{
+	out->prot = 0;
+	out->reason = IOMMU_FAULT_PRIV;
+	out->fault_stage = 1;
+	return -EPERM;
+}
+
+static int intel_nested_translate_from(struct iommu_domain *domain,
+				       uint64_t iova, unsigned int req,
+				       bool set_ad,
+				       const struct iommu_walk_start *from,
+				       struct iommu_walk_start *deepest,
+				       struct iommu_translation *out)
 {
 	struct intel_nested *nested = to_intel_nested(domain);
 	struct s2_reader r = {
@@ -121,25 +144,35 @@ static int intel_nested_translate(struct iommu_domain *domain, uint64_t iova,
 						    &pt_x86_64_format,
 		.top = nested->s1.pgtbl_addr & VTD_PAGE_MASK,
 		.rd = &r.rd,
+		.wpe = nested->s1.flags & IOMMU_VTD_S1_WPE,
+		.from = from,
+		.deepest = deepest,
 	};
-	struct iommu_translation s1, s2;
+	struct iommu_translation s1 = { 0 }, s2 = { 0 };
 	uint64_t input = 0;
 	int rc;
 
+	if (deepest)
+		deepest->valid = false;
+	if ((req & IOMMU_REQ_PRIV) && !(nested->s1.flags & IOMMU_VTD_S1_SRE))
+		return privilege_fault(out);
 	pt_usermem_reader_init(&r.host, usermem_self());
 	/* a width attach would refuse leaves no address to translate */
 	rc = width == ADDR_WIDTH_4LEVEL || width == ADDR_WIDTH_5LEVEL ?
 		     stage1_input(width, iova, &input) :
 		     -ERANGE;
 	if (!rc)
-		rc = pt_translate_user(&table, input, write, set_ad, &s1);
+		rc = pt_translate_user(&table, input, req, set_ad, &s1);
 	if (rc) {
 		if (rc == -EPERM)
 			*out = s1;
 		out->fault_stage = r.s2_faulted ? 2 : 1;
+		if (r.s2_faulted)
+			out->reason = r.s2_reason;
 		return rc;
 	}
-	rc = iommu_domain_translate(r.s2, s1.oa, write, set_ad, &s2);
+	rc = iommu_domain_translate(r.s2, s1.oa, req & IOMMU_REQ_WRITE, set_ad,
+				    &s2);
 	if (rc && rc != -EPERM) {
 		out->fault_stage = 2;
 		return rc;
@@ -149,13 +182,23 @@ static int intel_nested_translate(struct iommu_domain *domain, uint64_t iova,
 						       s2.leaf_size;
 	out->prot = s1.prot & s2.prot;
 	out->fault_stage = rc ? 2 : 0;
+	out->reason = s2.reason;
 	return rc;
+}
+
+static int intel_nested_translate(struct iommu_domain *domain, uint64_t iova,
+				  unsigned int req, bool set_ad,
+				  struct iommu_translation *out)
+{
+	return intel_nested_translate_from(domain, iova, req, set_ad, NULL,
+					   NULL, out);
 }
 
 /* ---- invalidation -------------------------------------------------------- */
 
-/* The user's invalidation of [addr, addr + npages pages): recorded for the
- * IOTLB. A range past the end of the address space ends there (the
+/* The user's invalidation of [addr, addr + npages pages): the IOTLB's
+ * entries in it, and its paging-structure entries unless leaf says only
+ * leaves changed; recorded for the tests too. A range past the end of the address space ends there (the
  * invalidate-all form, addr 0 and npages U64_MAX, among them). */
 static void nested_invalidate_range(struct intel_nested *nested,
 				    uint64_t addr, uint64_t npages, bool leaf)
@@ -168,6 +211,7 @@ static void nested_invalidate_range(struct intel_nested *nested,
 	    __builtin_add_overflow(addr, (npages << 12) - 1, &last))
 		last = UINT64_MAX;
 	intel_flushes_record(&nested->flushes, addr, last, leaf);
+	iotlb_invalidate(&nested->domain, addr, last, leaf);
 }
 
 /* Entries in order; the first bad one stops the walk and entry_num says
@@ -216,6 +260,7 @@ static void intel_nested_iotlb_flush(struct iommu_domain *domain,
 {
 	intel_flushes_record(&to_intel_nested(domain)->flushes, iova, last,
 			     false);
+	iotlb_invalidate(domain, iova, last, false);
 }
 
 static void intel_nested_free(struct iommu_domain *domain)
@@ -236,6 +281,7 @@ static void intel_nested_free(struct iommu_domain *domain)
 static const struct iommu_domain_ops intel_nested_ops = {
 	.free = intel_nested_free,
 	.translate = intel_nested_translate,
+	.translate_from = intel_nested_translate_from,
 	.iotlb_flush = intel_nested_iotlb_flush,
 	.cache_invalidate_user = intel_nested_invalidate,
 };

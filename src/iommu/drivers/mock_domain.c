@@ -73,9 +73,10 @@ static uint64_t mock_iova_to_phys(struct iommu_domain *domain, uint64_t iova)
 }
 
 static int mock_translate(struct iommu_domain *domain, uint64_t iova,
-			  bool write, bool set_ad, struct iommu_translation *out)
+			  unsigned int req, bool set_ad,
+			  struct iommu_translation *out)
 {
-	return pt_translate(&to_mock(domain)->pt, iova, write, set_ad, out);
+	return pt_translate(&to_mock(domain)->pt, iova, req, set_ad, out);
 }
 
 /* The mock caches no translation: a flush is only counted, for the tests

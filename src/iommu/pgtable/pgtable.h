@@ -85,6 +85,17 @@ struct pt_format {
 	/* Permissions a table entry grants to everything below it; NULL when
 	 * tables restrict nothing (only leaves carry permissions). */
 	int (*table_prot)(uint64_t entry);
+	/* Whether the entry lets user-mode requests through (x86's U/S),
+	 * checked on every level; NULL for a format without privilege. A
+	 * supervisor request (IOMMU_REQ_PRIV) ignores it and may write a
+	 * read-only page unless the walk asks for write protection (WPE). */
+	bool (*user_ok)(uint64_t entry);
+	/* Whether a present entry at level has reserved bits set, which the
+	 * hardware refuses (-EBADMSG); NULL when nothing is reserved. */
+	bool (*reserved)(uint64_t entry, unsigned int level);
+	/* The walk marks every table entry it goes through accessed too, not
+	 * only the leaf (x86 paging). */
+	bool table_accessed;
 
 	/* oa is aligned to the span of level; prot is IOMMU_READ/WRITE. */
 	uint64_t (*make_leaf)(uint64_t oa, unsigned int level, int prot);
@@ -160,14 +171,17 @@ uint64_t pt_unmap(struct pgtable *pt, uint64_t iova, uint64_t length);
 uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova);
 
 /*
- * Translates iova as the hardware does for a device access (write: the
- * device writes memory), with the outcomes of struct
+ * Translates iova as the hardware does for a device access (req: the
+ * IOMMU_REQ_* bits), with the outcomes of struct
  * iommu_domain_ops.translate: 0, -ERANGE beyond the input space, -ENOENT,
- * -EPERM (*out filled, A/D untouched). With set_ad, marks the leaf
- * accessed and, for a write, dirty, atomically.
+ * -EPERM (*out filled with its reason, the leaf's A/D untouched), -EBADMSG.
+ * With set_ad, marks the leaf accessed and, for a write, dirty, atomically
+ * (and, where the format says so, every table entry walked through
+ * accessed, as the walk goes). A supervisor request in a format with
+ * privilege is write protected.
  */
-int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
-		 struct iommu_translation *out);
+int pt_translate(struct pgtable *pt, uint64_t iova, unsigned int req,
+		 bool set_ad, struct iommu_translation *out);
 
 /*
  * Reports each dirty leaf overlapping [iova, iova + length) to
@@ -232,11 +246,21 @@ struct pt_usermem_reader {
 void pt_usermem_reader_init(struct pt_usermem_reader *r,
 			    const struct usermem *mm);
 
+/* A bit of the walker's permissions (struct iommu_walk_start.prot): the
+ * entries let user-mode requests through. */
+#define PT_PROT_USER (1 << 2)
+
 /* A tree someone else owns and writes: the walker only reads it. */
 struct pt_user_table {
 	const struct pt_format *fmt;
 	uint64_t top;		     /* the top table's address, as rd takes it */
 	struct pt_reader *rd;
+	/* Supervisor writes honour R/W (VT-d's WPE). */
+	bool wpe;
+	/* Where to start instead of top, when valid (a cached entry). */
+	const struct iommu_walk_start *from;
+	/* When not NULL: the deepest table entry the walk went through. */
+	struct iommu_walk_start *deepest;
 };
 
 /*
@@ -248,7 +272,8 @@ struct pt_user_table {
  * cannot write: -EOPNOTSUPP before anything is read.
  */
 int pt_translate_user(const struct pt_user_table *t, uint64_t iova,
-		      bool write, bool set_ad, struct iommu_translation *out);
+		      unsigned int req, bool set_ad,
+		      struct iommu_translation *out);
 
 /* ---- formats ------------------------------------------------------------- */
 

@@ -549,13 +549,18 @@ struct walk_root {
 	struct pt_reader *rd;
 	uint64_t top;
 	unsigned int top_level;
+	int prot;	/* what the entries above top grant */
+	bool wpe;	/* supervisor writes honour R/W */
 };
+
+#define PROT_ALL (IOMMU_READ | IOMMU_WRITE | PT_PROT_USER)
 
 static inline struct walk_root own_root(const struct pgtable *pt)
 {
 	/* the host reader keeps no state: nothing writes through this */
 	return (struct walk_root){ pt->fmt, (struct pt_reader *)&host_reader,
-				   (uintptr_t)pt->top, pt->top_level };
+				   (uintptr_t)pt->top, pt->top_level,
+				   PROT_ALL, true };
 }
 
 struct pt_leaf {
@@ -563,25 +568,55 @@ struct pt_leaf {
 	unsigned int index; /* and its place in it */
 	uint64_t entry;
 	unsigned int level;
-	int prot; /* leaf permissions, restricted by the tables above it */
+	int above; /* what the table entries above the leaf grant */
+	int prot;  /* the leaf's permissions, restricted by those above */
 };
+
+/* What an entry grants, the walker's way: IOMMU_READ/WRITE and
+ * PT_PROT_USER (every entry of a format without privilege has it). */
+static inline int entry_prot(const struct pt_format *fmt, uint64_t entry,
+			     bool leaf)
+{
+	int prot = leaf ? fmt->leaf_prot(entry) :
+		   fmt->table_prot ? fmt->table_prot(entry) :
+				     IOMMU_READ | IOMMU_WRITE;
+
+	if (!fmt->user_ok || fmt->user_ok(entry))
+		prot |= PT_PROT_USER;
+	return prot;
+}
+
+/* Marks a table entry accessed as the walk goes through it; -EAGAIN
+ * when it changed since it was read (read it again). */
+static inline __attribute__((always_inline)) int
+table_set_accessed(const struct walk_root *root, uint64_t table,
+		   unsigned int index, uint64_t entry)
+{
+	uint64_t want = root->fmt->make_accessed(entry);
+
+	if (want == entry)
+		return 0;
+	return root->rd->exchange(root->rd, table, index, entry, want);
+}
 
 /*
  * Walks to the leaf mapping iova. Always inlined: in the walker's own tree
  * the reader is host_reader, and the walk compiles to plain loads; in a
  * user's table every read is a call to its reader. A walk of our own tree
- * must be a registered reader.
+ * must be a registered reader. With set_ad, a format's table entries are
+ * marked accessed on the way down (where it asks for it).
  */
 static inline __attribute__((always_inline)) int
-find_leaf(const struct walk_root *root, uint64_t iova, struct pt_leaf *leaf)
+find_leaf(const struct walk_root *root, uint64_t iova, bool set_ad,
+	  struct pt_leaf *leaf)
 {
 	const struct pt_format *fmt = root->fmt;
 	uint64_t mask = (1ull << fmt->index_lg2) - 1;
 	unsigned int level = root->top_level;
 	uint64_t table = root->top;
-	int prot = IOMMU_READ | IOMMU_WRITE;
+	int prot = root->prot;
 
-	for (;; level--) {
+	for (;;) {
 		unsigned int index = (iova >> pt_level_lg2(fmt, level)) & mask;
 		uint64_t entry;
 		int ret = root->rd->load(root->rd, table, index, &entry);
@@ -590,14 +625,25 @@ find_leaf(const struct walk_root *root, uint64_t iova, struct pt_leaf *leaf)
 			return ret;
 		if (!fmt->present(entry))
 			return -ENOENT;
+		if (fmt->reserved && fmt->reserved(entry, level))
+			return -EBADMSG;
 		if (entry_is_leaf(fmt, entry, level)) {
-			*leaf = (struct pt_leaf){ table, index, entry, level,
-						  prot & fmt->leaf_prot(entry) };
+			*leaf = (struct pt_leaf){
+				table, index, entry, level, prot,
+				prot & entry_prot(fmt, entry, true)
+			};
 			return 0;
 		}
-		if (fmt->table_prot)
-			prot &= fmt->table_prot(entry);
+		if (set_ad && fmt->table_accessed) {
+			ret = table_set_accessed(root, table, index, entry);
+			if (ret == -EAGAIN)
+				continue;
+			if (ret)
+				return ret;
+		}
+		prot &= entry_prot(fmt, entry, false);
 		table = fmt->table_addr(entry);
+		level--;
 	}
 }
 
@@ -618,7 +664,7 @@ uint64_t pt_iova_to_phys(struct pgtable *pt, uint64_t iova)
 	if (iova >> pt->va_lg2)
 		return 0;
 	reader_enter(pt);
-	if (!find_leaf(&root, iova, &leaf))
+	if (!find_leaf(&root, iova, false, &leaf))
 		paddr = leaf_address(pt->fmt, &leaf, iova);
 	reader_exit(pt);
 	return paddr;
@@ -641,23 +687,65 @@ leaf_set_ad(const struct walk_root *root, const struct pt_leaf *leaf,
 				  leaf->entry, want);
 }
 
-static inline __attribute__((always_inline)) int
-walk_translate(const struct walk_root *root, uint64_t iova, bool write,
-	       bool set_ad, struct iommu_translation *out)
+/*
+ * What the path's permissions (prot, the walker's way) allow the request:
+ * a user-mode request needs PT_PROT_USER on every entry and gets R/W as
+ * they are; a supervisor one reads whatever is present and writes where
+ * R/W allows, or everywhere without write protection. Sets *why when the
+ * request is refused.
+ */
+static inline int request_prot(const struct walk_root *root, int prot,
+			       unsigned int req, enum iommu_fault_reason *why)
 {
-	int need = write ? IOMMU_WRITE : IOMMU_READ;
+	bool write = req & IOMMU_REQ_WRITE;
+	int allowed;
+
+	if (!root->fmt->user_ok)
+		allowed = prot & (IOMMU_READ | IOMMU_WRITE);
+	else if (req & IOMMU_REQ_PRIV)
+		allowed = IOMMU_READ |
+			  ((prot & IOMMU_WRITE) || !root->wpe ? IOMMU_WRITE : 0);
+	else
+		allowed = prot & PT_PROT_USER ?
+				  prot & (IOMMU_READ | IOMMU_WRITE) :
+				  0;
+	if (!(allowed & (write ? IOMMU_WRITE : IOMMU_READ)))
+		*why = !allowed ? IOMMU_FAULT_PRIV :
+		       write	? IOMMU_FAULT_WRITE :
+				  IOMMU_FAULT_READ;
+	return allowed;
+}
+
+static inline __attribute__((always_inline)) int
+walk_translate(const struct walk_root *root, uint64_t iova, unsigned int req,
+	       bool set_ad, struct iommu_translation *out,
+	       struct iommu_walk_start *deepest)
+{
+	bool write = req & IOMMU_REQ_WRITE;
+	enum iommu_fault_reason why = IOMMU_FAULT_NONE;
 	struct pt_leaf leaf;
 	int ret;
 
 	for (;;) {
-		ret = find_leaf(root, iova, &leaf);
+		ret = find_leaf(root, iova, set_ad, &leaf);
 		if (ret)
 			return ret;
 		out->oa = leaf_address(root->fmt, &leaf, iova);
 		out->leaf_size = 1ull << pt_level_lg2(root->fmt, leaf.level);
-		out->prot = leaf.prot;
-		if (!(leaf.prot & need))
+		out->prot = request_prot(root, leaf.prot, req, &why);
+		if (deepest && leaf.level < root->top_level)
+			*deepest = (struct iommu_walk_start){
+				.table = leaf.table,
+				.level = leaf.level,
+				.span_lg2 = pt_level_lg2(root->fmt,
+							 leaf.level + 1),
+				.prot = leaf.above,
+				.valid = true,
+			};
+		if (why != IOMMU_FAULT_NONE) {
+			out->reason = why;
 			return -EPERM;
+		}
 		if (!set_ad)
 			return 0;
 		ret = leaf_set_ad(root, &leaf, write);
@@ -666,8 +754,8 @@ walk_translate(const struct walk_root *root, uint64_t iova, bool write,
 	}
 }
 
-int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
-		 struct iommu_translation *out)
+int pt_translate(struct pgtable *pt, uint64_t iova, unsigned int req,
+		 bool set_ad, struct iommu_translation *out)
 {
 	struct walk_root root = own_root(pt);
 	int ret;
@@ -675,21 +763,30 @@ int pt_translate(struct pgtable *pt, uint64_t iova, bool write, bool set_ad,
 	if (iova >> pt->va_lg2)
 		return -ERANGE;
 	reader_enter(pt);
-	ret = walk_translate(&root, iova, write, set_ad, out);
+	ret = walk_translate(&root, iova, req, set_ad, out, NULL);
 	reader_exit(pt);
 	return ret;
 }
 
 int pt_translate_user(const struct pt_user_table *t, uint64_t iova,
-		      bool write, bool set_ad, struct iommu_translation *out)
+		      unsigned int req, bool set_ad,
+		      struct iommu_translation *out)
 {
-	struct walk_root root = { t->fmt, t->rd, t->top, t->fmt->levels - 1 };
+	struct walk_root root = { t->fmt, t->rd, t->top, t->fmt->levels - 1,
+				  PROT_ALL, t->wpe };
 
 	if (iova >> pt_va_lg2(t->fmt))
 		return -ERANGE;
 	if (set_ad && !t->rd->exchange)
 		return -EOPNOTSUPP;
-	return walk_translate(&root, iova, write, set_ad, out);
+	if (t->from && t->from->valid) {
+		root.top = t->from->table;
+		root.top_level = t->from->level;
+		root.prot = t->from->prot;
+	}
+	if (t->deepest)
+		t->deepest->valid = false;
+	return walk_translate(&root, iova, req, set_ad, out, t->deepest);
 }
 
 /* ---- dirty tracking ----------------------------------------------------------- */

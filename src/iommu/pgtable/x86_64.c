@@ -22,10 +22,15 @@
  *          checked at every level: an access needs them on its whole path.
  *          A device's request without a PASID (and one without the
  *          privileged bit) is a user-mode request, so every entry on its
- *          path needs U/S — the kernel's driver sets U/S everywhere.
+ *          path needs U/S — the kernel's driver sets U/S everywhere. A
+ *          supervisor request ignores U/S, and R/W too unless the walk is
+ *          write protected (VT-d's WPE).
  *   PS     at levels 1 and 2: the entry is a leaf for its whole span; its
- *          bit 12 is then PAT, not address, and bits up to the span are 0.
- *   A, D   accessed (every level) and dirty (leaves), set by the walk.
+ *          bit 12 is then PAT, not address, and the address bits below
+ *          the span are reserved (must be 0). At levels 3 and 4 PS is
+ *          reserved. A reserved bit set faults the walk (-EBADMSG).
+ *   A, D   accessed (every level: set on each entry the walk goes
+ *          through) and dirty (leaves), set by the walk.
  *   PWT, PCD, G, XD   caching, global and execute-disable: no effect on a
  *          device's reads and writes; written 0.
  *   address  bits [51:12]: the next table's, or a leaf's output address.
@@ -58,13 +63,27 @@ static uint64_t x86_leaf_oa(uint64_t entry, unsigned int level)
 	return entry & X86_ADDR & ~((1ull << (12 + 9 * level)) - 1);
 }
 
-/* A user-mode request: nothing without U/S, reads with it, writes with
- * R/W too. */
+/* Reads whenever present, writes with R/W; U/S is user_ok's. */
 static int x86_prot(uint64_t entry)
 {
-	if (!(entry & X86_US))
-		return 0;
 	return IOMMU_READ | ((entry & X86_RW) ? IOMMU_WRITE : 0);
+}
+
+static bool x86_user_ok(uint64_t entry)
+{
+	return entry & X86_US;
+}
+
+/* PS where no leaf can be, and address bits a huge leaf's span holds
+ * below bit 12's PAT. */
+static bool x86_reserved(uint64_t entry, unsigned int level)
+{
+	if (!(entry & X86_PS) || !level)
+		return false;
+	if (level > 2)
+		return true;
+	return entry & X86_ADDR & ((1ull << (12 + 9 * level)) - 1) &
+	       ~(1ull << 12);
 }
 
 static uint64_t x86_table_addr(uint64_t entry)
@@ -124,6 +143,9 @@ static uint64_t x86_make_clean(uint64_t entry)
 		.leaf_prot = x86_prot,                                         \
 		.table_addr = x86_table_addr,                                  \
 		.table_prot = x86_prot,                                        \
+		.user_ok = x86_user_ok,                                        \
+		.reserved = x86_reserved,                                      \
+		.table_accessed = true,                                        \
 		.make_leaf = x86_make_leaf,                                    \
 		.make_table = x86_make_table,                                  \
 		.make_accessed = x86_make_accessed,                            \
