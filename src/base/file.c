@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "base/usermem.h"
@@ -60,6 +61,10 @@ static struct file *file_alloc(void)
 {
 	struct file *file;
 
+	/* One site whether the struct is reused or new: the kernel's file
+	 * cache may fail either way. */
+	if (fault_should_fail(FAULT_SLAB, 0, __func__))
+		return NULL;
 	pthread_mutex_lock(&free_lock);
 	file = free_files;
 	if (file)
@@ -67,7 +72,7 @@ static struct file *file_alloc(void)
 	pthread_mutex_unlock(&free_lock);
 	if (file)
 		return file;
-	file = malloc(sizeof(*file));
+	file = malloc(sizeof(*file)); /* not an injection site: see above */
 	if (file) {
 		atomic_init(&file->refs, 0);
 		pthread_mutex_init(&file->wake_lock, NULL);
@@ -409,7 +414,7 @@ static ssize_t import_iovec(uint64_t uiov, int iovcnt, struct iovec **out)
 		return -EINVAL;
 	if (!iovcnt)
 		return 0;
-	iov = calloc((size_t)iovcnt, sizeof(*iov));
+	iov = lib_calloc((size_t)iovcnt, sizeof(*iov));
 	if (!iov)
 		return -ENOMEM;
 	rc = usermem_copy_from(usermem_self(), iov, uiov,

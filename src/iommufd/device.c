@@ -10,6 +10,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/alloc.h"
 #include "iommufd/device.h"
 
 void iommufd_device_destroy(struct iommufd_object *obj)
@@ -209,7 +210,7 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 
 	/* a PASID's record is made before the lock, freed if unused */
 	if (pasid != IOMMU_NO_PASID) {
-		entry = calloc(1, sizeof(*entry));
+		entry = lib_calloc(1, sizeof(*entry));
 		if (!entry)
 			return -ENOMEM;
 	}
