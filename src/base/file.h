@@ -24,6 +24,10 @@
  *    It is placed high (FILE_PRIVATE_FD_FLOOR where the limit allows) to
  *    stay out of the way of stdio and small-number idioms; the first user
  *    of event files must still keep the shim from closing it.
+ *  - FILE_PLACEHOLDER_DIR: an O_PATH descriptor of "/", for an emulated
+ *    directory: fstat() sees a directory, so fdopendir() accepts it, and
+ *    the shim serves readdir() from the file; a raw getdents64() on it is
+ *    EBADF rather than a listing of something else.
  *
  * The fd -> file table is in fdtable.h. Calls on a file go through the
  * vfs_*() functions below, which apply the checks the kernel's VFS makes
@@ -58,6 +62,15 @@ struct file_operations {
 	long (*ioctl)(struct file *file, unsigned int cmd, uint64_t arg);
 	ssize_t (*read)(struct file *file, uint64_t ubuf, size_t len);
 	ssize_t (*write)(struct file *file, uint64_t ubuf, size_t len);
+	/* For a file with positions (an emulated /proc or debugfs
+	 * attribute): the same at *pos, which they move past what they
+	 * transferred; read(2) and write(2) pass the file's own f_pos,
+	 * pread(2) and pwrite(2) their offset. Used instead of read and
+	 * write when set. */
+	ssize_t (*read_at)(struct file *file, uint64_t ubuf, size_t len,
+			   int64_t *pos);
+	ssize_t (*write_at)(struct file *file, uint64_t ubuf, size_t len,
+			    int64_t *pos);
 	/* The readiness mask (POLLIN, POLLOUT, ...) for file_wake(). */
 	unsigned int (*poll)(struct file *file);
 	/* The last descriptor is gone and no call is in flight. */
@@ -78,6 +91,7 @@ struct file_operations {
 enum file_placeholder {
 	FILE_PLACEHOLDER_NODE,
 	FILE_PLACEHOLDER_EVENT,
+	FILE_PLACEHOLDER_DIR,
 };
 
 struct file {
@@ -93,6 +107,9 @@ struct file {
 	const struct file_operations *f_op;
 	void *private_data;
 	unsigned int f_mode;
+	/* The position of read_at and write_at for read(2) and write(2);
+	 * 0 when the file is made. */
+	_Atomic int64_t f_pos;
 	/* FILE_PLACEHOLDER_EVENT: the file's own duplicate of the eventfd
 	 * (close-on-exec), which file_wake() signals; -1 otherwise. */
 	int event_fd;
