@@ -6,6 +6,10 @@
  * onto it; then a guest-requested IOTLB invalidation; then the teardown.
  * The device is the kernel selftest's mock device (IOMMU_TEST_OP_MOCK_DOMAIN,
  * moved with IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE).
+ *
+ * With --keep it leaves the topology standing and lets close() tear it
+ * down, as the kernel does for a program that exits: what
+ * `iommusim run --graph=FILE.dot -- nested_topology --keep` draws.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +72,7 @@ static int iotlb_is(uint32_t hwpt, uint32_t entry, uint32_t value)
 	return ioctl(fd, IOMMU_TEST_CMD, &cmd) == 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_test_cmd mock = {
@@ -149,6 +153,11 @@ int main(void)
 
 	if (ioctl(fd, IOMMU_DESTROY, &busy) == 0 || errno != EBUSY)
 		check(-1, "destroying a busy parent should be EBUSY");
+	if (argc > 1 && !strcmp(argv[1], "--keep")) {
+		printf("teardown left to close()\n");
+		close(fd);
+		return 0;
+	}
 	printf("teardown (the parent refused with EBUSY while in use):\n");
 	destroy(stdev, "mock device");
 	destroy(nested, "nested HWPT");

@@ -227,6 +227,9 @@ REAL_DEFINE(ssize_t, preadv64,
 REAL_DEFINE(ssize_t, pwritev64,
 	    (int fd, const struct iovec *iov, int iovcnt, off64_t pos),
 	    (fd, iov, iovcnt, pos))
+REAL_DEFINE(off_t, lseek, (int fd, off_t pos, int whence), (fd, pos, whence))
+REAL_DEFINE(off64_t, lseek64, (int fd, off64_t pos, int whence),
+	    (fd, pos, whence))
 REAL_DEFINE(int, socket, (int domain, int type, int protocol),
 	    (domain, type, protocol))
 REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),

@@ -62,6 +62,8 @@ ssize_t real_preadv64(int fd, const struct iovec *iov, int iovcnt,
 		      off64_t pos);
 ssize_t real_pwritev64(int fd, const struct iovec *iov, int iovcnt,
 		       off64_t pos);
+off_t real_lseek(int fd, off_t pos, int whence);
+off64_t real_lseek64(int fd, off64_t pos, int whence);
 
 /* Calls that hand out new descriptors: the shim only learns their
  * numbers, to drop entries that descriptors closed behind its back left. */

@@ -73,6 +73,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -554,6 +555,20 @@ out:
 
 /* ---- calls on fds -------------------------------------------------------- */
 
+/* A number that is none of our files': a private descriptor of one
+ * (base/file.h) is refused as if it were not open. */
+static int shim_close_unlisted(int fd)
+{
+	bool private_fd = false;
+
+	if (file_have_private_fds()) {
+		file_private_lock();
+		private_fd = file_fd_is_private(fd);
+		file_private_unlock();
+	}
+	return private_fd ? -EBADF : shim_ret(real_close(fd));
+}
+
 int shim_close(int fd)
 {
 	struct file *file;
@@ -563,7 +578,7 @@ int shim_close(int fd)
 		return shim_ret(real_close(fd));
 	file = fdtable_remove(fd);
 	if (!file)
-		return shim_ret(real_close(fd));
+		return shim_close_unlisted(fd);
 	/* Entry first, then the placeholder: once the number is free another
 	 * thread's open may get it and install its own entry. */
 	saved_errno = errno;
@@ -643,6 +658,31 @@ int shim_dup(int fd)
 	return shim_dup_done(real_dup(fd), file);
 }
 
+/*
+ * dup2() or dup3() onto newfd: a private descriptor there is moved out of
+ * the way first, under the private lock, so that none lands on newfd
+ * before the call. libc's result.
+ */
+static int shim_dup_onto(int oldfd, int newfd, int flags, bool is_dup3)
+{
+	int rc;
+
+	if (!file_have_private_fds())
+		return is_dup3 ? real_dup3(oldfd, newfd, flags) :
+				 real_dup2(oldfd, newfd);
+	file_private_lock();
+	rc = file_private_fd_evict(newfd);
+	if (rc) {
+		errno = -rc;
+		rc = -1;
+	} else {
+		rc = is_dup3 ? real_dup3(oldfd, newfd, flags) :
+			       real_dup2(oldfd, newfd);
+	}
+	file_private_unlock();
+	return rc;
+}
+
 /* dup2 and dup3: the target's number is known, so room for its entry is
  * made before the call, which then cannot fail on our side. */
 int shim_dup2(int oldfd, int newfd)
@@ -660,7 +700,7 @@ int shim_dup2(int oldfd, int newfd)
 			return rc;
 		}
 	}
-	return shim_dup_done(real_dup2(oldfd, newfd), file);
+	return shim_dup_done(shim_dup_onto(oldfd, newfd, 0, false), file);
 }
 
 int shim_dup3(int oldfd, int newfd, int flags)
@@ -678,7 +718,7 @@ int shim_dup3(int oldfd, int newfd, int flags)
 			return rc;
 		}
 	}
-	return shim_dup_done(real_dup3(oldfd, newfd, flags), file);
+	return shim_dup_done(shim_dup_onto(oldfd, newfd, flags, true), file);
 }
 
 int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64)
@@ -697,25 +737,88 @@ int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64)
 	return shim_dup_done(newfd, file);
 }
 
+/*
+ * Closes [first, last] (libc's result) but the private descriptors in it:
+ * one close_range() per stretch between them, CLOSE_RANGE_UNSHARE with the
+ * first (alone, when no stretch is left). The private lock is held
+ * throughout, so that none is made in a stretch meanwhile; nothing here
+ * puts a file, which takes it too.
+ */
+static int shim_close_range_around_private(unsigned int first,
+					   unsigned int last, int flags)
+{
+	unsigned int from = first;
+	bool called = false;
+	int next, rc = 0;
+
+	file_private_lock();
+	while (!rc && from <= last && (next = file_next_private_fd(from)) >= 0 &&
+	       (unsigned int)next <= last) {
+		if ((unsigned int)next > from) {
+			rc = real_close_range(from, (unsigned int)next - 1,
+					      flags);
+			flags &= ~(int)CLOSE_RANGE_UNSHARE;
+			called = true;
+		}
+		from = (unsigned int)next + 1; /* a descriptor: no overflow */
+	}
+	if (!rc && from <= last)
+		rc = real_close_range(from, last, flags);
+	else if (!rc && !called && (flags & CLOSE_RANGE_UNSHARE))
+		rc = unshare(CLONE_FILES);
+	file_private_unlock();
+	return rc;
+}
+
 int shim_close_range(unsigned int first, unsigned int last, int flags)
 {
 	/* Entries go only when the kernel will close: not for CLOEXEC (which
-	 * only marks) nor for arguments it refuses. */
-	if (first <= last &&
-	    !(flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-	    !(flags & CLOSE_RANGE_CLOEXEC) && !shim_in_vfork_child())
-		fdtable_remove_range(first, last);
-	return shim_ret(real_close_range(first, last, flags));
+	 * only marks, and private descriptors are close-on-exec already) nor
+	 * for arguments it refuses. A vfork child closes only its own copies. */
+	if (first > last ||
+	    (flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) ||
+	    (flags & CLOSE_RANGE_CLOEXEC) || shim_in_vfork_child())
+		return shim_ret(real_close_range(first, last, flags));
+	fdtable_remove_range(first, last);
+	if (!file_have_private_fds())
+		return shim_ret(real_close_range(first, last, flags));
+	return shim_ret(shim_close_range_around_private(first, last, flags));
+}
+
+/* closefrom()'s way through a stretch below the last private descriptor,
+ * on a kernel that may lack close_range(). */
+static void shim_close_stretch(unsigned int first, unsigned int last)
+{
+	if (!real_close_range(first, last, 0))
+		return;
+	for (unsigned int fd = first; fd <= last; fd++)
+		real_close((int)fd);
 }
 
 void shim_closefrom(int lowfd)
 {
+	unsigned int from = lowfd < 0 ? 0 : (unsigned int)lowfd;
 	int saved_errno = errno;
+	int next;
 
-	if (!shim_in_vfork_child())
-		fdtable_remove_range(lowfd < 0 ? 0 : (unsigned int)lowfd,
-				     ~0u);
-	real_closefrom(lowfd);
+	if (shim_in_vfork_child()) {
+		real_closefrom(lowfd);
+		goto out;
+	}
+	fdtable_remove_range(from, ~0u);
+	if (!file_have_private_fds()) {
+		real_closefrom(lowfd);
+		goto out;
+	}
+	file_private_lock();
+	while ((next = file_next_private_fd(from)) >= 0) {
+		if ((unsigned int)next > from)
+			shim_close_stretch(from, (unsigned int)next - 1);
+		from = (unsigned int)next + 1;
+	}
+	real_closefrom((int)from);
+	file_private_unlock();
+out:
 	errno = saved_errno;
 }
 
@@ -829,6 +932,21 @@ ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
 			is64 ? real_pwritev64(fd, iov, iovcnt, pos) :
 			       real_pwritev(fd, iov, iovcnt, (off_t)pos));
 	rc = vfs_pwritev(file, (uint64_t)(uintptr_t)iov, iovcnt, pos);
+	fput(file);
+	return rc;
+}
+
+int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64)
+{
+	struct file *file = fget(fd);
+	int64_t rc;
+
+	if (!file) {
+		rc = is64 ? real_lseek64(fd, pos, whence) :
+			    real_lseek(fd, (off_t)pos, whence);
+		return rc < 0 ? -errno : rc;
+	}
+	rc = vfs_llseek(file, pos, whence);
 	fput(file);
 	return rc;
 }

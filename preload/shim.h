@@ -50,8 +50,10 @@ int shim_dup2(int oldfd, int newfd);
 int shim_dup3(int oldfd, int newfd, int flags);
 /* is_fcntl64: the call came through fcntl64() rather than fcntl(). */
 int shim_fcntl(int fd, int cmd, void *arg, bool is_fcntl64);
+/* close_range() and closefrom() leave the library's private descriptors
+ * (base/file.h) open, as close() of one is EBADF; closefrom() reports
+ * nothing. */
 int shim_close_range(unsigned int first, unsigned int last, int flags);
-/* closefrom() reports nothing. */
 void shim_closefrom(int lowfd);
 
 /* Reads and writes: a file of ours answers through its ops, with the
@@ -68,6 +70,9 @@ ssize_t shim_preadv(int fd, const struct iovec *iov, int iovcnt, int64_t pos,
 		    bool is64);
 ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
 		     int64_t pos, bool is64);
+/* lseek: a file of ours has no position (ESPIPE, after the kernel's
+ * check of whence); every other fd goes to libc. */
+int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64);
 
 /*
  * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):

@@ -243,6 +243,16 @@ SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt,
 	return shim_result_ssize(shim_pwritev(fd, iov, iovcnt, pos, true));
 }
 
+SHIM_EXPORT off_t lseek(int fd, off_t pos, int whence)
+{
+	return (off_t)shim_result_ssize(shim_lseek(fd, pos, whence, false));
+}
+
+SHIM_EXPORT off64_t lseek64(int fd, off64_t pos, int whence)
+{
+	return (off64_t)shim_result_ssize(shim_lseek(fd, pos, whence, true));
+}
+
 /* _FORTIFY_SOURCE's reads: glibc's own versions call its internal read,
  * which the wrappers above never see. The check is glibc's. */
 void __chk_fail(void) __attribute__((noreturn));

@@ -6,6 +6,10 @@
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
  *        --cap makes the emulated kernel see capability NAME held;
  *        --device puts a device on the platform (/dev/vfio/devices/vfioN)
+ *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
+ *        the same, traced and/or drawing the object graph (observe.h)
+ *   iommusim graph FILE.dot [-o OUT]
+ *        renders a graph with Graphviz
  *   iommusim --version | --help
  *
  * Exit status: run replaces itself with PROGRAM, so PROGRAM's status is
@@ -25,6 +29,7 @@
 
 #include "base/capability.h"
 #include "iommu/platform_config.h"
+#include "observe.h"
 #include "program.h"
 
 #ifndef IOMMUSIM_VERSION
@@ -67,6 +72,8 @@ static void usage(FILE *out)
 		"              iotlb=%u)\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR,
 		INTEL_IOTLB_DEFAULT);
+	fprintf(out, "%s\nOther commands:\n%s", observe_run_usage,
+		observe_graph_usage);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -250,6 +257,14 @@ static int parse_run_options(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--"))
 			return i + 1;
+		/* --trace, --trace-format, --graph */
+		rc = observe_run_option(progname, argv[i]);
+		if (rc != OBSERVE_NOT_MINE) {
+			if (rc)
+				return -rc;
+			i++;
+			continue;
+		}
 		for (size_t k = 0; !value && !missing &&
 				   k < sizeof(run_options) / sizeof(*run_options);
 		     k++) {
@@ -327,8 +342,14 @@ struct command {
 	int (*run)(int argc, char **argv);
 };
 
+static int cmd_graph(int argc, char **argv)
+{
+	return observe_cmd_graph(progname, argc, argv);
+}
+
 static const struct command commands[] = {
 	{ "run", cmd_run },
+	{ "graph", cmd_graph },
 };
 
 int main(int argc, char **argv)

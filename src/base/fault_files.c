@@ -508,6 +508,7 @@ static const struct file_operations attr_fops = {
 	.name = "debugfs attribute",
 	.read_at = attr_read,
 	.write_at = attr_write,
+	.llseek = file_default_llseek,
 	.release = attr_release,
 };
 

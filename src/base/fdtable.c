@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/trace.h"
 
 #define FD_CHUNK_SHIFT 10
 #define FD_CHUNK_SIZE (1u << FD_CHUNK_SHIFT)
@@ -95,6 +96,8 @@ struct file *fget(int fd)
 
 	if (fd < 0)
 		return NULL;
+	if (trace_enabled())
+		trace_call_fd = fd;
 	slot = fdtable_slot((unsigned int)fd);
 	if (!slot)
 		return NULL;

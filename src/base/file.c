@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/trace.h"
 #include "base/usermem.h"
 
 /* The kernel's UIO_MAXIOV and MAX_RW_COUNT (INT_MAX rounded down to a
@@ -41,14 +43,19 @@
 static pthread_mutex_t free_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct file *free_files;
 
+/* The private descriptors' lock; see "private descriptors" below. */
+static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void file_atfork_prepare(void)
 {
+	pthread_mutex_lock(&private_lock);
 	pthread_mutex_lock(&free_lock);
 }
 
 static void file_atfork_unlock(void)
 {
 	pthread_mutex_unlock(&free_lock);
+	pthread_mutex_unlock(&private_lock);
 }
 
 __attribute__((constructor)) static void file_init(void)
@@ -88,6 +95,164 @@ static void file_free(struct file *file)
 	pthread_mutex_unlock(&free_lock);
 }
 
+/* ---- private descriptors ------------------------------------------------- */
+
+/*
+ * Every event file's private descriptor with its file, sorted by number,
+ * under private_lock. A handful at most: a sorted array. nr_private is
+ * also read without the lock, as a hint.
+ */
+struct private_fd {
+	int fd;
+	struct file *file;
+};
+
+static struct private_fd *private_fds;
+static unsigned int private_cap;
+static atomic_uint nr_private;
+
+void file_private_lock(void)
+{
+	pthread_mutex_lock(&private_lock);
+}
+
+void file_private_unlock(void)
+{
+	pthread_mutex_unlock(&private_lock);
+}
+
+bool file_have_private_fds(void)
+{
+	return atomic_load_explicit(&nr_private, memory_order_relaxed);
+}
+
+/* The index of the first entry at or above fd; private_lock held. */
+static unsigned int private_index(int fd)
+{
+	unsigned int n = atomic_load_explicit(&nr_private,
+					      memory_order_relaxed);
+	unsigned int i;
+
+	for (i = 0; i < n && private_fds[i].fd < fd; i++)
+		;
+	return i;
+}
+
+bool file_fd_is_private(int fd)
+{
+	unsigned int i = private_index(fd);
+
+	return i < atomic_load_explicit(&nr_private, memory_order_relaxed) &&
+	       private_fds[i].fd == fd;
+}
+
+int file_next_private_fd(unsigned int from)
+{
+	unsigned int i, n = atomic_load_explicit(&nr_private,
+						 memory_order_relaxed);
+
+	for (i = 0; i < n; i++)
+		if ((unsigned int)private_fds[i].fd >= from)
+			return private_fds[i].fd;
+	return -1;
+}
+
+static int private_add(int fd, struct file *file)
+{
+	unsigned int n = atomic_load_explicit(&nr_private,
+					      memory_order_relaxed);
+	unsigned int i = private_index(fd);
+
+	if (n == private_cap) {
+		unsigned int cap = private_cap ? private_cap * 2 : 8;
+		struct private_fd *grown =
+			lib_realloc(private_fds, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		private_fds = grown;
+		private_cap = cap;
+	}
+	memmove(&private_fds[i + 1], &private_fds[i],
+		(n - i) * sizeof(*private_fds));
+	private_fds[i] = (struct private_fd){ .fd = fd, .file = file };
+	atomic_store_explicit(&nr_private, n + 1, memory_order_relaxed);
+	return 0;
+}
+
+static void private_del(int fd)
+{
+	unsigned int n = atomic_load_explicit(&nr_private,
+					      memory_order_relaxed);
+	unsigned int i = private_index(fd);
+
+	if (i == n || private_fds[i].fd != fd)
+		return;
+	memmove(&private_fds[i], &private_fds[i + 1],
+		(n - i - 1) * sizeof(*private_fds));
+	atomic_store_explicit(&nr_private, n - 1, memory_order_relaxed);
+}
+
+/* A close-on-exec duplicate of fd, placed high; the number or -errno. */
+static int private_dup(int fd)
+{
+	int own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
+			       FILE_PRIVATE_FD_FLOOR);
+
+	if (own < 0 && errno == EINVAL) /* the floor is past the limit */
+		own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+	return own < 0 ? -errno : own;
+}
+
+/* Gives file its private duplicate of the eventfd fd. */
+static int private_fd_make(struct file *file, int fd)
+{
+	int own, rc;
+
+	pthread_mutex_lock(&private_lock);
+	own = private_dup(fd);
+	rc = own < 0 ? own : private_add(own, file);
+	if (!rc)
+		file->event_fd = own;
+	else if (own >= 0)
+		syscall(SYS_close, own);
+	pthread_mutex_unlock(&private_lock);
+	return rc;
+}
+
+static void private_fd_close(struct file *file)
+{
+	pthread_mutex_lock(&private_lock);
+	private_del(file->event_fd);
+	syscall(SYS_close, file->event_fd);
+	file->event_fd = -1;
+	pthread_mutex_unlock(&private_lock);
+}
+
+int file_private_fd_evict(int fd)
+{
+	unsigned int i = private_index(fd);
+	struct file *file;
+	int own;
+
+	if (!file_fd_is_private(fd))
+		return 0;
+	file = private_fds[i].file;
+	/* no wake may write to the number while it changes hands */
+	pthread_mutex_lock(&file->wake_lock);
+	own = private_dup(fd);
+	if (own >= 0) {
+		file->event_fd = own;
+		syscall(SYS_close, fd);
+	}
+	pthread_mutex_unlock(&file->wake_lock);
+	if (own < 0)
+		return own;
+	private_del(fd);
+	/* cannot fail: the entry just freed is reused */
+	return private_add(own, file);
+}
+
 /* ---- references ---------------------------------------------------------- */
 
 int file_tryget(struct file *file)
@@ -120,7 +285,7 @@ void fput(struct file *file)
 	if (file->f_op->release)
 		file->f_op->release(file);
 	if (file->event_fd >= 0)
-		syscall(SYS_close, file->event_fd);
+		private_fd_close(file);
 	file->f_op = NULL;
 	file->private_data = NULL;
 	errno = saved_errno;
@@ -159,27 +324,15 @@ static int placeholder_node(int flags)
 	return fd;
 }
 
-/* An eventfd for the caller, and the file's own close-on-exec duplicate
- * in *own. The caller's descriptor or -errno. */
-static int placeholder_event(int flags, int *own)
+/* An eventfd for the caller (the file's own duplicate comes once the
+ * file exists). The descriptor or -errno. */
+static int placeholder_event(int flags)
 {
 	int efd_flags = ((flags & O_CLOEXEC) ? EFD_CLOEXEC : 0) |
 			((flags & O_NONBLOCK) ? EFD_NONBLOCK : 0);
-	int fd, err;
+	int fd = (int)syscall(SYS_eventfd2, 0, efd_flags);
 
-	fd = (int)syscall(SYS_eventfd2, 0, efd_flags);
-	if (fd < 0)
-		return -errno;
-	*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC,
-			    FILE_PRIVATE_FD_FLOOR);
-	if (*own < 0 && errno == EINVAL) /* the floor is past the limit */
-		*own = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-	if (*own < 0) {
-		err = errno;
-		syscall(SYS_close, fd);
-		return -err;
-	}
-	return fd;
+	return fd < 0 ? -errno : fd;
 }
 
 static int placeholder_dir(int flags)
@@ -224,12 +377,12 @@ int file_install_new_get(const struct file_operations *fops,
 {
 	int saved_errno = errno;
 	struct file *file;
-	int fd, own = -1, rc;
+	int fd, rc;
 
 	if (kind == FILE_PLACEHOLDER_EVENT)
 		flags = (flags & ~O_ACCMODE) | O_RDWR;
 	if (kind == FILE_PLACEHOLDER_EVENT)
-		fd = placeholder_event(flags, &own);
+		fd = placeholder_event(flags);
 	else if (kind == FILE_PLACEHOLDER_DIR)
 		fd = placeholder_dir(flags);
 	else
@@ -249,9 +402,14 @@ int file_install_new_get(const struct file_operations *fops,
 	file->f_op = fops;
 	file->private_data = private_data;
 	file->f_mode = file_mode(flags, kind);
-	file->event_fd = own;
+	file->event_fd = -1;
 	atomic_init(&file->f_pos, 0);
 	file->next_free = NULL;
+	if (kind == FILE_PLACEHOLDER_EVENT) {
+		rc = private_fd_make(file, fd);
+		if (rc)
+			goto out_free;
+	}
 	atomic_store_explicit(&file->refs, filep ? 2 : 1,
 			      memory_order_release);
 	if (filep)
@@ -260,10 +418,10 @@ int file_install_new_get(const struct file_operations *fops,
 	rc = fd;
 	goto out;
 
+out_free:
+	file_free(file);
 out_close:
 	syscall(SYS_close, fd);
-	if (own >= 0)
-		syscall(SYS_close, own);
 out:
 	errno = saved_errno;
 	return rc;
@@ -323,12 +481,30 @@ int vfs_reopen(struct file *file, int flags)
 	return file->f_op->reopen(file, flags);
 }
 
+static long file_ioctl(void *file, unsigned int cmd, uint64_t arg)
+{
+	const struct file_operations *f_op = ((struct file *)file)->f_op;
+
+	if (!f_op->ioctl)
+		return -ENOTTY;
+	return f_op->ioctl(file, cmd, arg);
+}
+
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 {
-	if (!file->f_op->ioctl)
-		return -ENOTTY;
-	return file->f_op->ioctl(file, cmd, arg);
+	if (trace_enabled())
+		return trace_ioctl(file->f_op->trace, TRACE_CALL_FD, cmd, arg,
+				   file_ioctl, file);
+	return file_ioctl(file, cmd, arg);
 }
+
+/* A read or write's trace line, after the call (rc its result). */
+#define TRACE_RW(file, op, ubuf, len, pos, rc)                                 \
+	do {                                                                   \
+		if (trace_enabled())                                           \
+			trace_rw((file)->f_op->trace, TRACE_CALL_FD, op, ubuf, \
+				 len, pos, rc);                                \
+	} while (0)
 
 enum file_dir {
 	FILE_READ,
@@ -428,26 +604,75 @@ static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_rw(file, FILE_READ, ubuf, len, NULL);
+	ssize_t rc = file_rw(file, FILE_READ, ubuf, len, NULL);
+
+	TRACE_RW(file, "read", ubuf, len, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
 {
-	return file_rw(file, FILE_WRITE, ubuf, len, NULL);
+	ssize_t rc = file_rw(file, FILE_WRITE, ubuf, len, NULL);
+
+	TRACE_RW(file, "write", ubuf, len, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_READ, pos);
+	ssize_t rc = file_check_pos(file, FILE_READ, pos);
 
-	return rc ? rc : file_rw(file, FILE_READ, ubuf, len, &pos);
+	if (!rc)
+		rc = file_rw(file, FILE_READ, ubuf, len, &pos);
+	TRACE_RW(file, "pread", ubuf, len, pos, rc);
+	return rc;
 }
 
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_WRITE, pos);
+	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
 
-	return rc ? rc : file_rw(file, FILE_WRITE, ubuf, len, &pos);
+	if (!rc)
+		rc = file_rw(file, FILE_WRITE, ubuf, len, &pos);
+	TRACE_RW(file, "pwrite", ubuf, len, pos, rc);
+	return rc;
+}
+
+int64_t vfs_llseek(struct file *file, int64_t pos, int whence)
+{
+	/* the system call takes whence unsigned */
+	if ((unsigned int)whence > SEEK_HOLE)
+		return -EINVAL;
+	if (!file->f_op->llseek)
+		return -ESPIPE;
+	return file->f_op->llseek(file, pos, whence);
+}
+
+int64_t file_default_llseek(struct file *file, int64_t offset, int whence)
+{
+	int64_t cur = atomic_load(&file->f_pos);
+
+	switch (whence) {
+	case SEEK_CUR:
+		if (__builtin_add_overflow(offset, cur, &offset))
+			return -EINVAL;
+		break;
+	case SEEK_DATA:
+		/* the size is 0: no data anywhere */
+		if (offset >= 0)
+			return -ENXIO;
+		break;
+	case SEEK_HOLE:
+		/* and the hole at the end is at 0 */
+		if (offset >= 0)
+			return -ENXIO;
+		offset = 0;
+		break;
+	}
+	if (offset < 0)
+		return -EINVAL;
+	atomic_store(&file->f_pos, offset);
+	return offset;
 }
 
 /*
@@ -546,24 +771,36 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_rwv(file, FILE_READ, iov, iovcnt, NULL);
+	ssize_t rc = file_rwv(file, FILE_READ, iov, iovcnt, NULL);
+
+	TRACE_RW(file, "readv", 0, (size_t)iovcnt, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
 {
-	return file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
+	ssize_t rc = file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
+
+	TRACE_RW(file, "writev", 0, (size_t)iovcnt, -1, rc);
+	return rc;
 }
 
 ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_READ, pos);
+	ssize_t rc = file_check_pos(file, FILE_READ, pos);
 
-	return rc ? rc : file_rwv(file, FILE_READ, iov, iovcnt, &pos);
+	if (!rc)
+		rc = file_rwv(file, FILE_READ, iov, iovcnt, &pos);
+	TRACE_RW(file, "preadv", 0, (size_t)iovcnt, pos, rc);
+	return rc;
 }
 
 ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	int rc = file_check_pos(file, FILE_WRITE, pos);
+	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
 
-	return rc ? rc : file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
+	if (!rc)
+		rc = file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
+	TRACE_RW(file, "pwritev", 0, (size_t)iovcnt, pos, rc);
+	return rc;
 }

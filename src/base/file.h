@@ -18,12 +18,12 @@
  *    private duplicate of it, and file_wake() makes it readable exactly when
  *    the file's poll op says POLLIN, so a program sleeping in poll() on any
  *    of its descriptors wakes when a record is queued. That duplicate is a
- *    descriptor the program did not open: one that closes every number
- *    (closefrom(3) before exec) closes it too, after which a wake is lost
- *    (the write fails with EBADF, or lands in whatever reused the number).
- *    It is placed high (FILE_PRIVATE_FD_FLOOR where the limit allows) to
- *    stay out of the way of stdio and small-number idioms; the first user
- *    of event files must still keep the shim from closing it.
+ *    descriptor the program did not open. It is placed high
+ *    (FILE_PRIVATE_FD_FLOOR where the limit allows) to stay out of the way
+ *    of stdio and small-number idioms, and listed (the private descriptors
+ *    below) so that the shim can keep a program's close(), close_range()
+ *    and closefrom() off it and move it out of dup2()'s way; a program
+ *    that closes it with a raw system call loses the file's wakes.
  *  - FILE_PLACEHOLDER_DIR: an O_PATH descriptor of "/", for an emulated
  *    directory: fstat() sees a directory, so fdopendir() accepts it, and
  *    the shim serves readdir() from the file; a raw getdents64() on it is
@@ -46,11 +46,13 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct file;
+struct trace_file;
 
 /*
  * A file's methods; each returns a result or -errno. NULL methods answer as
@@ -71,6 +73,8 @@ struct file_operations {
 			   int64_t *pos);
 	ssize_t (*write_at)(struct file *file, uint64_t ubuf, size_t len,
 			    int64_t *pos);
+	/* lseek(2) (whence already checked); NULL: -ESPIPE. */
+	int64_t (*llseek)(struct file *file, int64_t offset, int whence);
 	/* The readiness mask (POLLIN, POLLOUT, ...) for file_wake(). */
 	unsigned int (*poll)(struct file *file);
 	/* The last descriptor is gone and no call is in flight. */
@@ -79,6 +83,9 @@ struct file_operations {
 	 * does: a new descriptor (flags as file_install_new() takes them) or
 	 * -errno. NULL for a file with no node (an anonymous queue). */
 	int (*reopen)(struct file *file, int flags);
+	/* How the trace decodes calls on the file (base/trace.h); NULL:
+	 * numbers and lengths raw. */
+	const struct trace_file *trace;
 };
 
 /* f_mode bits, as the kernel's FMODE_*. */
@@ -111,7 +118,8 @@ struct file {
 	 * 0 when the file is made. */
 	_Atomic int64_t f_pos;
 	/* FILE_PLACEHOLDER_EVENT: the file's own duplicate of the eventfd
-	 * (close-on-exec), which file_wake() signals; -1 otherwise. */
+	 * (close-on-exec), which file_wake() signals; -1 otherwise. Changed
+	 * only with the private-descriptor lock and wake_lock both held. */
 	int event_fd;
 	/* Serialises file_wake(): its look at the counter and the change
 	 * that follows must not interleave with another waker's. Initialised
@@ -157,6 +165,25 @@ void fput(struct file *file);
  */
 void file_wake(struct file *file);
 
+/*
+ * The private descriptors (event files' duplicates). The lock is held
+ * across fork() and while one is made, moved or closed, so what the calls
+ * below say stays true until file_private_unlock(); it is a leaf but for
+ * the wake_lock of a file whose descriptor is moved. Nothing that may put
+ * a file can run under it (the last put closes a private descriptor).
+ */
+void file_private_lock(void);
+void file_private_unlock(void);
+/* Whether any exists: a lock-free hint for fast paths. */
+bool file_have_private_fds(void);
+/* With the lock held: whether fd is one; the lowest one at or above from,
+ * or -1. */
+bool file_fd_is_private(int fd);
+int file_next_private_fd(unsigned int from);
+/* With the lock held: moves the private descriptor fd to another number,
+ * so that fd is free; 0 (at once when fd is not one) or -errno. */
+int file_private_fd_evict(int fd);
+
 /* An open of /proc/self/fd/N of file: its reopen op, or -ENXIO, what the
  * kernel answers for an anonymous inode. */
 int vfs_reopen(struct file *file, int flags);
@@ -165,10 +192,17 @@ int vfs_reopen(struct file *file, int flags);
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg);
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len);
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len);
-/* pread/pwrite: -ESPIPE on a stream; the offset is the file's own affair
- * (none of ours keeps one, so it is checked, not used). */
+/* pread/pwrite: -ESPIPE on a stream; the offset is checked, and used by
+ * files with positions (read_at, write_at). */
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
+/* lseek: whence past SEEK_HOLE is -EINVAL; then the file's llseek op, or
+ * -ESPIPE without one (the kernel's answer for a file without an llseek
+ * method, the iommufd and its anonymous files alike). */
+int64_t vfs_llseek(struct file *file, int64_t pos, int whence);
+/* The kernel's default_llseek() for a file of size 0, on f_pos: an
+ * llseek op for files with positions. */
+int64_t file_default_llseek(struct file *file, int64_t offset, int whence);
 /* readv/writev: iov is a user address of iovcnt struct iovec. */
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt);
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt);

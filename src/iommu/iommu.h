@@ -22,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iommu/iopf.h"
 #include "iommu/platform.h"
 #include "base/container_of.h"
+#include "base/trace.h"
 
 struct iommu_domain;
 struct iommu_user_data_array;
@@ -131,6 +133,12 @@ struct iommu_domain {
 	struct iommu_domain_geometry geometry;
 	/* For a nested domain: the paging domain it sits on. */
 	struct iommu_domain *parent;
+	/* Set by the domain's user when it takes I/O page faults: the
+	 * groups routed here go to iopf_handler, which owns them from then
+	 * on (non-zero: it did not take the group). fault_data is the
+	 * user's. */
+	int (*iopf_handler)(struct iopf_group *group);
+	void *fault_data;
 	/* The driver's own state follows (container_of). */
 };
 
@@ -203,6 +211,20 @@ struct iommu_ops {
 	unsigned int (*get_resv_regions)(
 		struct device *dev,
 		const struct iommu_resv_region **regions);
+
+	/* I/O page faults (iommu/iopf.h); NULL when the model takes none.
+	 * Turning the device's page requests on calls iopf_add_device(),
+	 * off iopf_remove_device(). */
+	int (*dev_enable_iopf)(struct device *dev);
+	void (*dev_disable_iopf)(struct device *dev);
+	/* Sends the device the answer to the group ended by last. */
+	void (*page_response)(struct device *dev,
+			      const struct iommu_fault_page_request *last,
+			      enum iommu_page_response_code code);
+	/* The device's PASID table lives in the user's stage 1: a request
+	 * for a PASID attached to nothing goes to a nested domain on the
+	 * RID. */
+	bool user_pasid_table;
 };
 
 /* The PASID of requests without one: the device's RID. */
@@ -262,8 +284,10 @@ static inline int iommu_domain_translate(struct iommu_domain *domain,
 static inline void iommu_iotlb_flush(struct iommu_domain *domain,
 				     uint64_t iova, uint64_t last)
 {
-	if (domain->ops->iotlb_flush)
-		domain->ops->iotlb_flush(domain, iova, last);
+	if (!domain->ops->iotlb_flush)
+		return;
+	trace_event("iotlb_flush", TA_HEX("iova", iova), TA_HEX("last", last));
+	domain->ops->iotlb_flush(domain, iova, last);
 }
 
 static inline void iommu_iotlb_flush_all(struct iommu_domain *domain)

@@ -121,6 +121,9 @@ int platform_add_device(struct iommu_device *iommu, struct device *dev,
 		goto out_unlock;
 	}
 	dev->iommu = iommu;
+	pthread_mutex_init(&dev->iopf_lock, NULL);
+	dev->attach_handles = NULL;
+	dev->fault_param = NULL;
 	dev->index = next_index++;
 	dev->max_pasids = max_pasids;
 	dev->release = release;
@@ -181,6 +184,7 @@ void put_device(struct device *dev)
 
 	if (__atomic_sub_fetch(&dev->refs, 1, __ATOMIC_ACQ_REL))
 		return;
+	pthread_mutex_destroy(&dev->iopf_lock);
 	if (dev->release)
 		dev->release(dev);
 	/* after release: unregister may then free what the device used */

@@ -29,9 +29,12 @@
 #ifndef IOMMUSIM_PLATFORM_H
 #define IOMMUSIM_PLATFORM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+struct iommu_attach_handle;
+struct iommu_fault_param;
 struct iommu_ops;
 
 #define PLATFORM_NAME_MAX 32
@@ -76,6 +79,12 @@ struct device {
 	/* under the registry's mutex; present is cleared by removal */
 	struct device *next_on_iommu;
 	bool present;
+	/* I/O page faults (iommu/iopf.h): what each PASID is attached to,
+	 * and the page requests while the driver takes them; under
+	 * iopf_lock, which platform_add_device() initialises. */
+	pthread_mutex_t iopf_lock;
+	struct iommu_attach_handle *attach_handles;
+	struct iommu_fault_param *fault_param;
 };
 
 /* -EINVAL without ops or a name, -EEXIST when the name (or the instance)

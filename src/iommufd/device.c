@@ -11,7 +11,9 @@
 #include <iommusim/uapi/iommufd.h>
 
 #include "base/alloc.h"
+#include "base/trace.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 
 void iommufd_device_destroy(struct iommufd_object *obj)
 {
@@ -119,6 +121,38 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 	return 0;
 }
 
+/* ---- page requests ----------------------------------------------------- */
+
+/* The kernel's iommufd_fault_iopf_enable(): the first attachment with a
+ * fault queue turns the device's page requests on. idev->lock held. */
+static int iopf_enable(struct iommufd_device *idev)
+{
+	int rc;
+
+	lockdep_assert_held(&idev->lock);
+	if (idev->iopf_enabled++)
+		return 0;
+	rc = iommu_dev_enable_iopf(idev->dev);
+	if (rc)
+		idev->iopf_enabled--;
+	return rc;
+}
+
+static void iopf_disable(struct iommufd_device *idev)
+{
+	lockdep_assert_held(&idev->lock);
+	if (!--idev->iopf_enabled)
+		iommu_dev_disable_iopf(idev->dev);
+}
+
+static struct iommufd_attach_handle *
+to_iommufd_handle(struct iommu_attach_handle *handle)
+{
+	return handle ? container_of(handle, struct iommufd_attach_handle,
+				     handle) :
+			NULL;
+}
+
 /* ---- the driver's side ----------------------------------------------- */
 
 /* The RID onto domain: only a domain of the device's own driver, the
@@ -132,6 +166,55 @@ static int driver_attach_rid(struct iommu_domain *domain, struct device *dev)
 	return dev_iommu_ops(dev)->attach_dev(domain, dev);
 }
 
+/*
+ * The driver's attach of pasid to hwpt, then the handle that routes its
+ * page requests; a HWPT with a fault queue turns them on first. On failure
+ * nothing changed. idev->lock held.
+ */
+static int hwpt_attach_device(struct iommufd_hw_pagetable *hwpt,
+			      struct iommufd_device *idev, uint32_t pasid,
+			      struct iommufd_attach_handle *handle)
+{
+	int rc;
+
+	if (hwpt->fault) {
+		rc = iopf_enable(idev);
+		if (rc)
+			return rc;
+	}
+	if (pasid == IOMMU_NO_PASID)
+		rc = driver_attach_rid(hwpt->domain, idev->dev);
+	else
+		rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
+	if (rc) {
+		if (hwpt->fault)
+			iopf_disable(idev);
+		return rc;
+	}
+	handle->idev = idev;
+	iommu_attach_handle_set(idev->dev, pasid, hwpt->domain,
+				&handle->handle);
+	return 0;
+}
+
+/* Undoes it: once the handle is gone no request can reach the queue, and
+ * what came through it is answered. idev->lock held. */
+static void hwpt_detach_device(struct iommufd_hw_pagetable *hwpt,
+			       struct iommufd_device *idev, uint32_t pasid)
+{
+	struct iommufd_attach_handle *handle =
+		to_iommufd_handle(iommu_attach_handle_remove(idev->dev, pasid));
+
+	/* the RID simply stops translating: no HWPT is blocked */
+	if (pasid != IOMMU_NO_PASID)
+		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
+	if (hwpt->fault) {
+		iommufd_auto_response_faults(hwpt, handle);
+		iopf_disable(idev);
+	}
+	free(handle);
+}
+
 static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 			  struct iommufd_device *idev, uint32_t pasid,
 			  struct iommufd_hw_pagetable *old)
@@ -140,6 +223,44 @@ static int driver_replace(struct iommufd_hw_pagetable *hwpt,
 		return driver_attach_rid(hwpt->domain, idev->dev);
 	return iommu_replace_device_pasid(hwpt->domain, idev->dev, pasid,
 					  old->domain);
+}
+
+/*
+ * Moves pasid from old to hwpt in the driver and swaps the handles; the
+ * groups that came through the old one are answered. Page requests are
+ * turned on first when only hwpt has a fault queue, off after when only
+ * old had one. On failure nothing changed. idev->lock held.
+ */
+static int hwpt_replace_device(struct iommufd_hw_pagetable *hwpt,
+			       struct iommufd_device *idev, uint32_t pasid,
+			       struct iommufd_hw_pagetable *old,
+			       struct iommufd_attach_handle *handle)
+{
+	bool iopf_on = hwpt->fault && !old->fault;
+	struct iommufd_attach_handle *old_handle;
+	int rc;
+
+	if (iopf_on) {
+		rc = iopf_enable(idev);
+		if (rc)
+			return rc;
+	}
+	rc = driver_replace(hwpt, idev, pasid, old);
+	if (rc) {
+		if (iopf_on)
+			iopf_disable(idev);
+		return rc;
+	}
+	handle->idev = idev;
+	old_handle = to_iommufd_handle(iommu_attach_handle_set(
+		idev->dev, pasid, hwpt->domain, &handle->handle));
+	if (old->fault) {
+		iommufd_auto_response_faults(old, old_handle);
+		if (!hwpt->fault)
+			iopf_disable(idev);
+	}
+	free(old_handle);
+	return 0;
 }
 
 /*
@@ -164,7 +285,8 @@ static void unreserve_regions(struct iommufd_device *idev,
 
 /* The RID onto hwpt, idev->lock held: its reserved regions go first. */
 static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
-			     struct iommufd_device *idev)
+			     struct iommufd_device *idev,
+			     struct iommufd_attach_handle *handle)
 {
 	struct iommufd_hwpt_paging *hwpt_paging = find_hwpt_paging(hwpt);
 	int rc;
@@ -175,7 +297,7 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 		return rc;
 	rc = hwpt_pasid_compat(idev, hwpt, IOMMU_NO_PASID);
 	if (!rc)
-		rc = driver_attach_rid(hwpt->domain, idev->dev);
+		rc = hwpt_attach_device(hwpt, idev, IOMMU_NO_PASID, handle);
 	if (rc) {
 		unreserve_regions(idev, hwpt_paging);
 		return rc;
@@ -187,12 +309,13 @@ static int attach_rid_locked(struct iommufd_hw_pagetable *hwpt,
 /* A PASID onto hwpt, idev->lock held; entry becomes its record. */
 static int attach_pasid_locked(struct iommufd_hw_pagetable *hwpt,
 			       struct iommufd_device *idev, uint32_t pasid,
-			       struct iommufd_pasid_attach *entry)
+			       struct iommufd_pasid_attach *entry,
+			       struct iommufd_attach_handle *handle)
 {
 	int rc = hwpt_pasid_compat(idev, hwpt, pasid);
 
 	if (!rc)
-		rc = iommu_attach_device_pasid(hwpt->domain, idev->dev, pasid);
+		rc = hwpt_attach_device(hwpt, idev, pasid, handle);
 	if (rc)
 		return rc;
 	entry->pasid = pasid;
@@ -202,32 +325,57 @@ static int attach_pasid_locked(struct iommufd_hw_pagetable *hwpt,
 	return 0;
 }
 
+/* An attachment's change in the trace: from old to new (NULL: none). */
+static void trace_attach(const char *event, struct iommufd_device *idev,
+			 uint32_t pasid, struct iommufd_hw_pagetable *old,
+			 struct iommufd_hw_pagetable *new)
+{
+	if (old && new)
+		trace_event(event, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id), TA_DEC("pasid", pasid),
+			    TA_ID("old_hwpt", old->obj.id),
+			    TA_ID("hwpt", new->obj.id));
+	else
+		trace_event(event, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id), TA_DEC("pasid", pasid),
+			    TA_ID("hwpt", (old ? old : new)->obj.id));
+}
+
 int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 				struct iommufd_device *idev, uint32_t pasid)
 {
 	struct iommufd_pasid_attach *entry = NULL;
+	struct iommufd_attach_handle *handle;
 	int rc;
 
-	/* a PASID's record is made before the lock, freed if unused */
+	/* the records are made before the lock, freed if unused */
+	handle = lib_calloc(1, sizeof(*handle));
+	if (!handle)
+		return -ENOMEM;
 	if (pasid != IOMMU_NO_PASID) {
 		entry = lib_calloc(1, sizeof(*entry));
-		if (!entry)
+		if (!entry) {
+			free(handle);
 			return -ENOMEM;
+		}
 	}
 	mutex_lock(&idev->lock);
 	/* attach never moves a pasid, even onto the same HWPT */
 	if (attached_slot(idev, pasid))
 		rc = -EBUSY;
 	else if (entry)
-		rc = attach_pasid_locked(hwpt, idev, pasid, entry);
+		rc = attach_pasid_locked(hwpt, idev, pasid, entry, handle);
 	else
-		rc = attach_rid_locked(hwpt, idev);
+		rc = attach_rid_locked(hwpt, idev, handle);
 	if (!rc) {
 		object_hold(&hwpt->obj);
 		entry = NULL;
+		handle = NULL;
+		trace_attach("attach", idev, pasid, NULL, hwpt);
 	}
 	mutex_unlock(&idev->lock);
 	free(entry);
+	free(handle);
 	return rc;
 }
 
@@ -239,19 +387,21 @@ iommufd_hw_pagetable_detach(struct iommufd_device *idev, uint32_t pasid)
 
 	mutex_lock(&idev->lock);
 	if (pasid == IOMMU_NO_PASID) {
-		/* the RID simply stops translating: no HWPT is blocked */
 		hwpt = idev->hwpt;
 		idev->hwpt = NULL;
 		if (hwpt)
 			unreserve_regions(idev, find_hwpt_paging(hwpt));
 	} else if ((entry = unlink_pasid(idev, pasid))) {
 		hwpt = entry->hwpt;
-		iommu_detach_device_pasid(hwpt->domain, idev->dev, pasid);
 		free(entry);
 	}
-	/* what the device cached through the domain must not outlive it */
-	if (hwpt)
+	if (hwpt) {
+		trace_attach("detach", idev, pasid, hwpt, NULL);
+		hwpt_detach_device(hwpt, idev, pasid);
+		/* what the device cached through the domain must not
+		 * outlive it */
 		iommu_iotlb_flush_all(hwpt->domain);
+	}
 	mutex_unlock(&idev->lock);
 	/* the caller puts the HWPT's reference */
 	return hwpt;
@@ -271,10 +421,14 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 {
 	struct iommufd_hwpt_paging *new_paging = find_hwpt_paging(hwpt);
 	struct iommufd_hw_pagetable **slot, *cur;
+	struct iommufd_attach_handle *handle;
 	bool moves_ioas;
 	int rc = 0;
 
 	*old = NULL;
+	handle = lib_calloc(1, sizeof(*handle));
+	if (!handle)
+		return -ENOMEM;
 	mutex_lock(&idev->lock);
 	slot = attached_slot(idev, pasid);
 	if (!slot) {
@@ -293,11 +447,12 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	}
 	rc = hwpt_pasid_compat(idev, hwpt, pasid);
 	if (!rc)
-		rc = driver_replace(hwpt, idev, pasid, cur);
+		rc = hwpt_replace_device(hwpt, idev, pasid, cur, handle);
 	if (rc)
 		goto out_unreserve;
 	if (moves_ioas)
 		unreserve_regions(idev, find_hwpt_paging(cur));
+	trace_attach("replace", idev, pasid, cur, hwpt);
 	iommu_iotlb_flush_all(cur->domain);
 	*slot = hwpt;
 	object_hold(&hwpt->obj);
@@ -313,6 +468,7 @@ out_unreserve:
 		unreserve_regions(idev, new_paging);
 out_unlock:
 	mutex_unlock(&idev->lock);
+	free(handle);
 	return rc;
 }
 

@@ -9,6 +9,14 @@
  * attachment another, so IOMMU_DESTROY of a bound device is EBUSY; every
  * attachment holds its HWPT. idev->lock guards the attachments.
  *
+ * Page requests: every attachment is also recorded in the IOMMU layer
+ * (iommu/iopf.h) with a struct iommufd_attach_handle, by which a request
+ * finds its HWPT's fault queue. Attaching a HWPT that has one turns the
+ * device's page requests on (the driver's dev_enable_iopf, which may
+ * refuse); when an attachment ends or moves, the groups that came through
+ * its handle and were not answered yet are answered
+ * IOMMU_PAGE_RESP_INVALID, read or not, as the kernel does.
+ *
  * idev->lock comes after ioas->mutex and before the io_pagetable's locks
  * (reserved regions); iommufd_private.h has the whole order.
  */
@@ -22,6 +30,13 @@
 #include "base/mutex.h"
 #include "iommufd/hw_pagetable.h"
 
+
+/* What an attachment leaves in the IOMMU layer: the handle its page
+ * requests are routed by, and the device their records name. */
+struct iommufd_attach_handle {
+	struct iommu_attach_handle handle;
+	struct iommufd_device *idev;
+};
 
 /* A PASID other than the RID's, attached to a HWPT. */
 struct iommufd_pasid_attach {
@@ -39,6 +54,9 @@ struct iommufd_device {
 	struct mutex lock;
 	struct iommufd_hw_pagetable *hwpt; /* the RID's HWPT, or NULL */
 	struct iommufd_pasid_attach *pasids; /* the other PASIDs' */
+	/* How many attachments have a HWPT with a fault queue: the device's
+	 * page requests are on while it is not 0. */
+	unsigned int iopf_enabled;
 	/* The software MSI window its reserved regions name, or UINT64_MAX
 	 * (recorded as the kernel does; iommusim delivers no MSIs). */
 	uint64_t sw_msi_start;

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Paging HWPTs: allocation from an IOAS, the link to the IOAS's domains,
- * and their end. (IOMMU_HWPT_ALLOC and nested HWPTs come next.)
+ * HWPTs: paging ones from an IOAS (their link to the IOAS's domains),
+ * nested ones from a paging parent, IOMMU_HWPT_ALLOC and the commands on
+ * a HWPT, and their end.
  */
 #include <errno.h>
 
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/trace.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
 #include "iommufd/hw_pagetable.h"
 #include "iommu/user_data.h"
 
@@ -47,13 +50,19 @@ static void hwpt_paging_leave_ioas(struct iommufd_hwpt_paging *hwpt_paging)
 	}
 }
 
+/* What both kinds of HWPT give back at their end. */
+static void hwpt_free(struct iommufd_hw_pagetable *hwpt)
+{
+	if (hwpt->domain)
+		hwpt->domain->ops->free(hwpt->domain);
+	if (hwpt->fault)
+		object_release(iommufd_fault_obj(hwpt->fault));
+}
+
 /* The end of a HWPT that has left its IOAS. */
 static void hwpt_paging_free(struct iommufd_hwpt_paging *hwpt_paging)
 {
-	struct iommu_domain *domain = hwpt_paging->common.domain;
-
-	if (domain)
-		domain->ops->free(domain);
+	hwpt_free(&hwpt_paging->common);
 	object_release(&hwpt_paging->ioas->obj);
 }
 
@@ -78,10 +87,8 @@ void iommufd_hwpt_paging_abort(struct iommufd_object *obj)
 void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 {
 	struct iommufd_hwpt_nested *hwpt_nested = to_hwpt_nested(to_hwpt(obj));
-	struct iommu_domain *domain = hwpt_nested->common.domain;
 
-	if (domain)
-		domain->ops->free(domain);
+	hwpt_free(&hwpt_nested->common);
 	object_release(&hwpt_nested->parent->common.obj);
 }
 
@@ -202,6 +209,23 @@ out_abort:
 	return NULL;
 }
 
+/* Points hwpt's domain's page requests at the fault queue fault_id,
+ * which the HWPT then holds: 0 or -ENOENT. */
+static int hwpt_set_fault(struct iommufd_ctx *ictx,
+			  struct iommufd_hw_pagetable *hwpt, uint32_t fault_id)
+{
+	struct iommufd_fault *fault = iommufd_get_fault(ictx, fault_id);
+
+	if (!fault)
+		return -ENOENT;
+	hwpt->fault = fault;
+	hwpt->domain->iopf_handler = iommufd_fault_iopf_handler;
+	hwpt->domain->fault_data = hwpt;
+	object_hold(iommufd_fault_obj(fault));
+	object_put(ictx, iommufd_fault_obj(fault));
+	return 0;
+}
+
 /*
  * IOMMU_HWPT_ALLOC. The check order is the kernel's: reserved field, the
  * data_type/data_len rule, the device, the parent object; then the kind of
@@ -258,10 +282,11 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out_put_pt;
 	}
-	/* No fault queue can exist yet: any fault_id names nothing. */
+	/* the fault queue is looked up last, once the HWPT is built */
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		rc = -ENOENT;
-		goto out_hwpt;
+		rc = hwpt_set_fault(ucmd->ictx, hwpt, cmd->fault_id);
+		if (rc)
+			goto out_hwpt;
 	}
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
@@ -341,6 +366,9 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 	}
 	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
 	done = array.entry_num;
+	trace_event("iotlb_invalidate", TA_DEC("ctx", ucmd->ictx->serial),
+		    TA_ID("hwpt", cmd->hwpt_id), TA_HEX("data_type", cmd->data_type),
+		    TA_DEC("entries", done), TA_DEC("requested", cmd->entry_num));
 out_put:
 	object_put(ucmd->ictx, pt_obj);
 out:
@@ -365,6 +393,11 @@ int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd)
 	rc = iopt_set_dirty_tracking(&hwpt_paging->ioas->iopt,
 				     hwpt_paging->common.domain,
 				     cmd->flags & IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	if (!rc)
+		atomic_store_explicit(&hwpt_paging->dirty_tracking,
+				      cmd->flags &
+					      IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+				      memory_order_relaxed);
 	object_put(ucmd->ictx, &hwpt_paging->common.obj);
 	return rc;
 }

@@ -10,15 +10,22 @@
 #ifndef IOMMUSIM_HW_PAGETABLE_H
 #define IOMMUSIM_HW_PAGETABLE_H
 
+#include <stdatomic.h>
+
 #include "iommufd/ioas.h"
 #include "iommu/iommu.h"
 
 struct iommufd_device;
+struct iommufd_fault;
 struct iommu_user_data;
 
 struct iommufd_hw_pagetable {
 	struct iommufd_object obj;
 	struct iommu_domain *domain;
+	/* made with IOMMU_HWPT_FAULT_ID_VALID: the fault queue its domain's
+	 * page requests go to (a user reference), else NULL; set before the
+	 * HWPT is published, constant after */
+	struct iommufd_fault *fault;
 	/* made with IOMMU_HWPT_ALLOC_PASID: it may serve PASIDs, and a RID
 	 * under attached PASIDs (an automatic HWPT never is) */
 	bool pasid_compat;
@@ -30,6 +37,8 @@ struct iommufd_hwpt_paging {
 	bool auto_domain;	/* made by attach; never a parent */
 	bool nest_parent;
 	bool in_iopt;		/* the domain is in ioas->iopt */
+	/* IOMMU_HWPT_SET_DIRTY_TRACKING's last success; for the graph */
+	atomic_bool dirty_tracking;
 	/* in ioas->hwpt_list, under ioas->mutex */
 	struct iommufd_hwpt_paging *next, **pprev;
 };

@@ -37,6 +37,9 @@ enum iommufd_lock_rank {
 	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_FAULT,	     /* fault->mutex */
+	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
+	LOCK_RANK_EVENTQ,	     /* eventq->lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
 };
 
@@ -46,9 +49,9 @@ enum iommufd_lock_rank {
  * several processes (docs/shared-contexts.md).
  */
 struct iommufd_ctx {
-	/* The opener's reference and one per access object: the context is
-	 * torn down with the last (an access keeps it alive as the kernel's
-	 * keeps the iommufd file open). */
+	/* The opener's reference and one per access object and per event
+	 * queue file: the context is torn down with the last (they keep it
+	 * alive as the kernel's keep the iommufd file open). */
 	atomic_uint refs;
 	struct object_table objects;
 	/* Held for read while an IOAS is published, for write by whoever must
@@ -58,6 +61,9 @@ struct iommufd_ctx {
 	/* enum iopt_pages_account_mode; IOMMU_OPTION_RLIMIT_MODE, under
 	 * objects.table_lock */
 	uint8_t account_mode;
+	/* The context's number in the trace and the graph: contexts count
+	 * from 1 in the order they were opened. */
+	unsigned int serial;
 };
 
 /* One ioctl in flight: the command copied in, where it came from. */
@@ -92,6 +98,7 @@ int iommufd_get_hw_info(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_set_dirty_tracking(struct iommufd_ucmd *ucmd);
 int iommufd_hwpt_get_dirty_bitmap(struct iommufd_ucmd *ucmd);
+int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
 /* IOMMU_TEST_OP_CREATE_ACCESS and the ops on an access's descriptor. */
 int iommufd_test_access(struct iommufd_ucmd *ucmd);
@@ -101,6 +108,8 @@ int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioctl(struct iommufd_ctx *ictx, const struct usermem *mm,
 		       unsigned int cmd, uint64_t arg);
 
+/* The device a selftest object stands for, by ID (for the graph). */
+uint32_t iommufd_selftest_device_id(struct iommufd_object *obj);
 /* The selftest's mock device object dies: its device is unbound. */
 void iommufd_selftest_destroy(struct iommufd_object *obj);
 

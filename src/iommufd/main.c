@@ -24,9 +24,12 @@
 #include "base/fork_gate.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
+#include "iommufd/eventq.h"
+#include "iommufd/graph.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
+#include "iommufd/trace_decode.h"
 #include "iommu/platform_config.h"
 
 #define PUBLIC __attribute__((visibility("default")))
@@ -86,7 +89,7 @@ static int iommufd_not_built(struct iommufd_ucmd *ucmd)
 
 static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_DESTROY, iommufd_destroy, struct iommu_destroy, id),
-	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iommufd_fault_alloc,
 		 struct iommu_fault_alloc, out_fault_fd),
 	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
 		 __reserved),
@@ -152,12 +155,16 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	[IOMMUFD_OBJ_IOAS] = {
 		.destroy = iommufd_ioas_destroy,
 	},
+	[IOMMUFD_OBJ_FAULT] = {
+		.destroy = iommufd_fault_destroy,
+	},
 	[IOMMUFD_OBJ_SELFTEST] = {
 		.destroy = iommufd_selftest_destroy,
 	},
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static atomic_uint context_serials;
 static int global_init_error;
 
 static void global_init(void)
@@ -244,7 +251,10 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
+	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
+						 memory_order_relaxed) + 1;
 	atomic_init(&ictx->refs, 1);
+	graph_context_opened(ictx);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
 
@@ -253,20 +263,31 @@ out_free:
 	return rc;
 }
 
-PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
-			  void *arg)
+static long iommufd_ioctl(void *ctx, unsigned int cmd, uint64_t arg)
 {
 	int rc;
 
 	if (!ctx)
 		return -EBADF;
 	fork_gate_enter();
-	/* The kernel takes the request as 32 bits; so do we. In-process,
-	 * every caller is this process. */
-	rc = dispatch((struct iommufd_ctx *)ctx, usermem_self(),
-		      (unsigned int)request, (uint64_t)(uintptr_t)arg);
+	/* In-process, every caller is this process. */
+	rc = dispatch(ctx, usermem_self(), cmd, arg);
 	fork_gate_leave();
 	return rc;
+}
+
+/* The kernel takes the request as 32 bits; so do we. A call made here
+ * names no descriptor: its trace line says fd=-1. */
+PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
+			  void *arg)
+{
+	if (trace_enabled())
+		return (int)trace_ioctl(&iommufd_trace_file, -1,
+					(unsigned int)request,
+					(uint64_t)(uintptr_t)arg,
+					iommufd_ioctl, ctx);
+	return (int)iommufd_ioctl(ctx, (unsigned int)request,
+				  (uint64_t)(uintptr_t)arg);
 }
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx)
@@ -278,13 +299,14 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 {
 	if (atomic_fetch_sub(&ictx->refs, 1) != 1)
 		return;
+	graph_context_closing(ictx);
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);
 }
 
-/* An access still open keeps the context, and what it uses, until it is
- * closed too. */
+/* An access or a fault queue still open keeps the context, and what it
+ * uses, until it is closed too. */
 PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 {
 	if (!ctx)
@@ -296,11 +318,11 @@ PUBLIC void iommusim_close(struct iommusim_ctx *ctx)
 
 /* ---- the iommufd as a file ----------------------------------------------- */
 
+/* vfs_ioctl() traced the call already. */
 static long iommufd_fops_ioctl(struct file *file, unsigned int cmd,
 			       uint64_t arg)
 {
-	return iommusim_ioctl(file->private_data, cmd,
-			      (void *)(uintptr_t)arg);
+	return iommufd_ioctl(file->private_data, cmd, arg);
 }
 
 static void iommufd_fops_release(struct file *file)
@@ -318,12 +340,14 @@ static const struct file_operations iommufd_fops[] = {
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
+		.trace = &iommufd_trace_file,
 	},
 	[IOMMUFD_NODE_VFIO_CONTAINER] = {
 		.name = "iommufd (vfio)",
 		.ioctl = iommufd_fops_ioctl,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
+		.trace = &iommufd_trace_file,
 	},
 };
 

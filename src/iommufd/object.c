@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "iommufd/ioas.h"
+#include "base/trace.h"
 #include "base/zalloc.h"
 
 /* The kernel allocates IDs within xa_limit_31b. */
@@ -22,6 +23,35 @@
 /* Marks a slot whose ID is reserved but whose object is not published. */
 static struct iommufd_object reserved_marker;
 #define SLOT_RESERVED (&reserved_marker)
+
+static const char *const object_type_names[IOMMUFD_OBJ_MAX] = {
+	[IOMMUFD_OBJ_DEVICE] = "DEVICE",
+	[IOMMUFD_OBJ_HWPT_PAGING] = "HWPT_PAGING",
+	[IOMMUFD_OBJ_HWPT_NESTED] = "HWPT_NESTED",
+	[IOMMUFD_OBJ_IOAS] = "IOAS",
+	[IOMMUFD_OBJ_ACCESS] = "ACCESS",
+	[IOMMUFD_OBJ_FAULT] = "FAULT",
+	[IOMMUFD_OBJ_VIOMMU] = "VIOMMU",
+	[IOMMUFD_OBJ_VDEVICE] = "VDEVICE",
+	[IOMMUFD_OBJ_VEVENTQ] = "VEVENTQ",
+	[IOMMUFD_OBJ_HW_QUEUE] = "HW_QUEUE",
+	[IOMMUFD_OBJ_SELFTEST] = "SELFTEST",
+};
+
+const char *object_type_name(enum iommufd_object_type type)
+{
+	if (type >= IOMMUFD_OBJ_MAX || !object_type_names[type])
+		return "NONE";
+	return object_type_names[type];
+}
+
+static void trace_object(const char *event, struct iommufd_ctx *ictx,
+			 const struct iommufd_object *obj)
+{
+	trace_event(event, TA_DEC("ctx", ictx->serial),
+		    TA_STR("type", object_type_name(obj->type)),
+		    TA_ID("id", obj->id));
+}
 
 /* The VFIO compatibility IOAS stops being one when it leaves the table. */
 static void forget_vfio_ioas(struct iommufd_ctx *ictx,
@@ -198,6 +228,7 @@ void object_finalize(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 	spin_lock(&t->table_lock);
 	t->slots[obj->id] = obj;
 	spin_unlock(&t->table_lock);
+	trace_object("object_create", ictx, obj);
 }
 
 void object_abort(struct iommufd_ctx *ictx, struct iommufd_object *obj)
@@ -256,6 +287,27 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	return obj;
 }
 
+struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n)
+{
+	struct object_table *t = &ictx->objects;
+	struct iommufd_object **objs;
+	size_t count = 0;
+
+	spin_lock(&t->table_lock);
+	/* not an injection site: the graph's snapshot, an observer's */
+	objs = malloc((t->live ? t->live : 1) * sizeof(*objs));
+	for (uint32_t id = 1; objs && id < t->capacity && count < t->live;
+	     id++) {
+		struct iommufd_object *obj = t->slots[id];
+
+		if (obj && obj != SLOT_RESERVED && object_tryget(obj))
+			objs[count++] = obj;
+	}
+	spin_unlock(&t->table_lock);
+	*n = count;
+	return objs;
+}
+
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj)
 {
 	(void)ictx;
@@ -288,6 +340,8 @@ static int wait_shortterm_drained(struct iommufd_object *obj)
 static void object_destroy_unpublished(struct object_table *t,
 				       struct iommufd_object *obj)
 {
+	trace_object("object_destroy",
+		     container_of(t, struct iommufd_ctx, objects), obj);
 	t->ops[obj->type].destroy(obj);
 	free(obj);
 }

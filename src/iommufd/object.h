@@ -178,6 +178,17 @@ void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 		__got ? container_of(__got, type, member) : NULL;              \
 	})
 
+/* The type's name, as the trace and the graph print it: "IOAS", ... */
+const char *object_type_name(enum iommufd_object_type type);
+
+/*
+ * Every published object, each with a short-term reference (put each with
+ * object_put()), in ID order: a malloc'd array of *n. NULL (and *n 0)
+ * when there is none or no memory. For those who look at the whole
+ * context (the graph); a DESTROY racing with them sees EBUSY.
+ */
+struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n);
+
 /* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
 int object_remove(struct iommufd_ctx *ictx, uint32_t id);
 

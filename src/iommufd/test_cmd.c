@@ -33,6 +33,11 @@ static struct selftest_obj *get_selftest_obj(struct iommufd_ucmd *ucmd,
 				struct selftest_obj, obj);
 }
 
+uint32_t iommufd_selftest_device_id(struct iommufd_object *obj)
+{
+	return container_of(obj, struct selftest_obj, obj)->idev->obj.id;
+}
+
 void iommufd_selftest_destroy(struct iommufd_object *obj)
 {
 	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
@@ -363,6 +368,41 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_TRIGGER_IOPF: the mock device bound as dev_id sends one
+ * page request, the last of its group (PASID-tagged unless pasid is 0).
+ * Where it goes is the IOMMU layer's business: with no fault queue to
+ * take it, the device is answered at once and the call still succeeds,
+ * as the kernel's does.
+ */
+static int test_trigger_iopf(struct iommufd_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct iommu_fault_page_request prm = {
+		.flags = IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE,
+		.pasid = cmd->trigger_iopf.pasid,
+		.grpid = cmd->trigger_iopf.grpid,
+		.perm = cmd->trigger_iopf.perm,
+		.addr = cmd->trigger_iopf.addr,
+	};
+	struct iommufd_device *idev;
+	int rc = 0;
+
+	idev = iommufd_get_device(ucmd->ictx, cmd->trigger_iopf.dev_id);
+	if (!idev)
+		return -ENOENT;
+	if (!mock_dev_of(idev->dev)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	if (prm.pasid != IOMMU_NO_PASID)
+		prm.flags |= IOMMU_FAULT_PAGE_REQUEST_PASID_VALID;
+	iommu_report_device_fault(idev->dev, &prm);
+out_put:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -404,6 +444,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_PASID_DETACH:
 		return test_pasid_detach(ucmd, cmd->id,
 					 cmd->pasid_detach.pasid);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return test_trigger_iopf(ucmd, cmd);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return test_pasid_check_hwpt(ucmd, cmd->id,
 					     cmd->pasid_check.pasid,

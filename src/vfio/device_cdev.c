@@ -35,6 +35,7 @@
 #include "iommufd/device.h"
 #include "iommufd/iommufd.h"
 #include "iommu/platform_config.h"
+#include "vfio/trace_decode.h"
 #include "vfio/vfio.h"
 
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
@@ -401,6 +402,7 @@ static const struct file_operations vfio_device_fops = {
 	.ioctl = vfio_fops_ioctl,
 	.release = vfio_fops_release,
 	.reopen = vfio_fops_reopen,
+	.trace = &vfio_device_trace_file,
 };
 
 int vfio_device_cdev_open(uint32_t minor, int flags)

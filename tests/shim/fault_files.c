@@ -161,6 +161,8 @@ TEST_F(fail_nth, reads_have_a_position)
 	ASSERT_EQ(0, pread(self->fd, &c, 1, 2));
 	ASSERT_ERRNO(EINVAL, pread(self->fd, &c, 1, -1));
 	ASSERT_ERRNO(EFAULT, pread(self->fd, null_ptr, 1, 0));
+	/* the kernel's fail-nth has no llseek method */
+	ASSERT_ERRNO(ESPIPE, lseek(self->fd, 0, SEEK_SET));
 }
 
 TEST(fail_nth_every_spelling)
@@ -493,9 +495,19 @@ TEST(debugfs_booleans)
 	ASSERT_EQ(2, write_str(fd, "ox"));
 	ASSERT_STREQ("N\n", attr_value(attr, buf, 32));
 	ASSERT_ERRNO(EFAULT, write(fd, null_ptr, 1));
-	/* read() moves on: the value, then end of file */
+	/* read() moves on: the value, then end of file; lseek() is
+	 * default_llseek() over a size of 0 */
 	ASSERT_EQ(2, read(fd, buf, sizeof(buf)));
 	ASSERT_EQ(0, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(2, lseek(fd, 0, SEEK_CUR));
+	ASSERT_EQ(1, lseek(fd, -1, SEEK_CUR));
+	ASSERT_EQ(1, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ('\n', buf[0]);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_END));
+	ASSERT_EQ(2, read(fd, buf, sizeof(buf)));
+	ASSERT_ERRNO(EINVAL, lseek(fd, -1, SEEK_SET));
+	ASSERT_ERRNO(ENXIO, lseek(fd, 0, SEEK_DATA));
+	ASSERT_ERRNO(ENXIO, lseek(fd, 0, SEEK_HOLE));
 	close(fd);
 }
 

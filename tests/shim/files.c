@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Emulated files beyond open/ioctl/close: read and write answer as the
- * kernel's VFS does for a driver without those methods; the VFIO nodes;
+ * kernel's VFS does for a driver without those methods, and lseek as for
+ * one without llseek; the VFIO nodes;
  * descriptors closed behind the shim's back; a vfork() child; reopening
  * through /proc/self/fd.
  */
@@ -108,6 +109,24 @@ TEST_F(iommufd, vector_and_fortified_reads)
 	ASSERT_ERRNO(ESPIPE, preadv(p[0], &iov, 1, 0));
 	ASSERT_EQ(0, close(p[0]));
 	ASSERT_EQ(0, close(p[1]));
+}
+
+/* No position to move: the kernel's answer for a file without llseek,
+ * after its check of whence. Other descriptors seek as before. */
+TEST_F(iommufd, lseek_is_espipe)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	ASSERT_ERRNO(ESPIPE, lseek(self->fd, 0, SEEK_SET));
+	ASSERT_ERRNO(ESPIPE, lseek(self->fd, 10, SEEK_CUR));
+	ASSERT_ERRNO(ESPIPE, lseek64(self->fd, 0, SEEK_END));
+	ASSERT_ERRNO(EINVAL, lseek(self->fd, 0, SEEK_HOLE + 1));
+	ASSERT_ERRNO(EINVAL, lseek(self->fd, 0, minus_one));
+	ASSERT_ERRNO(EBADF, lseek(-1, 0, SEEK_SET));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_TRUE(is_iommufd(self->fd));
 }
 
 /* The access mode is checked first: EBADF. */

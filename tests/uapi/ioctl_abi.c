@@ -62,7 +62,7 @@ static const struct command commands[] = {
 	COMMAND(IOMMU_HWPT_INVALIDATE, struct iommu_hwpt_invalidate,
 		__reserved, ENOENT),
 	COMMAND(IOMMU_FAULT_QUEUE_ALLOC, struct iommu_fault_alloc, out_fault_fd,
-		EOPNOTSUPP),
+		0),
 	COMMAND(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file, iova,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_VIOMMU_ALLOC, struct iommu_viommu_alloc, out_viommu_id,
@@ -131,6 +131,12 @@ static int result_of(struct __test_metadata *_metadata, int fd,
 		struct iommu_ioas_alloc *alloc = (void *)buf;
 
 		EXPECT_EQ(0, _test_ioctl_destroy(fd, alloc->out_ioas_id));
+	}
+	if (!err && c->ioctl_num == IOMMU_FAULT_QUEUE_ALLOC) {
+		struct iommu_fault_alloc *alloc = (void *)buf;
+
+		EXPECT_EQ(0, close((int)alloc->out_fault_fd));
+		EXPECT_EQ(0, _test_ioctl_destroy(fd, alloc->out_fault_id));
 	}
 	return err;
 }

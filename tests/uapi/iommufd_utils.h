@@ -11,9 +11,10 @@
  *
  * The sections follow the commands: the objects (DESTROY, IOAS_ALLOC), the
  * IOAS (MAP, MAP_FIXED, UNMAP, COPY, IOVA_RANGES, ALLOW_IOVAS, OPTION), the
- * HWPTs (HWPT_ALLOC, GET_HW_INFO, HWPT_INVALIDATE, SET_DIRTY_TRACKING,
- * GET_DIRTY_BITMAP), then the selftest ops of IOMMU_TEST_CMD (accesses
- * among them: their helpers take the access's descriptor).
+ * HWPTs (HWPT_ALLOC, the fault queue, GET_HW_INFO, HWPT_INVALIDATE,
+ * SET_DIRTY_TRACKING, GET_DIRTY_BITMAP), then the selftest ops of
+ * IOMMU_TEST_CMD (accesses among them: their helpers take the access's
+ * descriptor).
  *
  * Also the test memory: "buffer", BUFFER_SIZE bytes of real anonymous
  * memory whose start is aligned to the huge page size, so the low bits of
@@ -536,6 +537,90 @@ static inline int _test_cmd_hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id,
 		     _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags,      \
 					  fault_id, data_type, data, data_len, \
 					  hwpt_id))
+
+/* ---- IOMMU_FAULT_QUEUE_ALLOC, the queue's fd, IOMMU_TEST_OP_TRIGGER_IOPF */
+
+/* A fault queue: its object ID and the fd its records are read from. */
+static inline int _test_ioctl_fault_alloc(int fd, __u32 flags, __u32 *fault_id,
+					  int *fault_fd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd), .flags = flags };
+	int ret;
+
+	ret = ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+	if (ret)
+		return ret;
+	if (fault_id)
+		*fault_id = cmd.out_fault_id;
+	if (fault_fd)
+		*fault_fd = (int)cmd.out_fault_fd;
+	return 0;
+}
+
+#define test_ioctl_fault_alloc(fault_id, fault_fd)                             \
+	({                                                                     \
+		ASSERT_EQ(0, _test_ioctl_fault_alloc(self->fd, 0, fault_id,    \
+						     fault_fd));               \
+		ASSERT_NE(0, *(fault_id));                                     \
+		ASSERT_NE(0, *(fault_fd));                                     \
+	})
+#define test_err_ioctl_fault_alloc(_errno, flags)                              \
+	EXPECT_ERRNO(_errno, _test_ioctl_fault_alloc(self->fd, flags, NULL,    \
+						     NULL))
+
+/* A HWPT whose page requests go to the queue fault_id (flags carry
+ * IOMMU_HWPT_FAULT_ID_VALID), with driver data as any HWPT takes it. */
+#define test_cmd_hwpt_alloc_iopf(dev_id, pt_id, fault_id, flags, hwpt_id,      \
+				 data_type, data, data_len)                    \
+	ASSERT_EQ(0, _test_cmd_hwpt_alloc(self->fd, dev_id, pt_id, flags,      \
+					  fault_id, data_type, data, data_len, \
+					  hwpt_id))
+
+/* What the tests' page requests ask for, unless they say otherwise. */
+#define IOPF_PERM (IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE)
+#define IOPF_ADDR 0xdeadbeafull
+
+/* The mock device bound as dev_id sends one page request, the last of
+ * group grpid, tagged with pasid unless it is 0. */
+static inline int _test_cmd_trigger_iopf(int fd, __u32 dev_id, __u32 pasid,
+					 __u32 grpid, __u32 perm, __u64 addr)
+{
+	struct iommu_test_cmd cmd = {
+		.size = sizeof(cmd),
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .dev_id = dev_id,
+				  .pasid = pasid,
+				  .grpid = grpid,
+				  .perm = perm,
+				  .addr = addr },
+	};
+
+	return ioctl(fd, IOMMU_TEST_CMD, &cmd);
+}
+
+#define test_cmd_trigger_iopf(dev_id, pasid, grpid)                            \
+	ASSERT_EQ(0, _test_cmd_trigger_iopf(self->fd, dev_id, pasid, grpid,    \
+					    IOPF_PERM, IOPF_ADDR))
+#define test_err_trigger_iopf(_errno, dev_id, pasid, grpid)                    \
+	EXPECT_ERRNO(_errno, _test_cmd_trigger_iopf(self->fd, dev_id, pasid,   \
+						    grpid, IOPF_PERM,          \
+						    IOPF_ADDR))
+
+/* Reads at most n records from a queue's fd: read()'s result. */
+static inline ssize_t read_faults(int fault_fd, struct iommu_hwpt_pgfault *out,
+				  size_t n)
+{
+	return read(fault_fd, out, n * sizeof(*out));
+}
+
+/* Answers the group of cookie: write()'s result. */
+static inline ssize_t respond_fault(int fault_fd, __u32 cookie, __u32 code)
+{
+	struct iommu_hwpt_page_response response = { .cookie = cookie,
+						      .code = code };
+
+	return write(fault_fd, &response, sizeof(response));
+}
 
 /* ---- IOMMU_GET_HW_INFO -------------------------------------------------- */
 

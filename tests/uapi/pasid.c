@@ -17,8 +17,8 @@
  *  - detach of a PASID that is not attached is a harmless no-op.
  *
  * The pasid_attach test follows the kernel's iommufd_device_pasid fixture
- * step by step, without its fault-queue and vIOMMU steps (iommusim has
- * neither yet).
+ * step by step, without its vIOMMU steps (iommusim has none yet); its
+ * fault-queue steps, a PASID's page requests, are in fault_queue.c.
  */
 #include <pthread.h>
 

@@ -870,6 +870,29 @@ TEST_F(vtd, vtd_s1_invalidate)
 	EXPECT_EQ(0, num);
 }
 
+/* ---- page requests ------------------------------------------------------------ */
+
+/* The model takes none (no PRI): a HWPT with a fault queue can be made
+ * for a VT-d device but not attached to it, as the kernel's
+ * intel_iommu_enable_iopf() refuses a device without PRI; and the
+ * selftest's TRIGGER_IOPF is for mock devices only. */
+TEST_F(vtd, fault_queue_is_refused)
+{
+	__u32 fault_id, hwpt, pt_id;
+	int fault_fd;
+
+	test_ioctl_fault_alloc(&fault_id, &fault_fd);
+	test_cmd_hwpt_alloc_iopf(self->dev_id[VTD_FULL], self->ioas_id,
+				 fault_id, IOMMU_HWPT_FAULT_ID_VALID, &hwpt,
+				 IOMMU_HWPT_DATA_NONE, NULL, 0);
+	pt_id = hwpt;
+	test_err_vfio_attach(ENODEV, self->vfd[VTD_FULL], &pt_id);
+	test_err_trigger_iopf(EINVAL, self->dev_id[VTD_FULL], 0, 0);
+	test_ioctl_destroy(hwpt);
+	EXPECT_EQ(0, close(fault_fd));
+	test_ioctl_destroy(fault_id);
+}
+
 /* ---- VT-d and mock devices side by side ------------------------------------- */
 
 TEST_F(vtd, mock_and_vtd_domains_do_not_mix)

@@ -97,6 +97,17 @@ void mock_dev_destroy(struct mock_dev *mdev)
 	platform_remove_device(&mdev->dev);
 }
 
+struct mock_dev *mock_dev_of(struct device *dev)
+{
+	return dev->release == mock_dev_release ? to_mock_dev(dev) : NULL;
+}
+
+uint64_t mock_dev_page_responses(const struct mock_dev *mdev,
+				 enum iommu_page_response_code code)
+{
+	return __atomic_load_n(&mdev->page_responses[code], __ATOMIC_RELAXED);
+}
+
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
 {
 	switch (cap) {
@@ -223,6 +234,27 @@ static int mock_set_dev_pasid(struct iommu_domain *domain,
 	return 0;
 }
 
+/* Page requests: the kernel's mock keeps them in the IOMMU layer's fault
+ * parameter and answers nothing to anyone; ours counts the answers. */
+static int mock_dev_enable_iopf(struct device *dev)
+{
+	return iopf_add_device(dev);
+}
+
+static void mock_dev_disable_iopf(struct device *dev)
+{
+	iopf_remove_device(dev);
+}
+
+static void mock_page_response(struct device *dev,
+			       const struct iommu_fault_page_request *last,
+			       enum iommu_page_response_code code)
+{
+	(void)last;
+	__atomic_add_fetch(&to_mock_dev(dev)->page_responses[code], 1,
+			   __ATOMIC_RELAXED);
+}
+
 static const struct iommu_ops mock_iommu_ops = {
 	.hw_info = mock_hw_info,
 	.capable = mock_capable,
@@ -231,4 +263,8 @@ static const struct iommu_ops mock_iommu_ops = {
 	.domain_alloc_nested = mock_domain_alloc_nested_dev,
 	.attach_dev = mock_attach_dev,
 	.set_dev_pasid = mock_set_dev_pasid,
+	.dev_enable_iopf = mock_dev_enable_iopf,
+	.dev_disable_iopf = mock_dev_disable_iopf,
+	.page_response = mock_page_response,
+	.user_pasid_table = true,
 };

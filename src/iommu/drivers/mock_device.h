@@ -19,6 +19,10 @@ struct mock_dev {
 	uint32_t flags;
 	/* PASID IOMMU_TEST_PASID_RESERVED's fault drill, __atomic */
 	bool pasid_fault_armed;
+	/* The answers the device got to its page requests, by enum
+	 * iommu_page_response_code, __atomic: what a test can see of them
+	 * (the kernel's mock drops them). */
+	uint64_t page_responses[IOMMU_PAGE_RESP_FAILURE + 1];
 };
 
 /* The mock IOMMU instance, registered on the platform at the first call;
@@ -36,5 +40,13 @@ struct mock_dev *mock_dev_create(struct iommu_device *iommu, uint32_t flags,
 /* Takes the device off the platform; its memory goes with the last
  * reference (a binding may still hold one). */
 void mock_dev_destroy(struct mock_dev *mdev);
+
+/* The mock device dev is, or NULL for any other device (the kernel's
+ * iommufd_selftest_is_mock_dev()). */
+struct mock_dev *mock_dev_of(struct device *dev);
+
+/* How many page responses with code the device got so far. */
+uint64_t mock_dev_page_responses(const struct mock_dev *mdev,
+				 enum iommu_page_response_code code);
 
 #endif /* IOMMUSIM_DRIVERS_MOCK_DEVICE_H */
