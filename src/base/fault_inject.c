@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/fault_inject.h"
+#include "base/trace.h"
 
 __thread _Atomic uint64_t fault_gate
 	__attribute__((tls_model("initial-exec"))) = FAULT_GATE_NEW;
@@ -402,6 +403,8 @@ static void report_task(enum fault_kind kind, const char *site)
 {
 	char line[256];
 
+	trace_event(TRACE_EVENT_FAIL, TA_STR("site", site),
+		    TA_STR("kind", kind_name(kind)), TA_STR("by", "fail-nth"));
 	if (!atomic_load(&fault_attrs_of(kind)->verbose))
 		return;
 	report(line, snprintf(line, sizeof(line),
@@ -410,12 +413,16 @@ static void report_task(enum fault_kind kind, const char *site)
 			      kind_name(kind), site, (int)current_tid()));
 }
 
-static void report_process(uint64_t index, const char *site)
+static void report_process(enum fault_kind kind, uint64_t index,
+			   const char *site)
 {
 	char line[256];
 	const char *option = process_mode == PROCESS_NTH ? "--fail-nth" :
 							   "--fail-rate";
 
+	trace_event(TRACE_EVENT_FAIL, TA_STR("site", site),
+		    TA_STR("kind", kind_name(kind)), TA_STR("by", option),
+		    TA_DEC("nth", index));
 	report(line, snprintf(line, sizeof(line),
 			      "iommusim: %s: allocation %llu failed, in %s "
 			      "(injected)\n",
@@ -450,7 +457,7 @@ bool fault_should_fail_slow(enum fault_kind kind, unsigned int order,
 	}
 	if (!process_site_fails(&index))
 		return false;
-	report_process(index, site);
+	report_process(kind, index, site);
 	return true;
 }
 
