@@ -1027,29 +1027,36 @@ static struct file *shim_dir_file(DIR *dir)
 	return file;
 }
 
-struct dirent *shim_readdir(DIR *dir)
+/* The next entry of a directory of ours, *ours set; for every other
+ * stream *ours is false. The entry lives in the file, which the stream's
+ * descriptor keeps. */
+static const struct dirent *shim_dir_next(DIR *dir, bool *ours)
 {
 	struct file *file = shim_dir_file(dir);
 	const struct dirent *ent;
 
+	*ours = file != NULL;
 	if (!file)
-		return real_readdir(dir);
-	/* the entry lives in the file, which the stream's descriptor keeps */
+		return NULL;
 	ent = fault_dir_read(file);
 	fput(file);
-	return (struct dirent *)ent;
+	return ent;
+}
+
+struct dirent *shim_readdir(DIR *dir)
+{
+	bool ours;
+	const struct dirent *ent = shim_dir_next(dir, &ours);
+
+	return ours ? (struct dirent *)ent : real_readdir(dir);
 }
 
 struct dirent64 *shim_readdir64(DIR *dir)
 {
-	struct file *file = shim_dir_file(dir);
-	const struct dirent *ent;
+	bool ours;
+	const struct dirent *ent = shim_dir_next(dir, &ours);
 
-	if (!file)
-		return real_readdir64(dir);
-	ent = fault_dir_read(file);
-	fput(file);
-	return (struct dirent64 *)ent;
+	return ours ? (struct dirent64 *)ent : real_readdir64(dir);
 }
 
 /* As close(): the entry first, then libc closes the placeholder. */

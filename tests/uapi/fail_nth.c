@@ -234,6 +234,18 @@ static void sweep(struct __test_metadata *_metadata, scenario_fn scenario)
 
 /* ---- the scenarios -------------------------------------------------------- */
 
+/* The context, an IOAS and a mock device attached to it: what many
+ * scenarios start from. */
+static int open_with_device(struct round *r, __u32 dev_flags, __u32 *ioas_id,
+			    __u32 *stdev_id, __u32 *idev_id)
+{
+	OPEN(r);
+	STEP(r, _test_ioctl_ioas_alloc(r->fd, ioas_id));
+	STEP(r, _test_cmd_mock_domain_flags(r->fd, *ioas_id, dev_flags,
+					    stdev_id, NULL, idev_id));
+	return 0;
+}
+
 /* An access's descriptor, or -1. */
 static int create_access(int fd, __u32 ioas_id, __u32 flags)
 {
@@ -489,10 +501,7 @@ SWEEP(nested)
 	__u32 ioas_id, stdev_id, idev_id, parent_id, nested_id, num = 1;
 	__u64 iova;
 
-	OPEN(r);
-	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
-	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, NULL,
-				      &idev_id));
+	STEP(r, open_with_device(r, 0, &ioas_id, &stdev_id, &idev_id));
 	fail_nth_enable(r);
 	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
 				     IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
@@ -521,10 +530,7 @@ SWEEP(dirty_tracking)
 	__u32 ioas_id, stdev_id, idev_id, hwpt_id;
 	__u64 iova;
 
-	OPEN(r);
-	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
-	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, NULL,
-				      &idev_id));
+	STEP(r, open_with_device(r, 0, &ioas_id, &stdev_id, &idev_id));
 	fail_nth_enable(r);
 	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
 				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
@@ -595,11 +601,8 @@ SWEEP(fault_queue)
 	int fault_fd;
 	ssize_t n;
 
-	OPEN(r);
-	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
-	STEP(r, _test_cmd_mock_domain_flags(r->fd, ioas_id,
-					    MOCK_FLAGS_DEVICE_PASID, &stdev_id,
-					    NULL, &idev_id));
+	STEP(r, open_with_device(r, MOCK_FLAGS_DEVICE_PASID, &ioas_id,
+				 &stdev_id, &idev_id));
 	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
 				     IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
 				     IOMMU_HWPT_DATA_NONE, NULL, 0,
@@ -633,11 +636,8 @@ SWEEP(pasid)
 {
 	__u32 ioas_id, stdev_id, idev_id, hwpt_id, hwpt_id2;
 
-	OPEN(r);
-	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
-	STEP(r, _test_cmd_mock_domain_flags(r->fd, ioas_id,
-					    MOCK_FLAGS_DEVICE_PASID, &stdev_id,
-					    NULL, &idev_id));
+	STEP(r, open_with_device(r, MOCK_FLAGS_DEVICE_PASID, &ioas_id,
+				 &stdev_id, &idev_id));
 	fail_nth_enable(r);
 	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
 				     IOMMU_HWPT_ALLOC_PASID, 0,
