@@ -3,6 +3,7 @@
  * The lookup of libc's own versions of the functions the shim overrides.
  * Nothing here knows about /dev/iommu; see real.h.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -268,4 +269,40 @@ FILE *real_fopen64(const char *path, const char *mode)
 	fopen_fn fn = REAL_FN(fopen_fn, fopen64);
 
 	return fn ? fn(path, mode) : real_fopen(path, mode);
+}
+
+/* ---- directory streams ------------------------------------------------------ */
+
+/* A lookup that returns a pointer: NULL and ENOSYS when libc lacks it. */
+#define REAL_DEFINE_PTR(ret, name, params, args)                               \
+	ret real_##name params                                                 \
+	{                                                                      \
+		typedef ret(*name##_fn) params;                                \
+		name##_fn fn = REAL_FN(name##_fn, name);                       \
+                                                                               \
+		if (!fn)                                                       \
+			errno = ENOSYS;                                        \
+		return fn ? fn args : NULL;                                    \
+	}
+
+REAL_DEFINE_PTR(DIR *, opendir, (const char *path), (path))
+REAL_DEFINE_PTR(DIR *, fdopendir, (int fd), (fd))
+REAL_DEFINE_PTR(struct dirent *, readdir, (DIR *dir), (dir))
+REAL_DEFINE(int, closedir, (DIR *dir), (dir))
+
+struct dirent64 *real_readdir64(DIR *dir)
+{
+	typedef struct dirent64 *(*readdir64_fn)(DIR *);
+	readdir64_fn fn = REAL_FN(readdir64_fn, readdir64);
+
+	return fn ? fn(dir) : (struct dirent64 *)real_readdir(dir);
+}
+
+void real_rewinddir(DIR *dir)
+{
+	typedef void (*rewinddir_fn)(DIR *);
+	rewinddir_fn fn = REAL_FN(rewinddir_fn, rewinddir);
+
+	if (fn)
+		fn(dir);
 }

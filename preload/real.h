@@ -20,6 +20,7 @@
 #ifndef IOMMUSIM_PRELOAD_REAL_H
 #define IOMMUSIM_PRELOAD_REAL_H
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -83,5 +84,14 @@ int real_inotify_init(void);
 int real_inotify_init1(int flags);
 FILE *real_fopen(const char *path, const char *mode);
 FILE *real_fopen64(const char *path, const char *mode);
+
+/* Directory streams: opendir() opens inside libc, where the open wrappers
+ * cannot see it; the rest act on the stream's descriptor. */
+DIR *real_opendir(const char *path);
+DIR *real_fdopendir(int fd);
+struct dirent *real_readdir(DIR *dir);
+struct dirent64 *real_readdir64(DIR *dir);
+int real_closedir(DIR *dir);
+void real_rewinddir(DIR *dir);
 
 #endif /* IOMMUSIM_PRELOAD_REAL_H */

@@ -35,6 +35,11 @@
  * one fstatat()). An O_CREAT open is walked before libc sees it, since it
  * would create a regular file through a dangling symlink to /dev/iommu.
  *
+ * The fault-injection files (base/fault_files.h) are the library's too:
+ * /proc/.../fail-nth and debugfs's failslab/ and fail_page_alloc/, by
+ * their absolute paths or relative to a descriptor of one of those
+ * directories; opendir(), readdir() and friends serve their listings.
+ *
  * What stands behind an emulated fd
  * ---------------------------------
  * A real placeholder fd, so that fd numbers come from the kernel and are
@@ -70,6 +75,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +85,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/fault_files.h"
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "iommufd/iommufd.h"
@@ -445,6 +452,43 @@ static bool shim_open_is_fortified(enum shim_open_variant variant)
 	return variant >= SHIM_OPEN_2;
 }
 
+/*
+ * An open of the fault-injection files (base/fault_files.h), or of a path
+ * relative to one of their directories, whose placeholder is not the
+ * directory it stands for: such a path is opened by its absolute name.
+ * *handled false: neither, the open goes on as before.
+ */
+static int shim_open_fault_file(enum shim_open_variant variant, int dirfd,
+				const char *path, int flags, mode_t mode,
+				bool *handled)
+{
+	char real_path[PATH_MAX];
+	struct file *dir = NULL;
+	bool ours;
+	int rc;
+
+	*handled = false;
+	if (path[0] != '/' && dirfd != AT_FDCWD) {
+		dir = fget(dirfd);
+		if (!dir)
+			return 0;
+		if (!fault_files_is_dir(dir)) {
+			fput(dir);
+			return 0;
+		}
+	}
+	rc = fault_files_openat(dir, path, flags, &ours, real_path,
+				sizeof(real_path));
+	if (dir)
+		fput(dir);
+	*handled = ours || dir;
+	if (ours || !dir)
+		return rc;
+	if (!real_path[0])
+		return -ENAMETOOLONG;
+	return shim_openat(variant, AT_FDCWD, real_path, flags, mode);
+}
+
 int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
 		int flags, mode_t mode)
 {
@@ -456,9 +500,14 @@ int shim_openat(enum shim_open_variant variant, int dirfd, const char *path,
 
 	/* O_PATH: no ioctl on it, nothing to emulate. A fortified open with
 	 * O_CREAT: libc aborts it, and so it shall. */
+	bool handled;
+
 	if (!path || (flags & O_PATH) ||
 	    (shim_open_is_fortified(variant) && shim_open_needs_mode(flags)))
 		goto out_real;
+	rc = shim_open_fault_file(variant, dirfd, path, flags, mode, &handled);
+	if (handled)
+		goto out;
 	node = shim_node_of_literal(path, &minor);
 	if (node != SHIM_NODE_NONE) {
 		rc = shim_open_emulated(node, minor, flags);
@@ -922,4 +971,119 @@ int shim_fds_made(int rc, const int fds[2])
 		shim_fd_made(fds[1]);
 	}
 	return rc;
+}
+
+/* ---- directory streams ----------------------------------------------------- */
+
+/* The struct dirent64 readdir64() returns is struct dirent on this ABI. */
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64) &&
+		       offsetof(struct dirent, d_name) ==
+			       offsetof(struct dirent64, d_name),
+	       "readdir64 shares readdir's entries");
+
+DIR *shim_opendir(const char *path)
+{
+	int saved_errno = errno;
+	bool ours;
+	DIR *dir;
+	int fd;
+
+	if (!path)
+		return real_opendir(path);
+	fd = fault_files_openat(NULL, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				&ours, NULL, 0);
+	if (!ours) {
+		dir = real_opendir(path);
+		if (dir)
+			shim_fd_made(dirfd(dir));
+		return dir;
+	}
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	dir = real_fdopendir(fd);
+	if (!dir) {
+		int err = errno;
+
+		file_uninstall(fd);
+		errno = err;
+		return NULL;
+	}
+	errno = saved_errno;
+	return dir;
+}
+
+/* The directory file of ours behind a stream, with a reference; NULL for
+ * every other stream. */
+static struct file *shim_dir_file(DIR *dir)
+{
+	struct file *file = fget(dirfd(dir));
+
+	if (file && !fault_files_is_dir(file)) {
+		fput(file);
+		return NULL;
+	}
+	return file;
+}
+
+/* The next entry of a directory of ours, *ours set; for every other
+ * stream *ours is false. The entry lives in the file, which the stream's
+ * descriptor keeps. */
+static const struct dirent *shim_dir_next(DIR *dir, bool *ours)
+{
+	struct file *file = shim_dir_file(dir);
+	const struct dirent *ent;
+
+	*ours = file != NULL;
+	if (!file)
+		return NULL;
+	ent = fault_dir_read(file);
+	fput(file);
+	return ent;
+}
+
+struct dirent *shim_readdir(DIR *dir)
+{
+	bool ours;
+	const struct dirent *ent = shim_dir_next(dir, &ours);
+
+	return ours ? (struct dirent *)ent : real_readdir(dir);
+}
+
+struct dirent64 *shim_readdir64(DIR *dir)
+{
+	bool ours;
+	const struct dirent *ent = shim_dir_next(dir, &ours);
+
+	return ours ? (struct dirent64 *)ent : real_readdir64(dir);
+}
+
+/* As close(): the entry first, then libc closes the placeholder. */
+int shim_closedir(DIR *dir)
+{
+	int fd = dirfd(dir);
+	struct file *file = NULL;
+	int saved_errno, rc;
+
+	if (!(fdtable_has(fd) && shim_in_vfork_child()))
+		file = fdtable_remove(fd);
+	saved_errno = errno;
+	rc = shim_ret(real_closedir(dir));
+	errno = saved_errno;
+	if (file)
+		fput(file);
+	return rc;
+}
+
+void shim_rewinddir(DIR *dir)
+{
+	struct file *file = shim_dir_file(dir);
+
+	if (!file) {
+		real_rewinddir(dir);
+		return;
+	}
+	fault_dir_rewind(file);
+	fput(file);
 }

@@ -12,6 +12,7 @@
 #ifndef IOMMUSIM_PRELOAD_SHIM_H
 #define IOMMUSIM_PRELOAD_SHIM_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -82,5 +83,18 @@ int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64);
  */
 int shim_fd_made(int fd);
 int shim_fds_made(int rc, const int fds[2]);
+
+/*
+ * Directory streams. A directory of ours (the emulated debugfs of
+ * base/fault_files.h) is a libc stream on its placeholder, whose entries
+ * readdir() takes from the file; every other stream is libc's. opendir()
+ * and readdir() keep libc's convention (NULL, errno); a readdir() of ours
+ * leaves errno alone.
+ */
+DIR *shim_opendir(const char *path);
+struct dirent *shim_readdir(DIR *dir);
+struct dirent64 *shim_readdir64(DIR *dir);
+int shim_closedir(DIR *dir);
+void shim_rewinddir(DIR *dir);
 
 #endif /* IOMMUSIM_PRELOAD_SHIM_H */

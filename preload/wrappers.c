@@ -8,6 +8,7 @@
  * again in preload.map, which keeps every other symbol of the .so local.
  */
 #undef _FILE_OFFSET_BITS /* open must stay open, not become open64 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -370,4 +371,31 @@ SHIM_EXPORT FILE *fopen64(const char *path, const char *mode)
 	if (f)
 		shim_fd_made(fileno(f));
 	return f;
+}
+
+/* ---- directory streams ------------------------------------------------------- */
+
+SHIM_EXPORT DIR *opendir(const char *path)
+{
+	return shim_opendir(path);
+}
+
+SHIM_EXPORT struct dirent *readdir(DIR *dir)
+{
+	return shim_readdir(dir);
+}
+
+SHIM_EXPORT struct dirent64 *readdir64(DIR *dir)
+{
+	return shim_readdir64(dir);
+}
+
+SHIM_EXPORT int closedir(DIR *dir)
+{
+	return shim_result(shim_closedir(dir));
+}
+
+SHIM_EXPORT void rewinddir(DIR *dir)
+{
+	shim_rewinddir(dir);
 }

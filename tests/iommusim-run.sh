@@ -5,7 +5,8 @@
 # found by path or through PATH as execvp() finds it; dynamically linked
 # programs, the dynamic loader run by hand, scripts and a missing program
 # behave as before. --cap fills IOMMUSIM_CAPS, --device IOMMUSIM_DEVICES,
-# --check-iotlb IOMMUSIM_CHECK_IOTLB.
+# --check-iotlb IOMMUSIM_CHECK_IOTLB, --fail-nth and --fail-rate
+# IOMMUSIM_FAIL_NTH and IOMMUSIM_FAIL_RATE.
 # Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
 BUILD=${1:-build}
 tool=$BUILD/iommusim
@@ -201,6 +202,69 @@ check $? "without --check-iotlb the stale entry is used silently"
 run -- "$vtd_example"
 [ "$status" = 1 ] && echo "$err" | grep -q 'iommusim run --device vtd'
 check $? "the VT-d example without a device says how to run it"
+
+# --fail-nth and --fail-rate: the value checked before anything runs, its
+# variable set and the other one cleared.
+printf '#!/bin/sh\nprintf "%%s|%%s" "$IOMMUSIM_FAIL_NTH" "$IOMMUSIM_FAIL_RATE"\n' \
+	>"$scratch/show_fail"
+chmod +x "$scratch/show_fail"
+IOMMUSIM_FAIL_RATE=0.5 run --fail-nth 3 -- "$scratch/show_fail"
+[ "$status" = 0 ] && [ "$out" = "3|" ]
+check $? "--fail-nth N sets IOMMUSIM_FAIL_NTH, and clears IOMMUSIM_FAIL_RATE"
+
+IOMMUSIM_FAIL_NTH=2 run --fail-rate=0.25,seed=9 -- "$scratch/show_fail"
+[ "$status" = 0 ] && [ "$out" = "|0.25,seed=9" ]
+check $? "--fail-rate P,seed=S sets IOMMUSIM_FAIL_RATE, and clears IOMMUSIM_FAIL_NTH"
+
+bad=0
+for value in 0 x -1 4294967296 1.5 ""; do
+	run --fail-nth "$value" "$scratch/show_fail"
+	[ "$status" = 2 ] && [ -z "$out" ] &&
+		[ "$(echo "$err" | head -1)" = "iommusim: run: --fail-nth wants a number from 1 to 4294967295, not '$value'" ] ||
+		bad=1
+done
+check $bad "--fail-nth with a bad N is a usage error, naming it"
+
+bad=0
+for value in 2 1.5 -0.1 0.5, 0.5,seed= 0.5,seed=x 0.5,x=1 1e-3 ""; do
+	run --fail-rate "$value" "$scratch/show_fail"
+	[ "$status" = 2 ] && [ -z "$out" ] &&
+		[ "$(echo "$err" | head -1)" = "iommusim: run: --fail-rate wants P[,seed=S], P from 0 to 1, not '$value'" ] ||
+		bad=1
+done
+check $bad "--fail-rate with a bad value is a usage error, naming it"
+
+run --fail-nth 2 --fail-rate 0.5 "$scratch/show_fail"
+[ "$status" = 2 ] && [ -z "$out" ] &&
+	[ "$(echo "$err" | head -1)" = "iommusim: run: --fail-nth and --fail-rate cannot be used together" ]
+check $? "--fail-nth and --fail-rate together are a usage error"
+
+# What the program sees: the allocation fails as memory running out would,
+# the call answers ENOMEM, and stderr says which allocation it was.
+run --fail-nth 1 -- "$example"
+[ "$status" != 0 ] &&
+	echo "$err" | grep -qx "iommusim: --fail-nth: allocation 1 failed, in iommusim_open (injected)" &&
+	echo "$err" | grep -qx "open /dev/iommu: Cannot allocate memory"
+check $? "--fail-nth 1: the first allocation fails, the open answers ENOMEM"
+
+run --fail-nth 1000000 -- "$example"
+[ "$status" = 0 ] && [ -z "$err" ]
+check $? "--fail-nth past the program's last allocation changes nothing"
+
+run --fail-rate 1 -- "$example"
+[ "$status" != 0 ] &&
+	echo "$err" | grep -q "^iommusim: --fail-rate: allocation 1 failed"
+check $? "--fail-rate 1 fails the first allocation"
+
+run --fail-rate 0.5,seed=3 -- "$example"
+first="$status $err"
+run --fail-rate 0.5,seed=3 -- "$example"
+[ "$first" = "$status $err" ] && echo "$err" | grep -q "(injected)$"
+check $? "--fail-rate with a seed fails the same allocations each run"
+
+run --trace --fail-nth 1 -- "$example"
+echo "$err" | grep -q " event fail site=iommusim_open kind=failslab by=--fail-nth nth=1$"
+check $? "the trace shows the injected failure"
 
 run --frobnicate "$scratch/show_caps"
 [ "$status" = 2 ] && [ -z "$out" ]

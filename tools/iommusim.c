@@ -2,12 +2,13 @@
 /*
  * The iommusim command.
  *
- *   iommusim run [--cap NAME]... [--device SPEC]... [--check-iotlb] [--]
- *                PROGRAM [ARGS...]
+ *   iommusim run [--cap NAME]... [--device SPEC]... [--check-iotlb]
+ *                [--fail-nth N | --fail-rate P[,seed=S]] [--] PROGRAM [ARGS...]
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
  *        --cap makes the emulated kernel see capability NAME held;
  *        --device puts a device on the platform (/dev/vfio/devices/vfioN);
- *        --check-iotlb reports DMA through stale IOTLB entries
+ *        --check-iotlb reports DMA through stale IOTLB entries;
+ *        --fail-nth and --fail-rate make the library's allocations fail
  *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
  *        the same, traced and/or drawing the object graph (observe.h)
  *   iommusim graph FILE.dot [-o OUT]
@@ -30,6 +31,7 @@
 #include <iommusim/iommusim.h>
 
 #include "base/capability.h"
+#include "base/fault_inject.h"
 #include "iommu/iotlb.h"
 #include "iommu/platform_config.h"
 #include "observe.h"
@@ -53,8 +55,9 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s run [--cap NAME]... [--device SPEC]... "
-		"[--check-iotlb] [--]\n"
-		"                PROGRAM [ARGS...]\n"
+		"[--check-iotlb]\n"
+		"                    [--fail-nth N | --fail-rate P[,seed=S]] "
+		"[--] PROGRAM [ARGS...]\n"
 		"       %s --version\n"
 		"       %s --help\n"
 		"\n"
@@ -77,7 +80,14 @@ static void usage(FILE *out)
 		"  --check-iotlb\n"
 		"              re-walk the tables at every IOTLB hit and report\n"
 		"              a stale one on stderr (\"missing IOTLB\n"
-		"              invalidation\"), once per entry\n",
+		"              invalidation\"), once per entry\n"
+		"  --fail-nth N\n"
+		"              the N-th allocation the library makes in the\n"
+		"              process fails, once, as if memory ran out: the\n"
+		"              call returns what the kernel returns then (ENOMEM)\n"
+		"  --fail-rate P[,seed=S]\n"
+		"              each allocation fails with probability P (0 to 1),\n"
+		"              the same ones for the same seed (0 by default)\n",
 		progname, progname, progname, PRELOAD_NAME, IOMMUSIM_LIBDIR,
 		INTEL_IOTLB_DEFAULT);
 	fprintf(out, "%s\nOther commands:\n%s", observe_run_usage,
@@ -217,6 +227,51 @@ static int add_device(const char *spec)
 	return append_to_env_list(PLATFORM_DEVICES_ENV, ';', spec);
 }
 
+/* Which of --fail-nth and --fail-rate was given: one per run. */
+static const char *fail_option;
+
+/* Sets one of the injection variables, and clears the other: the option
+ * given is the one that counts, whatever the environment held. */
+static int set_fail_option(const char *option, const char *var,
+			   const char *other_var, const char *value)
+{
+	if (fail_option && strcmp(fail_option, option))
+		return usage_error("run: %s", "--fail-nth and --fail-rate "
+					      "cannot be used together");
+	fail_option = option;
+	if (unsetenv(other_var) || setenv(var, value, 1)) {
+		perror(progname);
+		return EXIT_CANNOT_RUN;
+	}
+	return 0;
+}
+
+/* --fail-nth N: IOMMUSIM_FAIL_NTH, checked before the program runs. */
+static int fail_nth(const char *value)
+{
+	uint32_t n;
+
+	if (fault_parse_nth(value, &n))
+		return usage_error("run: --fail-nth wants a number from 1 to "
+				   "4294967295, not '%s'",
+				   value);
+	return set_fail_option("--fail-nth", FAULT_NTH_ENV, FAULT_RATE_ENV,
+			       value);
+}
+
+/* --fail-rate P[,seed=S]: IOMMUSIM_FAIL_RATE, checked likewise. */
+static int fail_rate(const char *value)
+{
+	uint64_t threshold, seed;
+
+	if (fault_parse_rate(value, &threshold, &seed))
+		return usage_error("run: --fail-rate wants P[,seed=S], P from "
+				   "0 to 1, not '%s'",
+				   value);
+	return set_fail_option("--fail-rate", FAULT_RATE_ENV, FAULT_NTH_ENV,
+			       value);
+}
+
 /* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: the value, *i moved past
  * it; NULL when arg is not that option. *missing is set when it is but has
  * no value. */
@@ -247,6 +302,8 @@ static const struct run_option {
 } run_options[] = {
 	{ "--cap", "NAME", grant_capability },
 	{ "--device", "SPEC", add_device },
+	{ "--fail-nth", "N", fail_nth },
+	{ "--fail-rate", "P[,seed=S]", fail_rate },
 };
 
 /*

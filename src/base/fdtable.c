@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "base/trace.h"
@@ -134,7 +135,7 @@ static struct fd_dir *fdtable_grow_locked(struct fd_dir *old, size_t index)
 
 	if (nchunks <= index)
 		nchunks = index + 1;
-	dir = calloc(1, sizeof(*dir) + nchunks * sizeof(dir->chunk[0]));
+	dir = lib_calloc(1, sizeof(*dir) + nchunks * sizeof(dir->chunk[0]));
 	if (!dir)
 		return NULL;
 	dir->nchunks = nchunks;
@@ -171,7 +172,7 @@ int fdtable_reserve(int fd)
 		}
 	}
 	if (!atomic_load_explicit(&dir->chunk[index], memory_order_relaxed)) {
-		chunk = calloc(1, sizeof(*chunk));
+		chunk = lib_calloc(1, sizeof(*chunk));
 		if (!chunk) {
 			rc = -ENOMEM;
 			goto out_unlock;

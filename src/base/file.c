@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "base/trace.h"
@@ -67,6 +68,10 @@ static struct file *file_alloc(void)
 {
 	struct file *file;
 
+	/* One site whether the struct is reused or new: the kernel's file
+	 * cache may fail either way. */
+	if (fault_should_fail(FAULT_SLAB, 0, __func__))
+		return NULL;
 	pthread_mutex_lock(&free_lock);
 	file = free_files;
 	if (file)
@@ -74,7 +79,7 @@ static struct file *file_alloc(void)
 	pthread_mutex_unlock(&free_lock);
 	if (file)
 		return file;
-	file = malloc(sizeof(*file));
+	file = malloc(sizeof(*file)); /* not an injection site: see above */
 	if (file) {
 		atomic_init(&file->refs, 0);
 		pthread_mutex_init(&file->wake_lock, NULL);
@@ -161,7 +166,7 @@ static int private_add(int fd, struct file *file)
 	if (n == private_cap) {
 		unsigned int cap = private_cap ? private_cap * 2 : 8;
 		struct private_fd *grown =
-			realloc(private_fds, cap * sizeof(*grown));
+			lib_realloc(private_fds, cap * sizeof(*grown));
 
 		if (!grown)
 			return -ENOMEM;
@@ -330,6 +335,14 @@ static int placeholder_event(int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+static int placeholder_dir(int flags)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/",
+			      O_PATH | O_DIRECTORY | (flags & O_CLOEXEC), 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
 static unsigned int file_mode(int flags, enum file_placeholder kind)
 {
 	unsigned int mode = 0;
@@ -345,9 +358,9 @@ static unsigned int file_mode(int flags, enum file_placeholder kind)
 		mode = FMODE_READ | FMODE_WRITE;
 		break;
 	}
-	/* A device node can be read at an offset; an anonymous queue file is
-	 * a stream. */
-	if (kind == FILE_PLACEHOLDER_NODE)
+	/* A device node or a directory can be read at an offset; an
+	 * anonymous queue file is a stream. */
+	if (kind != FILE_PLACEHOLDER_EVENT)
 		mode |= FMODE_PREAD | FMODE_PWRITE;
 	return mode;
 }
@@ -368,8 +381,12 @@ int file_install_new_get(const struct file_operations *fops,
 
 	if (kind == FILE_PLACEHOLDER_EVENT)
 		flags = (flags & ~O_ACCMODE) | O_RDWR;
-	fd = kind == FILE_PLACEHOLDER_EVENT ? placeholder_event(flags) :
-					      placeholder_node(flags);
+	if (kind == FILE_PLACEHOLDER_EVENT)
+		fd = placeholder_event(flags);
+	else if (kind == FILE_PLACEHOLDER_DIR)
+		fd = placeholder_dir(flags);
+	else
+		fd = placeholder_node(flags);
 	if (fd < 0) {
 		rc = fd;
 		goto out;
@@ -386,6 +403,7 @@ int file_install_new_get(const struct file_operations *fops,
 	file->private_data = private_data;
 	file->f_mode = file_mode(flags, kind);
 	file->event_fd = -1;
+	atomic_init(&file->f_pos, 0);
 	file->next_free = NULL;
 	if (kind == FILE_PLACEHOLDER_EVENT) {
 		rc = private_fd_make(file, fd);
@@ -488,22 +506,57 @@ long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
 				 len, pos, rc);                                \
 	} while (0)
 
-typedef ssize_t (*file_rw_fn)(struct file *file, uint64_t ubuf, size_t len);
-
 enum file_dir {
 	FILE_READ,
 	FILE_WRITE,
 };
 
-/* The method for dir, or NULL with *err: the access mode, then the
- * method, as the kernel's VFS checks them before anything else. */
-static file_rw_fn file_method(struct file *file, enum file_dir dir, int *err)
+/* The access mode, then the method, as the kernel's VFS checks them
+ * before anything else. */
+static int file_check_method(struct file *file, enum file_dir dir)
 {
+	const struct file_operations *op = file->f_op;
 	unsigned int mode = dir == FILE_READ ? FMODE_READ : FMODE_WRITE;
-	file_rw_fn rw = dir == FILE_READ ? file->f_op->read : file->f_op->write;
+	bool has = dir == FILE_READ ? op->read || op->read_at :
+				      op->write || op->write_at;
 
-	*err = !(file->f_mode & mode) ? -EBADF : !rw ? -EINVAL : 0;
-	return *err ? NULL : rw;
+	return !(file->f_mode & mode) ? -EBADF : !has ? -EINVAL : 0;
+}
+
+/* Whether the file's method for dir takes a position. */
+static bool file_positional(const struct file *file, enum file_dir dir)
+{
+	return dir == FILE_READ ? file->f_op->read_at != NULL :
+				  file->f_op->write_at != NULL;
+}
+
+/* Where a transfer starts: the call's offset (pread), else the file's
+ * own position. */
+static int64_t file_start(struct file *file, const int64_t *pos)
+{
+	return pos ? *pos : atomic_load(&file->f_pos);
+}
+
+/* A read(2) or write(2) that moved the position leaves it there. */
+static void file_settle(struct file *file, enum file_dir dir,
+			const int64_t *pos, int64_t where)
+{
+	if (!pos && file_positional(file, dir))
+		atomic_store(&file->f_pos, where);
+}
+
+/* One transfer through the file's method; at *where, moved past what was
+ * transferred, for a file with positions. */
+static ssize_t file_transfer(struct file *file, enum file_dir dir,
+			     uint64_t ubuf, size_t len, int64_t *where)
+{
+	const struct file_operations *op = file->f_op;
+
+	if (dir == FILE_READ)
+		return op->read_at ? op->read_at(file, ubuf, len, where) :
+				     op->read(file, ubuf, len);
+	return op->write_at ? op->write_at(file, ubuf, len, where) :
+			      op->write(file, ubuf, len);
 }
 
 /* What pread/pwrite and preadv/pwritev check first: the offset, then
@@ -529,11 +582,12 @@ static bool file_range_ok(const int64_t *pos, size_t len)
 static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 		       size_t len, const int64_t *pos)
 {
-	file_rw_fn rw;
+	int64_t where;
+	ssize_t n;
 	int rc;
 
-	rw = file_method(file, dir, &rc);
-	if (!rw)
+	rc = file_check_method(file, dir);
+	if (rc)
 		return rc;
 	if (!usermem_access_ok(usermem_self(), ubuf, len))
 		return -EFAULT;
@@ -541,7 +595,11 @@ static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 		return -EINVAL;
 	if (len > FILE_MAX_RW_COUNT)
 		len = FILE_MAX_RW_COUNT;
-	return rw(file, ubuf, len);
+	where = file_start(file, pos);
+	n = file_transfer(file, dir, ubuf, len, &where);
+	if (n >= 0)
+		file_settle(file, dir, pos, where);
+	return n;
 }
 
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
@@ -582,12 +640,39 @@ ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
 
 int64_t vfs_llseek(struct file *file, int64_t pos, int whence)
 {
-	(void)file;
-	(void)pos;
 	/* the system call takes whence unsigned */
 	if ((unsigned int)whence > SEEK_HOLE)
 		return -EINVAL;
-	return -ESPIPE;
+	if (!file->f_op->llseek)
+		return -ESPIPE;
+	return file->f_op->llseek(file, pos, whence);
+}
+
+int64_t file_default_llseek(struct file *file, int64_t offset, int whence)
+{
+	int64_t cur = atomic_load(&file->f_pos);
+
+	switch (whence) {
+	case SEEK_CUR:
+		if (__builtin_add_overflow(offset, cur, &offset))
+			return -EINVAL;
+		break;
+	case SEEK_DATA:
+		/* the size is 0: no data anywhere */
+		if (offset >= 0)
+			return -ENXIO;
+		break;
+	case SEEK_HOLE:
+		/* and the hole at the end is at 0 */
+		if (offset >= 0)
+			return -ENXIO;
+		offset = 0;
+		break;
+	}
+	if (offset < 0)
+		return -EINVAL;
+	atomic_store(&file->f_pos, offset);
+	return offset;
 }
 
 /*
@@ -607,7 +692,7 @@ static ssize_t import_iovec(uint64_t uiov, int iovcnt, struct iovec **out)
 		return -EINVAL;
 	if (!iovcnt)
 		return 0;
-	iov = calloc((size_t)iovcnt, sizeof(*iov));
+	iov = lib_calloc((size_t)iovcnt, sizeof(*iov));
 	if (!iov)
 		return -ENOMEM;
 	rc = usermem_copy_from(usermem_self(), iov, uiov,
@@ -651,22 +736,24 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 {
 	struct iovec *iov;
 	ssize_t total, done = 0;
-	file_rw_fn rw;
+	int64_t where;
 	int i, rc;
 
-	rw = file_method(file, dir, &rc);
-	if (!rw)
+	rc = file_check_method(file, dir);
+	if (rc)
 		return rc;
 	total = import_iovec(uiov, iovcnt, &iov);
 	if (total > 0 && !file_range_ok(pos, (size_t)total))
 		total = -EINVAL;
+	where = file_start(file, pos);
 	for (i = 0; total > 0 && i < iovcnt; i++) {
 		ssize_t n;
 
 		if (!iov[i].iov_len)
 			continue;
-		n = rw(file, (uint64_t)(uintptr_t)iov[i].iov_base,
-		       iov[i].iov_len);
+		n = file_transfer(file, dir,
+				  (uint64_t)(uintptr_t)iov[i].iov_base,
+				  iov[i].iov_len, &where);
 		if (n < 0) {
 			if (!done)
 				done = n;
@@ -677,6 +764,8 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 			break;
 	}
 	free(iov);
+	if (total > 0 && done >= 0)
+		file_settle(file, dir, pos, where);
 	return total > 0 ? done : total;
 }
 

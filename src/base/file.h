@@ -24,6 +24,10 @@
  *    below) so that the shim can keep a program's close(), close_range()
  *    and closefrom() off it and move it out of dup2()'s way; a program
  *    that closes it with a raw system call loses the file's wakes.
+ *  - FILE_PLACEHOLDER_DIR: an O_PATH descriptor of "/", for an emulated
+ *    directory: fstat() sees a directory, so fdopendir() accepts it, and
+ *    the shim serves readdir() from the file; a raw getdents64() on it is
+ *    EBADF rather than a listing of something else.
  *
  * The fd -> file table is in fdtable.h. Calls on a file go through the
  * vfs_*() functions below, which apply the checks the kernel's VFS makes
@@ -60,6 +64,17 @@ struct file_operations {
 	long (*ioctl)(struct file *file, unsigned int cmd, uint64_t arg);
 	ssize_t (*read)(struct file *file, uint64_t ubuf, size_t len);
 	ssize_t (*write)(struct file *file, uint64_t ubuf, size_t len);
+	/* For a file with positions (an emulated /proc or debugfs
+	 * attribute): the same at *pos, which they move past what they
+	 * transferred; read(2) and write(2) pass the file's own f_pos,
+	 * pread(2) and pwrite(2) their offset. Used instead of read and
+	 * write when set. */
+	ssize_t (*read_at)(struct file *file, uint64_t ubuf, size_t len,
+			   int64_t *pos);
+	ssize_t (*write_at)(struct file *file, uint64_t ubuf, size_t len,
+			    int64_t *pos);
+	/* lseek(2) (whence already checked); NULL: -ESPIPE. */
+	int64_t (*llseek)(struct file *file, int64_t offset, int whence);
 	/* The readiness mask (POLLIN, POLLOUT, ...) for file_wake(). */
 	unsigned int (*poll)(struct file *file);
 	/* The last descriptor is gone and no call is in flight. */
@@ -83,6 +98,7 @@ struct file_operations {
 enum file_placeholder {
 	FILE_PLACEHOLDER_NODE,
 	FILE_PLACEHOLDER_EVENT,
+	FILE_PLACEHOLDER_DIR,
 };
 
 struct file {
@@ -98,6 +114,9 @@ struct file {
 	const struct file_operations *f_op;
 	void *private_data;
 	unsigned int f_mode;
+	/* The position of read_at and write_at for read(2) and write(2);
+	 * 0 when the file is made. */
+	_Atomic int64_t f_pos;
 	/* FILE_PLACEHOLDER_EVENT: the file's own duplicate of the eventfd
 	 * (close-on-exec), which file_wake() signals; -1 otherwise. Changed
 	 * only with the private-descriptor lock and wake_lock both held. */
@@ -173,14 +192,17 @@ int vfs_reopen(struct file *file, int flags);
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg);
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len);
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len);
-/* pread/pwrite: -ESPIPE on a stream; the offset is the file's own affair
- * (none of ours keeps one, so it is checked, not used). */
+/* pread/pwrite: -ESPIPE on a stream; the offset is checked, and used by
+ * files with positions (read_at, write_at). */
 ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
 ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos);
-/* lseek: whence past SEEK_HOLE is -EINVAL; then -ESPIPE, since no file of
- * ours has a position to move (the kernel's answer for a file without an
- * llseek method, the iommufd and its anonymous files alike). */
+/* lseek: whence past SEEK_HOLE is -EINVAL; then the file's llseek op, or
+ * -ESPIPE without one (the kernel's answer for a file without an llseek
+ * method, the iommufd and its anonymous files alike). */
 int64_t vfs_llseek(struct file *file, int64_t pos, int whence);
+/* The kernel's default_llseek() for a file of size 0, on f_pos: an
+ * llseek op for files with positions. */
+int64_t file_default_llseek(struct file *file, int64_t offset, int whence);
 /* readv/writev: iov is a user address of iovcnt struct iovec. */
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt);
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt);

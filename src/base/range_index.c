@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/range_index.h"
 
 #define RINDEX_FANOUT 16
@@ -295,7 +296,7 @@ static int pool_fill(struct node_pool *pool, struct rindex_leaf *leaf)
 		size_t size = pool->count == need - 1
 				      ? sizeof(struct rindex_leaf)
 				      : sizeof(struct rindex_inner);
-		void *n = malloc(size);
+		void *n = lib_malloc(size);
 
 		if (!n) {
 			while (pool->count)
@@ -462,7 +463,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 	unsigned int pos;
 
 	if (!ri->root) {
-		leaf = calloc(1, sizeof(*leaf));
+		leaf = lib_calloc(1, sizeof(*leaf));
 		if (!leaf)
 			return -ENOMEM;
 		leaf->hdr.is_leaf = true;

@@ -396,6 +396,7 @@ static uint64_t user_address_limit = 1ull << 47;
 static void probe_user_address_limit(void)
 {
 #if defined(__x86_64__)
+	/* not an injection site: a probe, made once, not the call's memory */
 	void *high = mmap((void *)(1ull << 52), 4096, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 

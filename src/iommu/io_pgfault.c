@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "iommu/iommu.h"
 
 /* A device's page requests while its driver takes them. */
@@ -122,7 +123,7 @@ int iopf_add_device(struct device *dev)
 
 	if (!dev_iommu_ops(dev)->page_response)
 		return -ENODEV;
-	param = calloc(1, sizeof(*param));
+	param = lib_calloc(1, sizeof(*param));
 	if (!param)
 		return -ENOMEM;
 	param->dev = dev;
@@ -254,7 +255,7 @@ static void deliver_group(struct iommu_fault_param *param,
 			  struct iommu_attach_handle *handle,
 			  const struct iommu_fault_page_request *prm)
 {
-	struct iopf_group *group = calloc(1, sizeof(*group));
+	struct iopf_group *group = lib_calloc(1, sizeof(*group));
 	struct iopf_group abort_group;
 
 	/* Without memory the group is still made, on the stack, to give
@@ -276,7 +277,7 @@ static void deliver_group(struct iommu_fault_param *param,
 static int add_partial(struct iommu_fault_param *param,
 		       const struct iommu_fault_page_request *prm)
 {
-	struct iopf_fault *iopf = calloc(1, sizeof(*iopf));
+	struct iopf_fault *iopf = lib_calloc(1, sizeof(*iopf));
 
 	if (!iopf)
 		return -ENOMEM;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "iommu/platform_config.h"
 
 static pthread_once_t configure_once = PTHREAD_ONCE_INIT;
@@ -119,8 +120,8 @@ static void configure(void)
 	if (!list || !*list)
 		return;
 	count = count_specs(list);
-	specs = calloc(count, sizeof(*specs));
-	configured = calloc(count, sizeof(*configured));
+	specs = boot_calloc(count, sizeof(*specs));
+	configured = boot_calloc(count, sizeof(*configured));
 	if (!specs || !configured) {
 		fprintf(stderr, "iommusim: %s: out of memory; no devices "
 				"configured\n",

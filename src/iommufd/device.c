@@ -10,6 +10,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/alloc.h"
 #include "base/trace.h"
 #include "iommu/dma.h"
 #include "iommufd/device.h"
@@ -392,11 +393,11 @@ int iommufd_hw_pagetable_attach(struct iommufd_hw_pagetable *hwpt,
 	int rc;
 
 	/* the records are made before the lock, freed if unused */
-	handle = calloc(1, sizeof(*handle));
+	handle = lib_calloc(1, sizeof(*handle));
 	if (!handle)
 		return -ENOMEM;
 	if (pasid != IOMMU_NO_PASID) {
-		entry = calloc(1, sizeof(*entry));
+		entry = lib_calloc(1, sizeof(*entry));
 		if (!entry) {
 			free(handle);
 			return -ENOMEM;
@@ -469,7 +470,7 @@ static int iommufd_hw_pagetable_replace(struct iommufd_hw_pagetable *hwpt,
 	int rc = 0;
 
 	*old = NULL;
-	handle = calloc(1, sizeof(*handle));
+	handle = lib_calloc(1, sizeof(*handle));
 	if (!handle)
 		return -ENOMEM;
 	mutex_lock(&idev->lock);

@@ -11,6 +11,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/fork_gate.h"
 #include "base/trace.h"
@@ -189,7 +190,7 @@ static int cookie_alloc(struct iommufd_fault *fault, struct iopf_group *group)
 			return -EBUSY;
 		if (cap > UINT32_MAX)
 			cap = UINT32_MAX;
-		grown = realloc(fault->response, cap * sizeof(*grown));
+		grown = lib_realloc(fault->response, cap * sizeof(*grown));
 		if (!grown)
 			return -ENOMEM;
 		for (uint64_t i = fault->response_cap; i < cap; i++)

@@ -306,7 +306,7 @@ static int pages_list_add(struct iopt_pages_list *list,
 		unsigned int capacity = list->capacity ? list->capacity * 2 : 4;
 		struct iopt_pages_slice *slices;
 
-		slices = realloc(list->slices, capacity * sizeof(*slices));
+		slices = lib_realloc(list->slices, capacity * sizeof(*slices));
 		if (!slices)
 			return -ENOMEM;
 		list->slices = slices;
@@ -910,7 +910,7 @@ static int access_list_reserve(struct io_pagetable *iopt, uint32_t *id)
 	if (i == IOPT_MAX_ACCESSES)
 		return -EBUSY;
 	capacity = iopt->accesses_capacity ? iopt->accesses_capacity * 2 : 4;
-	accesses = calloc(capacity, sizeof(*accesses));
+	accesses = lib_calloc(capacity, sizeof(*accesses));
 	if (!accesses)
 		return -ENOMEM;
 	/* notify_unmap() reads the list under the lock alone */

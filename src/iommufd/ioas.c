@@ -10,6 +10,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/alloc.h"
 #include "iommufd/ioas.h"
 
 #define MAP_FLAGS_KNOWN                                                        \
@@ -256,7 +257,7 @@ static int load_allowed_iovas(const struct usermem *mm, struct itree *tree,
 			return -EINVAL;
 		if (itree_iter_first(tree, range.start, range.last))
 			return -EINVAL;
-		allowed = calloc(1, sizeof(*allowed));
+		allowed = lib_calloc(1, sizeof(*allowed));
 		if (!allowed)
 			return -ENOMEM;
 		allowed->node.start = range.start;

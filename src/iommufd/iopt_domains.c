@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "base/alloc.h"
 #include "iommufd/io_pagetable.h"
 #include "base/usermem.h"
 
@@ -183,7 +184,7 @@ static int domains_grow(struct io_pagetable *iopt)
 	if (iopt->ndomains < iopt->domains_capacity)
 		return 0;
 	capacity = iopt->domains_capacity ? iopt->domains_capacity * 2 : 4;
-	domains = realloc(iopt->domains, capacity * sizeof(*domains));
+	domains = lib_realloc(iopt->domains, capacity * sizeof(*domains));
 	if (!domains)
 		return -ENOMEM;
 	iopt->domains = domains;

@@ -19,6 +19,7 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/fork_gate.h"
 #include "iommufd/access.h"
@@ -242,7 +243,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	if (rc)
 		return rc;
 
-	ictx = calloc(1, sizeof(*ictx));
+	ictx = lib_calloc(1, sizeof(*ictx));
 	if (!ictx)
 		return -ENOMEM;
 	rc = object_table_init(&ictx->objects, iommufd_object_ops);

@@ -92,9 +92,9 @@ int object_table_init(struct object_table *t,
 	memset(t, 0, sizeof(*t));
 	t->ops = ops;
 	t->capacity = OBJECT_TABLE_MIN_CAPACITY;
-	t->slots = calloc(t->capacity, sizeof(*t->slots));
-	t->used = calloc(words_for(t->capacity), sizeof(*t->used));
-	t->full_words = calloc(words_for(words_for(t->capacity)),
+	t->slots = lib_calloc(t->capacity, sizeof(*t->slots));
+	t->used = lib_calloc(words_for(t->capacity), sizeof(*t->used));
+	t->full_words = lib_calloc(words_for(words_for(t->capacity)),
 			       sizeof(*t->full_words));
 	if (!t->slots || !t->used || !t->full_words)
 		goto out_free;
@@ -134,17 +134,18 @@ static int object_table_grow(struct object_table *t)
 	new_words = words_for(new_cap);
 	new_summary = words_for(new_words);
 
-	slots = realloc(t->slots, new_cap * sizeof(*slots));
+	slots = lib_realloc(t->slots, new_cap * sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
 	t->slots = slots;
 	memset(slots + old_cap, 0, (new_cap - old_cap) * sizeof(*slots));
-	used = realloc(t->used, new_words * sizeof(*used));
+	used = lib_realloc(t->used, new_words * sizeof(*used));
 	if (!used)
 		return -ENOMEM;
 	t->used = used;
 	memset(used + old_words, 0, (new_words - old_words) * sizeof(*used));
-	full_words = realloc(t->full_words, new_summary * sizeof(*full_words));
+	full_words = lib_realloc(t->full_words,
+				 new_summary * sizeof(*full_words));
 	if (!full_words)
 		return -ENOMEM;
 	t->full_words = full_words;
@@ -293,6 +294,7 @@ struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n)
 	size_t count = 0;
 
 	spin_lock(&t->table_lock);
+	/* not an injection site: the graph's snapshot, an observer's */
 	objs = malloc((t->live ? t->live : 1) * sizeof(*objs));
 	for (uint32_t id = 1; objs && id < t->capacity && count < t->live;
 	     id++) {

@@ -298,7 +298,7 @@ static int test_access_pages(struct iommufd_ucmd *ucmd, uint32_t fd,
 	 * (modulo 2^64, so a wrapping range is still a small array) */
 	npages = ((iova + length + page - 1) / page * page - iova / page * page) /
 		 page;
-	pages = calloc(npages ? npages : 1, sizeof(*pages));
+	pages = lib_calloc(npages ? npages : 1, sizeof(*pages));
 	if (!pages) {
 		rc = -ENOMEM;
 		goto out_put;
@@ -378,7 +378,7 @@ static int test_access_rw(struct iommufd_ucmd *ucmd, uint32_t fd,
 	staccess = staccess_get(fd, &file);
 	if (!staccess)
 		return -EBADFD;
-	tmp = calloc(1, length ? length : 1);
+	tmp = lib_calloc(1, length ? length : 1);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out_put;

@@ -9,6 +9,7 @@
 
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/alloc.h"
 #include "iommufd/device.h"
 #include "iommu/drivers/mock.h"
 #include "iommu/drivers/mock_device.h"
@@ -299,7 +300,7 @@ static int test_dirty(struct iommufd_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		goto out_put;
 	max = length / page_size;
 	rc = -ENOMEM;
-	bits = malloc(max / 8 + 1);
+	bits = lib_malloc(max / 8 + 1);
 	if (!bits)
 		goto out_put;
 	rc = usermem_copy_from(ucmd->mm, bits, cmd->dirty.uptr,

@@ -30,6 +30,7 @@
 #include <iommusim/uapi/iommusim.h>
 #include <iommusim/uapi/vfio_device.h>
 
+#include "base/alloc.h"
 #include "base/file.h"
 #include "base/fork_gate.h"
 #include "base/usermem.h"
@@ -82,13 +83,13 @@ static struct vfio_device *vfio_device_get(uint32_t minor)
 		return NULL;
 	pthread_mutex_lock(&vfio_devices_lock);
 	if (!vfio_devices)
-		vfio_devices = calloc(count, sizeof(*vfio_devices));
+		vfio_devices = boot_calloc(count, sizeof(*vfio_devices));
 	if (!vfio_devices)
 		goto out_unlock;
 	vdev = vfio_devices[minor];
 	if (vdev)
 		goto out_unlock;
-	vdev = calloc(1, sizeof(*vdev));
+	vdev = boot_calloc(1, sizeof(*vdev));
 	if (!vdev)
 		goto out_unlock;
 	vdev->dev = platform_get_configured_device(minor);
@@ -446,7 +447,7 @@ int vfio_device_cdev_open(uint32_t minor, int flags)
 	vdev = vfio_device_get(minor);
 	if (!vdev)
 		return -ENOMEM;
-	df = calloc(1, sizeof(*df));
+	df = lib_calloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
 	df->vdev = vdev;

@@ -12,6 +12,7 @@
 
 #include <linux/pci_regs.h>
 
+#include "base/alloc.h"
 #include "iommu/dma.h"
 #include "iommu/drivers/intel_priv.h"
 #include "iommu/iotlb.h"
@@ -56,7 +57,7 @@ static uint32_t config_max_pasids(const struct intel_iommu_config *cfg)
 struct device *intel_iommu_add_device(const struct intel_iommu_config *cfg,
 				      int *err)
 {
-	struct intel_unit *unit = calloc(1, sizeof(*unit));
+	struct intel_unit *unit = boot_calloc(1, sizeof(*unit));
 	uint32_t n = __atomic_fetch_add(&units_made, 1, __ATOMIC_RELAXED);
 	int rc;
 

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "base/alloc.h"
 #include "iommu/drivers/intel_priv.h"
 #include "iommu/iotlb.h"
 #include "iommu/user_data.h"
@@ -314,7 +315,7 @@ intel_nested_alloc(struct iommu_domain *parent, uint32_t flags,
 					 sizeof(s1));
 	if (rc)
 		goto out_err;
-	nested = calloc(1, sizeof(*nested));
+	nested = lib_calloc(1, sizeof(*nested));
 	if (!nested) {
 		rc = -ENOMEM;
 		goto out_err;

@@ -11,6 +11,7 @@
 
 #include <iommusim/uapi/iommufd.h>
 
+#include "base/alloc.h"
 #include "iommu/drivers/mock.h"
 #include "iommu/drivers/mock_device.h"
 #include "iommu/drivers/mock_nested.h"
@@ -76,7 +77,7 @@ struct mock_dev *mock_dev_create(struct iommu_device *iommu, uint32_t flags,
 		*err = -ENODEV;
 		return NULL;
 	}
-	mdev = calloc(1, sizeof(*mdev));
+	mdev = lib_calloc(1, sizeof(*mdev));
 	if (!mdev) {
 		*err = -ENOMEM;
 		return NULL;

@@ -10,6 +10,7 @@
 #include <iommusim/uapi/iommufd.h>
 #include <iommusim/uapi/iommufd_test.h>
 
+#include "base/alloc.h"
 #include "iommu/drivers/mock.h"
 #include "iommu/drivers/mock_nested.h"
 #include "iommu/user_data.h"
@@ -112,7 +113,7 @@ mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
 		*err = rc;
 		return NULL;
 	}
-	nested = calloc(1, sizeof(*nested));
+	nested = lib_calloc(1, sizeof(*nested));
 	if (!nested) {
 		*err = -ENOMEM;
 		return NULL;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "iommu/pgtable/pgtable.h"
 
 #define PT_MIN_TABLE_ALIGN 4096u
@@ -75,11 +76,10 @@ static uint64_t *table_alloc(struct pgtable *pt)
 {
 	size_t align = pt->table_bytes > PT_MIN_TABLE_ALIGN ?
 			       pt->table_bytes : PT_MIN_TABLE_ALIGN;
-	void *table;
+	uint64_t *table = lib_alloc_pages(align, pt->table_bytes);
 
-	if (posix_memalign(&table, align, pt->table_bytes))
+	if (!table)
 		return NULL;
-	memset(table, 0, pt->table_bytes);
 	__atomic_fetch_add(&pt->nr_tables, 1, __ATOMIC_RELAXED);
 	return table;
 }
