@@ -32,7 +32,7 @@ fi
 for src in "$top"/examples/*.c; do
 	name=$(basename "$src" .c)
 	prog=$BUILD/examples/$name
-	"$tool" run --trace="$scratch/$name.txt" -- "$prog" \
+	"$tool" run --device vtd --trace="$scratch/$name.txt" -- "$prog" \
 		>"$scratch/$name.out" 2>&1
 	check $? "$name runs under --trace"
 
@@ -53,7 +53,8 @@ for src in "$top"/examples/*.c; do
 	[ "$bad" = 0 ]
 	check $? "$name: $failures failures, each with its errno's name"
 
-	"$tool" run --trace="$scratch/$name.json" --trace-format=json -- \
+	"$tool" run --device vtd --trace="$scratch/$name.json" \
+		--trace-format=json -- \
 		"$prog" >/dev/null 2>&1
 	jcalls=$(grep -c '"call":' "$scratch/$name.json")
 	[ "$jcalls" = "$calls" ]
@@ -65,6 +66,15 @@ for src in "$top"/examples/*.c; do
 		skip "$name: JSON lines parse" "no C compiler"
 	fi
 done
+
+# DMA: each transfer is an event with what it moved; a fault adds where and why
+grep -q ' event dma ctx=[0-9]* dev=[0-9]* pasid=0 iova=0x7f0000000040 len=0x16 dir=write done=0x16 result=0$' \
+	"$scratch/vtd_nested_dma.txt" &&
+	grep -q ' event dma .* dir=read done=0x0 result=EIO fault_iova=0x7f0000000000 reason=NOT_PRESENT stage=1$' \
+		"$scratch/vtd_nested_dma.txt" &&
+	grep -q ' IOMMUSIM_DMA {size=64, flags=WRITE, pasid=0, iova=0x7f0000000040, length=0x16, buf_uptr=0x[0-9a-f]*} = 0 {out_done=0x16, ' \
+		"$scratch/vtd_nested_dma.txt"
+check $? "a device's DMA is decoded, and traced as an event with its fault"
 
 # a VFIO device cdev's calls, from the VT-d device tests
 "$tool" run --trace="$scratch/vtd.txt" -- "$BUILD/tests/uapi/vtd_device" \

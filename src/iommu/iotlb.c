@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "iommu/iotlb.h"
 
 #define IOTLB_WAYS 4u
@@ -32,14 +33,14 @@ bool iotlb_checking(void)
 
 struct iotlb *iotlb_create(const char *name, uint32_t entries)
 {
-	struct iotlb *t = calloc(1, sizeof(*t));
+	struct iotlb *t = boot_calloc(1, sizeof(*t));
 
 	if (!t || !entries)
 		goto out_free;
 	t->ways = entries < IOTLB_WAYS ? entries : IOTLB_WAYS;
 	t->sets = entries / t->ways;
-	t->tlb = calloc((size_t)t->sets * t->ways, sizeof(*t->tlb));
-	t->psc = calloc((size_t)t->sets * t->ways, sizeof(*t->psc));
+	t->tlb = boot_calloc((size_t)t->sets * t->ways, sizeof(*t->tlb));
+	t->psc = boot_calloc((size_t)t->sets * t->ways, sizeof(*t->psc));
 	if (!t->tlb || !t->psc)
 		goto out_free;
 	t->name = name;

@@ -122,6 +122,53 @@ static int hwpt_pasid_compat(struct iommufd_device *idev,
 	return 0;
 }
 
+static const struct trace_name dma_dir_names[] = {
+	{ 0, "read" },
+	{ IOMMU_REQ_WRITE, "write" },
+	{ 0, NULL },
+};
+
+static const struct trace_name fault_reason_names[] = {
+	{ IOMMU_FAULT_NONE, "NONE" },
+	{ IOMMU_FAULT_BLOCKED, "BLOCKED" },
+	{ IOMMU_FAULT_NOT_PRESENT, "NOT_PRESENT" },
+	{ IOMMU_FAULT_READ, "READ" },
+	{ IOMMU_FAULT_WRITE, "WRITE" },
+	{ IOMMU_FAULT_PRIV, "PRIV" },
+	{ IOMMU_FAULT_ADDRESS, "ADDRESS" },
+	{ IOMMU_FAULT_TABLE, "TABLE" },
+	{ 0, NULL },
+};
+
+/* A transfer in the trace: what was asked, what moved, and for a fault
+ * where and why. */
+static void trace_dma(struct iommufd_device *idev,
+		      const struct dma_request *rq,
+		      const struct dma_result *res, int rc)
+{
+	const char *result = rc ? trace_errno_name(-rc) : "0";
+
+	if (res->reason == IOMMU_FAULT_NONE)
+		trace_event(TRACE_EVENT_DMA, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id),
+			    TA_DEC("pasid", rq->pasid), TA_HEX("iova", rq->iova),
+			    TA_HEX("len", rq->length),
+			    TA_ENUM("dir", rq->req & IOMMU_REQ_WRITE,
+				    dma_dir_names),
+			    TA_HEX("done", res->done), TA_STR("result", result));
+	else
+		trace_event(TRACE_EVENT_DMA, TA_DEC("ctx", idev->ictx->serial),
+			    TA_ID("dev", idev->obj.id),
+			    TA_DEC("pasid", rq->pasid), TA_HEX("iova", rq->iova),
+			    TA_HEX("len", rq->length),
+			    TA_ENUM("dir", rq->req & IOMMU_REQ_WRITE,
+				    dma_dir_names),
+			    TA_HEX("done", res->done), TA_STR("result", result),
+			    TA_HEX("fault_iova", res->fault_iova),
+			    TA_ENUM("reason", res->reason, fault_reason_names),
+			    TA_DEC("stage", res->stage));
+}
+
 /* One try, under idev->lock. */
 static int device_dma_once(struct iommufd_device *idev,
 			   const struct usermem *mm,
@@ -162,6 +209,7 @@ int iommufd_device_dma(struct iommufd_device *idev, const struct usermem *mm,
 		rest.length -= res->done;
 	}
 	res->done = done;
+	trace_dma(idev, rq, res, rc);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <iommusim/uapi/iommusim.h>
 #include <iommusim/uapi/vfio_device.h>
 
 #include <iommusim/uapi/iommufd.h>
@@ -169,6 +170,7 @@ static const char *const headers[] = {
 	"include/iommusim/uapi/iommufd.h",
 	"include/iommusim/uapi/iommufd_test.h",
 	"include/iommusim/uapi/vfio_device.h",
+	"include/iommusim/uapi/iommusim.h",
 	"/usr/include/linux/vfio.h",
 };
 
@@ -259,6 +261,7 @@ TEST(every_vfio_device_call_has_its_entry)
 	const unsigned int cmds[] = {
 		VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT,
 		VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_DEVICE_GET_INFO,
+		IOMMUSIM_DMA,
 	};
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
