@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -230,6 +231,34 @@ REAL_DEFINE(ssize_t, pwritev64,
 REAL_DEFINE(off_t, lseek, (int fd, off_t pos, int whence), (fd, pos, whence))
 REAL_DEFINE(off64_t, lseek64, (int fd, off64_t pos, int whence),
 	    (fd, pos, whence))
+REAL_DEFINE(int, munmap, (void *addr, size_t len), (addr, len))
+
+/* MAP_FAILED, as libc's own failure, when libc lacks one. */
+#define REAL_DEFINE_MAP(name, params, args)                                    \
+	void *real_##name params                                               \
+	{                                                                      \
+		typedef void *(*name##_fn) params;                             \
+		name##_fn fn = REAL_FN(name##_fn, name);                       \
+                                                                               \
+		if (!fn) {                                                     \
+			errno = ENOSYS;                                        \
+			return MAP_FAILED;                                     \
+		}                                                              \
+		return fn args;                                                \
+	}
+
+REAL_DEFINE_MAP(mmap,
+		(void *addr, size_t len, int prot, int flags, int fd, off_t off),
+		(addr, len, prot, flags, fd, off))
+REAL_DEFINE_MAP(mmap64,
+		(void *addr, size_t len, int prot, int flags, int fd,
+		 off64_t off),
+		(addr, len, prot, flags, fd, off))
+REAL_DEFINE_MAP(mremap,
+		(void *old, size_t old_size, size_t new_size, int flags,
+		 void *new_addr),
+		(old, old_size, new_size, flags, new_addr))
+
 REAL_DEFINE(int, socket, (int domain, int type, int protocol),
 	    (domain, type, protocol))
 REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),

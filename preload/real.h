@@ -65,6 +65,16 @@ ssize_t real_pwritev64(int fd, const struct iovec *iov, int iovcnt,
 off_t real_lseek(int fd, off_t pos, int whence);
 off64_t real_lseek64(int fd, off64_t pos, int whence);
 
+/* Calls that take memory out of the address space: the shim keeps pages
+ * pinned there for the devices first. */
+void *real_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		off_t off);
+void *real_mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		  off64_t off);
+int real_munmap(void *addr, size_t len);
+void *real_mremap(void *old, size_t old_size, size_t new_size, int flags,
+		  void *new_addr);
+
 /* Calls that hand out new descriptors: the shim only learns their
  * numbers, to drop entries that descriptors closed behind its back left. */
 int real_socket(int domain, int type, int protocol);

@@ -1087,3 +1087,24 @@ void shim_rewinddir(DIR *dir)
 	fault_dir_rewind(file);
 	fput(file);
 }
+
+/* ---- memory leaving the address space ---------------------------------------- */
+
+void shim_before_mmap(void *addr, size_t len, int flags)
+{
+	/* MAP_FIXED_NOREPLACE fails rather than replace */
+	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+		iommufd_before_unmap("mmap", (uint64_t)(uintptr_t)addr, len);
+}
+
+void shim_before_munmap(void *addr, size_t len)
+{
+	iommufd_before_unmap("munmap", (uint64_t)(uintptr_t)addr, len);
+}
+
+void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
+		  void *new_addr)
+{
+	return iommufd_mremap(real_mremap, old, old_size, new_size, flags,
+			      new_addr);
+}

@@ -74,6 +74,14 @@ ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
  * check of whence); every other fd goes to libc. */
 int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64);
 
+/* Before the program's mmap() (MAP_FIXED replaces what was there) and
+ * munmap(): pinned pages there are kept for the devices. */
+void shim_before_mmap(void *addr, size_t len, int flags);
+void shim_before_munmap(void *addr, size_t len);
+/* mremap(), through libc's, keeping pinned pages: libc's result. */
+void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
+		  void *new_addr);
+
 /*
  * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):
  * an entry a descriptor closed behind our back left for that number is

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -127,6 +128,45 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	void *arg = SHIM_VARARG_PTR(request);
 
 	return shim_result(shim_ioctl(fd, request, arg));
+}
+
+/* Memory leaving the address space: pinned pages are kept for the devices
+ * first (shim.c). Every other mapping call passes straight through. */
+/* not an injection site: the program's own call, passed through */
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	shim_before_mmap(addr, len, flags);
+	return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* not an injection site: the program's own call, passed through */
+SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t off)
+{
+	shim_before_mmap(addr, len, flags);
+	return real_mmap64(addr, len, prot, flags, fd, off);
+}
+
+SHIM_EXPORT int munmap(void *addr, size_t len)
+{
+	shim_before_munmap(addr, len);
+	return real_munmap(addr, len);
+}
+
+SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
+			 int flags, ...)
+{
+	void *new_addr = NULL;
+
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	return shim_mremap(old, old_size, new_size, flags, new_addr);
 }
 
 SHIM_EXPORT int dup(int fd)

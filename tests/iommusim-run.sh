@@ -5,7 +5,8 @@
 # found by path or through PATH as execvp() finds it; dynamically linked
 # programs, the dynamic loader run by hand, scripts and a missing program
 # behave as before. --cap fills IOMMUSIM_CAPS, --device IOMMUSIM_DEVICES,
-# --check-iotlb IOMMUSIM_CHECK_IOTLB, --fail-nth and --fail-rate
+# --check-iotlb IOMMUSIM_CHECK_IOTLB, --warn-unmap IOMMUSIM_WARN_UNMAP,
+# --fail-nth and --fail-rate
 # IOMMUSIM_FAIL_NTH and IOMMUSIM_FAIL_RATE.
 # Usage: sh tests/iommusim-run.sh BUILD   (prints TAP)
 BUILD=${1:-build}
@@ -187,6 +188,19 @@ chmod +x "$scratch/show_check"
 (unset IOMMUSIM_CHECK_IOTLB; run --check-iotlb -- "$scratch/show_check"
 	[ "$status" = 0 ] && [ "$out" = 1 ])
 check $? "--check-iotlb sets IOMMUSIM_CHECK_IOTLB=1"
+
+# --warn-unmap: a line for each munmap() of pinned memory, none without it
+pins=$BUILD/tests/uapi/pins_unmap
+(unset IOMMUSIM_WARN_UNMAP; run --warn-unmap -- "$pins"
+	[ "$status" = 0 ] &&
+		echo "$err" | grep -q '^iommusim: munmap(0x[0-9a-f]*, 0x4000) takes away 4 pinned page(s) still mapped for DMA; the devices keep them until IOMMU_IOAS_UNMAP$' &&
+		echo "$err" | grep -q '^iommusim: mmap(0x[0-9a-f]*, 0x4000) takes away 4 pinned page(s)' &&
+		echo "$err" | grep -q '^iommusim: mremap(0x[0-9a-f]*, 0x2000) takes away 2 pinned page(s)')
+check $? "--warn-unmap reports munmap, mmap(MAP_FIXED) and mremap of pinned memory"
+
+(unset IOMMUSIM_WARN_UNMAP; run -- "$pins"
+	[ "$status" = 0 ] && ! echo "$err" | grep -q 'pinned page')
+check $? "without --warn-unmap nothing is reported"
 
 vtd_example=$BUILD/examples/vtd_nested_dma
 run --device vtd --check-iotlb -- "$vtd_example"

@@ -76,6 +76,13 @@ grep -q ' event dma ctx=[0-9]* dev=[0-9]* pasid=0 iova=0x7f0000000040 len=0x16 d
 		"$scratch/vtd_nested_dma.txt"
 check $? "a device's DMA is decoded, and traced as an event with its fault"
 
+# memory still pinned for DMA taken away by the program: a set_aside event
+"$tool" run --trace="$scratch/pins.txt" -- "$BUILD/tests/uapi/pins_unmap" \
+	>/dev/null 2>&1
+grep -q ' event set_aside call=munmap addr=0x[0-9a-f]* len=0x4000 pages=4 result=0$' \
+	"$scratch/pins.txt"
+check $? "a munmap of pinned memory is a set_aside event"
+
 # a VFIO device cdev's calls, from the VT-d device tests
 "$tool" run --trace="$scratch/vtd.txt" -- "$BUILD/tests/uapi/vtd_device" \
 	-t vtd_bind.sizes_and_fields >/dev/null 2>&1

@@ -2,12 +2,13 @@
 /*
  * The iommusim command.
  *
- *   iommusim run [--cap NAME]... [--device SPEC]... [--check-iotlb]
+ *   iommusim run [--cap NAME]... [--device SPEC]... [--check-iotlb] [--warn-unmap]
  *                [--fail-nth N | --fail-rate P[,seed=S]] [--] PROGRAM [ARGS...]
  *        run PROGRAM against the emulated /dev/iommu (the preload shim);
  *        --cap makes the emulated kernel see capability NAME held;
  *        --device puts a device on the platform (/dev/vfio/devices/vfioN);
  *        --check-iotlb reports DMA through stale IOTLB entries;
+ *        --warn-unmap reports munmap() of memory pinned for DMA;
  *        --fail-nth and --fail-rate make the library's allocations fail
  *   iommusim run [--trace[=FILE]] [--trace-format=json] [--graph=FILE] ...
  *        the same, traced and/or drawing the object graph (observe.h)
@@ -34,6 +35,7 @@
 #include "base/fault_inject.h"
 #include "iommu/iotlb.h"
 #include "iommu/platform_config.h"
+#include "iommufd/iommufd.h"
 #include "observe.h"
 #include "program.h"
 
@@ -55,7 +57,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s run [--cap NAME]... [--device SPEC]... "
-		"[--check-iotlb]\n"
+		"[--check-iotlb] [--warn-unmap]\n"
 		"                    [--fail-nth N | --fail-rate P[,seed=S]] "
 		"[--] PROGRAM [ARGS...]\n"
 		"       %s --version\n"
@@ -81,6 +83,10 @@ static void usage(FILE *out)
 		"              re-walk the tables at every IOTLB hit and report\n"
 		"              a stale one on stderr (\"missing IOTLB\n"
 		"              invalidation\"), once per entry\n"
+		"  --warn-unmap\n"
+		"              report on stderr each munmap(), mremap() or\n"
+		"              mmap(MAP_FIXED) that takes away memory still\n"
+		"              pinned for DMA (the devices keep those pages)\n"
 		"  --fail-nth N\n"
 		"              the N-th allocation the library makes in the\n"
 		"              process fails, once, as if memory ran out: the\n"
@@ -322,6 +328,14 @@ static int parse_run_options(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--"))
 			return i + 1;
+		if (!strcmp(argv[i], "--warn-unmap")) {
+			if (setenv(IOMMUFD_WARN_UNMAP_ENV, "1", 1)) {
+				perror(progname);
+				return -EXIT_CANNOT_RUN;
+			}
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--check-iotlb")) {
 			if (setenv(IOTLB_CHECK_ENV, "1", 1)) {
 				perror(progname);

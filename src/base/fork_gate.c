@@ -154,6 +154,38 @@ static void gate_open_child(void)
 	pthread_mutex_unlock(&closing_lock);
 }
 
+bool fork_gate_quiesce(void)
+{
+	if (self.depth)
+		return false;
+	gate_close();
+	return true;
+}
+
+void fork_gate_resume(void)
+{
+	gate_open_parent();
+}
+
+unsigned int fork_gate_step_out(void)
+{
+	unsigned int depth = self.depth;
+
+	if (depth) {
+		self.depth = 1;
+		fork_gate_leave();
+	}
+	return depth;
+}
+
+void fork_gate_step_in(unsigned int depth)
+{
+	if (!depth)
+		return;
+	fork_gate_enter();
+	self.depth = depth;
+}
+
 int fork_gate_init(void)
 {
 	int rc = pthread_key_create(&thread_exit_key, unregister_thread);

@@ -11,6 +11,7 @@
 #include <iommusim/uapi/iommufd.h>
 
 #include "base/alloc.h"
+#include "base/fork_gate.h"
 #include "base/trace.h"
 #include "iommu/dma.h"
 #include "iommufd/device.h"
@@ -186,6 +187,17 @@ static int device_dma_once(struct iommufd_device *idev,
 	return rc;
 }
 
+/* The answer may take as long as the program likes: a fork() or a
+ * munmap() of pinned memory in another thread must not wait for it. */
+static enum iommu_page_response_code pri_wait_outside(struct dma_pri_wait *wait)
+{
+	unsigned int depth = fork_gate_step_out();
+	enum iommu_page_response_code code = iommu_dma_pri_wait(wait);
+
+	fork_gate_step_in(depth);
+	return code;
+}
+
 /* A page request's answer is awaited with no lock held (a detach that
  * answers it needs idev->lock); a success retries from the faulting page,
  * through whatever is attached then. */
@@ -201,8 +213,8 @@ int iommufd_device_dma(struct iommufd_device *idev, const struct usermem *mm,
 		wait.armed = false;
 		rc = device_dma_once(idev, mm, &rest, res, &wait);
 		done += res->done;
-		if (!wait.armed ||
-		    iommu_dma_pri_wait(&wait) != IOMMU_PAGE_RESP_SUCCESS)
+		if (!wait.armed || pri_wait_outside(&wait) !=
+					   IOMMU_PAGE_RESP_SUCCESS)
 			break;
 		rest.iova += res->done;
 		rest.buf += res->done;

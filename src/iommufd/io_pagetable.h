@@ -208,6 +208,10 @@ void iopt_table_remove_domain(struct io_pagetable *iopt,
 /* Pins and maps one area into every domain / undoes it. iova_rwsem held
  * for writing. */
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
+/* Every domain maps again the areas of pages that were set aside
+ * (pages.h); -ENOMEM when a domain could not. */
+int iopt_remap_set_aside(struct io_pagetable *iopt,
+			 const struct iopt_pages_set *moved);
 void iopt_area_unfill_domains(struct io_pagetable *iopt,
 			      struct iopt_area *area);
 /* Hands area's pin, if it holds one, to lhs and rhs, its two halves (in

@@ -9,6 +9,8 @@
 #define IOMMUSIM_IOMMUFD_IOMMUFD_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct file;
 struct iommufd_ctx;
@@ -35,5 +37,27 @@ int iommufd_fops_open(enum iommufd_node node, int flags);
 /* The context behind file, or NULL when file is not an iommufd (the
  * kernel's -EBADFD). Valid while the caller holds its reference to file. */
 struct iommufd_ctx *iommufd_ctx_from_file(struct file *file);
+
+/*
+ * The program is about to take [addr, addr + len) out of its address space
+ * (call names how: "munmap", "mmap", "mremap"): pages pinned there for DMA
+ * are set aside first, as the kernel keeps pinned pages (pages.h). Cheap
+ * when nothing is pinned there; does nothing when called from inside the
+ * library.
+ */
+void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len);
+
+/* mremap() as libc has it, the last argument always passed. */
+typedef void *(*iommufd_mremap_fn)(void *old, size_t old_size,
+				   size_t new_size, int flags, void *new_addr);
+/* The program's mremap(), through real_mremap, keeping what is pinned in
+ * the memory it moves or drops (pages.h): libc's result and errno. */
+void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
+		     size_t old_size, size_t new_size, int flags,
+		     void *new_addr);
+
+/* "1": iommufd_before_unmap() reports each time it had to set pages aside
+ * (iommusim run --warn-unmap). */
+#define IOMMUFD_WARN_UNMAP_ENV "IOMMUSIM_WARN_UNMAP"
 
 #endif /* IOMMUSIM_IOMMUFD_IOMMUFD_H */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "iommufd/object.h"
+#include "base/list.h"
 #include "base/rwsem.h"
 #include "base/usermem.h"
 
@@ -27,7 +28,8 @@
  * last, is never held across anything but its own bookkeeping.
  */
 enum iommufd_lock_rank {
-	LOCK_RANK_IOAS_CREATION = 1, /* ictx->ioas_creation_lock */
+	LOCK_RANK_CONTEXTS = 1,	     /* main.c's contexts_lock */
+	LOCK_RANK_IOAS_CREATION,     /* ictx->ioas_creation_lock */
 	LOCK_RANK_TEST_ACCESS,	     /* a selftest access's lock */
 	LOCK_RANK_ACCESS_IOAS,	     /* access->ioas_lock */
 	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
@@ -37,6 +39,7 @@ enum iommufd_lock_rank {
 	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
+	LOCK_RANK_PAGES_ASIDE,	     /* pages_aside.c's aside_lock */
 	LOCK_RANK_FAULT,	     /* fault->mutex */
 	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
 	LOCK_RANK_EVENTQ,	     /* eventq->lock */
@@ -64,7 +67,14 @@ struct iommufd_ctx {
 	/* The context's number in the trace and the graph: contexts count
 	 * from 1 in the order they were opened. */
 	unsigned int serial;
+	/* in the list of every live context (iommufd_for_each_context()) */
+	struct list_head contexts_link;
 };
+
+/* fn(ictx, arg) for every live context, under the list's lock (which
+ * comes before every other lock); stops at fn's first non-zero result. */
+int iommufd_for_each_context(int (*fn)(struct iommufd_ctx *ictx, void *arg),
+			     void *arg);
 
 /* One ioctl in flight: the command copied in, where it came from. */
 struct iommufd_ucmd {

@@ -56,14 +56,29 @@ static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
 		    struct iopt_pages *pages, struct iommu_domain *domain)
 {
 	uint64_t max_leaf = cpu_page_size();
+	uint64_t done = 0, length = iopt_area_length(area);
+	int rc = 0;
 
-	if (!iopt->disable_large_pages &&
-	    iopt_area_length(area) > max_leaf)
+	if (!iopt->disable_large_pages && length > max_leaf)
 		max_leaf = iopt_pages_contig(pages);
-	return domain->ops->map_pages(domain, iopt_area_iova(area),
-				      pages->uptr + area->start_byte,
-				      iopt_area_length(area), area->iommu_prot,
-				      max_leaf);
+	/* one run, unless some of the pages were set aside */
+	while (done < length && !rc) {
+		uint64_t run, hva = iopt_pages_hva(pages,
+						   area->start_byte + done,
+						   &run);
+
+		if (run > length - done)
+			run = length - done;
+		rc = domain->ops->map_pages(domain, iopt_area_iova(area) + done,
+					    hva, run, area->iommu_prot,
+					    max_leaf);
+		if (!rc)
+			done += run;
+	}
+	/* as map_pages: on failure nothing stays mapped */
+	if (rc && done)
+		domain->ops->unmap_pages(domain, iopt_area_iova(area), done);
+	return rc;
 }
 
 /* The flush follows the unmap: no device may go on using the old
@@ -427,5 +442,37 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 		cur = end + 1;
 	}
 	up_read(&iopt->iova_rwsem);
+	return rc;
+}
+
+/*
+ * Some pages of the areas' pages objects were set aside (pages.h): every
+ * domain maps them again at their new address. Run with every other
+ * thread out of the library, so no device sees the area half mapped.
+ * A domain that cannot map an area again (no memory for its tables) is
+ * left without it, and the failure is returned.
+ */
+int iopt_remap_set_aside(struct io_pagetable *iopt,
+			 const struct iopt_pages_set *moved)
+{
+	struct rindex_cursor cursor;
+	struct iopt_area *area;
+	int rc = 0;
+
+	down_write(&iopt->iova_rwsem);
+	iopt_for_each_area(area, iopt, &cursor) {
+		bool hit = false;
+
+		for (size_t i = 0; i < moved->n && !hit; i++)
+			hit = area->pages == moved->v[i];
+		if (!hit || !area->pinned)
+			continue;
+		for (unsigned int i = 0; i < iopt->ndomains; i++) {
+			area_unmap(area, iopt->domains[i]);
+			if (area_map(iopt, area, area->pages, iopt->domains[i]))
+				rc = -ENOMEM;
+		}
+	}
+	up_write(&iopt->iova_rwsem);
 	return rc;
 }

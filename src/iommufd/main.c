@@ -22,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/file.h"
 #include "base/fork_gate.h"
+#include "base/mutex.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
@@ -234,6 +235,24 @@ PUBLIC const char *iommusim_version(void)
 	return IOMMUSIM_VERSION;
 }
 
+/* Every live context, for what must reach them all (pages set aside). */
+static struct mutex contexts_lock = MUTEX_INIT(LOCK_RANK_CONTEXTS);
+static struct list_head contexts = LIST_HEAD_INIT(contexts);
+
+int iommufd_for_each_context(int (*fn)(struct iommufd_ctx *ictx, void *arg),
+			     void *arg)
+{
+	struct list_head *pos;
+	int rc = 0;
+
+	mutex_lock(&contexts_lock);
+	for (pos = contexts.next; pos != &contexts && !rc; pos = pos->next)
+		rc = fn(container_of(pos, struct iommufd_ctx, contexts_link),
+			arg);
+	mutex_unlock(&contexts_lock);
+	return rc;
+}
+
 PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 {
 	struct iommufd_ctx *ictx;
@@ -254,6 +273,9 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
 						 memory_order_relaxed) + 1;
 	atomic_init(&ictx->refs, 1);
+	mutex_lock(&contexts_lock);
+	list_add_tail(&ictx->contexts_link, &contexts);
+	mutex_unlock(&contexts_lock);
 	graph_context_opened(ictx);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;
@@ -300,6 +322,9 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	if (atomic_fetch_sub(&ictx->refs, 1) != 1)
 		return;
 	graph_context_closing(ictx);
+	mutex_lock(&contexts_lock);
+	list_del_init(&ictx->contexts_link);
+	mutex_unlock(&contexts_lock);
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
 	free(ictx);

@@ -21,6 +21,25 @@ static _Atomic uint64_t locked_pages[3];
 static struct mutex registry_lock = MUTEX_INIT(LOCK_RANK_PAGES_REGISTRY);
 static struct iopt_pages *registry;
 
+/* __atomic: the user addresses the registry's pages ever covered, a quick
+ * answer to "is anything pinned there" for every munmap() the program
+ * makes; reset when the registry empties. registry_lock to change. */
+static uint64_t registry_lo = UINT64_MAX, registry_hi;
+
+static void registry_widen(uint64_t lo, uint64_t hi)
+{
+	if (lo < __atomic_load_n(&registry_lo, __ATOMIC_RELAXED))
+		__atomic_store_n(&registry_lo, lo, __ATOMIC_RELAXED);
+	if (hi > __atomic_load_n(&registry_hi, __ATOMIC_RELAXED))
+		__atomic_store_n(&registry_hi, hi, __ATOMIC_RELAXED);
+}
+
+bool iopt_pages_registry_may_cover(uint64_t addr, uint64_t end)
+{
+	return addr < __atomic_load_n(&registry_hi, __ATOMIC_RELAXED) &&
+	       end > __atomic_load_n(&registry_lo, __ATOMIC_RELAXED);
+}
+
 /*
  * A pages object joins the registry the first time it pins, and leaves it
  * when it is freed: so the registry lock is never taken inside pages->lock
@@ -34,6 +53,7 @@ static void registry_add(struct iopt_pages *pages)
 		return;
 	}
 	pages->in_registry = true;
+	registry_widen(pages->uptr, pages->uptr + pages->npages * cpu_page_size());
 	pages->registry_prev = NULL;
 	pages->registry_next = registry;
 	if (registry)
@@ -55,7 +75,27 @@ static void registry_remove(struct iopt_pages *pages)
 		registry = pages->registry_next;
 	if (pages->registry_next)
 		pages->registry_next->registry_prev = pages->registry_prev;
+	if (!registry) {
+		__atomic_store_n(&registry_lo, UINT64_MAX, __ATOMIC_RELAXED);
+		__atomic_store_n(&registry_hi, 0, __ATOMIC_RELAXED);
+	}
 	mutex_unlock(&registry_lock);
+}
+
+void iopt_pages_registry_lock(void)
+{
+	mutex_lock(&registry_lock);
+}
+
+void iopt_pages_registry_unlock(void)
+{
+	mutex_unlock(&registry_lock);
+}
+
+struct iopt_pages *iopt_pages_registry_first(void)
+{
+	lockdep_assert_held(&registry_lock);
+	return registry;
 }
 
 struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
@@ -104,6 +144,7 @@ void iopt_pages_put(struct iopt_pages *pages)
 		return;
 	/* every holder (area, access) holds a reference: none is left */
 	registry_remove(pages);
+	iopt_pages_aside_drop(pages);
 	spin_lock_destroy(&pages->lock);
 	free(pages);
 }
@@ -187,22 +228,29 @@ int iopt_set_pin_batch_bytes(uint64_t bytes)
 	return 0;
 }
 
-static int fault_in_batches(const struct iopt_pages *pages, uint64_t first,
+/* Pages set aside are held already: only those at the program's address
+ * are faulted in, as the kernel reuses what it pinned before. */
+static int fault_in_batches(struct iopt_pages *pages, uint64_t first,
 			    uint64_t last)
 {
 	uint64_t page = cpu_page_size();
 	uint64_t batch = atomic_load(&pin_batch_bytes) / sizeof(uint64_t);
+	uint64_t index = first;
 	int rc = 0;
 
-	for (uint64_t index = first; index <= last && !rc; index += batch) {
-		uint64_t n = last - index + 1 < batch ? last - index + 1 : batch;
+	for (;;) {
+		uint64_t n = last - index < batch - 1 ? last - index + 1 : batch;
+		uint64_t run, at = iopt_pages_hva(pages, index * page, &run);
 
-		rc = usermem_fault_in(pages->mm, pages->uptr + index * page,
-				      n * page, pages->writable);
-		if (index + batch < index)
-			break;
+		if (run / page < n)
+			n = run / page;
+		if (at == pages->uptr + index * page)
+			rc = usermem_fault_in(pages->mm, at, n * page,
+					      pages->writable);
+		if (rc || last - index < n)
+			return rc;
+		index += n;
 	}
-	return rc;
 }
 
 int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
@@ -300,6 +348,7 @@ void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder)
 	n = count_unheld(pages, holder->start, holder->last);
 	unaccount_pinned(pages->account_mode, n);
 	pages->npinned -= n;
+	iopt_pages_aside_trim(pages);
 	spin_unlock(&pages->lock);
 }
 
@@ -316,7 +365,9 @@ unsigned int iopt_pin_count(uint64_t uaddr)
 			continue;
 		index = (uaddr - p->uptr) / page;
 		spin_lock(&p->lock);
-		if (itree_iter_first(&p->pin_holders, index, index))
+		/* a page set aside is no longer at uaddr */
+		if (itree_iter_first(&p->pin_holders, index, index) &&
+		    !iopt_pages_index_aside(p, index))
 			count++;
 		spin_unlock(&p->lock);
 	}

@@ -116,6 +116,56 @@ uint64_t iopt_pages_contig(struct iopt_pages *pages);
  * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). */
 unsigned int iopt_pin_count(uint64_t uaddr);
 
+/*
+ * Set aside (pages_aside.c). Pinned pages survive the program's munmap(),
+ * mmap(MAP_FIXED) over them, and mremap(), as on the kernel: before the
+ * program's call they are moved to memory of the library's (or, for
+ * mremap(), followed to where the program moved them), and the domains
+ * are mapped to them there until their pins go.
+ *
+ * iopt_pages_hva(): where byte 'byte' of the pages is now, and in *run how
+ * many bytes from it lie on in the same memory. Without anything set aside
+ * anywhere, uptr + byte and an unbounded run, at the cost of one load.
+ */
+struct iopt_pages_set {
+	struct iopt_pages **v; /* a reference each */
+	size_t n;
+	uint64_t moved_pages; /* pages moved, counted once per page */
+};
+
+bool iopt_pages_any_aside(void);
+uint64_t iopt_pages_hva(struct iopt_pages *pages, uint64_t byte,
+			uint64_t *run);
+bool iopt_pages_index_aside(struct iopt_pages *pages, uint64_t index);
+/* pages->lock held: indexes no pin holds are no longer set aside. */
+void iopt_pages_aside_trim(struct iopt_pages *pages);
+/* The pages object's end. */
+void iopt_pages_aside_drop(struct iopt_pages *pages);
+/*
+ * With every other thread out of the library: moves the pinned pages in
+ * [addr, addr + len) aside and adds each pages object that had some to
+ * *moved (whose domains must then be mapped again). -ENOMEM leaves what
+ * could not be moved where it was.
+ */
+int iopt_pages_set_aside(uint64_t addr, uint64_t len,
+			 struct iopt_pages_set *moved);
+/* With every other thread out of the library, right after the program's
+ * mremap() moved [from, from + len) to 'to': the pinned pages there follow
+ * the memory, as the kernel's pins do. */
+int iopt_pages_follow(uint64_t from, uint64_t len, uint64_t to,
+		      struct iopt_pages_set *moved);
+void iopt_pages_set_release(struct iopt_pages_set *set);
+
+/* The registry of pages objects that pinned, for pages_aside.c. */
+void iopt_pages_registry_lock(void);
+void iopt_pages_registry_unlock(void);
+struct iopt_pages *iopt_pages_registry_first(void);
+/* False when no pages object ever pinned anything in [addr, end). */
+bool iopt_pages_registry_may_cover(uint64_t addr, uint64_t end);
+/* Whether something is pinned in [addr, addr + len) of the program's
+ * memory: what a munmap() there must set aside first. */
+bool iopt_pages_pinned_in(uint64_t addr, uint64_t len);
+
 /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: the bytes a pinning batch may use
  * for its bookkeeping (at least 12, else -EINVAL). Process-wide, as the
  * kernel's is system-wide. */

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pinned memory outlives munmap(), as on the kernel: a pin holds the pages,
+ * not the program's address. After the program unmaps memory a domain maps
+ * (munmap(), mmap(MAP_FIXED) over it, an mremap() that shrinks or moves
+ * it), the devices go on reading and writing the very pages they had, until
+ * IOMMU_IOAS_UNMAP or the last detach; the program's address is free for
+ * whatever it maps next, which no device sees. mremap() moves the pins with
+ * the memory. MD_CHECK_MAP against the new memory is EINVAL and
+ * MD_CHECK_REFS counts none of it, as on Linux 6.12.
+ */
+#include <sys/mman.h>
+
+#include "dma_utils.h"
+
+#define PAGE 4096ul
+#define NPAGES 4ul
+#define LEN (NPAGES * PAGE)
+#define IOVA 0x1000000ul /* inside the mock domain's aperture */
+
+FIXTURE(pins)
+{
+	int fd;
+	int vfd;
+	__u32 ioas_id;
+	__u32 devid;
+	uint8_t *mem;
+};
+
+/* Fresh memory at addr (anywhere when NULL), each byte 'fill'. */
+static uint8_t *map_filled(void *addr, size_t len, int fill)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr ? MAP_FIXED : 0);
+	uint8_t *p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+
+	if (p != MAP_FAILED)
+		memset(p, fill, len);
+	return p;
+}
+
+static bool all_bytes(const uint8_t *p, size_t len, int value)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != value)
+			return false;
+	return true;
+}
+
+/* The device's view of [IOVA, IOVA + len): each byte 'value'. */
+#define expect_device_sees(len, value)                                         \
+	({                                                                     \
+		static uint8_t device_view[LEN];                                    \
+		test_dma_read(self->vfd, IOVA, device_view, len);                   \
+		EXPECT_TRUE(all_bytes(device_view, len, value));                    \
+	})
+
+#define attach_device()                                                        \
+	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, self->ioas_id))
+
+/* A context, an IOAS mapping NPAGES of 0xa5 at IOVA, the device bound
+ * but not attached (so nothing is pinned yet). */
+FIXTURE_SETUP(pins)
+{
+	self->fd = iommufd_open();
+	ASSERT_LE(0, self->fd);
+	self->vfd = vfio_cdev_open(DEV_FULL);
+	ASSERT_LE(0, self->vfd);
+	test_ioctl_ioas_alloc(&self->ioas_id);
+	ASSERT_EQ(0, _vfio_bind(self->vfd, self->fd, &self->devid));
+	self->mem = map_filled(NULL, LEN, 0xa5);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
+}
+
+FIXTURE_TEARDOWN(pins)
+{
+	close(self->vfd);
+	close(self->fd);
+	munmap(self->mem, LEN);
+}
+
+TEST_F(pins, munmap_leaves_the_device_its_pages)
+{
+	uint8_t w[LEN];
+
+	attach_device();
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	expect_device_sees(LEN, 0xa5);
+	/* the device writes its pages, not the program's new memory */
+	memset(w, 0x11, sizeof(w));
+	test_dma_write(self->vfd, IOVA, w, LEN);
+	EXPECT_TRUE(all_bytes(self->mem, LEN, 0x5a));
+	expect_device_sees(LEN, 0x11);
+	/* until the IOVA is unmapped */
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	test_dma_fault(self->vfd, 0, 0, IOVA, w, 8, 0, IOVA,
+		       IOMMUSIM_FAULT_NOT_PRESENT, 0);
+}
+
+TEST_F(pins, mmap_fixed_over_pinned_memory)
+{
+	attach_device();
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	expect_device_sees(LEN, 0xa5);
+	EXPECT_TRUE(all_bytes(self->mem, LEN, 0x5a));
+}
+
+TEST_F(pins, munmap_of_one_page_inside)
+{
+	attach_device();
+	ASSERT_EQ(0, munmap(self->mem + PAGE, PAGE));
+	ASSERT_EQ(self->mem + PAGE, map_filled(self->mem + PAGE, PAGE, 0x5a));
+	expect_device_sees(LEN, 0xa5);
+	/* the pages around it are still the program's and the device's */
+	self->mem[0] = 0x77;
+	expect_device_sees(1, 0x77);
+}
+
+/* Nothing is pinned without a domain: a later attach pins what is mapped
+ * at the address then, as the kernel does. */
+TEST_F(pins, unpinned_memory_is_not_kept)
+{
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	attach_device();
+	expect_device_sees(LEN, 0x5a);
+}
+
+/* The last detach unpins: attached again, the device gets the memory at
+ * the program's address. */
+TEST_F(pins, detach_lets_the_kept_pages_go)
+{
+	attach_device();
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	ASSERT_EQ(0, _vfio_detach(self->vfd, 0, 0));
+	attach_device();
+	expect_device_sees(LEN, 0x5a);
+}
+
+TEST_F(pins, mremap_moves_the_pins_with_the_memory)
+{
+	uint8_t *to = map_filled(NULL, LEN, 0);
+	uint8_t w[PAGE];
+
+	ASSERT_NE(MAP_FAILED, to);
+	attach_device();
+	ASSERT_EQ(to, mremap(self->mem, LEN, LEN, MREMAP_MAYMOVE | MREMAP_FIXED,
+			     to));
+	expect_device_sees(LEN, 0xa5);
+	/* the program and the device share the pages at their new address */
+	to[0] = 0x77;
+	expect_device_sees(1, 0x77);
+	memset(w, 0x33, sizeof(w));
+	test_dma_write(self->vfd, IOVA + PAGE, w, PAGE);
+	EXPECT_TRUE(all_bytes(to + PAGE, PAGE, 0x33));
+	/* and unmapped there, they are kept for the device as well */
+	ASSERT_EQ(0, munmap(to, LEN));
+	ASSERT_EQ(to, map_filled(to, LEN, 0x5a));
+	expect_device_sees(1, 0x77);
+	self->mem = to; /* the teardown unmaps it */
+}
+
+TEST_F(pins, mremap_shrinking_keeps_the_tail)
+{
+	attach_device();
+	ASSERT_EQ(self->mem, mremap(self->mem, LEN, 2 * PAGE, 0));
+	ASSERT_EQ(self->mem + 2 * PAGE,
+		  map_filled(self->mem + 2 * PAGE, 2 * PAGE, 0x5a));
+	expect_device_sees(LEN, 0xa5);
+}
+
+/* What the library kept is freed with the last pin: the mappings the
+ * munmap() left behind are gone after IOMMU_IOAS_UNMAP. */
+static unsigned int count_mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned int n = 0;
+	int c;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+TEST_F(pins, kept_pages_are_freed_with_the_last_pin)
+{
+	unsigned int before, kept;
+
+	attach_device();
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	before = count_mappings();
+	ASSERT_LT(0, before);
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	kept = before - count_mappings();
+	EXPECT_EQ(1, kept);
+}
+
+/* A domain filled after the munmap() maps the kept pages too, as the
+ * kernel's fill reuses what is pinned; the selftest's checks see the new
+ * memory unmapped and unpinned. */
+TEST_F(pins, mock_domain_after_munmap)
+{
+	__u32 stdev_id, hwpt_id;
+
+	attach_device();
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, NULL);
+	test_err_md_check_map(EINVAL, hwpt_id, self->mem, IOVA, LEN);
+	test_cmd_md_check_refs(self->mem, LEN, 0);
+	expect_device_sees(LEN, 0xa5);
+	test_ioctl_destroy(stdev_id);
+}
+
+TEST_F(pins, md_check_after_munmap)
+{
+	__u32 stdev_id, hwpt_id;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, NULL);
+	test_cmd_md_check_map(hwpt_id, self->mem, IOVA, LEN);
+	test_cmd_md_check_refs(self->mem, LEN, 1);
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	test_err_md_check_map(EINVAL, hwpt_id, self->mem, IOVA, LEN);
+	test_cmd_md_check_refs(self->mem, LEN, 0);
+	test_ioctl_destroy(stdev_id);
+}
+
+TEST_HARNESS_MAIN
