@@ -259,6 +259,23 @@ REAL_DEFINE_MAP(mremap,
 		 void *new_addr),
 		(old, old_size, new_size, flags, new_addr))
 
+REAL_DEFINE_MAP(shmat, (int id, const void *addr, int flags),
+		(id, addr, flags))
+REAL_DEFINE(int, shmdt, (const void *addr), (addr))
+REAL_DEFINE(int, capset, (void *header, const void *data), (header, data))
+REAL_DEFINE(int, setuid, (uid_t uid), (uid))
+REAL_DEFINE(int, setgid, (gid_t gid), (gid))
+REAL_DEFINE(int, seteuid, (uid_t uid), (uid))
+REAL_DEFINE(int, setegid, (gid_t gid), (gid))
+REAL_DEFINE(int, setreuid, (uid_t ruid, uid_t euid), (ruid, euid))
+REAL_DEFINE(int, setregid, (gid_t rgid, gid_t egid), (rgid, egid))
+REAL_DEFINE(int, setresuid, (uid_t ruid, uid_t euid, uid_t suid),
+	    (ruid, euid, suid))
+REAL_DEFINE(int, setresgid, (gid_t rgid, gid_t egid, gid_t sgid),
+	    (rgid, egid, sgid))
+REAL_DEFINE(int, setfsuid, (uid_t uid), (uid))
+REAL_DEFINE(int, setfsgid, (gid_t gid), (gid))
+
 REAL_DEFINE(int, socket, (int domain, int type, int protocol),
 	    (domain, type, protocol))
 REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),

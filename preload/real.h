@@ -75,6 +75,22 @@ int real_munmap(void *addr, size_t len);
 void *real_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);
 
+void *real_shmat(int id, const void *addr, int flags);
+int real_shmdt(const void *addr);
+
+/* Calls that change a thread's capabilities. */
+int real_capset(void *header, const void *data);
+int real_setuid(uid_t uid);
+int real_setgid(gid_t gid);
+int real_seteuid(uid_t uid);
+int real_setegid(gid_t gid);
+int real_setreuid(uid_t ruid, uid_t euid);
+int real_setregid(gid_t rgid, gid_t egid);
+int real_setresuid(uid_t ruid, uid_t euid, uid_t suid);
+int real_setresgid(gid_t rgid, gid_t egid, gid_t sgid);
+int real_setfsuid(uid_t uid);
+int real_setfsgid(gid_t gid);
+
 /* Calls that hand out new descriptors: the shim only learns their
  * numbers, to drop entries that descriptors closed behind its back left. */
 int real_socket(int domain, int type, int protocol);

@@ -85,9 +85,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/capability.h"
 #include "base/fault_files.h"
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/usermem.h"
 #include "iommufd/iommufd.h"
 #include "vfio/vfio.h"
 #include "real.h"
@@ -1107,4 +1109,22 @@ void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 {
 	return iommufd_mremap(real_mremap, old, old_size, new_size, flags,
 			      new_addr);
+}
+
+void shim_maps_changed(void)
+{
+	usermem_maps_changed();
+}
+
+void shim_creds_changed(void)
+{
+	capability_creds_changed();
+}
+
+/* Every mapping and capability change goes through the wrappers above:
+ * the library may remember what it learns of them. */
+__attribute__((constructor)) static void shim_watch_init(void)
+{
+	usermem_watch_maps();
+	capability_watch_creds();
 }

@@ -78,6 +78,10 @@ int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64);
  * munmap(): pinned pages there are kept for the devices. */
 void shim_before_mmap(void *addr, size_t len, int flags);
 void shim_before_munmap(void *addr, size_t len);
+/* A mapping call, or a call that changes capabilities, is done: what the
+ * library remembers of them is stale. */
+void shim_maps_changed(void);
+void shim_creds_changed(void);
 /* mremap(), through libc's, keeping pinned pages: libc's result. */
 void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);

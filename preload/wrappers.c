@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -130,29 +132,86 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	return shim_result(shim_ioctl(fd, request, arg));
 }
 
-/* Memory leaving the address space: pinned pages are kept for the devices
- * first (shim.c). Every other mapping call passes straight through. */
+/*
+ * The mapping calls: memory leaving the address space keeps its pinned
+ * pages for the devices first (shim.c), and each call, done, tells the
+ * library that what it remembers of the mappings is stale.
+ */
 /* not an injection site: the program's own call, passed through */
 SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		       off_t off)
 {
+	void *p;
+
 	shim_before_mmap(addr, len, flags);
-	return real_mmap(addr, len, prot, flags, fd, off);
+	p = real_mmap(addr, len, prot, flags, fd, off);
+	shim_maps_changed();
+	return p;
 }
 
 /* not an injection site: the program's own call, passed through */
 SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 			 off64_t off)
 {
+	void *p;
+
 	shim_before_mmap(addr, len, flags);
-	return real_mmap64(addr, len, prot, flags, fd, off);
+	p = real_mmap64(addr, len, prot, flags, fd, off);
+	shim_maps_changed();
+	return p;
 }
 
 SHIM_EXPORT int munmap(void *addr, size_t len)
 {
+	int r;
+
 	shim_before_munmap(addr, len);
-	return real_munmap(addr, len);
+	r = real_munmap(addr, len);
+	shim_maps_changed();
+	return r;
 }
+
+SHIM_EXPORT void *shmat(int id, const void *addr, int flags)
+{
+	void *p = real_shmat(id, addr, flags);
+
+	shim_maps_changed();
+	return p;
+}
+
+SHIM_EXPORT int shmdt(const void *addr)
+{
+	int r = real_shmdt(addr);
+
+	shim_maps_changed();
+	return r;
+}
+
+/* The calls that change a thread's capabilities: the library asks again
+ * after each. */
+#define SHIM_CREDS_WRAPPER(name, params, args)                                 \
+	SHIM_EXPORT int name params                                            \
+	{                                                                      \
+		int r = real_##name args;                                      \
+                                                                               \
+		shim_creds_changed();                                          \
+		return r;                                                      \
+	}
+
+int capset(void *header, const void *data);
+SHIM_CREDS_WRAPPER(capset, (void *header, const void *data), (header, data))
+SHIM_CREDS_WRAPPER(setuid, (uid_t uid), (uid))
+SHIM_CREDS_WRAPPER(setgid, (gid_t gid), (gid))
+SHIM_CREDS_WRAPPER(seteuid, (uid_t uid), (uid))
+SHIM_CREDS_WRAPPER(setegid, (gid_t gid), (gid))
+SHIM_CREDS_WRAPPER(setreuid, (uid_t ruid, uid_t euid), (ruid, euid))
+SHIM_CREDS_WRAPPER(setregid, (gid_t rgid, gid_t egid), (rgid, egid))
+SHIM_CREDS_WRAPPER(setresuid, (uid_t ruid, uid_t euid, uid_t suid),
+		   (ruid, euid, suid))
+SHIM_CREDS_WRAPPER(setresgid, (gid_t rgid, gid_t egid, gid_t sgid),
+		   (rgid, egid, sgid))
+SHIM_CREDS_WRAPPER(setfsuid, (uid_t uid), (uid))
+SHIM_CREDS_WRAPPER(setfsgid, (gid_t gid), (gid))
 
 SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 			 int flags, ...)
@@ -166,7 +225,10 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
-	return shim_mremap(old, old_size, new_size, flags, new_addr);
+	void *p = shim_mremap(old, old_size, new_size, flags, new_addr);
+
+	shim_maps_changed();
+	return p;
 }
 
 SHIM_EXPORT int dup(int fd)

@@ -98,15 +98,49 @@ static void read_grant(void)
 			CAPABILITY_ENV, (int)bad_len, bad);
 }
 
+/* ---- remembered answers -------------------------------------------------- */
+
+static bool creds_watched;	       /* __atomic: the shim sees changes */
+static unsigned long creds_generation; /* __atomic: bumped after each */
+
+/* This thread's effective set as capget() last said, true while
+ * 'generation' is current (capabilities are per thread). */
+static __thread struct {
+	uint32_t effective[_LINUX_CAPABILITY_U32S_3];
+	unsigned long generation;
+} known __attribute__((tls_model("initial-exec")));
+
+void capability_watch_creds(void)
+{
+	__atomic_store_n(&creds_generation, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&creds_watched, true, __ATOMIC_RELEASE);
+}
+
+void capability_creds_changed(void)
+{
+	__atomic_fetch_add(&creds_generation, 1, __ATOMIC_RELEASE);
+}
+
 static bool capable_really(int cap)
 {
 	struct __user_cap_header_struct header = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	unsigned long generation = 0;
 
+	if (__atomic_load_n(&creds_watched, __ATOMIC_ACQUIRE)) {
+		generation = __atomic_load_n(&creds_generation,
+					     __ATOMIC_ACQUIRE);
+		if (known.generation == generation)
+			return known.effective[CAP_TO_INDEX(cap)] &
+			       CAP_TO_MASK(cap);
+	}
 	if (syscall(SYS_capget, &header, data))
 		return false;
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		known.effective[i] = data[i].effective;
+	known.generation = generation;
 	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
 }
 

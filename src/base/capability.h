@@ -36,4 +36,15 @@ int capability_from_name(const char *name, size_t len);
 int capability_parse_list(const char *list, uint64_t *set, const char **bad,
 			  size_t *bad_len);
 
+/*
+ * Remembered answers: a thread's capabilities change only through capset()
+ * and the set*id() calls. When the preload shim wraps those
+ * (capability_watch_creds(), from its constructor) it reports each call
+ * done (capability_creds_changed()), and capable() asks the kernel again
+ * only after one: MAP's check of CAP_IPC_LOCK makes no system call in the
+ * steady state. Without the shim every check asks.
+ */
+void capability_watch_creds(void);
+void capability_creds_changed(void);
+
 #endif /* IOMMUSIM_BASE_CAPABILITY_H */

@@ -582,11 +582,13 @@ int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
 }
 
 /*
- * Above this many pages one madvise(MADV_POPULATE_*) call, which faults the
- * pages in inside the kernel as pin_user_pages() does, beats taking one
- * fault per page from here.
+ * From this many pages on, one madvise(MADV_POPULATE_*) call, which faults
+ * the pages in inside the kernel as pin_user_pages() does, beats touching
+ * them from here. Below it the touch wins when the pages are present (a
+ * MAP of memory the program uses, the steady state: no system call), and
+ * fresh memory pays a fault per page either way.
  */
-#define POPULATE_MIN_PAGES 16
+#define POPULATE_MIN_PAGES 64
 
 /* 0, -EFAULT, or 1 when the kernel cannot do it (older than 5.14). */
 static int populate(uint64_t uaddr, uint64_t len, bool write)
@@ -706,21 +708,103 @@ static void maps_query_failed(int fd, int err)
 
 /* The smallest page size over [start, end), by PROCMAP_QUERY; 0 when the
  * kernel cannot tell (older than 6.11), UINT64_MAX over a hole. */
+/* ---- remembered mappings ---------------------------------------------------- */
+
+static bool maps_watched;	      /* __atomic: the shim sees mapping calls */
+static unsigned long maps_generation; /* __atomic: bumped after each */
+
+#define KNOWN_MAPPINGS 4
+
+/* What this thread last learnt of a mapping, true while 'generation' is. */
+struct known_mapping {
+	uint64_t start, end, page_size;
+	unsigned long generation;
+};
+
+static __thread struct known_mapping known[KNOWN_MAPPINGS]
+	__attribute__((tls_model("initial-exec")));
+static __thread unsigned int known_next
+	__attribute__((tls_model("initial-exec")));
+
+/* __atomic: PROCMAP_QUERY calls made, for the tests */
+static unsigned long maps_queries;
+
+unsigned long usermem_maps_queries(void)
+{
+	return __atomic_load_n(&maps_queries, __ATOMIC_RELAXED);
+}
+
+void usermem_watch_maps(void)
+{
+	/* generation 0 is never current: entries start stale */
+	__atomic_store_n(&maps_generation, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_watched, true, __ATOMIC_RELEASE);
+}
+
+void usermem_maps_changed(void)
+{
+	__atomic_fetch_add(&maps_generation, 1, __ATOMIC_RELEASE);
+}
+
+static const struct known_mapping *known_at(uint64_t addr,
+					    unsigned long generation)
+{
+	for (unsigned int i = 0; i < KNOWN_MAPPINGS; i++)
+		if (known[i].generation == generation &&
+		    addr >= known[i].start && addr < known[i].end)
+			return &known[i];
+	return NULL;
+}
+
+/* Remembered under the generation read before the query: a change that
+ * raced with it makes the answer stale at once. */
+static void remember(const struct procmap_query_arg *q,
+		     unsigned long generation)
+{
+	struct known_mapping *k = &known[known_next++ % KNOWN_MAPPINGS];
+
+	*k = (struct known_mapping){ q->vma_start, q->vma_end,
+				     q->vma_page_size, generation };
+}
+
+static unsigned long current_generation(void)
+{
+	if (!__atomic_load_n(&maps_watched, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&maps_generation, __ATOMIC_ACQUIRE);
+}
+
+static int query_kernel(int fd, struct procmap_query_arg *q)
+{
+	__atomic_fetch_add(&maps_queries, 1, __ATOMIC_RELAXED);
+	return (int)syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, q);
+}
+
 static uint64_t page_size_by_query(int fd, uint64_t start, uint64_t end)
 {
 	uint64_t smallest = UINT64_MAX;
+	unsigned long generation = current_generation();
 
 	while (start < end) {
 		struct procmap_query_arg q = {
 			.size = sizeof(q),
 			.query_addr = start,
 		};
+		const struct known_mapping *k =
+			generation ? known_at(start, generation) : NULL;
 
-		if (syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, &q)) {
+		if (k) {
+			q.vma_end = k->end;
+			q.vma_page_size = k->page_size;
+		} else if (fd < 0) {
+			return 0;
+		} else if (query_kernel(fd, &q)) {
 			if (errno == ENOENT)
 				return UINT64_MAX;
 			maps_query_failed(fd, errno);
 			return 0;
+		} else if (generation) {
+			remember(&q, generation);
 		}
 		if (q.vma_page_size < smallest)
 			smallest = q.vma_page_size;
@@ -795,8 +879,7 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 	if (!len || __builtin_add_overflow(uaddr, len, &end))
 		return page;
 	fd = maps_open();
-	if (fd >= 0)
-		size = page_size_by_query(fd, uaddr, end);
+	size = page_size_by_query(fd, uaddr, end);
 	if (!size)
 		size = usermem_page_size_from_smaps(uaddr, end);
 	return size == UINT64_MAX || size < page ? page : size;

@@ -90,6 +90,19 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 uint64_t usermem_page_size_from_smaps(uint64_t uaddr, uint64_t end);
 
 /*
+ * Remembered answers. A mapping's page size changes only when the mapping
+ * does, through mmap(), munmap(), mremap(), shmat() or shmdt(). When the
+ * preload shim wraps those (usermem_watch_maps(), from its constructor), it
+ * reports each call done (usermem_maps_changed()), and each thread keeps
+ * the last mappings it asked about until the next change: the steady state
+ * of MAP asks the kernel nothing. Without the shim nothing is remembered.
+ */
+void usermem_watch_maps(void);
+void usermem_maps_changed(void);
+/* How many times the kernel was asked (for tests). */
+unsigned long usermem_maps_queries(void);
+
+/*
  * The extensible-struct copy of the ioctl ABI (the kernel's
  * copy_struct_from_user): ksize is the struct we know, usize what the caller
  * passed. Bytes we know but the caller did not pass read as zero; bytes the

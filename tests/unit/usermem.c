@@ -320,4 +320,45 @@ TEST(backing_page_size)
 	munmap(plain, 4 * page);
 }
 
+/*
+ * With the mapping calls watched (as the shim watches them), an answer is
+ * remembered until the next change: the same question asks the kernel
+ * nothing, and memory mapped again in between (hugetlb where ordinary
+ * pages were) gets the new answer. Here the test itself reports the
+ * change, as the shim's wrappers do.
+ */
+TEST(backing_page_size_remembered_until_a_mapping_changes)
+{
+	const uint64_t page = (uint64_t)getpagesize(), huge = 2 << 20;
+	struct usermem *mm = usermem_self();
+	unsigned long queries;
+	unsigned char *h;
+	void *area;
+
+	area = mmap(NULL, 3 * huge, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	h = (unsigned char *)(((uintptr_t)area + huge) & ~(uintptr_t)(huge - 1));
+	usermem_watch_maps();
+	EXPECT_EQ(page, usermem_backing_page_size(mm, (uintptr_t)h, huge));
+	queries = usermem_maps_queries();
+	EXPECT_EQ(page, usermem_backing_page_size(mm, (uintptr_t)h, huge));
+	EXPECT_EQ(page, usermem_backing_page_size(mm, (uintptr_t)h + page, 1));
+	EXPECT_EQ(queries, usermem_maps_queries());
+
+	if (mmap(h, huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1,
+		 0) == MAP_FAILED) {
+		munmap(area, 3 * huge);
+		SKIP(return, "no hugetlb pages (vm.nr_hugepages)");
+	}
+	usermem_maps_changed();
+	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h, huge));
+	EXPECT_LT(queries, usermem_maps_queries());
+	queries = usermem_maps_queries();
+	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h, huge));
+	EXPECT_EQ(queries, usermem_maps_queries());
+	munmap(area, 3 * huge);
+}
+
 TEST_HARNESS_MAIN
