@@ -188,7 +188,8 @@ all: $(UNIT_TESTS) $(PROG_TESTS) $(PROG_DIRECT)
 # The regression runner replays fuzz/regress/ and fuzz/corpus/ through the
 # same entry point in every build, so `make check` (and SAN=1, TSAN=1)
 # runs them; `make fuzz` builds the libFuzzer target and runs it.
-FUZZ_COMMON_SRCS := fuzz/actions.c fuzz/commands.c fuzz/session.c
+FUZZ_COMMON_SRCS := fuzz/actions.c fuzz/commands.c fuzz/preset.c \
+	fuzz/session.c
 FUZZ_SHIM_OBJS := $(BUILD)/obj/preload/shim.o $(BUILD)/obj/preload/real.o
 FUZZ_CFLAGS := $(TEST_CFLAGS) -Isrc -Ipreload
 FUZZ_DEPS := $(FUZZ_COMMON_SRCS) $(wildcard fuzz/*.h) $(FUZZ_SHIM_OBJS) \

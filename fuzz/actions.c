@@ -15,6 +15,7 @@
 
 #include "actions.h"
 #include "commands.h"
+#include "preset.h"
 #include "session.h"
 
 static void open_node(struct fuzz_session *s, const char *path,
@@ -71,7 +72,7 @@ static void step_dup(struct fuzz_session *s, struct fuzz_input *in)
 
 /* Whole records mostly (a fault record is 32 bytes, a page response 8),
  * else any length. */
-static size_t gen_rw_len(struct fuzz_input *in)
+static size_t gen_rw_len(struct fuzz_session *s, struct fuzz_input *in)
 {
 	switch (in_pick(in, 4)) {
 	case 0:
@@ -82,14 +83,14 @@ static size_t gen_rw_len(struct fuzz_input *in)
 	case 2:
 		return in_u8(in);
 	default:
-		return (size_t)gen_len(in);
+		return (size_t)gen_len(s, in);
 	}
 }
 
 static void step_read(struct fuzz_session *s, struct fuzz_input *in)
 {
 	int fd = gen_fd_of(s, in, FD_QUEUE);
-	size_t len = gen_rw_len(in);
+	size_t len = gen_rw_len(s, in);
 
 	if (fd >= 0)
 		shim_read(fd, (void *)(uintptr_t)gen_uptr(s, in), len);
@@ -98,7 +99,7 @@ static void step_read(struct fuzz_session *s, struct fuzz_input *in)
 static void step_write(struct fuzz_session *s, struct fuzz_input *in)
 {
 	int fd = gen_fd_of(s, in, FD_QUEUE);
-	size_t len = gen_rw_len(in);
+	size_t len = gen_rw_len(s, in);
 
 	if (fd >= 0)
 		shim_write(fd, (void *)(uintptr_t)gen_uptr(s, in), len);
@@ -127,10 +128,10 @@ static void step_poke_words(struct fuzz_session *s, struct fuzz_input *in)
 
 		switch (in_pick(in, 3)) {
 		case 0:
-			v = gen_iova(in);
+			v = gen_iova(s, in);
 			break;
 		case 1:
-			v = gen_len(in);
+			v = gen_len(s, in);
 			break;
 		default:
 			v = gen_uptr(s, in);
@@ -164,15 +165,13 @@ int fuzz_setup(void)
 	return session_setup();
 }
 
-/* Every input starts with one iommufd open, so that even a short one
- * reaches the commands. */
 void fuzz_run_input(const uint8_t *data, size_t len)
 {
 	struct fuzz_input in = { .data = data, .len = len };
 	struct fuzz_session s;
 
 	session_begin(&s);
-	open_node(&s, "/dev/iommu", FD_IOMMUFD, O_RDWR | O_CLOEXEC);
+	preset_build(&s, &in);
 	for (unsigned int n = 0; n < FUZZ_MAX_STEPS && !in_done(&in); n++) {
 		unsigned int pick =
 			in_pick(&in, STEP_COUNT + fuzz_command_count);

@@ -26,6 +26,8 @@
 #define FIELD(type, member, kind_) FIELD_V(type, member, kind_, 0)
 #define FLAGS(type, member, valid) FIELD_V(type, member, F_FLAGS, valid)
 #define FD(type, member, kind) FIELD_V(type, member, F_FD, kind)
+#define ID(type, member, want) FIELD_V(type, member, F_ID, want)
+#define OUT(type, member, obj) FIELD_V(type, member, F_OUT_ID, obj)
 
 #define FIELDS(...)                                                            \
 	.fields = (const struct fuzz_field[]){ __VA_ARGS__ },                  \
@@ -49,6 +51,8 @@
 #define T(member, kind) FIELD(struct iommu_test_cmd, member, kind)
 #define T_FLAGS(member, valid) FLAGS(struct iommu_test_cmd, member, valid)
 #define T_ACCESS FD(struct iommu_test_cmd, id, FD_ACCESS)
+#define T_ID(member, want) ID(struct iommu_test_cmd, member, want)
+#define T_OUT(member, obj) OUT(struct iommu_test_cmd, member, obj)
 #define TEST_OP(op_, ...)                                                      \
 	{                                                                      \
 		.name = "IOMMU_TEST_OP_" #op_, .request = IOMMU_TEST_CMD,      \
@@ -83,45 +87,46 @@ _Static_assert(offsetof(struct dirty_with_get, get) ==
 #define MAP_FLAGS                                                              \
 	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |                \
 	 IOMMU_IOAS_MAP_READABLE)
-#define M(member, kind) FIELD(struct iommu_ioas_map, member, kind)
-#define H(member, kind) FIELD(struct iommu_hwpt_alloc, member, kind)
 
 const struct fuzz_command fuzz_commands[] = {
 	/* ---- iommufd ---- */
 	IOMMUFD(IOMMU_DESTROY, struct iommu_destroy,
-		FIELD(struct iommu_destroy, id, F_ID)),
+		ID(struct iommu_destroy, id, OBJ_ANY)),
 	IOMMUFD(IOMMU_IOAS_ALLOC, struct iommu_ioas_alloc,
 		FIELD(struct iommu_ioas_alloc, flags, F_RESERVED),
-		FIELD(struct iommu_ioas_alloc, out_ioas_id, F_OUT_ID)),
+		OUT(struct iommu_ioas_alloc, out_ioas_id, OBJ_IOAS)),
 	IOMMUFD(IOMMU_IOAS_IOVA_RANGES, struct iommu_ioas_iova_ranges,
-		FIELD(struct iommu_ioas_iova_ranges, ioas_id, F_ID),
+		ID(struct iommu_ioas_iova_ranges, ioas_id, OBJ_IOAS),
 		FIELD(struct iommu_ioas_iova_ranges, num_iovas, F_NUMBER),
 		FIELD(struct iommu_ioas_iova_ranges, __reserved, F_RESERVED),
 		FIELD(struct iommu_ioas_iova_ranges, allowed_iovas, F_UPTR)),
 	IOMMUFD(IOMMU_IOAS_ALLOW_IOVAS, struct iommu_ioas_allow_iovas,
-		FIELD(struct iommu_ioas_allow_iovas, ioas_id, F_ID),
+		ID(struct iommu_ioas_allow_iovas, ioas_id, OBJ_IOAS),
 		FIELD(struct iommu_ioas_allow_iovas, num_iovas, F_NUMBER),
 		FIELD(struct iommu_ioas_allow_iovas, __reserved, F_RESERVED),
 		FIELD(struct iommu_ioas_allow_iovas, allowed_iovas, F_UPTR)),
 	IOMMUFD(IOMMU_IOAS_MAP, struct iommu_ioas_map, FLAGS(struct iommu_ioas_map, flags, MAP_FLAGS),
-		M(ioas_id, F_ID), M(__reserved, F_RESERVED),
-		M(user_va, F_UPTR), M(length, F_LEN), M(iova, F_IOVA)),
+		ID(struct iommu_ioas_map, ioas_id, OBJ_IOAS),
+		FIELD(struct iommu_ioas_map, __reserved, F_RESERVED),
+		FIELD(struct iommu_ioas_map, user_va, F_UPTR),
+		FIELD(struct iommu_ioas_map, length, F_LEN),
+		FIELD(struct iommu_ioas_map, iova, F_IOVA)),
 	IOMMUFD(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file,
 		FLAGS(struct iommu_ioas_map_file, flags, MAP_FLAGS),
-		FIELD(struct iommu_ioas_map_file, ioas_id, F_ID),
+		ID(struct iommu_ioas_map_file, ioas_id, OBJ_IOAS),
 		FD(struct iommu_ioas_map_file, fd, FD_KINDS),
 		FIELD(struct iommu_ioas_map_file, start, F_LEN),
 		FIELD(struct iommu_ioas_map_file, length, F_LEN),
 		FIELD(struct iommu_ioas_map_file, iova, F_IOVA)),
 	IOMMUFD(IOMMU_IOAS_COPY, struct iommu_ioas_copy,
 		FLAGS(struct iommu_ioas_copy, flags, MAP_FLAGS),
-		FIELD(struct iommu_ioas_copy, dst_ioas_id, F_ID),
-		FIELD(struct iommu_ioas_copy, src_ioas_id, F_ID),
+		ID(struct iommu_ioas_copy, dst_ioas_id, OBJ_IOAS),
+		ID(struct iommu_ioas_copy, src_ioas_id, OBJ_IOAS),
 		FIELD(struct iommu_ioas_copy, length, F_LEN),
 		FIELD(struct iommu_ioas_copy, dst_iova, F_IOVA),
 		FIELD(struct iommu_ioas_copy, src_iova, F_IOVA)),
 	IOMMUFD(IOMMU_IOAS_UNMAP, struct iommu_ioas_unmap,
-		FIELD(struct iommu_ioas_unmap, ioas_id, F_ID),
+		ID(struct iommu_ioas_unmap, ioas_id, OBJ_IOAS),
 		FIELD(struct iommu_ioas_unmap, iova, F_IOVA),
 		FIELD(struct iommu_ioas_unmap, length, F_LEN)),
 	IOMMUFD(IOMMU_IOAS_CHANGE_PROCESS, struct iommu_ioas_change_process,
@@ -131,20 +136,25 @@ const struct fuzz_command fuzz_commands[] = {
 		FIELD(struct iommu_option, option_id, F_NUMBER),
 		FIELD(struct iommu_option, op, F_NUMBER),
 		FIELD(struct iommu_option, __reserved, F_RESERVED),
-		FIELD(struct iommu_option, object_id, F_ID),
+		ID(struct iommu_option, object_id, OBJ_IOAS),
 		FIELD(struct iommu_option, val64, F_NUMBER)),
 	IOMMUFD(IOMMU_VFIO_IOAS, struct iommu_vfio_ioas,
-		FIELD(struct iommu_vfio_ioas, ioas_id, F_ID),
+		ID(struct iommu_vfio_ioas, ioas_id, OBJ_IOAS),
 		FIELD(struct iommu_vfio_ioas, op, F_NUMBER),
 		FIELD(struct iommu_vfio_ioas, __reserved, F_RESERVED)),
 	IOMMUFD(IOMMU_HWPT_ALLOC, struct iommu_hwpt_alloc, FLAGS(struct iommu_hwpt_alloc, flags, 0xf),
-		H(dev_id, F_ID), H(pt_id, F_ID), H(out_hwpt_id, F_OUT_ID),
-		H(__reserved, F_RESERVED), H(data_type, F_NUMBER),
-		H(data_len, F_NUMBER), H(data_uptr, F_UPTR),
-		H(fault_id, F_ID), H(__reserved2, F_RESERVED)),
+		ID(struct iommu_hwpt_alloc, dev_id, OBJ_DEVICE),
+		ID(struct iommu_hwpt_alloc, pt_id, OBJ_PT),
+		OUT(struct iommu_hwpt_alloc, out_hwpt_id, OBJ_HWPT),
+		FIELD(struct iommu_hwpt_alloc, __reserved, F_RESERVED),
+		FIELD(struct iommu_hwpt_alloc, data_type, F_NUMBER),
+		FIELD(struct iommu_hwpt_alloc, data_len, F_NUMBER),
+		FIELD(struct iommu_hwpt_alloc, data_uptr, F_UPTR),
+		ID(struct iommu_hwpt_alloc, fault_id, OBJ_FAULT),
+		FIELD(struct iommu_hwpt_alloc, __reserved2, F_RESERVED)),
 	IOMMUFD(IOMMU_GET_HW_INFO, struct iommu_hw_info,
 		FLAGS(struct iommu_hw_info, flags, 1),
-		FIELD(struct iommu_hw_info, dev_id, F_ID),
+		ID(struct iommu_hw_info, dev_id, OBJ_DEVICE),
 		FIELD(struct iommu_hw_info, data_len, F_NUMBER),
 		FIELD(struct iommu_hw_info, data_uptr, F_UPTR),
 		FIELD(struct iommu_hw_info, in_data_type, F_NUMBER),
@@ -153,11 +163,11 @@ const struct fuzz_command fuzz_commands[] = {
 		struct iommu_hwpt_set_dirty_tracking,
 		FLAGS(struct iommu_hwpt_set_dirty_tracking, flags,
 		      IOMMU_HWPT_DIRTY_TRACKING_ENABLE),
-		FIELD(struct iommu_hwpt_set_dirty_tracking, hwpt_id, F_ID),
+		ID(struct iommu_hwpt_set_dirty_tracking, hwpt_id, OBJ_HWPT),
 		FIELD(struct iommu_hwpt_set_dirty_tracking, __reserved,
 		      F_RESERVED)),
 	IOMMUFD(IOMMU_HWPT_GET_DIRTY_BITMAP, struct iommu_hwpt_get_dirty_bitmap,
-		FIELD(struct iommu_hwpt_get_dirty_bitmap, hwpt_id, F_ID),
+		ID(struct iommu_hwpt_get_dirty_bitmap, hwpt_id, OBJ_HWPT),
 		FLAGS(struct iommu_hwpt_get_dirty_bitmap, flags,
 		      IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR),
 		FIELD(struct iommu_hwpt_get_dirty_bitmap, __reserved,
@@ -168,7 +178,7 @@ const struct fuzz_command fuzz_commands[] = {
 		      F_PAGE_SIZE),
 		FIELD(struct iommu_hwpt_get_dirty_bitmap, data, F_UPTR)),
 	IOMMUFD(IOMMU_HWPT_INVALIDATE, struct iommu_hwpt_invalidate,
-		FIELD(struct iommu_hwpt_invalidate, hwpt_id, F_ID),
+		ID(struct iommu_hwpt_invalidate, hwpt_id, OBJ_HWPT | OBJ_VIOMMU),
 		FIELD(struct iommu_hwpt_invalidate, data_uptr, F_UPTR),
 		FIELD(struct iommu_hwpt_invalidate, data_type, F_NUMBER),
 		FIELD(struct iommu_hwpt_invalidate, entry_len, F_NUMBER),
@@ -176,70 +186,70 @@ const struct fuzz_command fuzz_commands[] = {
 		FIELD(struct iommu_hwpt_invalidate, __reserved, F_RESERVED)),
 	IOMMUFD(IOMMU_FAULT_QUEUE_ALLOC, struct iommu_fault_alloc,
 		FIELD(struct iommu_fault_alloc, flags, F_RESERVED),
-		FIELD(struct iommu_fault_alloc, out_fault_id, F_OUT_ID),
+		OUT(struct iommu_fault_alloc, out_fault_id, OBJ_FAULT),
 		FIELD_V(struct iommu_fault_alloc, out_fault_fd, F_OUT_FD,
 			FD_QUEUE)),
 	IOMMUFD(IOMMU_VIOMMU_ALLOC, struct iommu_viommu_alloc,
 		FLAGS(struct iommu_viommu_alloc, flags, 0),
 		FIELD(struct iommu_viommu_alloc, type, F_NUMBER),
-		FIELD(struct iommu_viommu_alloc, dev_id, F_ID),
-		FIELD(struct iommu_viommu_alloc, hwpt_id, F_ID),
-		FIELD(struct iommu_viommu_alloc, out_viommu_id, F_OUT_ID),
+		ID(struct iommu_viommu_alloc, dev_id, OBJ_DEVICE),
+		ID(struct iommu_viommu_alloc, hwpt_id, OBJ_HWPT),
+		OUT(struct iommu_viommu_alloc, out_viommu_id, OBJ_VIOMMU),
 		FIELD(struct iommu_viommu_alloc, data_len, F_NUMBER),
 		FIELD(struct iommu_viommu_alloc, __reserved, F_RESERVED),
 		FIELD(struct iommu_viommu_alloc, data_uptr, F_UPTR)),
 	IOMMUFD(IOMMU_VDEVICE_ALLOC, struct iommu_vdevice_alloc,
-		FIELD(struct iommu_vdevice_alloc, viommu_id, F_ID),
-		FIELD(struct iommu_vdevice_alloc, dev_id, F_ID),
-		FIELD(struct iommu_vdevice_alloc, out_vdevice_id, F_OUT_ID),
+		ID(struct iommu_vdevice_alloc, viommu_id, OBJ_VIOMMU),
+		ID(struct iommu_vdevice_alloc, dev_id, OBJ_DEVICE),
+		OUT(struct iommu_vdevice_alloc, out_vdevice_id, OBJ_VDEVICE),
 		FIELD(struct iommu_vdevice_alloc, virt_id, F_NUMBER)),
 	IOMMUFD(IOMMU_VEVENTQ_ALLOC, struct iommu_veventq_alloc,
 		FLAGS(struct iommu_veventq_alloc, flags, 0),
-		FIELD(struct iommu_veventq_alloc, viommu_id, F_ID),
+		ID(struct iommu_veventq_alloc, viommu_id, OBJ_VIOMMU),
 		FIELD(struct iommu_veventq_alloc, type, F_NUMBER),
 		FIELD(struct iommu_veventq_alloc, veventq_depth, F_NUMBER),
-		FIELD(struct iommu_veventq_alloc, out_veventq_id, F_OUT_ID),
+		OUT(struct iommu_veventq_alloc, out_veventq_id, OBJ_VEVENTQ),
 		FIELD_V(struct iommu_veventq_alloc, out_veventq_fd, F_OUT_FD,
 			FD_QUEUE),
 		FIELD(struct iommu_veventq_alloc, __reserved, F_RESERVED)),
 	IOMMUFD(IOMMU_HW_QUEUE_ALLOC, struct iommu_hw_queue_alloc,
 		FLAGS(struct iommu_hw_queue_alloc, flags, 0),
-		FIELD(struct iommu_hw_queue_alloc, viommu_id, F_ID),
+		ID(struct iommu_hw_queue_alloc, viommu_id, OBJ_VIOMMU),
 		FIELD(struct iommu_hw_queue_alloc, type, F_NUMBER),
 		FIELD(struct iommu_hw_queue_alloc, index, F_NUMBER),
-		FIELD(struct iommu_hw_queue_alloc, out_hw_queue_id, F_OUT_ID),
+		OUT(struct iommu_hw_queue_alloc, out_hw_queue_id, OBJ_HW_QUEUE),
 		FIELD(struct iommu_hw_queue_alloc, nesting_parent_iova,
 		      F_IOVA),
 		FIELD(struct iommu_hw_queue_alloc, length, F_LEN)),
 
 	/* ---- the selftest ops ---- */
-	TEST_OP(ADD_RESERVED, T(id, F_ID), T(add_reserved.start, F_IOVA),
+	TEST_OP(ADD_RESERVED, T_ID(id, OBJ_IOAS), T(add_reserved.start, F_IOVA),
 		T(add_reserved.length, F_LEN)),
-	TEST_OP(MOCK_DOMAIN, T(id, F_ID),
-		T(mock_domain.out_stdev_id, F_OUT_ID),
-		T(mock_domain.out_hwpt_id, F_OUT_ID),
-		T(mock_domain.out_idev_id, F_OUT_ID)),
-	TEST_OP(MOCK_DOMAIN_FLAGS, T(id, F_ID),
-		T(mock_domain_flags.out_stdev_id, F_OUT_ID),
-		T(mock_domain_flags.out_hwpt_id, F_OUT_ID),
-		T(mock_domain_flags.out_idev_id, F_OUT_ID),
+	TEST_OP(MOCK_DOMAIN, T_ID(id, OBJ_PT),
+		T_OUT(mock_domain.out_stdev_id, OBJ_STDEV),
+		T_OUT(mock_domain.out_hwpt_id, OBJ_HWPT),
+		T_OUT(mock_domain.out_idev_id, OBJ_DEVICE)),
+	TEST_OP(MOCK_DOMAIN_FLAGS, T_ID(id, OBJ_PT),
+		T_OUT(mock_domain_flags.out_stdev_id, OBJ_STDEV),
+		T_OUT(mock_domain_flags.out_hwpt_id, OBJ_HWPT),
+		T_OUT(mock_domain_flags.out_idev_id, OBJ_DEVICE),
 		T_FLAGS(mock_domain_flags.dev_flags, 7)),
-	TEST_OP(MOCK_DOMAIN_REPLACE, T(id, F_ID),
-		T(mock_domain_replace.pt_id, F_ID)),
-	TEST_OP(MD_CHECK_MAP, T(id, F_ID), T(check_map.iova, F_IOVA),
+	TEST_OP(MOCK_DOMAIN_REPLACE, T_ID(id, OBJ_STDEV),
+		T_ID(mock_domain_replace.pt_id, OBJ_PT)),
+	TEST_OP(MD_CHECK_MAP, T_ID(id, OBJ_HWPT), T(check_map.iova, F_IOVA),
 		T(check_map.length, F_LEN), T(check_map.uptr, F_UPTR)),
 	TEST_OP(MD_CHECK_REFS, T(check_refs.length, F_LEN),
 		T(check_refs.uptr, F_UPTR), T(check_refs.refs, F_NUMBER)),
-	TEST_OP(CREATE_ACCESS, T(id, F_ID),
+	TEST_OP(CREATE_ACCESS, T_ID(id, OBJ_IOAS),
 		FIELD_V(struct iommu_test_cmd, create_access.out_access_fd,
 			F_OUT_FD, FD_ACCESS),
 		T_FLAGS(create_access.flags,
 			MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)),
 	TEST_OP(DESTROY_ACCESS_PAGES, T_ACCESS,
-		T(destroy_access_pages.access_pages_id, F_ID)),
+		T_ID(destroy_access_pages.access_pages_id, OBJ_PAGES)),
 	TEST_OP(ACCESS_PAGES, T_ACCESS, T_FLAGS(access_pages.flags,
 			MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ),
-		T(access_pages.out_access_pages_id, F_OUT_ID),
+		T_OUT(access_pages.out_access_pages_id, OBJ_PAGES),
 		T(access_pages.iova, F_IOVA), T(access_pages.length, F_LEN),
 		T(access_pages.uptr, F_UPTR)),
 	TEST_OP(ACCESS_RW, T_ACCESS, T(access_rw.iova, F_IOVA),
@@ -248,26 +258,26 @@ const struct fuzz_command fuzz_commands[] = {
 			MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH)),
 	TEST_OP(SET_TEMP_MEMORY_LIMIT, T(memory_limit.limit, F_NUMBER)),
 	TEST_OP(ACCESS_REPLACE_IOAS, T_ACCESS,
-		T(access_replace_ioas.ioas_id, F_ID)),
-	TEST_OP(DIRTY, T(id, F_ID), T_FLAGS(dirty.flags, 0),
+		T_ID(access_replace_ioas.ioas_id, OBJ_IOAS)),
+	TEST_OP(DIRTY, T_ID(id, OBJ_HWPT), T_FLAGS(dirty.flags, 0),
 		T(dirty.iova, F_IOVA), T(dirty.length, F_LEN),
 		T(dirty.page_size, F_PAGE_SIZE), T(dirty.uptr, F_UPTR)),
-	TEST_OP(MD_CHECK_IOTLB, T(id, F_ID), T(check_iotlb.id, F_NUMBER),
+	TEST_OP(MD_CHECK_IOTLB, T_ID(id, OBJ_HWPT), T(check_iotlb.id, F_NUMBER),
 		T(check_iotlb.iotlb, F_NUMBER)),
-	TEST_OP(TRIGGER_IOPF, T(trigger_iopf.dev_id, F_ID),
+	TEST_OP(TRIGGER_IOPF, T_ID(trigger_iopf.dev_id, OBJ_DEVICE),
 		T(trigger_iopf.pasid, F_NUMBER),
 		T(trigger_iopf.grpid, F_NUMBER),
 		T_FLAGS(trigger_iopf.perm, 0xf), T(trigger_iopf.addr, F_IOVA)),
-	TEST_OP(DEV_CHECK_CACHE, T(id, F_ID), T(check_dev_cache.id, F_NUMBER),
+	TEST_OP(DEV_CHECK_CACHE, T_ID(id, OBJ_DEVICE), T(check_dev_cache.id, F_NUMBER),
 		T(check_dev_cache.cache, F_NUMBER)),
-	TEST_OP(TRIGGER_VEVENT, T(trigger_vevent.dev_id, F_ID)),
-	TEST_OP(PASID_ATTACH, T(id, F_ID), T(pasid_attach.pasid, F_NUMBER),
-		T(pasid_attach.pt_id, F_ID)),
-	TEST_OP(PASID_REPLACE, T(id, F_ID), T(pasid_replace.pasid, F_NUMBER),
-		T(pasid_replace.pt_id, F_ID)),
-	TEST_OP(PASID_DETACH, T(id, F_ID), T(pasid_detach.pasid, F_NUMBER)),
-	TEST_OP(PASID_CHECK_HWPT, T(id, F_ID), T(pasid_check.pasid, F_NUMBER),
-		T(pasid_check.hwpt_id, F_ID)),
+	TEST_OP(TRIGGER_VEVENT, T_ID(trigger_vevent.dev_id, OBJ_DEVICE)),
+	TEST_OP(PASID_ATTACH, T_ID(id, OBJ_STDEV), T(pasid_attach.pasid, F_NUMBER),
+		T_ID(pasid_attach.pt_id, OBJ_PT)),
+	TEST_OP(PASID_REPLACE, T_ID(id, OBJ_STDEV), T(pasid_replace.pasid, F_NUMBER),
+		T_ID(pasid_replace.pt_id, OBJ_PT)),
+	TEST_OP(PASID_DETACH, T_ID(id, OBJ_STDEV), T(pasid_detach.pasid, F_NUMBER)),
+	TEST_OP(PASID_CHECK_HWPT, T_ID(id, OBJ_STDEV), T(pasid_check.pasid, F_NUMBER),
+		T_ID(pasid_check.hwpt_id, OBJ_HWPT)),
 
 	/* ---- VFIO type1, on a context opened as /dev/vfio/vfio ---- */
 	{ .name = "VFIO_GET_API_VERSION", .request = VFIO_GET_API_VERSION,
@@ -307,13 +317,13 @@ const struct fuzz_command fuzz_commands[] = {
 		struct vfio_device_bind_iommufd,
 		FLAGS(struct vfio_device_bind_iommufd, flags, 1),
 		FD(struct vfio_device_bind_iommufd, iommufd, FD_IOMMUFD),
-		FIELD(struct vfio_device_bind_iommufd, out_devid, F_OUT_ID),
+		OUT(struct vfio_device_bind_iommufd, out_devid, OBJ_DEVICE),
 		FIELD(struct vfio_device_bind_iommufd, token_uuid_ptr,
 		      F_UPTR)),
 	COMMAND(VFIO_DEVICE_ATTACH_IOMMUFD_PT, TO_VFIO_DEVICE,
 		struct vfio_device_attach_iommufd_pt,
 		FLAGS(struct vfio_device_attach_iommufd_pt, flags, 1),
-		FIELD(struct vfio_device_attach_iommufd_pt, pt_id, F_ID),
+		ID(struct vfio_device_attach_iommufd_pt, pt_id, OBJ_PT),
 		FIELD(struct vfio_device_attach_iommufd_pt, pasid, F_NUMBER)),
 	COMMAND(VFIO_DEVICE_DETACH_IOMMUFD_PT, TO_VFIO_DEVICE,
 		struct vfio_device_detach_iommufd_pt,
@@ -371,15 +381,15 @@ static uint64_t field_value(struct fuzz_session *s, struct fuzz_input *in,
 	case F_RESERVED:
 		return gen_reserved(in);
 	case F_ID:
-		return gen_id(s, in);
+		return gen_id(s, in, (uint16_t)f->value);
 	case F_FD:
 		return (uint32_t)gen_fd(s, in, (enum fuzz_fd_kind)f->value);
 	case F_UPTR:
 		return gen_uptr(s, in);
 	case F_LEN:
-		return gen_len(in);
+		return gen_len(s, in);
 	case F_IOVA:
-		return gen_iova(in);
+		return gen_iova(s, in);
 	case F_PAGE_SIZE:
 		return gen_page_size(in);
 	case F_SIZE:
@@ -439,17 +449,20 @@ static void harvest(struct fuzz_session *s, const struct fuzz_command *cmd,
 {
 	for (unsigned int i = 0; i < cmd->nfields; i++) {
 		const struct fuzz_field *f = &cmd->fields[i];
+		uint64_t v;
 
 		if (f->offset + f->width > len)
 			continue;
-		if (f->kind == F_OUT_ID || f->kind == F_ID)
-			session_add_id(s, (uint32_t)get_field(reply, f->offset,
-							      f->width));
+		v = get_field(reply, f->offset, f->width);
+		if (f->kind == F_OUT_ID ||
+		    (f->kind == F_ID && f->value != OBJ_ANY))
+			session_add_id(s, (uint32_t)v, (uint16_t)f->value);
+		else if (f->kind == F_IOVA)
+			session_add_iova(s, v);
+		else if (f->kind == F_LEN)
+			session_add_len(s, v);
 		else if (f->kind == F_OUT_FD)
-			session_add_fd(s,
-				       (int)get_field(reply, f->offset,
-						      f->width),
-				       (enum fuzz_fd_kind)f->value);
+			session_add_fd(s, (int)v, (enum fuzz_fd_kind)f->value);
 	}
 }
 

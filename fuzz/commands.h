@@ -20,14 +20,16 @@ enum field_kind {
 	F_NUMBER,   /* small numbers mostly: counts, types, ops */
 	F_FLAGS,    /* the valid bits in .value mostly; never .never */
 	F_RESERVED, /* zero mostly */
-	F_ID,	    /* an object ID the library handed out, mostly */
+	F_ID,	    /* an ID the library handed out, mostly of the enum
+		     * fuzz_obj types in .value */
 	F_FD,	    /* a descriptor of this input, mostly of the
 		     * enum fuzz_fd_kind in .value */
 	F_UPTR,	    /* a user pointer */
 	F_LEN,	    /* a byte count */
 	F_IOVA,
 	F_PAGE_SIZE,
-	F_OUT_ID,   /* written by the library: a new ID to use later */
+	F_OUT_ID,   /* written by the library: a new ID to use later, of
+		     * the enum fuzz_obj type in .value */
 	F_OUT_FD,   /* written by the library: a new descriptor (.value:
 		     * its enum fuzz_fd_kind) */
 };

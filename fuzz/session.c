@@ -113,16 +113,38 @@ void session_close_fd(struct fuzz_session *s, unsigned int i)
 	s->fds[i] = s->fds[--s->nfds];
 }
 
-/* The newest IDs replace the oldest when the list is full. */
-void session_add_id(struct fuzz_session *s, uint32_t id)
+/* When the list is full a new ID takes a slot its number picks. */
+void session_add_id(struct fuzz_session *s, uint32_t id, uint16_t type)
 {
+	struct fuzz_id entry = { .id = id, .type = type };
+
 	for (unsigned int i = 0; i < s->nids; i++)
-		if (s->ids[i] == id)
+		if (s->ids[i].id == id) {
+			s->ids[i].type = type;
 			return;
+		}
 	if (s->nids < SESSION_MAX_IDS)
-		s->ids[s->nids++] = id;
+		s->ids[s->nids++] = entry;
 	else
-		s->ids[id % SESSION_MAX_IDS] = id;
+		s->ids[id % SESSION_MAX_IDS] = entry;
+}
+
+static void pool_add(uint64_t *pool, unsigned int *n, uint64_t v)
+{
+	if (*n < SESSION_MAX_IOVAS)
+		pool[(*n)++] = v;
+	else
+		pool[v / ARENA_PAGE % SESSION_MAX_IOVAS] = v;
+}
+
+void session_add_iova(struct fuzz_session *s, uint64_t iova)
+{
+	pool_add(s->iovas, &s->niovas, iova);
+}
+
+void session_add_len(struct fuzz_session *s, uint64_t len)
+{
+	pool_add(s->lens, &s->nlens, len);
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -162,12 +184,26 @@ int32_t gen_fd(struct fuzz_session *s, struct fuzz_input *in,
 	}
 }
 
-uint32_t gen_id(struct fuzz_session *s, struct fuzz_input *in)
+/* One of the IDs of a type in want, else any of the list. */
+static uint32_t pick_id(struct fuzz_session *s, struct fuzz_input *in,
+			uint16_t want)
+{
+	unsigned int match[SESSION_MAX_IDS], n = 0;
+
+	for (unsigned int i = 0; i < s->nids; i++)
+		if (s->ids[i].type & want)
+			match[n++] = i;
+	if (n && in_pick(in, 8))
+		return s->ids[match[in_pick(in, n)]].id;
+	return s->ids[in_pick(in, s->nids)].id;
+}
+
+uint32_t gen_id(struct fuzz_session *s, struct fuzz_input *in, uint16_t want)
 {
 	unsigned int sel = in->sane ? 0 : in_pick(in, 16);
 
 	if (sel < 11 && s->nids)
-		return s->ids[in_pick(in, s->nids)];
+		return pick_id(s, in, want);
 	if (sel < 14)
 		return in_pick(in, 16);
 	if (sel < 15)
@@ -206,10 +242,12 @@ uint64_t gen_uptr(struct fuzz_session *s, struct fuzz_input *in)
 	}
 }
 
-uint64_t gen_len(struct fuzz_input *in)
+uint64_t gen_len(struct fuzz_session *s, struct fuzz_input *in)
 {
 	unsigned int sel = in->sane ? 0 : in_pick(in, 16);
 
+	if (sel < 9 && s->nlens && in_pick(in, 2))
+		return s->lens[in_pick(in, s->nlens)];
 	if (sel < 9)
 		return (uint64_t)ARENA_PAGE * (1 + in_pick(in, 16));
 	switch (sel) {
@@ -230,12 +268,14 @@ uint64_t gen_len(struct fuzz_input *in)
 	}
 }
 
-uint64_t gen_iova(struct fuzz_input *in)
+uint64_t gen_iova(struct fuzz_session *s, struct fuzz_input *in)
 {
 	/* the mock IOMMU's aperture starts at 16 MiB */
 	const uint64_t base = 1ull << 24;
 	unsigned int sel = in->sane ? 0 : in_pick(in, 16);
 
+	if (sel < 10 && s->niovas && in_pick(in, 2))
+		return s->iovas[in_pick(in, s->niovas)];
 	if (sel < 10)
 		return base + (uint64_t)ARENA_PAGE * in_u8(in);
 	switch (sel) {
@@ -265,8 +305,10 @@ uint64_t gen_page_size(struct fuzz_input *in)
 
 uint64_t gen_number(struct fuzz_input *in, unsigned int width)
 {
-	unsigned int sel = in->sane ? 0 : in_pick(in, 16);
+	unsigned int sel = in_pick(in, 16);
 
+	if (in->sane) /* zero is "not used" in every field */
+		return sel < 8 ? 0 : in_pick(in, 4);
 	if (sel < 8)
 		return in_pick(in, 8);
 	if (sel < 12)
@@ -276,11 +318,24 @@ uint64_t gen_number(struct fuzz_input *in, unsigned int width)
 	return UINT64_MAX;
 }
 
+/* One of the bits set in mask (not 0). */
+static uint64_t pick_bit(struct fuzz_input *in, uint64_t mask)
+{
+	unsigned int k = in_pick(in, (unsigned int)__builtin_popcountll(mask));
+
+	while (k--)
+		mask &= mask - 1;
+	return mask & -mask;
+}
+
 uint64_t gen_flags(struct fuzz_input *in, uint64_t valid, uint64_t never)
 {
 	unsigned int sel = in->sane ? 0 : in_pick(in, 16);
 	uint64_t v;
 
+	/* well-formed: none, or one of the valid bits, or several */
+	if (in->sane && valid && in_pick(in, 4) < 3)
+		return in_pick(in, 2) ? 0 : pick_bit(in, valid);
 	if (sel < 10)
 		v = in_u32(in) & valid;
 	else if (sel < 12)

@@ -30,6 +30,7 @@
 #define ARENA_PAGE 4096u
 #define SESSION_MAX_FDS 32u
 #define SESSION_MAX_IDS 64u
+#define SESSION_MAX_IOVAS 32u
 
 /* What a descriptor is, for choosing one a command expects. */
 enum fuzz_fd_kind {
@@ -46,11 +47,39 @@ struct fuzz_fd {
 	enum fuzz_fd_kind kind;
 };
 
+/* What an object ID names, as bits: a field that takes an IOAS or a HWPT
+ * wants OBJ_IOAS | OBJ_HWPT. */
+enum fuzz_obj {
+	OBJ_IOAS = 1 << 0,
+	OBJ_HWPT = 1 << 1,
+	OBJ_DEVICE = 1 << 2, /* a dev_id */
+	OBJ_STDEV = 1 << 3,  /* a selftest mock device object */
+	OBJ_FAULT = 1 << 4,
+	OBJ_PAGES = 1 << 5,  /* a selftest access's pinned pages */
+	OBJ_VIOMMU = 1 << 6,
+	OBJ_VDEVICE = 1 << 7,
+	OBJ_VEVENTQ = 1 << 8,
+	OBJ_HW_QUEUE = 1 << 9,
+	OBJ_PT = OBJ_IOAS | OBJ_HWPT,
+	OBJ_ANY = 0xffff,
+};
+
+struct fuzz_id {
+	uint32_t id;
+	uint16_t type; /* enum fuzz_obj, one bit */
+};
+
 struct fuzz_session {
 	struct fuzz_fd fds[SESSION_MAX_FDS];
 	unsigned int nfds;
-	uint32_t ids[SESSION_MAX_IDS];
+	struct fuzz_id ids[SESSION_MAX_IDS];
 	unsigned int nids;
+	/* IOVAs that calls used or were handed, for the calls that follow
+	 * (an UNMAP of what a MAP placed) */
+	uint64_t iovas[SESSION_MAX_IOVAS];
+	unsigned int niovas;
+	uint64_t lens[SESSION_MAX_IOVAS]; /* and lengths, likewise */
+	unsigned int nlens;
 	uint8_t *data; /* the arena's read-write part */
 	uint8_t *gap;  /* PROT_NONE right after it */
 	uint8_t *read_only;
@@ -73,7 +102,9 @@ void session_end(struct fuzz_session *s);
 bool session_add_fd(struct fuzz_session *s, int fd, enum fuzz_fd_kind kind);
 /* Close the tracked descriptor at index i. */
 void session_close_fd(struct fuzz_session *s, unsigned int i);
-void session_add_id(struct fuzz_session *s, uint32_t id);
+void session_add_id(struct fuzz_session *s, uint32_t id, uint16_t type);
+void session_add_iova(struct fuzz_session *s, uint64_t iova);
+void session_add_len(struct fuzz_session *s, uint64_t len);
 
 /* ---- values, biased towards what the library will look at ------------- */
 
@@ -83,10 +114,11 @@ int gen_fd_of(struct fuzz_session *s, struct fuzz_input *in,
 /* The same as a field value: sometimes -1 or a descriptor not ours. */
 int32_t gen_fd(struct fuzz_session *s, struct fuzz_input *in,
 	       enum fuzz_fd_kind kind);
-uint32_t gen_id(struct fuzz_session *s, struct fuzz_input *in);
+/* An ID, mostly one of the types in want. */
+uint32_t gen_id(struct fuzz_session *s, struct fuzz_input *in, uint16_t want);
 uint64_t gen_uptr(struct fuzz_session *s, struct fuzz_input *in);
-uint64_t gen_len(struct fuzz_input *in);
-uint64_t gen_iova(struct fuzz_input *in);
+uint64_t gen_len(struct fuzz_session *s, struct fuzz_input *in);
+uint64_t gen_iova(struct fuzz_session *s, struct fuzz_input *in);
 uint64_t gen_page_size(struct fuzz_input *in);
 uint64_t gen_number(struct fuzz_input *in, unsigned int width);
 /* Flags: a subset of valid mostly, any bits else; never those in never. */
