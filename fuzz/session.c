@@ -307,8 +307,11 @@ uint64_t gen_number(struct fuzz_input *in, unsigned int width)
 {
 	unsigned int sel = in_pick(in, 16);
 
-	if (in->sane) /* zero is "not used" in every field */
-		return sel < 8 ? 0 : in_pick(in, 4);
+	/* well-formed: zero ("not used" in every field), a small count or
+	 * type, or a struct's length (a data_len, an entry_len) */
+	if (in->sane)
+		return sel < 8 ? 0 : sel < 12 ? in_pick(in, 4) :
+						8 * (1 + in_pick(in, 8));
 	if (sel < 8)
 		return in_pick(in, 8);
 	if (sel < 12)

@@ -610,44 +610,6 @@ static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 	return n;
 }
 
-/* A read or write, positioned (pos) or not, checked, done and traced. */
-static ssize_t file_rw_call(struct file *file, enum file_dir dir,
-			    const char *op, uint64_t ubuf, size_t len,
-			    const int64_t *pos)
-{
-	ssize_t rc = pos ? file_check_pos(file, dir, *pos) : 0;
-
-	if (!rc)
-		rc = file_rw(file, dir, ubuf, len, pos);
-	TRACE_RW(file, op, ubuf, len, pos ? *pos : -1, rc);
-	return rc;
-}
-
-ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
-{
-	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "read",
-						     ubuf, len, NULL));
-}
-
-ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
-{
-	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_WRITE, "write",
-						     ubuf, len, NULL));
-}
-
-ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
-{
-	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "pread",
-						     ubuf, len, &pos));
-}
-
-ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
-{
-	return REENTRY_GUARDED(ssize_t,
-			       file_rw_call(file, FILE_WRITE, "pwrite", ubuf,
-					    len, &pos));
-}
-
 int64_t vfs_llseek(struct file *file, int64_t pos, int whence)
 {
 	/* the system call takes whence unsigned */
@@ -779,42 +741,74 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 	return total > 0 ? done : total;
 }
 
-/* The same for a vector of buffers. */
-static ssize_t file_rwv_call(struct file *file, enum file_dir dir,
-			     const char *op, uint64_t iov, int iovcnt,
-			     const int64_t *pos)
+/*
+ * A read or write, positioned (pos) or not, of one buffer (ubuf, len) or,
+ * when vector, of iovcnt buffers (ubuf the iovec array, len the count):
+ * checked, done and traced.
+ */
+static ssize_t file_rw_call(struct file *file, enum file_dir dir,
+			    const char *op, uint64_t ubuf, size_t len,
+			    const int64_t *pos, bool vector)
 {
 	ssize_t rc = pos ? file_check_pos(file, dir, *pos) : 0;
 
 	if (!rc)
-		rc = file_rwv(file, dir, iov, iovcnt, pos);
-	TRACE_RW(file, op, 0, (size_t)iovcnt, pos ? *pos : -1, rc);
+		rc = vector ? file_rwv(file, dir, ubuf, (int)len, pos) :
+			      file_rw(file, dir, ubuf, len, pos);
+	TRACE_RW(file, op, vector ? 0 : ubuf, len, pos ? *pos : -1, rc);
 	return rc;
+}
+
+/* Each of these is one program's call (base/reentry.h). */
+ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "read",
+						     ubuf, len, NULL, false));
+}
+
+ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_WRITE, "write",
+						     ubuf, len, NULL, false));
+}
+
+ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "pread",
+						     ubuf, len, &pos, false));
+}
+
+ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_WRITE, "pwrite", ubuf,
+					    len, &pos, false));
 }
 
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
 {
-	return REENTRY_GUARDED(ssize_t, file_rwv_call(file, FILE_READ, "readv",
-						      iov, iovcnt, NULL));
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_READ, "readv", iov,
+					    (size_t)iovcnt, NULL, true));
 }
 
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
 {
 	return REENTRY_GUARDED(ssize_t,
-			       file_rwv_call(file, FILE_WRITE, "writev", iov,
-					     iovcnt, NULL));
+			       file_rw_call(file, FILE_WRITE, "writev", iov,
+					    (size_t)iovcnt, NULL, true));
 }
 
 ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
 	return REENTRY_GUARDED(ssize_t,
-			       file_rwv_call(file, FILE_READ, "preadv", iov,
-					     iovcnt, &pos));
+			       file_rw_call(file, FILE_READ, "preadv", iov,
+					    (size_t)iovcnt, &pos, true));
 }
 
 ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
 	return REENTRY_GUARDED(ssize_t,
-			       file_rwv_call(file, FILE_WRITE, "pwritev", iov,
-					     iovcnt, &pos));
+			       file_rw_call(file, FILE_WRITE, "pwritev", iov,
+					    (size_t)iovcnt, &pos, true));
 }
