@@ -10,7 +10,7 @@
  * passes have somewhere to point:
  *
  *   [ data: ARENA_DATA bytes, read-write | gap: PROT_NONE |
- *     read-only page | PROT_NONE ]
+ *     read-only page | PROT_NONE, 1 GiB ]
  *
  * A command's struct is placed flush against the first PROT_NONE page, so
  * any read past the size the caller claims faults (EFAULT, never a read of
