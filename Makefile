@@ -9,6 +9,9 @@
 #   make check SAN=1     the unit and direct runs under ASan+UBSan (leak
 #                        checking on), built in build/san
 #   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
+#   make fuzz            build the libFuzzer target with clang under
+#                        ASan+UBSan (build/fuzz) and run it FUZZ_TIME
+#                        seconds (30) from fuzz/corpus; a crash fails it
 #   make demo            build the library, shim, command and examples, and
 #                        run the examples under `iommusim run`, with a VT-d
 #                        device and the stale-IOTLB detector on
@@ -40,6 +43,13 @@ ifeq ($(TSAN),1)
 BUILD := build/tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
+# The fuzzer's build: clang, whose libFuzzer drives it (fuzz/).
+ifeq ($(FUZZ),1)
+BUILD := build/fuzz
+CC := clang
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 
 # The lock-order checker (src/base/lockdep.h) is on in every build the tests
 # use. It adds about 330 instructions to a 4 KiB MAP+UNMAP pair, so
@@ -59,7 +69,7 @@ CPPFLAGS_ALL := -Iinclude -MMD -MP
 LIB_CFLAGS := $(BASEFLAGS) -fPIC -fvisibility=hidden -Isrc $(CPPFLAGS_ALL)
 LDLIBS_ALL := -pthread $(SANFLAGS)
 
-.PHONY: all check demo bench install clean FORCE
+.PHONY: all check demo bench fuzz install clean FORCE
 all:
 
 ifeq ($(V),1)
@@ -172,6 +182,48 @@ $(BUILD)/tests/%-direct: tests/%.c $(PRELOAD_OBJS) $(LIB_A)
 
 all: $(UNIT_TESTS) $(PROG_TESTS) $(PROG_DIRECT)
 
+# ---- the fuzzer -------------------------------------------------------------
+# fuzz/: one input is a sequence of calls on the library's files, made
+# through the shim's logic linked in directly (no wrappers, no preload).
+# The regression runner replays fuzz/regress/ and fuzz/corpus/ through the
+# same entry point in every build, so `make check` (and SAN=1, TSAN=1)
+# runs them; `make fuzz` builds the libFuzzer target and runs it.
+FUZZ_COMMON_SRCS := fuzz/actions.c fuzz/commands.c fuzz/preset.c \
+	fuzz/session.c
+FUZZ_SHIM_OBJS := $(BUILD)/obj/preload/shim.o $(BUILD)/obj/preload/real.o
+FUZZ_CFLAGS := $(TEST_CFLAGS) -Isrc -Ipreload
+FUZZ_DEPS := $(FUZZ_COMMON_SRCS) $(wildcard fuzz/*.h) $(FUZZ_SHIM_OBJS) \
+	$(LIB_A)
+REGRESS := $(BUILD)/fuzz/regress
+FUZZER := $(BUILD)/fuzz/fuzz_iommusim
+FUZZ_TIME ?= 30
+
+$(REGRESS): fuzz/regress.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(FUZZ_CFLAGS) -o $@ fuzz/regress.c \
+		$(FUZZ_COMMON_SRCS) $(FUZZ_SHIM_OBJS) $(LIB_A) -ldl \
+		$(LDLIBS_ALL)
+
+$(FUZZER): fuzz/fuzz_target.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(call say,CC,$@)$(CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
+		fuzz/fuzz_target.c $(FUZZ_COMMON_SRCS) $(FUZZ_SHIM_OBJS) \
+		$(LIB_A) -ldl $(LDLIBS_ALL)
+
+ifneq ($(FUZZ),1)
+all: $(REGRESS)
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz
+else
+# New inputs go to a corpus of the build's own, seeded from the tree's;
+# a crash leaves its input in $(BUILD)/crashes/ and fails the target.
+fuzz: $(FUZZER)
+	@mkdir -p $(BUILD)/corpus $(BUILD)/crashes
+	$(FUZZER) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/crashes/ \
+		$(FUZZ_ARGS) $(BUILD)/corpus fuzz/corpus
+endif
+
 # ---- running the tests -------------------------------------------------------
 # Every run of a test program is a target of its own,
 # $(BUILD)/results/ID.result (the IDs tests/run-tests.sh lists: it knows
@@ -187,6 +239,9 @@ CHECK_RESULTS := $(CHECK_RUNS:%=$(RESULTS)/%.result)
 
 $(RESULTS)/unit/%.result: $(BUILD)/tests/unit/% FORCE
 	$(call say,TEST,unit/$*)$(RUN_TESTS) run unit/$*
+
+$(RESULTS)/fuzz/%.result: $(BUILD)/fuzz/% FORCE
+	$(call say,TEST,fuzz/$*)$(RUN_TESTS) run fuzz/$*
 
 $(RESULTS)/%-direct.result: $(BUILD)/tests/%-direct FORCE
 	$(call say,TEST,$*-direct)$(RUN_TESTS) run $*-direct

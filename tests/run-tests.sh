@@ -21,6 +21,8 @@
 #   uapi/X         $BUILD/tests/uapi/X under `iommusim run`     uapi/X (shim)
 #   shim/X...      as uapi/X...
 #   X.sh           sh tests/X.sh $BUILD                         X.sh
+#   fuzz/regress   $BUILD/fuzz/regress over fuzz/regress/ and   fuzz/regress
+#                  fuzz/corpus/ (the fuzzer's inputs, replayed)
 #
 # NAME picks a test by its source: "hwpt_nested" or "uapi/hwpt_nested"
 # (both ways it runs), "unit/pgtable", "install.sh" or "install"; an ID
@@ -44,6 +46,7 @@ all_runs() {
 			[ -f "$src" ] && echo "$dir/$(basename "$src" .c)-direct"
 		done
 	done
+	echo fuzz/regress
 	[ "$SAN" = 1 ] || [ "$TSAN" = 1 ] && return
 	for dir in uapi shim; do
 		for src in "$top/tests/$dir"/*.c; do
@@ -75,7 +78,7 @@ list() {
 
 label_of() {
 	case "$1" in
-	unit/* | *-direct | *.sh) echo "$1" ;;
+	unit/* | fuzz/* | *-direct | *.sh) echo "$1" ;;
 	*) echo "$1 (shim)" ;;
 	esac
 }
@@ -86,6 +89,7 @@ run() {
 	mkdir -p "$(dirname "$out")"
 	case "$id" in
 	unit/* | *-direct) set -- "$BUILD/tests/$id" ;;
+	fuzz/regress) set -- "$BUILD/$id" "$top/fuzz/regress" "$top/fuzz/corpus" ;;
 	*.sh) set -- sh "$top/tests/$id" "$BUILD" ;;
 	*) set -- "$BUILD/iommusim" run -- "$BUILD/tests/$id" ;;
 	esac

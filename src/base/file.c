@@ -21,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/reentry.h"
 #include "base/trace.h"
 #include "base/usermem.h"
 
@@ -490,12 +491,19 @@ static long file_ioctl(void *file, unsigned int cmd, uint64_t arg)
 	return f_op->ioctl(file, cmd, arg);
 }
 
-long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
+/* The trace is inside the guard: it has a lock of its own. */
+static long file_ioctl_traced(struct file *file, unsigned int cmd,
+			      uint64_t arg)
 {
 	if (trace_enabled())
 		return trace_ioctl(file->f_op->trace, TRACE_CALL_FD, cmd, arg,
 				   file_ioctl, file);
 	return file_ioctl(file, cmd, arg);
+}
+
+long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg)
+{
+	return REENTRY_GUARDED(long, file_ioctl_traced(file, cmd, arg));
 }
 
 /* A read or write's trace line, after the call (rc its result). */
@@ -600,42 +608,6 @@ static ssize_t file_rw(struct file *file, enum file_dir dir, uint64_t ubuf,
 	if (n >= 0)
 		file_settle(file, dir, pos, where);
 	return n;
-}
-
-ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
-{
-	ssize_t rc = file_rw(file, FILE_READ, ubuf, len, NULL);
-
-	TRACE_RW(file, "read", ubuf, len, -1, rc);
-	return rc;
-}
-
-ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
-{
-	ssize_t rc = file_rw(file, FILE_WRITE, ubuf, len, NULL);
-
-	TRACE_RW(file, "write", ubuf, len, -1, rc);
-	return rc;
-}
-
-ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
-{
-	ssize_t rc = file_check_pos(file, FILE_READ, pos);
-
-	if (!rc)
-		rc = file_rw(file, FILE_READ, ubuf, len, &pos);
-	TRACE_RW(file, "pread", ubuf, len, pos, rc);
-	return rc;
-}
-
-ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
-{
-	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
-
-	if (!rc)
-		rc = file_rw(file, FILE_WRITE, ubuf, len, &pos);
-	TRACE_RW(file, "pwrite", ubuf, len, pos, rc);
-	return rc;
 }
 
 int64_t vfs_llseek(struct file *file, int64_t pos, int whence)
@@ -769,38 +741,74 @@ static ssize_t file_rwv(struct file *file, enum file_dir dir, uint64_t uiov,
 	return total > 0 ? done : total;
 }
 
+/*
+ * A read or write, positioned (pos) or not, of one buffer (ubuf, len) or,
+ * when vector, of iovcnt buffers (ubuf the iovec array, len the count):
+ * checked, done and traced.
+ */
+static ssize_t file_rw_call(struct file *file, enum file_dir dir,
+			    const char *op, uint64_t ubuf, size_t len,
+			    const int64_t *pos, bool vector)
+{
+	ssize_t rc = pos ? file_check_pos(file, dir, *pos) : 0;
+
+	if (!rc)
+		rc = vector ? file_rwv(file, dir, ubuf, (int)len, pos) :
+			      file_rw(file, dir, ubuf, len, pos);
+	TRACE_RW(file, op, vector ? 0 : ubuf, len, pos ? *pos : -1, rc);
+	return rc;
+}
+
+/* Each of these is one program's call (base/reentry.h). */
+ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "read",
+						     ubuf, len, NULL, false));
+}
+
+ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_WRITE, "write",
+						     ubuf, len, NULL, false));
+}
+
+ssize_t vfs_pread(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	return REENTRY_GUARDED(ssize_t, file_rw_call(file, FILE_READ, "pread",
+						     ubuf, len, &pos, false));
+}
+
+ssize_t vfs_pwrite(struct file *file, uint64_t ubuf, size_t len, int64_t pos)
+{
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_WRITE, "pwrite", ubuf,
+					    len, &pos, false));
+}
+
 ssize_t vfs_readv(struct file *file, uint64_t iov, int iovcnt)
 {
-	ssize_t rc = file_rwv(file, FILE_READ, iov, iovcnt, NULL);
-
-	TRACE_RW(file, "readv", 0, (size_t)iovcnt, -1, rc);
-	return rc;
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_READ, "readv", iov,
+					    (size_t)iovcnt, NULL, true));
 }
 
 ssize_t vfs_writev(struct file *file, uint64_t iov, int iovcnt)
 {
-	ssize_t rc = file_rwv(file, FILE_WRITE, iov, iovcnt, NULL);
-
-	TRACE_RW(file, "writev", 0, (size_t)iovcnt, -1, rc);
-	return rc;
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_WRITE, "writev", iov,
+					    (size_t)iovcnt, NULL, true));
 }
 
 ssize_t vfs_preadv(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	ssize_t rc = file_check_pos(file, FILE_READ, pos);
-
-	if (!rc)
-		rc = file_rwv(file, FILE_READ, iov, iovcnt, &pos);
-	TRACE_RW(file, "preadv", 0, (size_t)iovcnt, pos, rc);
-	return rc;
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_READ, "preadv", iov,
+					    (size_t)iovcnt, &pos, true));
 }
 
 ssize_t vfs_pwritev(struct file *file, uint64_t iov, int iovcnt, int64_t pos)
 {
-	ssize_t rc = file_check_pos(file, FILE_WRITE, pos);
-
-	if (!rc)
-		rc = file_rwv(file, FILE_WRITE, iov, iovcnt, &pos);
-	TRACE_RW(file, "pwritev", 0, (size_t)iovcnt, pos, rc);
-	return rc;
+	return REENTRY_GUARDED(ssize_t,
+			       file_rw_call(file, FILE_WRITE, "pwritev", iov,
+					    (size_t)iovcnt, &pos, true));
 }

@@ -283,10 +283,17 @@ int usermem_init(void)
 	return handler_error;
 }
 
+/* clang has no optimize attribute; the volatile accesses alone keep it
+ * from turning the loops into memcpy. */
+#ifdef __clang__
+#define NO_LOOP_TO_MEMCPY
+#else
+#define NO_LOOP_TO_MEMCPY , optimize("no-tree-loop-distribute-patterns")
+#endif
 #define NO_INSTRUMENT                                                          \
 	__attribute__((noinline,                                               \
-		       no_sanitize("address", "thread", "undefined"),          \
-		       optimize("no-tree-loop-distribute-patterns")))
+		       no_sanitize("address", "thread",                        \
+				   "undefined") NO_LOOP_TO_MEMCPY))
 
 NO_INSTRUMENT static void raw_copy(volatile unsigned char *dst,
 				   const volatile unsigned char *src,

@@ -23,6 +23,7 @@
 #include "base/file.h"
 #include "base/fork_gate.h"
 #include "base/mutex.h"
+#include "base/reentry.h"
 #include "iommufd/access.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
@@ -300,16 +301,22 @@ static long iommufd_ioctl(void *ctx, unsigned int cmd, uint64_t arg)
 
 /* The kernel takes the request as 32 bits; so do we. A call made here
  * names no descriptor: its trace line says fd=-1. */
+static long iommufd_ioctl_traced(struct iommusim_ctx *ctx,
+				 unsigned long request, void *arg)
+{
+	if (trace_enabled())
+		return trace_ioctl(&iommufd_trace_file, -1,
+				   (unsigned int)request,
+				   (uint64_t)(uintptr_t)arg, iommufd_ioctl, ctx);
+	return iommufd_ioctl(ctx, (unsigned int)request,
+			     (uint64_t)(uintptr_t)arg);
+}
+
 PUBLIC int iommusim_ioctl(struct iommusim_ctx *ctx, unsigned long request,
 			  void *arg)
 {
-	if (trace_enabled())
-		return (int)trace_ioctl(&iommufd_trace_file, -1,
-					(unsigned int)request,
-					(uint64_t)(uintptr_t)arg,
-					iommufd_ioctl, ctx);
-	return (int)iommufd_ioctl(ctx, (unsigned int)request,
-				  (uint64_t)(uintptr_t)arg);
+	return (int)REENTRY_GUARDED(long, iommufd_ioctl_traced(ctx, request,
+								   arg));
 }
 
 void iommufd_ctx_get(struct iommufd_ctx *ictx)

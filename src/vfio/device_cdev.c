@@ -33,6 +33,7 @@
 #include "base/alloc.h"
 #include "base/file.h"
 #include "base/fork_gate.h"
+#include "base/reentry.h"
 #include "base/usermem.h"
 #include "iommufd/device.h"
 #include "iommufd/iommufd.h"
@@ -427,8 +428,9 @@ PUBLIC int iommusim_dma(int device_fd, struct iommusim_dma *dma)
 	if (file->f_op != &vfio_device_fops)
 		rc = -EBADF;
 	else
-		rc = vfio_fops_ioctl(file, IOMMUSIM_DMA,
-				     (uint64_t)(uintptr_t)dma);
+		rc = REENTRY_GUARDED(long,
+				     vfio_fops_ioctl(file, IOMMUSIM_DMA,
+						     (uint64_t)(uintptr_t)dma));
 	fput(file);
 	return (int)rc;
 }

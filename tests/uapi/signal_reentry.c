@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A signal handler that calls an ioctl on the context whose ioctl it
+ * interrupted. The interrupted call may hold any of the context's locks, so
+ * the handler's call cannot wait for them: it fails at once with EDEADLK
+ * (README, Limitations), or succeeds when the signal landed between two
+ * calls. Never a hang: an alarm ends the test if one happens.
+ *
+ * A second thread sends the signal with pthread_kill while the first maps
+ * and unmaps a large buffer with a mock domain attached, so most signals
+ * land inside a MAP or an UNMAP.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "iommufd_utils.h"
+
+/* Under the default RLIMIT_MEMLOCK (8 MiB), which pins are charged to. */
+#define BIG_MAP (4ull << 20)
+#define BIG_IOVA (1ull << 28)
+#define HANDLER_IOVA (1ull << 30)
+#define WATCHDOG_SECONDS 30
+/* Enough refusals seen to know the handler ran inside a call. */
+#define REFUSALS_WANTED 5
+#define ROUNDS_MAX 2000
+
+#if defined(__SANITIZE_THREAD__)
+/*
+ * A handler's calls that go through (the signal landed between two calls)
+ * allocate, which TSan reports as signal-unsafe. Here they are safe: the
+ * interrupted thread makes nothing but these ioctls, so it is never inside
+ * malloc outside the library, and inside the library the handler's call
+ * is refused before it allocates.
+ */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "report_signal_unsafe=0";
+}
+#endif
+
+static int handler_fd;
+static char handler_page[4096] __attribute__((aligned(4096)));
+static __u32 handler_ioas;
+static atomic_uint refused, completed, wrong;
+
+/* Another IOAS, destroyed again when it was made: a command that takes the
+ * context's object table, as the interrupted MAP does. */
+static void reentering_handler(int sig)
+{
+	int saved_errno = errno;
+	__u32 id;
+
+	(void)sig;
+	if (!_test_ioctl_ioas_alloc(handler_fd, &id)) {
+		_test_ioctl_destroy(handler_fd, id);
+		atomic_fetch_add(&completed, 1);
+	} else if (errno == EDEADLK) {
+		atomic_fetch_add(&refused, 1);
+	} else {
+		atomic_fetch_add(&wrong, 1);
+	}
+	/* a MAP on the very IOAS the interrupted call is mapping */
+	if (_test_ioctl_ioas_map_fixed(handler_fd, handler_ioas, handler_page,
+				       4096, HANDLER_IOVA, MAP_RW)) {
+		if (errno != EDEADLK)
+			atomic_fetch_add(&wrong, 1);
+	} else {
+		_test_ioctl_ioas_unmap(handler_fd, handler_ioas, HANDLER_IOVA,
+				       4096, NULL);
+	}
+	errno = saved_errno;
+}
+
+struct signaller {
+	pthread_t target;
+	atomic_bool stop;
+};
+
+static void *signal_thread(void *arg)
+{
+	struct signaller *s = arg;
+	struct timespec pause = { .tv_nsec = 200 * 1000 };
+
+	while (!atomic_load(&s->stop)) {
+		pthread_kill(s->target, SIGUSR1);
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+FIXTURE(signal_reentry)
+{
+	int fd;
+	__u32 ioas_id;
+	void *big;
+};
+
+FIXTURE_SETUP(signal_reentry)
+{
+	struct sigaction sa = { .sa_handler = reentering_handler };
+
+	self->fd = iommufd_open();
+	ASSERT_NE(-1, self->fd);
+	test_ioctl_ioas_alloc(&self->ioas_id);
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
+	self->big = mmap(NULL, BIG_MAP, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->big);
+	handler_fd = self->fd;
+	handler_ioas = self->ioas_id;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+}
+
+FIXTURE_TEARDOWN(signal_reentry)
+{
+	signal(SIGUSR1, SIG_IGN);
+	munmap(self->big, BIG_MAP);
+	close(self->fd);
+}
+
+TEST_F(signal_reentry, handler_ioctl_on_interrupted_context)
+{
+	struct signaller s = { .target = pthread_self() };
+	pthread_t thread;
+	unsigned int round;
+	bool call_failed = false;
+
+	/* a hang is SIGALRM's default action: the child dies, the test fails */
+	alarm(WATCHDOG_SECONDS);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, signal_thread, &s));
+	for (round = 0; round < ROUNDS_MAX &&
+			atomic_load(&refused) < REFUSALS_WANTED;
+	     round++) {
+		call_failed = _test_ioctl_ioas_map_fixed(self->fd,
+							 self->ioas_id,
+							 self->big, BIG_MAP,
+							 BIG_IOVA, MAP_RW) ||
+			      _test_ioctl_ioas_unmap(self->fd, self->ioas_id,
+						     BIG_IOVA, BIG_MAP, NULL);
+		if (call_failed)
+			break;
+	}
+	atomic_store(&s.stop, true);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	alarm(0);
+
+	/* every interrupted call itself went through */
+	EXPECT_FALSE(call_failed);
+	EXPECT_EQ(0u, atomic_load(&wrong));
+	EXPECT_LE(REFUSALS_WANTED, atomic_load(&refused));
+	/* the context is whole: the handler's IOASes are gone, MAP works */
+	test_ioctl_ioas_map_fixed(self->big, 4096, BIG_IOVA);
+}
+
+TEST_HARNESS_MAIN
