@@ -104,6 +104,40 @@ out_put:
 	return rc;
 }
 
+/* No __reserved here: the struct has none. */
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	uint64_t iova = cmd->iova;
+	struct iommufd_ioas *ioas;
+	unsigned int flags = 0;
+	int rc;
+
+	if (cmd->flags & ~MAP_FLAGS_KNOWN)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+
+	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	if (!ioas)
+		return -ENOENT;
+	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+		flags = IOPT_ALLOC_IOVA;
+	rc = iopt_map_file_pages(ucmd->ictx, &ioas->iopt, &iova, cmd->fd,
+				 cmd->start, cmd->length,
+				 map_flags_to_prot(cmd->flags), flags);
+	if (rc)
+		goto out_put;
+	cmd->iova = iova;
+	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iommufd_put_ioas(ucmd->ictx, ioas);
+	return rc;
+}
+
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_ioas_copy *cmd = ucmd->cmd;
