@@ -494,10 +494,9 @@ int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
 	uint64_t last;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	rc = iopt_range_last(start, length, &last);
+	if (rc)
+		return rc;
 	lib_file = fget(fd);
 	if (lib_file && file_is_dmabuf(lib_file))
 		pages = iopt_alloc_dmabuf_pages(lib_file, start, length,

@@ -243,6 +243,18 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
 
+/* The last byte of [start, start + length): -EINVAL for an empty range,
+ * -EOVERFLOW for one that wraps (the kernel's checks, in its order). */
+static inline int iopt_range_last(uint64_t start, uint64_t length,
+				  uint64_t *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
+
 static inline bool
 iopt_area_contig_done(const struct iopt_area_contig_iter *iter)
 {

@@ -356,10 +356,9 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 	uint64_t last;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	rc = iopt_range_last(start, length, &last);
+	if (rc)
+		return rc;
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
