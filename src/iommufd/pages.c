@@ -243,25 +243,22 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 
 	if (holder->last >= pages->npages || holder->start > holder->last)
 		return -EINVAL;
-	if (pages->type == IOPT_PAGES_DMABUF) {
-		/* a device's memory: nothing to fault in or to charge */
-		spin_lock(&pages->lock);
-		itree_insert(&pages->pin_holders, holder);
-		spin_unlock(&pages->lock);
-		return 0;
-	}
 	if (pages->type == IOPT_PAGES_FILE && !iopt_file_pages_pinnable(pages))
 		return -EINVAL;
 	/*
 	 * Fault the whole range in before taking the lock: it may take long,
-	 * and touching a page another holder already pins does no harm.
+	 * and touching a page another holder already pins does no harm. A
+	 * dma-buf is a device's memory: nothing to fault in (nor to charge:
+	 * its accounting is NONE).
 	 */
-	rc = fault_in_batches(pages, holder->start, holder->last);
-	/* a file's page that cannot be had lies past its end */
-	if (rc && pages->type == IOPT_PAGES_FILE)
-		return -EINVAL;
-	if (rc)
-		return rc;
+	if (pages->type != IOPT_PAGES_DMABUF) {
+		rc = fault_in_batches(pages, holder->start, holder->last);
+		/* a file's page that cannot be had lies past its end */
+		if (rc && pages->type == IOPT_PAGES_FILE)
+			return -EINVAL;
+		if (rc)
+			return rc;
+	}
 	/*
 	 * Who may lock memory without limit is not charged. The kernel asks
 	 * when the pages are made (at MAP); we ask before their first pin, to
@@ -281,7 +278,8 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 		pages->npinned += n;
 	}
 	spin_unlock(&pages->lock);
-	if (!rc)
+	/* MD_CHECK_REFS counts what a CPU address reaches: not a dma-buf */
+	if (!rc && pages->type != IOPT_PAGES_DMABUF)
 		registry_add(pages);
 	return rc;
 }
