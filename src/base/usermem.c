@@ -891,3 +891,82 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 		size = usermem_page_size_from_smaps(uaddr, end);
 	return size == UINT64_MAX || size < page ? page : size;
 }
+
+/* PROCMAP_QUERY's vma_flags bit for a shared mapping. */
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+
+static void identity_of(struct usermem_page_id *id, uint64_t uaddr,
+			bool shared_file, uint64_t dev, uint64_t ino,
+			uint64_t vma_start, uint64_t vma_offset)
+{
+	if (!shared_file || !ino) {
+		*id = (struct usermem_page_id){ .offset = uaddr };
+		return;
+	}
+	*id = (struct usermem_page_id){
+		.dev = dev, .ino = ino,
+		.offset = vma_offset + (uaddr - vma_start),
+	};
+}
+
+/* The same from a /proc/self/maps line ("start-end perms offset
+ * major:minor inode path"), for kernels without PROCMAP_QUERY. */
+static int page_identity_from_maps(uint64_t uaddr, struct usermem_page_id *id)
+{
+	unsigned long start, end, offset, ino;
+	unsigned int major, minor;
+	char perms[8], *line = NULL;
+	size_t cap = 0;
+	int rc = -EFAULT;
+	FILE *maps;
+	int fd;
+
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps",
+			  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EFAULT;
+	maps = fdopen(fd, "re");
+	if (!maps) {
+		syscall(SYS_close, fd);
+		return -EFAULT;
+	}
+	while (getline(&line, &cap, maps) > 0) {
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end,
+			   perms, &offset, &major, &minor, &ino) != 7)
+			continue;
+		if (uaddr < start || uaddr >= end)
+			continue;
+		identity_of(id, uaddr, perms[3] == 's',
+			    ((uint64_t)major << 32) | minor, ino, start, offset);
+		rc = 0;
+		break;
+	}
+	free(line);
+	fclose(maps);
+	return rc;
+}
+
+int usermem_page_identity(const struct usermem *mm, uint64_t uaddr,
+			  struct usermem_page_id *id)
+{
+	struct procmap_query_arg q = {
+		.size = sizeof(q),
+		.query_addr = uaddr,
+	};
+	int fd;
+
+	(void)mm;
+	fd = maps_open();
+	if (fd < 0)
+		return page_identity_from_maps(uaddr, id);
+	if (syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, &q)) {
+		if (errno == ENOENT)
+			return -EFAULT;
+		maps_query_failed(fd, errno);
+		return page_identity_from_maps(uaddr, id);
+	}
+	identity_of(id, uaddr, q.vma_flags & PROCMAP_QUERY_VMA_SHARED,
+		    ((uint64_t)q.dev_major << 32) | q.dev_minor, q.inode,
+		    q.vma_start, q.vma_offset);
+	return 0;
+}

@@ -83,6 +83,20 @@ int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
  */
 uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 				   uint64_t len);
+/*
+ * What the page at uaddr is, beyond its address: for a shared mapping of a
+ * file, the file (device and inode) and the byte offset in it, which every
+ * shared mapping of that page has in common; otherwise the address itself
+ * (dev and ino 0). The kernel compares physical pages; two addresses with
+ * the same identity reach the same page. -EFAULT for an unmapped address.
+ */
+struct usermem_page_id {
+	uint64_t dev, ino;
+	uint64_t offset; /* in the file, or the address */
+};
+int usermem_page_identity(const struct usermem *mm, uint64_t uaddr,
+			  struct usermem_page_id *id);
+
 /* Its way for kernels before 6.11 (no PROCMAP_QUERY), exposed for the
  * tests: the smallest page size over [uaddr, end) of this process read from
  * /proc/self/smaps; UINT64_MAX when no mapping meets the range, 0 when the

@@ -379,6 +379,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 		uint64_t last = iopt_area_contig_last(&iter);
 
 		if (area->prevent_access ||
+		    area->pages->type == IOPT_PAGES_DMABUF ||
 		    !iopt_area_contig_is_aligned(&iter)) {
 			rc = -EINVAL;
 			goto out_remove;

@@ -115,6 +115,18 @@ static const char *prot_name(uint8_t prot)
 		     (prot & IOPT_PROT_WRITE ? 2 : 0)];
 }
 
+/* Where an area's memory comes from, when it is not the caller's. */
+static const char *source_name(const struct iopt_pages *pages)
+{
+	switch (pages->type) {
+	case IOPT_PAGES_FILE:
+		return " file";
+	case IOPT_PAGES_DMABUF:
+		return " dma-buf";
+	}
+	return "";
+}
+
 static void dot_ioas(struct dot *d, struct iommufd_ctx *ictx,
 		     struct iommufd_ioas *ioas, bool vfio_compat)
 {
@@ -140,10 +152,10 @@ static void dot_ioas(struct dot *d, struct iommufd_ctx *ictx,
 			dotf(d, "\\n...");
 			break;
 		}
-		dotf(d, "\\n0x%llx..0x%llx %s",
+		dotf(d, "\\n0x%llx..0x%llx %s%s",
 		     (unsigned long long)iopt_area_iova(area),
 		     (unsigned long long)iopt_area_last_iova(area),
-		     prot_name(area->iommu_prot));
+		     prot_name(area->iommu_prot), source_name(area->pages));
 	}
 	shown = 0;
 	for (node = itree_first(&iopt->allowed_itree); node;

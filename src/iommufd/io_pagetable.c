@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "iommufd/access.h"
+#include "iommufd/dmabuf.h"
+#include "iommufd/dmabuf_pages.h"
+#include "iommufd/file_pages.h"
 #include "iommufd/io_pagetable.h"
 #include "base/zalloc.h"
 #include "iommufd/iommufd_private.h"
@@ -376,7 +380,8 @@ int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		const struct iopt_pages_slice *first = &list->slices[0];
 
 		rc = iopt_alloc_iova(iopt, dst_iova,
-				     first->pages->uptr + first->start_byte,
+				     iopt_pages_source_start(first->pages) +
+					     first->start_byte,
 				     length);
 	} else {
 		rc = iopt_check_iova(iopt, *dst_iova, length);
@@ -431,29 +436,23 @@ out_unlock:
 	return rc;
 }
 
-int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
-			struct io_pagetable *iopt, uint64_t *iova,
-			uint64_t uptr, uint64_t length, int iommu_prot,
-			unsigned int flags)
+/* Maps one new pages object whole, the reference to it handed over. */
+static int iopt_map_common(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			   struct iopt_pages *pages, uint64_t *iova,
+			   uint64_t length, uint64_t start_byte,
+			   int iommu_prot, unsigned int flags)
 {
-	struct iopt_pages_slice slice = { 0 };
+	struct iopt_pages_slice slice = {
+		.pages = pages, .start_byte = start_byte, .length = length,
+	};
 	struct iopt_pages_list list = {
 		.slices = &slice, .count = 1, .capacity = 1,
 	};
-	struct iopt_pages *pages;
 	int rc;
 
-	pages = iopt_alloc_user_pages(mm, uptr, length,
-				      iommu_prot & IOPT_PROT_WRITE, &rc);
-	if (!pages)
-		return rc;
 	if (ictx->account_mode == IOPT_PAGES_ACCOUNT_MM &&
 	    pages->account_mode == IOPT_PAGES_ACCOUNT_USER)
 		pages->account_mode = IOPT_PAGES_ACCOUNT_MM;
-	slice.pages = pages;
-	slice.start_byte = uptr - pages->uptr;
-	slice.length = length;
-
 	rc = iopt_map_pages(iopt, &list, length, iova, iommu_prot, flags);
 	if (rc) {
 		if (slice.area)
@@ -462,6 +461,55 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
 			iopt_pages_put(slice.pages);
 	}
 	return rc;
+}
+
+int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
+			struct io_pagetable *iopt, uint64_t *iova,
+			uint64_t uptr, uint64_t length, int iommu_prot,
+			unsigned int flags)
+{
+	struct iopt_pages *pages;
+	int rc;
+
+	pages = iopt_alloc_user_pages(mm, uptr, length,
+				      iommu_prot & IOPT_PROT_WRITE, &rc);
+	if (!pages)
+		return rc;
+	return iopt_map_common(ictx, iopt, pages, iova, length,
+			       uptr - pages->uptr, iommu_prot, flags);
+}
+
+/*
+ * The kernel tries the fd as a dma-buf first, then as any file; a
+ * descriptor of the library's own that is not a dma-buf is a file that
+ * cannot be pinned.
+ */
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, int fd, uint64_t start,
+			uint64_t length, int iommu_prot, unsigned int flags)
+{
+	bool writable = iommu_prot & IOPT_PROT_WRITE;
+	struct iopt_pages *pages;
+	struct file *lib_file;
+	uint64_t last;
+	int rc;
+
+	rc = iopt_range_last(start, length, &last);
+	if (rc)
+		return rc;
+	lib_file = fget(fd);
+	if (lib_file && file_is_dmabuf(lib_file))
+		pages = iopt_alloc_dmabuf_pages(lib_file, start, length,
+						writable, &rc);
+	else
+		pages = iopt_alloc_file_pages(fd, lib_file, start, length,
+					      writable, &rc);
+	if (lib_file)
+		fput(lib_file);
+	if (!pages)
+		return rc;
+	return iopt_map_common(ictx, iopt, pages, iova, length,
+			       start % cpu_page_size(), iommu_prot, flags);
 }
 
 /* ---- reading areas back --------------------------------------------------- */
@@ -619,6 +667,9 @@ static int iopt_area_split(struct io_pagetable *iopt, struct iopt_area *area,
 		return 0;
 	if (!area->pages || area->prevent_access)
 		return -EBUSY;
+	/* the revocation tracking is kept per area */
+	if (area->pages->type == IOPT_PAGES_DMABUF)
+		return -EOPNOTSUPP;
 	if ((new_start & (alignment - 1)) ||
 	    (iopt_area_start_byte(area, new_start) & (alignment - 1)))
 		return -EINVAL;

@@ -117,6 +117,11 @@ int iopt_map_user_pages(struct iommufd_ctx *ictx, const struct usermem *mm,
 			struct io_pagetable *iopt, uint64_t *iova,
 			uint64_t uptr, uint64_t length, int iommu_prot,
 			unsigned int flags);
+/* Maps bytes [start, start + length) of the file behind fd, a descriptor
+ * of the calling process or of the library's (a dma-buf among them). */
+int iopt_map_file_pages(struct iommufd_ctx *ictx, struct io_pagetable *iopt,
+			uint64_t *iova, int fd, uint64_t start,
+			uint64_t length, int iommu_prot, unsigned int flags);
 int iopt_map_pages(struct io_pagetable *iopt, struct iopt_pages_list *list,
 		   uint64_t length, uint64_t *dst_iova, int iommu_prot,
 		   unsigned int flags);
@@ -205,6 +210,9 @@ int iopt_table_add_domain(struct io_pagetable *iopt,
 			  struct iommu_domain *domain);
 void iopt_table_remove_domain(struct io_pagetable *iopt,
 			      struct iommu_domain *domain);
+/* Takes area out of domain's page table and IOTLB (and nothing else). */
+void iopt_area_unmap_domain(struct iopt_area *area,
+			    struct iommu_domain *domain);
 /* Pins and maps one area into every domain / undoes it. iova_rwsem held
  * for writing. */
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area);
@@ -238,6 +246,18 @@ int iopt_check_iova_alignment(struct io_pagetable *iopt,
 
 int iopt_disable_large_pages(struct io_pagetable *iopt);
 void iopt_enable_large_pages(struct io_pagetable *iopt);
+
+/* The last byte of [start, start + length): -EINVAL for an empty range,
+ * -EOVERFLOW for one that wraps (the kernel's checks, in its order). */
+static inline int iopt_range_last(uint64_t start, uint64_t length,
+				  uint64_t *last)
+{
+	if (!length)
+		return -EINVAL;
+	if (__builtin_add_overflow(start, length - 1, last))
+		return -EOVERFLOW;
+	return 0;
+}
 
 static inline bool
 iopt_area_contig_done(const struct iopt_area_contig_iter *iter)

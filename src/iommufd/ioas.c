@@ -71,37 +71,82 @@ static int map_flags_to_prot(uint32_t flags)
 	return prot;
 }
 
-int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+/* Maps the command's memory into iopt: how MAP and MAP_FILE differ. */
+typedef int (*ioas_map_fn)(struct iommufd_ucmd *ucmd, struct io_pagetable *iopt,
+			   uint64_t *iova, int iommu_prot, unsigned int flags);
+
+/* What MAP and MAP_FILE share, in the kernel's order: the flags, the
+ * 64-bit range, a flag to map with, the IOAS; then the placement, and the
+ * IOVA written back into the command (*iova) and replied. */
+static int ioas_map_common(struct iommufd_ucmd *ucmd, size_t cmd_size,
+			   uint32_t map_flags, uint32_t ioas_id, __u64 *iova,
+			   uint64_t length, ioas_map_fn map)
 {
-	struct iommu_ioas_map *cmd = ucmd->cmd;
-	uint64_t iova = cmd->iova;
 	struct iommufd_ioas *ioas;
+	uint64_t placed = *iova;
 	unsigned int flags = 0;
 	int rc;
 
-	if ((cmd->flags & ~MAP_FLAGS_KNOWN) || cmd->__reserved)
+	if (map_flags & ~MAP_FLAGS_KNOWN)
 		return -EOPNOTSUPP;
-	if (cmd->iova >= UINT64_MAX || cmd->length >= UINT64_MAX)
+	if (*iova >= UINT64_MAX || length >= UINT64_MAX)
 		return -EOVERFLOW;
-	if (!(cmd->flags &
-	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+	if (!(map_flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
-	if (!(cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+	if (!(map_flags & IOMMU_IOAS_MAP_FIXED_IOVA))
 		flags = IOPT_ALLOC_IOVA;
-	rc = iopt_map_user_pages(ucmd->ictx, ucmd->mm, &ioas->iopt, &iova,
-				 cmd->user_va, cmd->length,
-				 map_flags_to_prot(cmd->flags), flags);
+	rc = map(ucmd, &ioas->iopt, &placed, map_flags_to_prot(map_flags),
+		 flags);
 	if (rc)
 		goto out_put;
-	cmd->iova = iova;
-	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
+	*iova = placed;
+	rc = iommufd_ucmd_respond(ucmd, cmd_size);
 out_put:
 	iommufd_put_ioas(ucmd->ictx, ioas);
 	return rc;
+}
+
+static int map_user(struct iommufd_ucmd *ucmd, struct io_pagetable *iopt,
+		    uint64_t *iova, int iommu_prot, unsigned int flags)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+
+	return iopt_map_user_pages(ucmd->ictx, ucmd->mm, iopt, iova,
+				   cmd->user_va, cmd->length, iommu_prot,
+				   flags);
+}
+
+int iommufd_ioas_map(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+
+	/* EOPNOTSUPP either way, with unknown flags or without */
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	return ioas_map_common(ucmd, sizeof(*cmd), cmd->flags, cmd->ioas_id,
+			       &cmd->iova, cmd->length, map_user);
+}
+
+static int map_file(struct iommufd_ucmd *ucmd, struct io_pagetable *iopt,
+		    uint64_t *iova, int iommu_prot, unsigned int flags)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+
+	return iopt_map_file_pages(ucmd->ictx, iopt, iova, cmd->fd,
+				   cmd->start, cmd->length, iommu_prot, flags);
+}
+
+/* No __reserved here: the struct has none. */
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+
+	return ioas_map_common(ucmd, sizeof(*cmd), cmd->flags, cmd->ioas_id,
+			       &cmd->iova, cmd->length, map_file);
 }
 
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd)

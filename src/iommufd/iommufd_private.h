@@ -36,6 +36,8 @@ enum iommufd_lock_rank {
 	LOCK_RANK_IDEV,		     /* idev->lock */
 	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
+	LOCK_RANK_DMABUF,	     /* a dma-buf's lock (dmabuf.h) */
+	LOCK_RANK_DMABUF_PAGES,	     /* a dma-buf importer's lock */
 	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
 	LOCK_RANK_PAGES_REGISTRY,    /* pages.c's registry_lock */
 	LOCK_RANK_PAGES,	     /* pages->lock */
@@ -100,6 +102,8 @@ int iommufd_ioas_allow_iovas(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_copy(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_iova_ranges(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_map(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_map_file(struct iommufd_ucmd *ucmd);
+int iommufd_ioas_change_process(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd);
 int iommufd_ioas_option(struct iommufd_ucmd *ucmd);
 int iommufd_option(struct iommufd_ucmd *ucmd);
@@ -112,6 +116,8 @@ int iommufd_fault_alloc(struct iommufd_ucmd *ucmd);
 int iommufd_test(struct iommufd_ucmd *ucmd);
 /* IOMMU_TEST_OP_CREATE_ACCESS and the ops on an access's descriptor. */
 int iommufd_test_access(struct iommufd_ucmd *ucmd);
+/* IOMMU_TEST_OP_DMABUF_GET and IOMMU_TEST_OP_DMABUF_REVOKE. */
+int iommufd_test_dmabuf(struct iommufd_ucmd *ucmd);
 int iommufd_vfio_ioas(struct iommufd_ucmd *ucmd);
 /* The VFIO type1 container ioctls (vfio_compat.c); -ENOTTY for any other
  * number. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "base/alloc.h"
+#include "iommufd/dmabuf_pages.h"
 #include "iommufd/io_pagetable.h"
 #include "base/usermem.h"
 
@@ -52,8 +53,9 @@ static void area_unpin(struct iopt_area *area, struct iopt_pages *pages)
  * every CPU page is mapped on its own, as the kernel's
  * batch_iommu_map_small() does.
  */
-static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
-		    struct iopt_pages *pages, struct iommu_domain *domain)
+static int domain_map_area(struct io_pagetable *iopt, struct iopt_area *area,
+			   struct iopt_pages *pages,
+			   struct iommu_domain *domain)
 {
 	uint64_t max_leaf = cpu_page_size();
 	uint64_t done = 0, length = iopt_area_length(area);
@@ -83,12 +85,48 @@ static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
 
 /* The flush follows the unmap: no device may go on using the old
  * translation once the area is gone (its pages may be unpinned next). */
-static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)
+void iopt_area_unmap_domain(struct iopt_area *area,
+			    struct iommu_domain *domain)
 {
 	domain->ops->unmap_pages(domain, iopt_area_iova(area),
 				 iopt_area_length(area));
 	iommu_iotlb_flush(domain, iopt_area_iova(area),
 			  iopt_area_last_iova(area));
+}
+
+/* A dma-buf's areas are tracked in every domain they are mapped into, so
+ * that a revocation finds them; revoked ones map nothing. */
+static int area_map(struct io_pagetable *iopt, struct iopt_area *area,
+		    struct iopt_pages *pages, struct iommu_domain *domain)
+{
+	bool revoked;
+	int rc;
+
+	if (pages->type != IOPT_PAGES_DMABUF)
+		return domain_map_area(iopt, area, pages, domain);
+	revoked = iopt_dmabuf_lock(pages);
+	rc = iopt_dmabuf_track(pages, area, domain);
+	if (!rc && !revoked) {
+		rc = domain_map_area(iopt, area, pages, domain);
+		if (rc)
+			iopt_dmabuf_untrack(pages, area, domain);
+	}
+	iopt_dmabuf_unlock(pages);
+	return rc;
+}
+
+static void area_unmap(struct iopt_area *area, struct iommu_domain *domain)
+{
+	struct iopt_pages *pages = area->pages;
+
+	if (pages->type != IOPT_PAGES_DMABUF) {
+		iopt_area_unmap_domain(area, domain);
+		return;
+	}
+	if (!iopt_dmabuf_lock(pages))
+		iopt_area_unmap_domain(area, domain);
+	iopt_dmabuf_untrack(pages, area, domain);
+	iopt_dmabuf_unlock(pages);
 }
 
 int iopt_area_fill_domains(struct io_pagetable *iopt, struct iopt_area *area)

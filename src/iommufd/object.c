@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/alloc.h"
 #include "iommufd/ioas.h"
 #include "base/trace.h"
 #include "base/zalloc.h"
@@ -287,24 +288,54 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 	return obj;
 }
 
+/* The published objects of 'type' (IOMMUFD_OBJ_MAX: of every type), each
+ * held, into objs, which has room for every live one. */
+static size_t collect_objects(struct object_table *t,
+			      enum iommufd_object_type type,
+			      struct iommufd_object **objs)
+{
+	size_t count = 0;
+
+	lockdep_assert_held(&t->table_lock);
+	for (uint32_t id = 1; id < t->capacity && count < t->live; id++) {
+		struct iommufd_object *obj = t->slots[id];
+
+		if (obj && obj != SLOT_RESERVED &&
+		    (type == IOMMUFD_OBJ_MAX || obj->type == type) &&
+		    object_tryget(obj))
+			objs[count++] = obj;
+	}
+	return count;
+}
+
 struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n)
 {
 	struct object_table *t = &ictx->objects;
 	struct iommufd_object **objs;
-	size_t count = 0;
 
+	*n = 0;
 	spin_lock(&t->table_lock);
 	/* not an injection site: the graph's snapshot, an observer's */
 	objs = malloc((t->live ? t->live : 1) * sizeof(*objs));
-	for (uint32_t id = 1; objs && id < t->capacity && count < t->live;
-	     id++) {
-		struct iommufd_object *obj = t->slots[id];
-
-		if (obj && obj != SLOT_RESERVED && object_tryget(obj))
-			objs[count++] = obj;
-	}
+	if (objs)
+		*n = collect_objects(t, IOMMUFD_OBJ_MAX, objs);
 	spin_unlock(&t->table_lock);
-	*n = count;
+	return objs;
+}
+
+struct iommufd_object **object_get_all_of(struct iommufd_ctx *ictx,
+					  enum iommufd_object_type type,
+					  size_t *n)
+{
+	struct object_table *t = &ictx->objects;
+	struct iommufd_object **objs;
+
+	*n = 0;
+	spin_lock(&t->table_lock);
+	objs = lib_malloc((t->live ? t->live : 1) * sizeof(*objs));
+	if (objs)
+		*n = collect_objects(t, type, objs);
+	spin_unlock(&t->table_lock);
 	return objs;
 }
 

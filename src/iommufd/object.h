@@ -188,6 +188,11 @@ const char *object_type_name(enum iommufd_object_type type);
  * context (the graph); a DESTROY racing with them sees EBUSY.
  */
 struct iommufd_object **object_get_all(struct iommufd_ctx *ictx, size_t *n);
+/* The same for the objects of one type, for a command that must see them
+ * all (IOMMU_IOAS_CHANGE_PROCESS): NULL only when out of memory. */
+struct iommufd_object **object_get_all_of(struct iommufd_ctx *ictx,
+					  enum iommufd_object_type type,
+					  size_t *n);
 
 /* IOMMU_DESTROY: 0, -ENOENT (no such published ID) or -EBUSY (in use). */
 int object_remove(struct iommufd_ctx *ictx, uint32_t id);

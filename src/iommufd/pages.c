@@ -9,6 +9,8 @@
 
 #include "base/capability.h"
 #include "base/mutex.h"
+#include "iommufd/dmabuf_pages.h"
+#include "iommufd/file_pages.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
 #include "base/usermem.h"
@@ -20,6 +22,8 @@ static _Atomic uint64_t locked_pages[3];
 /* Every pages object with pinned pages, for iopt_pin_count(). */
 static struct mutex registry_lock = MUTEX_INIT(LOCK_RANK_PAGES_REGISTRY);
 static struct iopt_pages *registry;
+/* How many of them are files (their pages are found by identity too). */
+static atomic_uint file_pages_in_registry;
 
 /* __atomic: the user addresses the registry's pages ever covered, a quick
  * answer to "is anything pinned there" for every munmap() the program
@@ -53,7 +57,11 @@ static void registry_add(struct iopt_pages *pages)
 		return;
 	}
 	pages->in_registry = true;
-	registry_widen(pages->uptr, pages->uptr + pages->npages * cpu_page_size());
+	if (pages->type == IOPT_PAGES_FILE)
+		atomic_fetch_add(&file_pages_in_registry, 1);
+	else if (pages->type == IOPT_PAGES_USER)
+		registry_widen(pages->uptr,
+			       pages->uptr + pages->npages * cpu_page_size());
 	pages->registry_prev = NULL;
 	pages->registry_next = registry;
 	if (registry)
@@ -79,6 +87,8 @@ static void registry_remove(struct iopt_pages *pages)
 		__atomic_store_n(&registry_lo, UINT64_MAX, __ATOMIC_RELAXED);
 		__atomic_store_n(&registry_hi, 0, __ATOMIC_RELAXED);
 	}
+	if (pages->type == IOPT_PAGES_FILE)
+		atomic_fetch_sub(&file_pages_in_registry, 1);
 	mutex_unlock(&registry_lock);
 }
 
@@ -98,38 +108,52 @@ struct iopt_pages *iopt_pages_registry_first(void)
 	return registry;
 }
 
-struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
-					 uint64_t uptr, uint64_t length,
-					 bool writable, int *err)
+struct iopt_pages *iopt_alloc_pages(size_t size, enum iopt_pages_type type,
+				    uint64_t start_byte, uint64_t length,
+				    bool writable, int *err)
 {
 	uint64_t page = cpu_page_size();
-	uint64_t start_byte = uptr % page;
 	struct iopt_pages *pages;
 
-	if (uptr + length < uptr) {
-		*err = -EOVERFLOW;
-		return NULL;
-	}
 	/* Keeps the page count below from overflowing, as the kernel does. */
 	if (length == 0 || length > UINT64_MAX - page) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	pages = zalloc(sizeof(*pages));
+	pages = zalloc(size);
 	if (!pages) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	atomic_init(&pages->refs, 1);
 	spin_lock_init(&pages->lock, LOCK_RANK_PAGES);
+	pages->type = (uint8_t)type;
 	pages->writable = writable;
-	pages->mm = mm;
 	itree_init(&pages->pin_holders);
 	pages->account_mode = IOPT_PAGES_ACCOUNT_USER;
-	pages->uptr = uptr - start_byte;
-	/* no overflow: start_byte + length < UINT64_MAX here */
+	/* no overflow: start_byte < page and length <= UINT64_MAX - page */
 	pages->npages = (start_byte + length) / page +
 			((start_byte + length) % page != 0);
+	return pages;
+}
+
+struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
+					 uint64_t uptr, uint64_t length,
+					 bool writable, int *err)
+{
+	uint64_t start_byte = uptr % cpu_page_size();
+	struct iopt_pages *pages;
+
+	if (uptr + length < uptr) {
+		*err = -EOVERFLOW;
+		return NULL;
+	}
+	pages = iopt_alloc_pages(sizeof(*pages), IOPT_PAGES_USER, start_byte,
+				 length, writable, err);
+	if (!pages)
+		return NULL;
+	pages->mm = mm;
+	pages->uptr = uptr - start_byte;
 	return pages;
 }
 
@@ -146,6 +170,14 @@ void iopt_pages_put(struct iopt_pages *pages)
 	registry_remove(pages);
 	iopt_pages_aside_drop(pages);
 	spin_lock_destroy(&pages->lock);
+	switch (pages->type) {
+	case IOPT_PAGES_FILE:
+		iopt_file_pages_release(pages);
+		break;
+	case IOPT_PAGES_DMABUF:
+		iopt_dmabuf_pages_release(pages);
+		break;
+	}
 	free(pages);
 }
 
@@ -261,13 +293,22 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 
 	if (holder->last >= pages->npages || holder->start > holder->last)
 		return -EINVAL;
+	if (pages->type == IOPT_PAGES_FILE && !iopt_file_pages_pinnable(pages))
+		return -EINVAL;
 	/*
 	 * Fault the whole range in before taking the lock: it may take long,
-	 * and touching a page another holder already pins does no harm.
+	 * and touching a page another holder already pins does no harm. A
+	 * dma-buf is a device's memory: nothing to fault in (nor to charge:
+	 * its accounting is NONE).
 	 */
-	rc = fault_in_batches(pages, holder->start, holder->last);
-	if (rc)
-		return rc;
+	if (pages->type != IOPT_PAGES_DMABUF) {
+		rc = fault_in_batches(pages, holder->start, holder->last);
+		/* a file's page that cannot be had lies past its end */
+		if (rc && pages->type == IOPT_PAGES_FILE)
+			return -EINVAL;
+		if (rc)
+			return rc;
+	}
 	/*
 	 * Who may lock memory without limit is not charged. The kernel asks
 	 * when the pages are made (at MAP); we ask before their first pin, to
@@ -287,7 +328,8 @@ int iopt_pages_pin(struct iopt_pages *pages, struct itree_node *holder)
 		pages->npinned += n;
 	}
 	spin_unlock(&pages->lock);
-	if (!rc)
+	/* MD_CHECK_REFS counts what a CPU address reaches: not a dma-buf */
+	if (!rc && pages->type != IOPT_PAGES_DMABUF)
 		registry_add(pages);
 	return rc;
 }
@@ -309,6 +351,9 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 
 	if (write && !pages->writable)
 		return -EPERM;
+	/* a device's memory: no CPU copy of it (the kernel's EINVAL) */
+	if (pages->type == IOPT_PAGES_DMABUF)
+		return -EINVAL;
 	if (!by_page)
 		return rw_copy(pages, start_byte, data, length, write);
 	while (length && !rc) {
@@ -352,25 +397,109 @@ void iopt_pages_unpin(struct iopt_pages *pages, struct itree_node *holder)
 	spin_unlock(&pages->lock);
 }
 
+/* Whether p holds the page at uaddr (identity id, when the page is a
+ * file's) pinned. Under registry_lock. */
+static bool pins_page(struct iopt_pages *p, uint64_t uaddr,
+		      const struct usermem_page_id *id)
+{
+	uint64_t page = cpu_page_size(), index;
+	bool held;
+
+	if (p->type == IOPT_PAGES_FILE && id->ino) {
+		if (!iopt_file_pages_index_of(p, id, &index))
+			return false;
+	} else {
+		if (uaddr < p->uptr || uaddr - p->uptr >= p->npages * page)
+			return false;
+		index = (uaddr - p->uptr) / page;
+	}
+	spin_lock(&p->lock);
+	/* a page set aside is no longer at uaddr */
+	held = itree_iter_first(&p->pin_holders, index, index) &&
+	       !(p->type == IOPT_PAGES_USER && iopt_pages_index_aside(p, index));
+	spin_unlock(&p->lock);
+	return held;
+}
+
 unsigned int iopt_pin_count(uint64_t uaddr)
 {
-	uint64_t page = cpu_page_size();
+	struct usermem_page_id id = { .offset = uaddr };
 	unsigned int count = 0;
 
+	/* asked only when a file is pinned: it costs a system call */
+	if (atomic_load(&file_pages_in_registry))
+		usermem_page_identity(usermem_self(), uaddr, &id);
 	mutex_lock(&registry_lock);
-	for (struct iopt_pages *p = registry; p; p = p->registry_next) {
-		uint64_t index;
-
-		if (uaddr < p->uptr || uaddr - p->uptr >= p->npages * page)
-			continue;
-		index = (uaddr - p->uptr) / page;
-		spin_lock(&p->lock);
-		/* a page set aside is no longer at uaddr */
-		if (itree_iter_first(&p->pin_holders, index, index) &&
-		    !iopt_pages_index_aside(p, index))
-			count++;
-		spin_unlock(&p->lock);
-	}
+	for (struct iopt_pages *p = registry; p; p = p->registry_next)
+		count += pins_page(p, uaddr, &id);
 	mutex_unlock(&registry_lock);
 	return count;
+}
+
+bool iopt_same_memory(uint64_t phys, const struct usermem *mm, uint64_t uptr)
+{
+	struct usermem_page_id a, b;
+
+	if (phys == uptr)
+		return true;
+	return !usermem_page_identity(usermem_self(), phys, &a) &&
+	       !usermem_page_identity(mm, uptr, &b) && a.ino &&
+	       a.dev == b.dev && a.ino == b.ino && a.offset == b.offset;
+}
+
+uint64_t iopt_pages_source_start(const struct iopt_pages *pages)
+{
+	switch (pages->type) {
+	case IOPT_PAGES_FILE:
+		return iopt_file_pages_start(pages);
+	case IOPT_PAGES_DMABUF:
+		return iopt_dmabuf_pages_start(pages);
+	}
+	return pages->uptr;
+}
+
+/* ---- moving the accounting (IOMMU_IOAS_CHANGE_PROCESS) -------------------- */
+
+/* Charged to the caller already: no charge (NONE), or the caller's own
+ * pages. Both counters are process-wide, so only the address space can
+ * differ (the kernel also compares the user). */
+static bool need_charge_update(const struct iopt_pages *pages,
+			       const struct usermem *mm)
+{
+	return pages->account_mode != IOPT_PAGES_ACCOUNT_NONE &&
+	       pages->mm != mm;
+}
+
+int iopt_pages_change_mm(struct iopt_pages *const *pages, size_t n,
+			 const struct usermem *mm)
+{
+	uint64_t charge[3] = { 0 };
+	unsigned int mode;
+	int rc = 0;
+
+	/* A pages object shared by several areas comes once per area:
+	 * count each once (the kernel zeroes last_npinned to tell). */
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = pages[j] == pages[i];
+		if (!seen && need_charge_update(pages[i], mm))
+			charge[pages[i]->account_mode] += pages[i]->npinned;
+	}
+	for (mode = 0; mode < 3 && !rc; mode++)
+		rc = account_pinned((uint8_t)mode, charge[mode]);
+	if (rc) {
+		/* mode went one past the one that failed */
+		for (mode--; mode-- > 0;)
+			unaccount_pinned((uint8_t)mode, charge[mode]);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!need_charge_update(pages[i], mm))
+			continue;
+		unaccount_pinned(pages[i]->account_mode, pages[i]->npinned);
+		pages[i]->mm = mm;
+	}
+	return 0;
 }

@@ -45,6 +45,19 @@ enum iopt_pages_account_mode {
 	IOPT_PAGES_ACCOUNT_MM,
 };
 
+/*
+ * Where the pages come from (the kernel's IOPT_ADDRESS_*). A file or a
+ * dma-buf has no address in the caller's memory: the library reaches it
+ * through its own mapping, whose address is then 'uptr' (a page's
+ * "physical address", as DESIGN.md has it), and the pages object is the
+ * head of a larger one (file_pages.h, dmabuf_pages.h).
+ */
+enum iopt_pages_type {
+	IOPT_PAGES_USER,   /* IOMMU_IOAS_MAP: the caller's memory */
+	IOPT_PAGES_FILE,   /* IOMMU_IOAS_MAP_FILE of a memfd or other file */
+	IOPT_PAGES_DMABUF, /* IOMMU_IOAS_MAP_FILE of a dma-buf */
+};
+
 /* Laid out so that a 4 KiB area's pages fit malloc's 96-byte chunk: the
  * small fields share one word (DESIGN's budget per live area). */
 struct iopt_pages {
@@ -53,8 +66,9 @@ struct iopt_pages {
 	uint8_t account_mode;
 	/* in the registry from its first pin to its end */
 	bool in_registry;
+	uint8_t type; /* enum iopt_pages_type, fixed at creation */
 	struct spinlock lock;
-	uint64_t uptr;	 /* page-aligned user address of index 0 */
+	uint64_t uptr;	 /* page-aligned address of index 0 (see the type) */
 	uint64_t npages;
 	const struct usermem *mm; /* whose memory */
 	struct itree pin_holders; /* page-index ranges held pinned */
@@ -85,6 +99,16 @@ static inline uint64_t cpu_huge_page_size(void)
 struct iopt_pages *iopt_alloc_user_pages(const struct usermem *mm,
 					 uint64_t uptr, uint64_t length,
 					 bool writable, int *err);
+/*
+ * The part every constructor shares: a pages object of 'type' covering
+ * start_byte + length bytes of whole pages, inside a zeroed allocation of
+ * 'size' bytes (the head of a larger object for files and dma-bufs); the
+ * caller sets uptr and mm. NULL with *err: -EINVAL for a zero or absurd
+ * length, -ENOMEM.
+ */
+struct iopt_pages *iopt_alloc_pages(size_t size, enum iopt_pages_type type,
+				    uint64_t start_byte, uint64_t length,
+				    bool writable, int *err);
 void iopt_pages_get(struct iopt_pages *pages);
 void iopt_pages_put(struct iopt_pages *pages);
 
@@ -113,7 +137,9 @@ int iopt_pages_rw_access(struct iopt_pages *pages, uint64_t start_byte,
 uint64_t iopt_pages_contig(struct iopt_pages *pages);
 
 /* How many pages objects hold the page at uaddr pinned, process-wide: the
- * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). */
+ * kernel's pin count (page_ref_count / GUP_PIN_COUNTING_BIAS). A page of
+ * a shared file mapping counts the pages objects of that file too (they
+ * reach the same page through the library's own mapping). */
 unsigned int iopt_pin_count(uint64_t uaddr);
 
 /*
@@ -165,6 +191,23 @@ bool iopt_pages_registry_may_cover(uint64_t addr, uint64_t end);
 /* Whether something is pinned in [addr, addr + len) of the program's
  * memory: what a munmap() there must set aside first. */
 bool iopt_pages_pinned_in(uint64_t addr, uint64_t len);
+
+/* Whether a page's "physical address" phys (an address of this process:
+ * the caller's memory, or the library's mapping of a file) and the
+ * address uptr of mm are the same byte of memory: the same address, or
+ * the same byte of one file. What the selftest's checks compare where the
+ * kernel compares struct pages. */
+bool iopt_same_memory(uint64_t phys, const struct usermem *mm, uint64_t uptr);
+
+/* The address at which index 0 sits in its source (the user address, or
+ * the offset in the file or dma-buf): what automatic IOVAs align to. */
+uint64_t iopt_pages_source_start(const struct iopt_pages *pages);
+
+/* Moves the pinned pages' accounting to mm, the caller of
+ * IOMMU_IOAS_CHANGE_PROCESS (charged there first, then uncharged where
+ * they were): 0 or -ENOMEM, with nothing moved. */
+int iopt_pages_change_mm(struct iopt_pages *const *pages, size_t n,
+			 const struct usermem *mm);
 
 /* IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: the bytes a pinning batch may use
  * for its bookkeeping (at least 12, else -EINVAL). Process-wide, as the

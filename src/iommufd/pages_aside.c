@@ -495,7 +495,9 @@ bool iopt_pages_pinned_in(uint64_t addr, uint64_t len)
 	     p = p->registry_next) {
 		uint64_t first = 0, last = p->npages - 1;
 
-		if (!clip(p->uptr, addr, end, &first, &last))
+		/* a file's pages are at the library's mapping of it */
+		if (p->type != IOPT_PAGES_USER ||
+		    !clip(p->uptr, addr, end, &first, &last))
 			continue;
 		spin_lock(&p->lock);
 		found = itree_iter_first(&p->pin_holders, first, last) != NULL;
@@ -549,6 +551,8 @@ static int move_pinned(uint64_t addr, uint64_t len, uint64_t to,
 	iopt_pages_registry_lock();
 	for (struct iopt_pages *p = iopt_pages_registry_first(); p && !rc;
 	     p = p->registry_next) {
+		if (p->type != IOPT_PAGES_USER)
+			continue;
 		spin_lock(&p->lock);
 		mutex_lock(&aside_lock);
 		rc = claim_at_uptr(&claims, p, addr, end);

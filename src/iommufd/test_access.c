@@ -222,7 +222,7 @@ static int check_pages(const struct usermem *mm, uint64_t uptr,
 		rc = usermem_fault_in(mm, uptr, 1, false);
 		if (rc)
 			return rc;
-		if (*pages != uptr)
+		if (!iopt_same_memory(*pages, mm, uptr))
 			return -EBADE;
 	}
 	return 0;

@@ -247,7 +247,9 @@ static int test_md_check_map(struct iommufd_ucmd *ucmd, uint32_t id,
 	for (rc = 0; length && !rc; length -= page, iova += page, uptr += page) {
 		/* the kernel looks the page up first: absent memory faults */
 		rc = usermem_fault_in(ucmd->mm, uptr, 1, false);
-		if (!rc && domain->ops->iova_to_phys(domain, iova) != uptr)
+		if (!rc && !iopt_same_memory(
+				   domain->ops->iova_to_phys(domain, iova),
+				   ucmd->mm, uptr))
 			rc = -EINVAL;
 	}
 out_put:
@@ -354,10 +356,9 @@ static int test_add_reserved(struct iommufd_ucmd *ucmd, uint32_t ioas_id,
 	uint64_t last;
 	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (__builtin_add_overflow(start, length - 1, &last))
-		return -EOVERFLOW;
+	rc = iopt_range_last(start, length, &last);
+	if (rc)
+		return rc;
 	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
 	if (!ioas)
 		return -ENOENT;
@@ -446,6 +447,9 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 					 cmd->pasid_detach.pasid);
 	case IOMMU_TEST_OP_TRIGGER_IOPF:
 		return test_trigger_iopf(ucmd, cmd);
+	case IOMMU_TEST_OP_DMABUF_GET:
+	case IOMMU_TEST_OP_DMABUF_REVOKE:
+		return iommufd_test_dmabuf(ucmd);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return test_pasid_check_hwpt(ucmd, cmd->id,
 					     cmd->pasid_check.pasid,

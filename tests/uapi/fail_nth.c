@@ -22,7 +22,8 @@
  * and past it: the IOAS commands, domains, accesses, devices and HWPTs,
  * nested HWPTs and their invalidation, dirty tracking, the VFIO type1
  * container, the fault queue, VT-d devices behind their VFIO cdevs, PASID
- * attach, area splits, the object table and the area index growing.
+ * attach, area splits, file and dma-buf mappings, the object table and the
+ * area index growing.
  */
 #include <linux/vfio.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include <sys/syscall.h>
 
 #include "iommufd_utils.h"
+#include "map_file_utils.h"
 #include "vfio_cdev_utils.h"
 
 /* Far more sites than any scenario has: a scenario that reaches this
@@ -149,7 +151,14 @@ static void check_usable(struct __test_metadata *_metadata, int fd)
 	ASSERT_EQ(0, _test_ioctl_destroy(fd, ioas_id));
 }
 
-/* Everything closed; then nothing of the buffer is pinned. */
+/* A memfd the file scenarios map, and its own mapping: made once, and
+ * checked, as the buffer is, to be left unpinned. */
+static int file_mfd = -1;
+static void *file_buf;
+#define FILE_BUF_SIZE (64 * 4096)
+
+/* Everything closed; then nothing of the buffer (nor of the memfd) is
+ * pinned. */
 static void teardown(struct __test_metadata *_metadata, struct round *r)
 {
 	int fd;
@@ -162,6 +171,9 @@ static void teardown(struct __test_metadata *_metadata, struct round *r)
 	fd = iommufd_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, _test_cmd_md_check_refs(fd, buffer, BUFFER_SIZE, 0));
+	if (file_buf)
+		ASSERT_EQ(0, _test_cmd_md_check_refs(fd, file_buf,
+						     FILE_BUF_SIZE, 0));
 	ASSERT_EQ(0, close(fd));
 }
 
@@ -683,6 +695,55 @@ SWEEP(vtd_device)
 	STEP(r, _vfio_attach(vfd, 0, 0, &pt_id));
 	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, iova, HSZ + PSZ, NULL));
 	STEP(r, _vfio_detach(vfd, 0, 0));
+	return 0;
+}
+
+/* A dma-buf's descriptor, or -1. */
+static int get_dmabuf(int fd, size_t len)
+{
+	int dfd;
+
+	return _test_cmd_get_dmabuf(fd, len, &dfd) ? -1 : dfd;
+}
+
+/* A memfd mapped into an IOAS with a domain (a second domain filled from
+ * it), copied, read by an access, handed to CHANGE_PROCESS; a dma-buf
+ * mapped, revoked, mapped again. */
+SWEEP(map_file)
+{
+	__u32 ioas_id, ioas_id2, stdev_id, stdev_id2, access_fd;
+	__u64 iova = 0, iova2 = 0, dst = 0;
+	uint8_t data[64];
+	int dfd, afd;
+
+	if (!file_buf) {
+		file_buf = memfd_mmap(FILE_BUF_SIZE, MFD_CLOEXEC, &file_mfd);
+		if (file_buf == MAP_FAILED)
+			abort();
+	}
+	OPEN(r);
+	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
+	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id2));
+	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, NULL, NULL));
+	fail_nth_enable(r);
+	STEP(r, _test_ioctl_ioas_map_file(r->fd, ioas_id, file_mfd, PSZ,
+					  FILE_BUF_SIZE - PSZ, &iova, MAP_RW));
+	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id2, NULL, NULL));
+	STEP(r, _test_ioctl_ioas_copy(r->fd, MAP_RW, ioas_id2, &dst, ioas_id,
+				      iova, PSZ * 4));
+	STEP_FD(r, afd, create_access(r->fd, ioas_id2, 0));
+	access_fd = (__u32)afd;
+	STEP(r, _test_cmd_access_rw(r->fd, access_fd, dst, data, sizeof(data),
+				    MOCK_ACCESS_RW_SLOW_PATH));
+	STEP(r, _test_ioctl_ioas_change_process(r->fd, 0));
+	STEP_FD(r, dfd, get_dmabuf(r->fd, PSZ * 4));
+	STEP(r, _test_ioctl_ioas_map_file(r->fd, ioas_id, dfd, 0, PSZ * 4,
+					  &iova2, MAP_RW));
+	STEP(r, _test_cmd_revoke_dmabuf(r->fd, dfd, true));
+	STEP(r, _test_cmd_revoke_dmabuf(r->fd, dfd, false));
+	STEP(r, _test_ioctl_ioas_map_file(r->fd, ioas_id, dfd, 0, PSZ * 4,
+					  &iova2, MAP_RW));
+	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, 0, U64_MAX, NULL));
 	return 0;
 }
 

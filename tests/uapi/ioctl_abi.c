@@ -63,14 +63,15 @@ static const struct command commands[] = {
 		__reserved, ENOENT),
 	COMMAND(IOMMU_FAULT_QUEUE_ALLOC, struct iommu_fault_alloc, out_fault_fd,
 		0),
-	COMMAND(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file, iova,
-		EOPNOTSUPP),
+	/* no READABLE or WRITEABLE flag */
+	COMMAND(IOMMU_IOAS_MAP_FILE, struct iommu_ioas_map_file, iova, EINVAL),
 	COMMAND(IOMMU_VIOMMU_ALLOC, struct iommu_viommu_alloc, out_viommu_id,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_VDEVICE_ALLOC, struct iommu_vdevice_alloc, virt_id,
 		EOPNOTSUPP),
+	/* nothing mapped: nothing to move */
 	COMMAND(IOMMU_IOAS_CHANGE_PROCESS, struct iommu_ioas_change_process,
-		__reserved, EOPNOTSUPP),
+		__reserved, 0),
 	COMMAND(IOMMU_VEVENTQ_ALLOC, struct iommu_veventq_alloc, out_veventq_fd,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_HW_QUEUE_ALLOC, struct iommu_hw_queue_alloc, length,

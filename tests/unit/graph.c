@@ -7,10 +7,12 @@
  * the automatic HWPT's freed ID) pinning through the IOAS. The nested case is tests/graph.sh's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <iommusim/iommusim.h>
 #include <iommusim/uapi/iommufd.h>
@@ -158,6 +160,50 @@ TEST(a_nested_hwpt_with_its_fault_queue)
 	free(dot);
 	close(t.fault_fd);
 	iommusim_close(ctx);
+}
+
+/* Areas of a memfd and of a dma-buf say where their memory comes from. */
+TEST(file_and_dmabuf_areas)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_test_cmd dmabuf = {
+		.size = sizeof(dmabuf),
+		.op = IOMMU_TEST_OP_DMABUF_GET,
+		.dmabuf_get = { .length = 0x2000, .open_flags = O_CLOEXEC },
+	};
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE,
+		.length = 0x2000,
+		.iova = 0x10000,
+	};
+	char *dot = NULL;
+	size_t len = 0;
+	int mfd, dfd;
+
+	mfd = memfd_create("graph", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, 0x2000));
+	ASSERT_EQ(0, iommusim_open(&ctx));
+	ASSERT_EQ(0, call(IOMMU_IOAS_ALLOC, &alloc));
+	dfd = call(IOMMU_TEST_CMD, &dmabuf);
+	ASSERT_LE(0, dfd);
+	map.ioas_id = alloc.out_ioas_id;
+	map.fd = mfd;
+	ASSERT_EQ(0, call(IOMMU_IOAS_MAP_FILE, &map));
+	map.fd = dfd;
+	map.iova = 0x20000;
+	ASSERT_EQ(0, call(IOMMU_IOAS_MAP_FILE, &map));
+
+	ASSERT_EQ(0, graph_context_dot((struct iommufd_ctx *)ctx, &dot, &len));
+	EXPECT_TRUE(strstr(dot, "\\n0x10000..0x11fff r file\\n"
+				"0x20000..0x21fff r dma-buf") != NULL);
+	if (!strstr(dot, "r dma-buf"))
+		printf("# seen:\n%s", dot);
+	free(dot);
+	iommusim_close(ctx);
+	close(dfd);
+	close(mfd);
 }
 
 TEST(an_empty_context)
