@@ -322,7 +322,8 @@ static void fault_atfork_child(void)
 		free(task);
 	}
 	tasks = NULL;
-	pthread_mutex_init(&tasks_lock, NULL);
+	/* the thread that took it in prepare is the child's one thread */
+	pthread_mutex_unlock(&tasks_lock);
 	pthread_setspecific(task_exit_key, NULL);
 	atomic_store(&process_sites, 0);
 	atomic_store(&fault_gate, FAULT_GATE_NEW);

@@ -126,33 +126,41 @@ int fdtable_has(int fd)
 	return slot && atomic_load_explicit(slot, memory_order_relaxed);
 }
 
-/* Grows the directory to hold index; under table_lock. */
-static struct fd_dir *fdtable_grow_locked(struct fd_dir *old, size_t index)
+/*
+ * A directory to replace old, big enough for index. Allocated before
+ * table_lock is taken, so the lock stays a leaf: an allocation is an
+ * injection site, whose first use in a thread takes the fault machinery's
+ * lock, which fork() takes too.
+ */
+static struct fd_dir *fdtable_dir_alloc(const struct fd_dir *old, size_t index)
 {
 	size_t nchunks = old ? old->nchunks * 2 : FD_DIR_MIN_CHUNKS;
 	struct fd_dir *dir;
-	size_t i;
 
 	if (nchunks <= index)
 		nchunks = index + 1;
 	dir = lib_calloc(1, sizeof(*dir) + nchunks * sizeof(dir->chunk[0]));
-	if (!dir)
-		return NULL;
-	dir->nchunks = nchunks;
+	if (dir)
+		dir->nchunks = nchunks;
+	return dir;
+}
+
+/* Publishes dir in place of old (which it keeps, retired); under
+ * table_lock, which keeps old's chunks from changing while they are
+ * copied. */
+static void fdtable_dir_install_locked(struct fd_dir *dir, struct fd_dir *old)
+{
 	dir->retired = old;
-	for (i = 0; old && i < old->nchunks; i++)
+	for (size_t i = 0; old && i < old->nchunks; i++)
 		atomic_init(&dir->chunk[i],
 			    atomic_load_explicit(&old->chunk[i],
 						 memory_order_relaxed));
 	atomic_store_explicit(&table_dir, dir, memory_order_release);
-	return dir;
 }
 
 int fdtable_reserve(int fd)
 {
 	size_t index = (unsigned int)fd >> FD_CHUNK_SHIFT;
-	struct fd_chunk *chunk;
-	struct fd_dir *dir;
 	int saved_errno;
 	int rc = 0;
 
@@ -162,26 +170,47 @@ int fdtable_reserve(int fd)
 		return 0;
 
 	saved_errno = errno;
-	pthread_mutex_lock(&table_lock);
-	dir = atomic_load_explicit(&table_dir, memory_order_relaxed);
-	if (!dir || index >= dir->nchunks) {
-		dir = fdtable_grow_locked(dir, index);
-		if (!dir) {
-			rc = -ENOMEM;
-			goto out_unlock;
+	for (;;) {
+		struct fd_dir *seen =
+			atomic_load_explicit(&table_dir, memory_order_acquire);
+		bool need_dir = !seen || index >= seen->nchunks;
+		struct fd_dir *grown = NULL;
+		struct fd_chunk *chunk = NULL;
+
+		if (need_dir || !atomic_load_explicit(&seen->chunk[index],
+						      memory_order_acquire)) {
+			grown = need_dir ? fdtable_dir_alloc(seen, index) : NULL;
+			chunk = lib_calloc(1, sizeof(*chunk));
+			if (!chunk || (need_dir && !grown)) {
+				free(grown);
+				free(chunk);
+				rc = -ENOMEM;
+				break;
+			}
 		}
-	}
-	if (!atomic_load_explicit(&dir->chunk[index], memory_order_relaxed)) {
-		chunk = lib_calloc(1, sizeof(*chunk));
-		if (!chunk) {
-			rc = -ENOMEM;
-			goto out_unlock;
+		pthread_mutex_lock(&table_lock);
+		if (atomic_load_explicit(&table_dir, memory_order_relaxed) !=
+		    seen) {
+			/* another thread grew it: look again */
+			pthread_mutex_unlock(&table_lock);
+			free(grown);
+			free(chunk);
+			continue;
 		}
-		atomic_store_explicit(&dir->chunk[index], chunk,
-				      memory_order_release);
+		if (grown) {
+			fdtable_dir_install_locked(grown, seen);
+			seen = grown;
+		}
+		if (chunk && !atomic_load_explicit(&seen->chunk[index],
+						   memory_order_relaxed)) {
+			atomic_store_explicit(&seen->chunk[index], chunk,
+					      memory_order_release);
+			chunk = NULL;
+		}
+		pthread_mutex_unlock(&table_lock);
+		free(chunk);
+		break;
 	}
-out_unlock:
-	pthread_mutex_unlock(&table_lock);
 	errno = saved_errno;
 	return rc;
 }

@@ -84,7 +84,9 @@ static bool is_closer(void)
 	       pthread_equal(atomic_load(&closer), pthread_self());
 }
 
-void fork_gate_enter(void)
+/* not inlined into fork_gate_step_in(): GCC refuses the fence under TSan
+ * where it is inlined */
+__attribute__((noinline)) void fork_gate_enter(void)
 {
 	if (self.depth++)
 		return;
