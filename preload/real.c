@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -230,6 +231,32 @@ REAL_DEFINE(ssize_t, pwritev64,
 REAL_DEFINE(off_t, lseek, (int fd, off_t pos, int whence), (fd, pos, whence))
 REAL_DEFINE(off64_t, lseek64, (int fd, off64_t pos, int whence),
 	    (fd, pos, whence))
+REAL_DEFINE(int, munmap, (void *addr, size_t len), (addr, len))
+
+/* MAP_FAILED, not -1, when libc has no mmap. */
+void *real_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		off_t pos)
+{
+	typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
+	mmap_fn fn = REAL_FN(mmap_fn, mmap);
+
+	if (!fn) {
+		real_unavailable();
+		return MAP_FAILED;
+	}
+	return fn(addr, len, prot, flags, fd, pos);
+}
+
+void *real_mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		  off64_t pos)
+{
+	typedef void *(*mmap64_fn)(void *, size_t, int, int, int, off64_t);
+	mmap64_fn fn = REAL_FN(mmap64_fn, mmap64);
+
+	if (!fn)
+		return real_mmap(addr, len, prot, flags, fd, (off_t)pos);
+	return fn(addr, len, prot, flags, fd, pos);
+}
 REAL_DEFINE(int, socket, (int domain, int type, int protocol),
 	    (domain, type, protocol))
 REAL_DEFINE(int, socketpair, (int domain, int type, int protocol, int sv[2]),

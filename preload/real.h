@@ -63,6 +63,11 @@ ssize_t real_preadv64(int fd, const struct iovec *iov, int iovcnt,
 ssize_t real_pwritev64(int fd, const struct iovec *iov, int iovcnt,
 		       off64_t pos);
 off_t real_lseek(int fd, off_t pos, int whence);
+void *real_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		off_t pos);
+void *real_mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		  off64_t pos);
+int real_munmap(void *addr, size_t len);
 off64_t real_lseek64(int fd, off64_t pos, int whence);
 
 /* Calls that hand out new descriptors: the shim only learns their

@@ -74,6 +74,14 @@ ssize_t shim_pwritev(int fd, const struct iovec *iov, int iovcnt,
  * check of whence); every other fd goes to libc. */
 int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64);
 
+/* mmap: a file of ours maps through its ops (base/file_mmap.c), with the
+ * result in *err (0 or -errno); every other fd, and an anonymous mapping,
+ * goes to libc. munmap goes to libc, then tells the files of ours whose
+ * mappings it took. Both keep libc's convention (MAP_FAILED or -1, errno). */
+void *shim_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		int64_t pos, bool is64);
+int shim_munmap(void *addr, size_t len);
+
 /*
  * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):
  * an entry a descriptor closed behind our back left for that number is

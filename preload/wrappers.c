@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -241,6 +242,26 @@ SHIM_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int iovcnt,
 			      off64_t pos)
 {
 	return shim_result_ssize(shim_pwritev(fd, iov, iovcnt, pos, true));
+}
+
+/* What mmap maps is the program's memory, or a file's of ours: */
+/* not an injection site */
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t pos)
+{
+	return shim_mmap(addr, len, prot, flags, fd, pos, false);
+}
+
+/* not an injection site, as above */
+SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t pos)
+{
+	return shim_mmap(addr, len, prot, flags, fd, pos, true);
+}
+
+SHIM_EXPORT int munmap(void *addr, size_t len)
+{
+	return shim_munmap(addr, len);
 }
 
 SHIM_EXPORT off_t lseek(int fd, off_t pos, int whence)

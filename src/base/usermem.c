@@ -396,14 +396,17 @@ static uint64_t user_address_limit = 1ull << 47;
 static void probe_user_address_limit(void)
 {
 #if defined(__x86_64__)
-	/* not an injection site: a probe, made once, not the call's memory */
-	void *high = mmap((void *)(1ull << 52), 4096, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* not an injection site: a probe, made once, not the call's memory
+	 * (system calls: the shim wraps mmap and munmap) */
+	void *high = (void *)syscall(SYS_mmap, (void *)(1ull << 52), 4096,
+				     PROT_NONE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				     -1, 0);
 
 	if (high != MAP_FAILED) {
 		if ((uint64_t)(uintptr_t)high >= (1ull << 47))
 			user_address_limit = 1ull << 56;
-		munmap(high, 4096);
+		syscall(SYS_munmap, high, 4096);
 	}
 #else
 	user_address_limit = 1ull << 48;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "iommufd/object.h"
+#include "base/mutex.h"
 #include "base/rwsem.h"
 #include "base/usermem.h"
 
@@ -32,6 +33,7 @@ enum iommufd_lock_rank {
 	LOCK_RANK_ACCESS_IOAS,	     /* access->ioas_lock */
 	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
 	LOCK_RANK_IDEV,		     /* idev->lock */
+	LOCK_RANK_VIOMMU_VEVENTQS,   /* viommu->veventqs_rwsem */
 	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
 	LOCK_RANK_IOPT_ACCESSES,     /* iopt->access_list_lock */
@@ -40,6 +42,7 @@ enum iommufd_lock_rank {
 	LOCK_RANK_FAULT,	     /* fault->mutex */
 	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
 	LOCK_RANK_EVENTQ,	     /* eventq->lock */
+	LOCK_RANK_MMAP,		     /* ictx->mmap_lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
 };
 
@@ -64,6 +67,9 @@ struct iommufd_ctx {
 	/* The context's number in the trace and the graph: contexts count
 	 * from 1 in the order they were opened. */
 	unsigned int serial;
+	/* The regions the user may mmap() (iommufd/mmap.h), by offset */
+	struct mutex mmap_lock;
+	struct iommufd_mmap *mmaps;
 };
 
 /* One ioctl in flight: the command copied in, where it came from. */
