@@ -953,6 +953,40 @@ int64_t shim_lseek(int fd, int64_t pos, int whence, bool is64)
 	return rc;
 }
 
+/* ---- mappings -------------------------------------------------------------- */
+
+void *shim_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		int64_t pos, bool is64)
+{
+	struct file *file;
+	void *mapped;
+	int err;
+
+	if (fd < 0 || (flags & MAP_ANONYMOUS) || !(file = fget(fd)))
+		return is64 ? real_mmap64(addr, len, prot, flags, fd, pos) :
+			      real_mmap(addr, len, prot, flags, fd,
+					(off_t)pos);
+	mapped = vfs_mmap(file, addr, len, prot, flags, pos, &err);
+	fput(file);
+	if (!mapped) {
+		errno = -err;
+		return MAP_FAILED;
+	}
+	return mapped;
+}
+
+int shim_munmap(void *addr, size_t len)
+{
+	int rc = real_munmap(addr, len);
+	int saved_errno = errno;
+
+	if (!rc) {
+		file_munmapped(addr, len);
+		errno = saved_errno;
+	}
+	return rc;
+}
+
 /* ---- descriptors made elsewhere ------------------------------------------- */
 
 int shim_fd_made(int fd)
@@ -1125,6 +1159,8 @@ void shim_creds_changed(void)
  * the library may remember what it learns of them. */
 __attribute__((constructor)) static void shim_watch_init(void)
 {
+#if !defined(__SANITIZE_THREAD__) /* no mapping wrappers there (wrappers.c) */
 	usermem_watch_maps();
+#endif
 	capability_watch_creds();
 }

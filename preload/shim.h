@@ -85,6 +85,13 @@ void shim_creds_changed(void);
 /* mremap(), through libc's, keeping pinned pages: libc's result. */
 void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);
+/* mmap: a file of ours maps through its ops (base/file_mmap.c), with the
+ * result in *err (0 or -errno); every other fd, and an anonymous mapping,
+ * goes to libc. munmap goes to libc, then tells the files of ours whose
+ * mappings it took. Both keep libc's convention (MAP_FAILED or -1, errno). */
+void *shim_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		int64_t pos, bool is64);
+int shim_munmap(void *addr, size_t len);
 
 /*
  * A libc call we do not otherwise wrap handed out fd (or failed, fd < 0):

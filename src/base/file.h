@@ -52,6 +52,7 @@
 #include <sys/types.h>
 
 struct file;
+struct file_mmap_req;
 struct trace_file;
 
 /*
@@ -73,6 +74,9 @@ struct file_operations {
 			   int64_t *pos);
 	ssize_t (*write_at)(struct file *file, uint64_t ubuf, size_t len,
 			    int64_t *pos);
+	/* mmap(2) of [offset, +length) (length whole pages, offset a page
+	 * multiple): fills req's answer, or -errno. NULL: -ENODEV. */
+	int (*mmap)(struct file *file, struct file_mmap_req *req);
 	/* lseek(2) (whence already checked); NULL: -ESPIPE. */
 	int64_t (*llseek)(struct file *file, int64_t offset, int whence);
 	/* The readiness mask (POLLIN, POLLOUT, ...) for file_wake(). */
@@ -190,6 +194,33 @@ int vfs_reopen(struct file *file, int flags);
 
 /* The calls on a file, with the VFS's checks first. */
 long vfs_ioctl(struct file *file, unsigned int cmd, uint64_t arg);
+
+/*
+ * A mapping of a file (base/file_mmap.c). The file's mmap op names a
+ * shared mapping of the library's whose pages the user's mapping shares
+ * (length bytes from its start), and what to call when the mapping is
+ * gone: the kernel's vm_ops->close.
+ */
+struct file_mmap_req {
+	/* in */
+	uint64_t offset;
+	uint64_t length;
+	int prot;
+	int flags;
+	/* out */
+	void *source;
+	void (*unmapped)(void *data);
+	void *data;
+};
+
+/* mmap(2) of an emulated file: the address, or NULL with *err (-EINVAL
+ * for a zero length or an offset off a page, -ENODEV without an mmap op,
+ * the op's or the system's errno). */
+void *vfs_mmap(struct file *file, void *addr, size_t length, int prot,
+	       int flags, int64_t offset, int *err);
+/* munmap(2) of [addr, +length) succeeded: every mapping of an emulated
+ * file inside it is gone. Cheap when there are none. */
+void file_munmapped(void *addr, size_t length);
 ssize_t vfs_read(struct file *file, uint64_t ubuf, size_t len);
 ssize_t vfs_write(struct file *file, uint64_t ubuf, size_t len);
 /* pread/pwrite: -ESPIPE on a stream; the offset is checked, and used by

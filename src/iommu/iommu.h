@@ -29,6 +29,7 @@
 
 struct iommu_domain;
 struct iommu_user_data_array;
+struct iommu_viommu;
 
 /* Protection of a mapping (the kernel's IOMMU_READ/IOMMU_WRITE). */
 #define IOMMU_READ (1 << 0)
@@ -276,6 +277,14 @@ struct iommu_ops {
 	 * for a PASID attached to nothing goes to a nested domain on the
 	 * RID. */
 	bool user_pasid_table;
+	/* vIOMMUs (iommu/viommu.h): the size of the driver's struct for a
+	 * vIOMMU of type (0: not a type of the driver's), and its setup on
+	 * parent with the optional driver data (which it may write back).
+	 * NULL when the model has none. */
+	size_t (*get_viommu_size)(struct device *dev, uint32_t type);
+	int (*viommu_init)(struct iommu_viommu *viommu,
+			   struct iommu_domain *parent,
+			   const struct iommu_user_data *user_data);
 };
 
 /* The PASID of requests without one: the device's RID. */

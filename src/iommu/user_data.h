@@ -35,6 +35,19 @@ static inline int iommu_copy_struct_from_user(void *dst,
 					src->len);
 }
 
+/* Writes src back to the user's struct, with the rules above: as many
+ * bytes as the user's length, which must lie in [min_len, len]. */
+static inline int iommu_copy_struct_to_user(const struct iommu_user_data *dst,
+					    const void *src, uint32_t type,
+					    size_t len, size_t min_len)
+{
+	if (dst->type != type)
+		return -EINVAL;
+	if (dst->len < min_len || len < dst->len)
+		return -EINVAL;
+	return usermem_copy_to(dst->mm, dst->uptr, src, dst->len);
+}
+
 /* An array of driver entries (IOMMU_HWPT_INVALIDATE): entry_num in is how
  * many there are, out how many the driver handled. */
 struct iommu_user_data_array {
@@ -62,6 +75,34 @@ iommu_copy_struct_from_user_array(void *dst,
 	if (index >= array->entry_num)
 		return -EINVAL;
 	return iommu_copy_struct_from_user(dst, &entry, type, len, min_len);
+}
+
+/*
+ * Every entry of the array at once into dst (entry_num entries of len
+ * bytes): a user entry_len other than len is taken entry by entry, a
+ * shorter one zero-extended, a longer one only with a zero tail (E2BIG),
+ * as the kernel's iommu_copy_struct_from_full_user_array().
+ */
+static inline int
+iommu_copy_struct_from_full_user_array(void *dst, size_t len,
+				       const struct iommu_user_data_array *array,
+				       uint32_t type)
+{
+	if (array->type != type)
+		return -EINVAL;
+	if (array->entry_len == len)
+		return usermem_copy_from(array->mm, dst, array->uptr,
+					 (uint64_t)len * array->entry_num);
+	for (uint32_t i = 0; i < array->entry_num; i++) {
+		int rc = usermem_copy_struct_from(
+			array->mm, (char *)dst + (size_t)i * len, len,
+			array->uptr + (uint64_t)array->entry_len * i,
+			array->entry_len);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 #endif /* IOMMUSIM_USER_DATA_H */

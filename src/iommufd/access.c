@@ -120,6 +120,53 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 	return access;
 }
 
+/* Pins and nothing else: what it pinned stays until it unpins. */
+static const struct iommufd_access_ops internal_access_ops = {
+	.needs_pin_pages = true,
+};
+
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx,
+						      int *err)
+{
+	struct iommufd_access *access = lib_calloc(1, sizeof(*access));
+
+	if (!access) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	access->obj.type = IOMMUFD_OBJ_ACCESS;
+	/* as a published object held by its driver, so that the lookups of
+	 * notify_unmap() find it alive */
+	atomic_init(&access->obj.refs, 2 * OBJECT_USER + OBJECT_SHORTTERM);
+	access->ops = &internal_access_ops;
+	access->iova_alignment = cpu_page_size();
+	mutex_init(&access->ioas_lock, LOCK_RANK_ACCESS_IOAS);
+	itree_init(&access->pins);
+	access->ictx = ictx;
+	return access;
+}
+
+int iommufd_access_attach_internal(struct iommufd_access *access,
+				   struct iommufd_ioas *ioas)
+{
+	int rc;
+
+	mutex_lock(&access->ioas_lock);
+	rc = iommufd_access_change_ioas(access, ioas);
+	mutex_unlock(&access->ioas_lock);
+	return rc;
+}
+
+void iommufd_access_destroy_internal(struct iommufd_access *access)
+{
+	mutex_lock(&access->ioas_lock);
+	if (access->ioas)
+		iommufd_access_change_ioas(access, NULL);
+	mutex_unlock(&access->ioas_lock);
+	mutex_destroy(&access->ioas_lock);
+	free(access);
+}
+
 void iommufd_access_destroy(struct iommufd_access *access)
 {
 	object_destroy_user_wait(access->ictx, &access->obj);
@@ -178,7 +225,9 @@ void iommufd_access_notify_unmap(struct io_pagetable *iopt, uint64_t iova,
 	for (unsigned int i = 0; i < iopt->accesses_capacity; i++) {
 		struct iommufd_access *access = iopt->accesses[i];
 
-		if (!access || !object_tryget(&access->obj))
+		/* an internal access is never asked: UNMAP refuses instead */
+		if (!access || !access->ops->unmap ||
+		    !object_tryget(&access->obj))
 			continue;
 		spin_unlock(&iopt->access_list_lock);
 		access->ops->unmap(access->data, iova, length);
@@ -214,6 +263,9 @@ static int area_add_access(struct iommufd_access *access,
 
 	if ((flags & IOMMUFD_ACCESS_RW_WRITE) && !pages->writable)
 		return -EPERM;
+	if (!access->ops->unmap &&
+	    __atomic_load_n(&area->num_locks, __ATOMIC_RELAXED) == UINT8_MAX)
+		return -EBUSY;
 	pin = find_pin(access, first, last);
 	if (!pin) {
 		pin = zalloc(sizeof(*pin));
@@ -232,6 +284,8 @@ static int area_add_access(struct iommufd_access *access,
 	}
 	pin->users++;
 	__atomic_add_fetch(&area->num_accesses, 1, __ATOMIC_RELAXED);
+	if (!access->ops->unmap)
+		__atomic_add_fetch(&area->num_locks, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -245,6 +299,8 @@ static void area_remove_access(struct iommufd_access *access,
 	if (!pin)
 		return;
 	__atomic_sub_fetch(&area->num_accesses, 1, __ATOMIC_RELAXED);
+	if (!access->ops->unmap)
+		__atomic_sub_fetch(&area->num_locks, 1, __ATOMIC_RELAXED);
 	if (--pin->users)
 		return;
 	itree_remove(&access->pins, &pin->iova);
@@ -370,7 +426,7 @@ int iommufd_access_pin_pages(struct iommufd_access *access, uint64_t iova,
 
 	/* a driver that did not ask for pins (the kernel's test build
 	 * refuses it too) */
-	if (access->iova_alignment != cpu_page_size() || !access->ops->unmap)
+	if (!access->ops->needs_pin_pages)
 		return -EINVAL;
 	iopt = access_walk_begin(access, iova, length, &last_iova, &rc);
 	if (!iopt)

@@ -32,7 +32,7 @@ struct iommufd_access_ops {
 	 * CPU page, so every pin starts on a page. */
 	bool needs_pin_pages;
 	/* Must unpin whatever the driver pinned in [iova, iova + length)
-	 * before it returns. */
+	 * before it returns; NULL only for an internal access. */
 	void (*unmap)(void *data, uint64_t iova, uint64_t length);
 };
 
@@ -71,6 +71,18 @@ iommufd_access_create(struct iommufd_ctx *ictx,
 		      uint32_t *id, int *err);
 /* Detaches and destroys it; the unmap callback is not called afterwards. */
 void iommufd_access_destroy(struct iommufd_access *access);
+
+/*
+ * An access of the core's own (a HW queue's, the kernel's internal
+ * access): no object ID, no reference to the context, no unmap callback.
+ * What it pins UNMAP refuses with -EBUSY until it unpins. Attached by
+ * pointer; destroyed detached and unpinned. NULL with *err.
+ */
+struct iommufd_access *iommufd_access_create_internal(struct iommufd_ctx *ictx,
+						      int *err);
+int iommufd_access_attach_internal(struct iommufd_access *access,
+				   struct iommufd_ioas *ioas);
+void iommufd_access_destroy_internal(struct iommufd_access *access);
 
 /*
  * attach: onto the IOAS ioas_id (-ENOENT, or iopt_add_access()'s errno).

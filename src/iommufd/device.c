@@ -15,6 +15,7 @@
 #include "base/trace.h"
 #include "iommu/dma.h"
 #include "iommufd/device.h"
+#include "iommufd/viommu.h"
 #include "iommufd/eventq.h"
 
 void iommufd_device_destroy(struct iommufd_object *obj)
@@ -51,6 +52,8 @@ struct iommufd_device *iommufd_device_bind(struct iommufd_ctx *ictx,
 
 void iommufd_device_unbind(struct iommufd_device *idev)
 {
+	/* its vDEVICE holds it: it goes first */
+	iommufd_vdevice_unbind(idev);
 	object_destroy_user(idev->ictx, &idev->obj);
 }
 

@@ -60,6 +60,10 @@ struct iommufd_device {
 	/* The software MSI window its reserved regions name, or UINT64_MAX
 	 * (recorded as the kernel does; iommusim delivers no MSIs). */
 	uint64_t sw_msi_start;
+	/* Its vDEVICE (iommufd/viommu.h), or NULL; a device being unbound
+	 * takes no new one. */
+	struct iommufd_vdevice *vdev;
+	bool unbinding;
 };
 
 /* A short-term reference to the device 'id', or NULL (ENOENT). */

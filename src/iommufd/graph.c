@@ -19,6 +19,8 @@
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 #include "iommufd/graph.h"
+#include "iommufd/veventq.h"
+#include "iommufd/viommu.h"
 #include "iommufd/hw_pagetable.h"
 #include "iommufd/ioas.h"
 
@@ -205,8 +207,66 @@ static void dot_hwpt(struct dot *d, struct iommufd_ctx *ictx,
 	}
 	dotf(d, "\t\tc%u_%u [shape=box, style=rounded, label=\"HWPT %u\\nnested%s\"];\n",
 	     c, id, id, hwpt->pasid_compat ? "\\nPASID" : "");
-	dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"parent\"];\n", c, id, c,
-	     to_hwpt_nested(hwpt)->parent->common.obj.id);
+	if (to_hwpt_nested(hwpt)->viommu)
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"vIOMMU\"];\n", c, id, c,
+		     to_hwpt_nested(hwpt)->viommu->obj.id);
+	else
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"parent\"];\n", c, id, c,
+		     to_hwpt_nested(hwpt)->parent->common.obj.id);
+}
+
+/* The vIOMMU objects: each a node with its edges to what it holds. */
+static void dot_viommu_object(struct dot *d, struct iommufd_ctx *ictx,
+			      struct iommufd_object *obj)
+{
+	unsigned int c = ictx->serial, id = obj->id;
+
+	switch (obj->type) {
+	case IOMMUFD_OBJ_VIOMMU: {
+		struct iommufd_viommu *viommu =
+			container_of(obj, struct iommufd_viommu, obj);
+
+		dotf(d, "\t\tc%u_%u [shape=component, label=\"vIOMMU %u\\ntype 0x%x\"];\n",
+		     c, id, id, viommu->hw->type);
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"parent\"];\n", c, id, c,
+		     viommu->hwpt->common.obj.id);
+		break;
+	}
+	case IOMMUFD_OBJ_VDEVICE: {
+		struct iommufd_vdevice *vdev =
+			container_of(obj, struct iommufd_vdevice, obj);
+
+		dotf(d, "\t\tc%u_%u [shape=ellipse, style=dashed, label=\"vDEVICE %u\\nvirt_id 0x%llx\"];\n",
+		     c, id, id, (unsigned long long)vdev->entry.virt_id);
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"on\"];\n", c, id, c,
+		     vdev->viommu->obj.id);
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"is\"];\n", c, id, c,
+		     vdev->idev->obj.id);
+		break;
+	}
+	case IOMMUFD_OBJ_VEVENTQ:
+		dotf(d, "\t\tc%u_%u [shape=note, label=\"vEVENTQ %u\"];\n", c,
+		     id, id);
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"events of\"];\n", c, id,
+		     c, iommufd_veventq_viommu_id(obj));
+		break;
+	case IOMMUFD_OBJ_HW_QUEUE: {
+		struct iommufd_hw_queue *hw_queue =
+			container_of(obj, struct iommufd_hw_queue, obj);
+
+		dotf(d, "\t\tc%u_%u [shape=cds, label=\"HW queue %u\\n0x%llx +0x%llx\"];\n",
+		     c, id, id, (unsigned long long)hw_queue->hw->base_addr,
+		     (unsigned long long)hw_queue->hw->length);
+		dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"on\"];\n", c, id, c,
+		     hw_queue->viommu->obj.id);
+		if (hw_queue->depends_on)
+			dotf(d, "\t\tc%u_%u -> c%u_%u [label=\"after\", style=dotted];\n",
+			     c, id, c, hw_queue->depends_on->obj.id);
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 static void dot_device(struct dot *d, struct iommufd_ctx *ictx,
@@ -267,6 +327,12 @@ static void dot_object(struct dot *d, struct iommufd_ctx *ictx,
 	case IOMMUFD_OBJ_ACCESS:
 		dot_access(d, ictx,
 			   container_of(obj, struct iommufd_access, obj));
+		break;
+	case IOMMUFD_OBJ_VIOMMU:
+	case IOMMUFD_OBJ_VDEVICE:
+	case IOMMUFD_OBJ_VEVENTQ:
+	case IOMMUFD_OBJ_HW_QUEUE:
+		dot_viommu_object(d, ictx, obj);
 		break;
 	case IOMMUFD_OBJ_SELFTEST:
 		dot_other(d, ictx, obj);

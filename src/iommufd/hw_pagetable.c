@@ -13,6 +13,7 @@
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
 #include "iommufd/hw_pagetable.h"
+#include "iommufd/viommu.h"
 #include "iommu/user_data.h"
 
 static void hwpt_list_add(struct iommufd_hwpt_paging *hwpt_paging)
@@ -89,7 +90,70 @@ void iommufd_hwpt_nested_destroy(struct iommufd_object *obj)
 	struct iommufd_hwpt_nested *hwpt_nested = to_hwpt_nested(to_hwpt(obj));
 
 	hwpt_free(&hwpt_nested->common);
-	object_release(&hwpt_nested->parent->common.obj);
+	if (hwpt_nested->viommu)
+		object_release(&hwpt_nested->viommu->obj);
+	else
+		object_release(&hwpt_nested->parent->common.obj);
+}
+
+/* An unpublished nested HWPT over parent, holding the vIOMMU it is made
+ * on when there is one, else the parent; no domain yet. */
+static struct iommufd_hwpt_nested *
+hwpt_nested_object_alloc(struct iommufd_ctx *ictx,
+			 struct iommufd_hwpt_paging *parent,
+			 struct iommufd_viommu *viommu, uint32_t flags,
+			 int *err)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+
+	hwpt_nested = __iommufd_object_alloc(ictx, hwpt_nested,
+					     IOMMUFD_OBJ_HWPT_NESTED, common.obj,
+					     err);
+	if (!hwpt_nested)
+		return NULL;
+	hwpt_nested->parent = parent;
+	hwpt_nested->viommu = viommu;
+	hwpt_nested->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
+	object_hold(viommu ? &viommu->obj : &parent->common.obj);
+	return hwpt_nested;
+}
+
+/*
+ * The vIOMMU path of IOMMU_HWPT_ALLOC: a nested domain of the vIOMMU's
+ * driver, on its parent. The caller checked that the device sits behind
+ * the vIOMMU's instance.
+ */
+static struct iommufd_hwpt_nested *
+iommufd_viommu_alloc_hwpt_nested(struct iommufd_ctx *ictx,
+				 struct iommufd_viommu *viommu, uint32_t flags,
+				 const struct iommu_user_data *user_data,
+				 int *err)
+{
+	struct iommufd_hwpt_nested *hwpt_nested;
+	struct iommu_domain *domain;
+	int rc;
+
+	if ((flags & ~(IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)) ||
+	    !user_data->len || !viommu->hw->ops->alloc_domain_nested) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	hwpt_nested = hwpt_nested_object_alloc(ictx, viommu->hwpt, viommu,
+					       flags, err);
+	if (!hwpt_nested)
+		return NULL;
+	domain = viommu->hw->ops->alloc_domain_nested(
+		viommu->hw, flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
+	if (!domain)
+		goto out_abort;
+	domain->owner = viommu->hw->iommu->ops;
+	hwpt_nested->common.domain = domain;
+	return hwpt_nested;
+
+out_abort:
+	object_abort_and_destroy(ictx, &hwpt_nested->common.obj);
+	*err = rc;
+	return NULL;
 }
 
 /*
@@ -117,15 +181,9 @@ iommufd_hwpt_nested_alloc(struct iommufd_ctx *ictx,
 		*err = -EINVAL;
 		return NULL;
 	}
-	hwpt_nested = __iommufd_object_alloc(ictx, hwpt_nested,
-					     IOMMUFD_OBJ_HWPT_NESTED, common.obj,
-					     err);
+	hwpt_nested = hwpt_nested_object_alloc(ictx, parent, NULL, flags, err);
 	if (!hwpt_nested)
 		return NULL;
-	hwpt_nested->parent = parent;
-	hwpt_nested->common.pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
-	object_hold(&parent->common.obj);
-
 	domain = dev_iommu_ops(idev->dev)->domain_alloc_nested(
 		idev->dev, parent->common.domain,
 		flags & ~IOMMU_HWPT_FAULT_ID_VALID, user_data, &rc);
@@ -278,6 +336,20 @@ int iommufd_hwpt_alloc(struct iommufd_ucmd *ucmd)
 		if (!hwpt_nested)
 			goto out_put_pt;
 		hwpt = &hwpt_nested->common;
+	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
+		struct iommufd_viommu *viommu =
+			container_of(pt_obj, struct iommufd_viommu, obj);
+		struct iommufd_hwpt_nested *hwpt_nested;
+
+		if (viommu->hw->iommu != idev->dev->iommu) {
+			rc = -EINVAL;
+			goto out_put_pt;
+		}
+		hwpt_nested = iommufd_viommu_alloc_hwpt_nested(
+			ucmd->ictx, viommu, cmd->flags, &user_data, &rc);
+		if (!hwpt_nested)
+			goto out_put_pt;
+		hwpt = &hwpt_nested->common;
 	} else {
 		rc = -EINVAL;
 		goto out_put_pt;
@@ -337,7 +409,6 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		.entry_len = cmd->entry_len,
 		.entry_num = cmd->entry_num,
 	};
-	struct iommufd_hw_pagetable *hwpt;
 	struct iommufd_object *pt_obj;
 	uint32_t done = 0;
 	int rc;
@@ -355,16 +426,27 @@ int iommufd_hwpt_invalidate(struct iommufd_ucmd *ucmd)
 		rc = -ENOENT;
 		goto out;
 	}
-	if (pt_obj->type != IOMMUFD_OBJ_HWPT_NESTED) {
+	if (pt_obj->type == IOMMUFD_OBJ_HWPT_NESTED) {
+		struct iommu_domain *domain = to_hwpt(pt_obj)->domain;
+
+		if (!domain->ops->cache_invalidate_user) {
+			rc = -EOPNOTSUPP;
+			goto out_put;
+		}
+		rc = domain->ops->cache_invalidate_user(domain, &array);
+	} else if (pt_obj->type == IOMMUFD_OBJ_VIOMMU) {
+		struct iommu_viommu *hw =
+			container_of(pt_obj, struct iommufd_viommu, obj)->hw;
+
+		if (!hw->ops->cache_invalidate) {
+			rc = -EOPNOTSUPP;
+			goto out_put;
+		}
+		rc = hw->ops->cache_invalidate(hw, &array);
+	} else {
 		rc = -EINVAL;
 		goto out_put;
 	}
-	hwpt = to_hwpt(pt_obj);
-	if (!hwpt->domain->ops->cache_invalidate_user) {
-		rc = -EOPNOTSUPP;
-		goto out_put;
-	}
-	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain, &array);
 	done = array.entry_num;
 	trace_event("iotlb_invalidate", TA_DEC("ctx", ucmd->ictx->serial),
 		    TA_ID("hwpt", cmd->hwpt_id), TA_HEX("data_type", cmd->data_type),

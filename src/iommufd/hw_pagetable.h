@@ -17,6 +17,7 @@
 
 struct iommufd_device;
 struct iommufd_fault;
+struct iommufd_viommu;
 struct iommu_user_data;
 
 struct iommufd_hw_pagetable {
@@ -45,12 +46,15 @@ struct iommufd_hwpt_paging {
 
 /*
  * A nested HWPT: a user-managed stage 1 over a NEST_PARENT paging HWPT,
- * which it keeps alive. It is built on its own path and never touches the
+ * which it keeps alive, directly or through the vIOMMU it was made on. It is built on its own path and never touches the
  * IOAS (no reference, no io_pagetable call): the seed review's rule.
  */
 struct iommufd_hwpt_nested {
 	struct iommufd_hw_pagetable common;
+	/* held, unless the HWPT was made on a vIOMMU, which holds it and
+	 * which the HWPT holds instead */
 	struct iommufd_hwpt_paging *parent;
+	struct iommufd_viommu *viommu; /* or NULL */
 };
 
 static inline bool hwpt_is_paging(const struct iommufd_hw_pagetable *hwpt)

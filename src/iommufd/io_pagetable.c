@@ -596,6 +596,10 @@ again:
 			rc = -ENOENT;
 			break;
 		}
+		if (__atomic_load_n(&area->num_locks, __ATOMIC_RELAXED)) {
+			rc = -EBUSY;
+			break;
+		}
 		if (area_first != start)
 			tries = 0;
 		if (__atomic_load_n(&area->num_accesses, __ATOMIC_RELAXED)) {

@@ -79,6 +79,10 @@ struct iopt_area {
 	 * settled count. */
 	unsigned int num_accesses;
 	uint8_t iommu_prot; /* IOPT_PROT_* */
+	/* __atomic, the same way: of those, the pins of internal accesses,
+	 * which UNMAP may not take away (EBUSY). A byte, to keep the area
+	 * small: a 256th such pin is refused. */
+	uint8_t num_locks;
 	/* An UNMAP is waiting for the accesses to let go: no new pin. */
 	bool prevent_access;
 	/* While the IOAS has a domain, the area holds its pages pinned. */

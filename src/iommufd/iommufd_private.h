@@ -12,6 +12,7 @@
 
 #include "iommufd/object.h"
 #include "base/list.h"
+#include "base/mutex.h"
 #include "base/rwsem.h"
 #include "base/usermem.h"
 
@@ -34,6 +35,7 @@ enum iommufd_lock_rank {
 	LOCK_RANK_ACCESS_IOAS,	     /* access->ioas_lock */
 	LOCK_RANK_IOAS_MUTEX,	     /* ioas->mutex */
 	LOCK_RANK_IDEV,		     /* idev->lock */
+	LOCK_RANK_VIOMMU_VEVENTQS,   /* viommu->veventqs_rwsem */
 	LOCK_RANK_IOPT_DOMAINS,	     /* iopt->domains_rwsem */
 	LOCK_RANK_IOPT_IOVA,	     /* iopt->iova_rwsem */
 	LOCK_RANK_DMABUF,	     /* a dma-buf's lock (dmabuf.h) */
@@ -45,6 +47,7 @@ enum iommufd_lock_rank {
 	LOCK_RANK_FAULT,	     /* fault->mutex */
 	LOCK_RANK_EVENTQ_FILE,	     /* eventq->file_lock */
 	LOCK_RANK_EVENTQ,	     /* eventq->lock */
+	LOCK_RANK_MMAP,		     /* ictx->mmap_lock */
 	LOCK_RANK_OBJECT_TABLE,	     /* ictx->objects.table_lock */
 };
 
@@ -71,6 +74,9 @@ struct iommufd_ctx {
 	unsigned int serial;
 	/* in the list of every live context (iommufd_for_each_context()) */
 	struct list_head contexts_link;
+	/* The regions the user may mmap() (iommufd/mmap.h), by offset */
+	struct mutex mmap_lock;
+	struct iommufd_mmap *mmaps;
 };
 
 /* fn(ictx, arg) for every live context, under the list's lock (which

@@ -30,8 +30,11 @@
 #include "iommufd/graph.h"
 #include "iommufd/iommufd.h"
 #include "iommufd/iommufd_private.h"
+#include "iommufd/mmap.h"
 #include "iommufd/pages.h"
 #include "iommufd/trace_decode.h"
+#include "iommufd/veventq.h"
+#include "iommufd/viommu.h"
 #include "iommu/platform_config.h"
 
 #define PUBLIC __attribute__((visibility("default")))
@@ -69,14 +72,6 @@ struct iommufd_ioctl_op {
 	int (*execute)(struct iommufd_ucmd *ucmd);
 };
 
-/* A command whose issue has not landed: the ABI checks ran, the work is not
- * built. The README lists these. */
-static int iommufd_not_built(struct iommufd_ucmd *ucmd)
-{
-	(void)ucmd;
-	return -EOPNOTSUPP;
-}
-
 #define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 /* A struct left out of union ucmd_buffer fails the build, not the stack. */
 #define FITS_UCMD_BUFFER(_struct)                                              \
@@ -95,7 +90,7 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 		 struct iommu_fault_alloc, out_fault_fd),
 	IOCTL_OP(IOMMU_GET_HW_INFO, iommufd_get_hw_info, struct iommu_hw_info,
 		 __reserved),
-	IOCTL_OP(IOMMU_HW_QUEUE_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_HW_QUEUE_ALLOC, iommufd_hw_queue_alloc_ioctl,
 		 struct iommu_hw_queue_alloc, length),
 	IOCTL_OP(IOMMU_HWPT_ALLOC, iommufd_hwpt_alloc, struct iommu_hwpt_alloc,
 		 __reserved),
@@ -122,13 +117,13 @@ static const struct iommufd_ioctl_op iommufd_ioctl_ops[] = {
 	IOCTL_OP(IOMMU_IOAS_UNMAP, iommufd_ioas_unmap, struct iommu_ioas_unmap,
 		 length),
 	IOCTL_OP(IOMMU_OPTION, iommufd_option, struct iommu_option, val64),
-	IOCTL_OP(IOMMU_VDEVICE_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_VDEVICE_ALLOC, iommufd_vdevice_alloc_ioctl,
 		 struct iommu_vdevice_alloc, virt_id),
-	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_VEVENTQ_ALLOC, iommufd_veventq_alloc,
 		 struct iommu_veventq_alloc, out_veventq_fd),
 	IOCTL_OP(IOMMU_VFIO_IOAS, iommufd_vfio_ioas, struct iommu_vfio_ioas,
 		 __reserved),
-	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_not_built,
+	IOCTL_OP(IOMMU_VIOMMU_ALLOC, iommufd_viommu_alloc_ioctl,
 		 struct iommu_viommu_alloc, out_viommu_id),
 	IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last),
 };
@@ -159,6 +154,19 @@ static const struct iommufd_object_ops iommufd_object_ops[IOMMUFD_OBJ_MAX] = {
 	},
 	[IOMMUFD_OBJ_FAULT] = {
 		.destroy = iommufd_fault_destroy,
+	},
+	[IOMMUFD_OBJ_VIOMMU] = {
+		.destroy = iommufd_viommu_destroy,
+	},
+	[IOMMUFD_OBJ_VDEVICE] = {
+		.destroy = iommufd_vdevice_destroy,
+	},
+	[IOMMUFD_OBJ_VEVENTQ] = {
+		.destroy = iommufd_veventq_destroy,
+		.abort = iommufd_veventq_abort,
+	},
+	[IOMMUFD_OBJ_HW_QUEUE] = {
+		.destroy = iommufd_hw_queue_destroy,
 	},
 	[IOMMUFD_OBJ_SELFTEST] = {
 		.destroy = iommufd_selftest_destroy,
@@ -270,6 +278,7 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	if (rc)
 		goto out_free;
 	init_rwsem(&ictx->ioas_creation_lock, LOCK_RANK_IOAS_CREATION);
+	mutex_init(&ictx->mmap_lock, LOCK_RANK_MMAP);
 	ictx->account_mode = IOPT_PAGES_ACCOUNT_USER;
 	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
 						 memory_order_relaxed) + 1;
@@ -334,6 +343,7 @@ void iommufd_ctx_put(struct iommufd_ctx *ictx)
 	mutex_unlock(&contexts_lock);
 	object_destroy_all(ictx);
 	object_table_release(&ictx->objects);
+	mutex_destroy(&ictx->mmap_lock);
 	free(ictx);
 }
 
@@ -357,6 +367,16 @@ static long iommufd_fops_ioctl(struct file *file, unsigned int cmd,
 	return iommufd_ioctl(file->private_data, cmd, arg);
 }
 
+static int iommufd_fops_mmap(struct file *file, struct file_mmap_req *req)
+{
+	int rc;
+
+	fork_gate_enter();
+	rc = iommufd_mmap(file->private_data, req);
+	fork_gate_leave();
+	return rc;
+}
+
 static void iommufd_fops_release(struct file *file)
 {
 	iommusim_close(file->private_data);
@@ -364,12 +384,14 @@ static void iommufd_fops_release(struct file *file)
 
 static int iommufd_fops_reopen(struct file *file, int flags);
 
-/* No read, write or poll: the kernel's iommufd has none either. One table
- * per device node, so that a reopen knows which node it was. */
+/* No read, write or poll: the kernel's iommufd has none either; mmap()
+ * maps a vIOMMU's region. One table per device node, so that a reopen
+ * knows which node it was. */
 static const struct file_operations iommufd_fops[] = {
 	[IOMMUFD_NODE_IOMMU] = {
 		.name = "iommufd",
 		.ioctl = iommufd_fops_ioctl,
+		.mmap = iommufd_fops_mmap,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
 		.trace = &iommufd_trace_file,
@@ -377,6 +399,7 @@ static const struct file_operations iommufd_fops[] = {
 	[IOMMUFD_NODE_VFIO_CONTAINER] = {
 		.name = "iommufd (vfio)",
 		.ioctl = iommufd_fops_ioctl,
+		.mmap = iommufd_fops_mmap,
 		.release = iommufd_fops_release,
 		.reopen = iommufd_fops_reopen,
 		.trace = &iommufd_trace_file,

@@ -16,6 +16,8 @@
 #include "iommu/drivers/mock_nested.h"
 #include "iommufd/ioas.h"
 #include "iommufd/pages.h"
+#include "iommufd/veventq.h"
+#include "iommufd/viommu.h"
 
 /* A mock device the selftest made: destroying it unbinds the device and
  * takes it off the platform. */
@@ -277,6 +279,24 @@ static int test_md_check_iotlb(struct iommufd_ucmd *ucmd, uint32_t hwpt_id,
 	return rc;
 }
 
+/* IOMMU_TEST_OP_DEV_CHECK_CACHE: entry id of the fake cache of the mock
+ * device bound as dev_id holds value. Any other device is EINVAL (the
+ * kernel would read it as a mock one). */
+static int test_dev_check_cache(struct iommufd_ucmd *ucmd, uint32_t dev_id,
+				uint32_t id, uint32_t value)
+{
+	struct iommufd_device *idev = iommufd_get_device(ucmd->ictx, dev_id);
+	struct mock_dev *mdev;
+	int rc;
+
+	if (!idev)
+		return -ENOENT;
+	mdev = mock_dev_of(idev->dev);
+	rc = mdev ? mock_dev_check_cache(mdev, id, value) : -EINVAL;
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
 /*
  * IOMMU_TEST_OP_DIRTY: dirties, in a mock paging HWPT with tracking on,
  * the leaf under every page_size unit whose bit is set in the caller's
@@ -404,6 +424,39 @@ out_put:
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_TRIGGER_VEVENT: the mock device bound as dev_id raises a
+ * selftest event on the vIOMMU of the nested HWPT its RID is attached to,
+ * naming itself by its virtual ID there: -ENOENT when it is attached to
+ * no such HWPT or has no vDEVICE on it; -EOPNOTSUPP when the vIOMMU has
+ * no selftest vEVENTQ.
+ */
+static int test_trigger_vevent(struct iommufd_ucmd *ucmd, uint32_t dev_id)
+{
+	struct iommu_viommu_event_selftest event = { 0 };
+	struct iommufd_viommu *viommu;
+	struct iommufd_device *idev;
+	uint64_t virt_id;
+	int rc;
+
+	idev = iommufd_get_device(ucmd->ictx, dev_id);
+	if (!idev)
+		return -ENOENT;
+	rc = -EINVAL;
+	if (!mock_dev_of(idev->dev))
+		goto out_put;
+	rc = iommufd_device_viommu(idev, &viommu, &virt_id);
+	if (rc)
+		goto out_put;
+	event.virt_id = (uint32_t)virt_id;
+	rc = iommufd_viommu_report_event(viommu, IOMMU_VEVENTQ_TYPE_SELFTEST,
+					 &event, sizeof(event));
+	object_put(ucmd->ictx, &viommu->obj);
+out_put:
+	object_put(ucmd->ictx, &idev->obj);
+	return rc;
+}
+
 int iommufd_test(struct iommufd_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -424,6 +477,10 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
 		return test_md_check_iotlb(ucmd, cmd->id, cmd->check_iotlb.id,
 					   cmd->check_iotlb.iotlb);
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		return test_dev_check_cache(ucmd, cmd->id,
+					    cmd->check_dev_cache.id,
+					    cmd->check_dev_cache.cache);
 	case IOMMU_TEST_OP_DIRTY:
 		return test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
@@ -450,6 +507,8 @@ int iommufd_test(struct iommufd_ucmd *ucmd)
 	case IOMMU_TEST_OP_DMABUF_GET:
 	case IOMMU_TEST_OP_DMABUF_REVOKE:
 		return iommufd_test_dmabuf(ucmd);
+	case IOMMU_TEST_OP_TRIGGER_VEVENT:
+		return test_trigger_vevent(ucmd, cmd->trigger_vevent.dev_id);
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return test_pasid_check_hwpt(ucmd, cmd->id,
 					     cmd->pasid_check.pasid,

@@ -897,6 +897,11 @@ const struct trace_file fault_trace_file = {
 	.write_record = &iommu_hwpt_page_response_desc,
 };
 
+/* A vEVENTQ's records are a header and data of the event's own length:
+ * each is named by the "vevent" event that queued it, not decoded at
+ * read. */
+const struct trace_file veventq_trace_file = { 0 };
+
 /* Every struct a table above describes, for the table checks. */
 const struct trace_struct *const trace_decode_structs[] = {
 	&iommu_iova_range_desc,

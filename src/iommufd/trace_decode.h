@@ -16,6 +16,8 @@ extern const struct trace_file iommufd_trace_file;
 /* A fault queue's records: struct iommu_hwpt_pgfault read,
  * struct iommu_hwpt_page_response written. */
 extern const struct trace_file fault_trace_file;
+/* A vEVENTQ's file: no fixed record. */
+extern const struct trace_file veventq_trace_file;
 
 /* Names the fault events share with the records. */
 extern const struct trace_name trace_pgfault_flags[];

@@ -32,6 +32,7 @@
 
 #include "iommufd_utils.h"
 #include "map_file_utils.h"
+#include "viommu_utils.h"
 #include "vfio_cdev_utils.h"
 
 /* Far more sites than any scenario has: a scenario that reaches this
@@ -744,6 +745,57 @@ SWEEP(map_file)
 	STEP(r, _test_ioctl_ioas_map_file(r->fd, ioas_id, dfd, 0, PSZ * 4,
 					  &iova2, MAP_RW));
 	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, 0, U64_MAX, NULL));
+	return 0;
+}
+
+/* A vIOMMU with its mmap() region, a vDEVICE, a nested HWPT on it, a
+ * vEVENTQ with events read, an invalidation and a HW queue; then the
+ * context's close takes them all. */
+SWEEP(viommu)
+{
+	struct iommu_viommu_selftest data = { .in_data = 7 };
+	struct iommu_viommu_invalidate_selftest inv = { .vdev_id = 0x99 };
+	struct selftest_vevent rec[2];
+	__u32 ioas_id, stdev_id, idev_id, parent_id, viommu_id, vdev_id;
+	__u32 nested_id, veventq_id, veventq_fd, queue_id, num = 1;
+	__u64 iova;
+	int qfd;
+
+	if (open_with_device(r, 0, &ioas_id, &stdev_id, &idev_id))
+		return -1;
+	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
+				     IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+				     IOMMU_HWPT_DATA_NONE, NULL, 0, &parent_id));
+	STEP(r, _test_ioctl_ioas_map(r->fd, ioas_id, buffer, PSZ, &iova,
+				     MAP_RW));
+	fail_nth_enable(r);
+	STEP(r, _test_cmd_viommu_alloc(r->fd, idev_id, parent_id, 0,
+				       IOMMU_VIOMMU_TYPE_SELFTEST, &data,
+				       sizeof(data), &viommu_id));
+	STEP(r, _test_cmd_vdevice_alloc(r->fd, viommu_id, idev_id, 0x99,
+					&vdev_id));
+	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, viommu_id, 0, 0,
+				     IOMMU_HWPT_DATA_SELFTEST, &default_data,
+				     sizeof(default_data), &nested_id));
+	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, nested_id,
+					      NULL));
+	STEP(r, _test_cmd_veventq_alloc(r->fd, viommu_id,
+					IOMMU_VEVENTQ_TYPE_SELFTEST, 1,
+					&veventq_id, &veventq_fd));
+	qfd = (int)veventq_fd;
+	r->fds[r->nfds++] = qfd;
+	STEP(r, _test_cmd_trigger_vevents(r->fd, idev_id, 2));
+	if (read(qfd, rec, sizeof(rec)) < 0) {
+		r->failed = "read(veventq)";
+		r->err = errno;
+		return -1;
+	}
+	STEP(r, _test_cmd_hwpt_invalidate(r->fd, viommu_id, &inv,
+					  IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
+					  sizeof(inv), &num));
+	STEP(r, _test_cmd_hw_queue_alloc(r->fd, viommu_id,
+					 IOMMU_HW_QUEUE_TYPE_SELFTEST, 0, iova,
+					 PSZ, &queue_id));
 	return 0;
 }
 

@@ -68,7 +68,7 @@ static const struct command commands[] = {
 	COMMAND(IOMMU_VIOMMU_ALLOC, struct iommu_viommu_alloc, out_viommu_id,
 		EOPNOTSUPP),
 	COMMAND(IOMMU_VDEVICE_ALLOC, struct iommu_vdevice_alloc, virt_id,
-		EOPNOTSUPP),
+		ENOENT),
 	/* nothing mapped: nothing to move */
 	COMMAND(IOMMU_IOAS_CHANGE_PROCESS, struct iommu_ioas_change_process,
 		__reserved, 0),

@@ -15,6 +15,7 @@
 #include "iommu/drivers/mock.h"
 #include "iommu/drivers/mock_device.h"
 #include "iommu/drivers/mock_nested.h"
+#include "iommu/drivers/mock_viommu.h"
 #include "iommu/user_data.h"
 
 static const struct iommu_ops mock_iommu_ops;
@@ -83,6 +84,8 @@ struct mock_dev *mock_dev_create(struct iommu_device *iommu, uint32_t flags,
 		return NULL;
 	}
 	mdev->flags = flags;
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		mdev->cache[i] = IOMMU_TEST_DEV_CACHE_DEFAULT;
 	rc = platform_add_device(iommu, &mdev->dev, mock_dev_release);
 	if (rc) {
 		free(mdev);
@@ -108,6 +111,21 @@ uint64_t mock_dev_page_responses(const struct mock_dev *mdev,
 	return __atomic_load_n(&mdev->page_responses[code], __ATOMIC_RELAXED);
 }
 
+int mock_dev_check_cache(struct mock_dev *mdev, uint32_t id, uint32_t value)
+{
+	if (id > MOCK_DEV_CACHE_ID_MAX ||
+	    __atomic_load_n(&mdev->cache[id], __ATOMIC_RELAXED) != value)
+		return -EINVAL;
+	return 0;
+}
+
+void mock_dev_invalidate_cache(struct mock_dev *mdev, uint32_t id, bool all)
+{
+	for (unsigned int i = 0; i < MOCK_DEV_CACHE_NUM; i++)
+		if (all || i == id)
+			__atomic_store_n(&mdev->cache[i], 0, __ATOMIC_RELAXED);
+}
+
 static bool mock_capable(struct device *dev, enum iommu_cap cap)
 {
 	switch (cap) {
@@ -118,12 +136,19 @@ static bool mock_capable(struct device *dev, enum iommu_cap cap)
 	}
 }
 
+/* A nested domain made on a vIOMMU takes only a device the guest knows:
+ * one with a vDEVICE there (-ENOENT otherwise, the kernel's). */
 static int mock_attach_dev(struct iommu_domain *domain,
 			   struct device *dev)
 {
+	struct iommu_viommu *viommu = mock_nested_viommu(domain);
+	uint64_t virt_id;
+
 	if (domain->ops->set_dirty_tracking &&
 	    !mock_capable(dev, IOMMU_CAP_DIRTY_TRACKING))
 		return -EINVAL;
+	if (viommu)
+		return iommu_viommu_get_vdev_id(viommu, dev, &virt_id);
 	return 0;
 }
 
@@ -261,6 +286,8 @@ static const struct iommu_ops mock_iommu_ops = {
 	.max_pasids = mock_max_pasids,
 	.domain_alloc_paging_flags = mock_domain_alloc_paging_flags,
 	.domain_alloc_nested = mock_domain_alloc_nested_dev,
+	.get_viommu_size = mock_get_viommu_size,
+	.viommu_init = mock_viommu_init,
 	.attach_dev = mock_attach_dev,
 	.set_dev_pasid = mock_set_dev_pasid,
 	.dev_enable_iopf = mock_dev_enable_iopf,

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <iommusim/uapi/iommufd_test.h>
+
 #include "iommu/iommu.h"
 
 struct mock_dev {
@@ -23,6 +25,11 @@ struct mock_dev {
 	 * iommu_page_response_code, __atomic: what a test can see of them
 	 * (the kernel's mock drops them). */
 	uint64_t page_responses[IOMMU_PAGE_RESP_FAILURE + 1];
+	/* The fake per-device cache of the kernel's selftest: every entry
+	 * starts at IOMMU_TEST_DEV_CACHE_DEFAULT and only an invalidation
+	 * through a vIOMMU clears it, so a test sees that one reached the
+	 * device. __atomic. */
+	uint32_t cache[MOCK_DEV_CACHE_NUM];
 };
 
 /* The mock IOMMU instance, registered on the platform at the first call;
@@ -48,5 +55,12 @@ struct mock_dev *mock_dev_of(struct device *dev);
 /* How many page responses with code the device got so far. */
 uint64_t mock_dev_page_responses(const struct mock_dev *mdev,
 				 enum iommu_page_response_code code);
+
+/* IOMMU_TEST_OP_DEV_CHECK_CACHE: 0 when cache entry id holds value, else
+ * -EINVAL (an id past MOCK_DEV_CACHE_ID_MAX included). */
+int mock_dev_check_cache(struct mock_dev *mdev, uint32_t id, uint32_t value);
+
+/* Clears cache entry id, or every entry with all. */
+void mock_dev_invalidate_cache(struct mock_dev *mdev, uint32_t id, bool all);
 
 #endif /* IOMMUSIM_DRIVERS_MOCK_DEVICE_H */

@@ -13,10 +13,13 @@
 #include "base/alloc.h"
 #include "iommu/drivers/mock.h"
 #include "iommu/drivers/mock_nested.h"
+#include "iommu/viommu.h"
 #include "iommu/user_data.h"
 
 struct mock_nested {
 	struct iommu_domain domain; /* first: the core's handle */
+	/* the vIOMMU it was made on, or NULL; constant */
+	struct iommu_viommu *viommu;
 	_Atomic uint32_t iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
 };
 
@@ -86,22 +89,16 @@ static const struct iommu_domain_ops mock_nested_ops = {
 	.cache_invalidate_user = mock_nested_invalidate,
 };
 
-struct iommu_domain *
-mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
-			 const struct iommu_user_data *user_data, int *err)
+/* What both ways of making one share: the data (its type first), then
+ * the domain, every fake IOTLB entry holding the data's value. */
+static struct mock_nested *
+mock_nested_alloc(struct iommu_domain *parent,
+		  const struct iommu_user_data *user_data, int *err)
 {
 	struct iommu_hwpt_selftest cfg;
 	struct mock_nested *nested;
 	int rc;
 
-	if (flags & ~IOMMU_HWPT_ALLOC_PASID) {
-		*err = -EOPNOTSUPP;
-		return NULL;
-	}
-	if (!parent || !mock_domain_is_paging(parent)) {
-		*err = -EINVAL;
-		return NULL;
-	}
 	if (user_data->type != IOMMU_HWPT_DATA_SELFTEST) {
 		*err = -EOPNOTSUPP;
 		return NULL;
@@ -124,7 +121,50 @@ mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
 	/* any value is taken: it is what MD_CHECK_IOTLB will find */
 	for (unsigned int i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
 		atomic_init(&nested->iotlb[i], cfg.iotlb);
+	return nested;
+}
+
+struct iommu_domain *
+mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
+			 const struct iommu_user_data *user_data, int *err)
+{
+	struct mock_nested *nested;
+
+	if (flags & ~IOMMU_HWPT_ALLOC_PASID) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	if (!parent || !mock_domain_is_paging(parent)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	nested = mock_nested_alloc(parent, user_data, err);
+	return nested ? &nested->domain : NULL;
+}
+
+struct iommu_domain *
+mock_domain_alloc_nested_viommu(struct iommu_viommu *viommu, uint32_t flags,
+				const struct iommu_user_data *user_data,
+				int *err)
+{
+	struct mock_nested *nested;
+
+	if (flags & ~IOMMU_HWPT_ALLOC_PASID) {
+		*err = -EOPNOTSUPP;
+		return NULL;
+	}
+	nested = mock_nested_alloc(viommu->parent, user_data, err);
+	if (!nested)
+		return NULL;
+	nested->viommu = viommu;
 	return &nested->domain;
+}
+
+struct iommu_viommu *mock_nested_viommu(const struct iommu_domain *domain)
+{
+	if (!mock_domain_is_nested(domain))
+		return NULL;
+	return container_of(domain, struct mock_nested, domain)->viommu;
 }
 
 int mock_nested_check_iotlb(struct iommu_domain *domain, uint32_t id,

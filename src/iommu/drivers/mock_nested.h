@@ -19,6 +19,7 @@
 #include "iommu/iommu.h"
 
 struct iommu_user_data;
+struct iommu_viommu;
 
 /* The driver's domain_alloc_nested: NULL with *err (-EOPNOTSUPP for
  * flags or data type, -EINVAL for the parent or the data length,
@@ -27,7 +28,18 @@ struct iommu_domain *
 mock_domain_alloc_nested(struct iommu_domain *parent, uint32_t flags,
 			 const struct iommu_user_data *user_data, int *err);
 
+/* The same, made on a mock vIOMMU (its alloc_domain_nested): over the
+ * vIOMMU's parent, remembering the vIOMMU. */
+struct iommu_domain *
+mock_domain_alloc_nested_viommu(struct iommu_viommu *viommu, uint32_t flags,
+				const struct iommu_user_data *user_data,
+				int *err);
+
 bool mock_domain_is_nested(const struct iommu_domain *domain);
+
+/* The vIOMMU a mock nested domain was made on; NULL for one made on a
+ * paging parent, or for any other domain. */
+struct iommu_viommu *mock_nested_viommu(const struct iommu_domain *domain);
 
 /* IOMMU_TEST_OP_MD_CHECK_IOTLB: 0 when entry id holds value, else -EINVAL. */
 int mock_nested_check_iotlb(struct iommu_domain *domain, uint32_t id,
