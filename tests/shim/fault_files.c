@@ -229,7 +229,7 @@ static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 
-	w->tid = gettid_();
+	__atomic_store_n(&w->tid, gettid_(), __ATOMIC_RELEASE);
 	for (int i = 0; i < 3; i++) {
 		__u32 id;
 
