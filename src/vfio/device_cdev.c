@@ -38,7 +38,7 @@
 #include "iommufd/device.h"
 #include "iommufd/iommufd.h"
 #include "iommu/platform_config.h"
-#include "vfio/trace_decode.h"
+#include "vfio/device_trace.h"
 #include "vfio/vfio.h"
 #include "vfio/vfio_dma.h"
 

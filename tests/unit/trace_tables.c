@@ -20,7 +20,7 @@
 
 #include "harness.h"
 #include "iommufd/trace_decode.h"
-#include "vfio/trace_decode.h"
+#include "vfio/device_trace.h"
 
 /* Why the table does not tile its struct, or NULL. */
 static const char *tiling_error(const struct trace_struct *st)

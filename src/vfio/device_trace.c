@@ -7,7 +7,7 @@
 #include <iommusim/uapi/iommusim.h>
 #include <iommusim/uapi/vfio_device.h>
 
-#include "vfio/trace_decode.h"
+#include "vfio/device_trace.h"
 
 #define IN(s, m, fmt, names) TRACE_FIELD(s, m, TRACE_##fmt, TRACE_IN, names)
 #define OUT(s, m, fmt, names) TRACE_FIELD(s, m, TRACE_##fmt, TRACE_OUT, names)

@@ -2,8 +2,8 @@
 /*
  * The trace's decoding of the VFIO device cdev's calls (base/trace.h).
  */
-#ifndef IOMMUSIM_VFIO_TRACE_DECODE_H
-#define IOMMUSIM_VFIO_TRACE_DECODE_H
+#ifndef IOMMUSIM_VFIO_DEVICE_TRACE_H
+#define IOMMUSIM_VFIO_DEVICE_TRACE_H
 
 #include <stddef.h>
 
@@ -15,4 +15,4 @@ extern const struct trace_file vfio_device_trace_file;
 extern const struct trace_struct *const vfio_trace_structs[];
 extern const size_t vfio_trace_nstructs;
 
-#endif /* IOMMUSIM_VFIO_TRACE_DECODE_H */
+#endif /* IOMMUSIM_VFIO_DEVICE_TRACE_H */
