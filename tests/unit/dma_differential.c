@@ -41,13 +41,9 @@
 #include "iommu/user_data.h"
 #include "iommufd/iommufd.h"
 #include "harness.h"
+#include "sanitizer_scale.h"
 #include "x86_pte.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZER_SCALE 10
-#else
-#define SANITIZER_SCALE 1
-#endif
 
 #define ROUNDS (48 / SANITIZER_SCALE + 1)
 #define DMAS_PER_ROUND 20000

@@ -5,6 +5,7 @@
  * run against a plain array scanned linearly, and a million nodes.
  */
 #include "harness.h"
+#include "sanitizer_scale.h"
 #include "base/interval_tree.h"
 
 #include <time.h>
@@ -688,13 +689,8 @@ static double seconds_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Under a sanitizer the million tests below run a tenth of it: the same
- * paths, checked for memory and races, at a cost CI can carry. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define MILLION (1000000 / 10)
-#else
-#define MILLION 1000000
-#endif
+/* Under a sanitizer the million tests below run a tenth of it. */
+#define MILLION (1000000 / SANITIZER_SCALE)
 
 /* A million 4 KiB areas inserted in random order, a sample looked up, all
  * removed in another random order. The times are printed, not asserted. */

@@ -21,6 +21,7 @@
  * so they need not point at memory.
  */
 #include "harness.h"
+#include "sanitizer_scale.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -392,11 +393,7 @@ TEST_F(pgt, overlap_is_eexist_and_rolls_back)
 
 /* Allocation failures, provoked with an address-space limit. The sanitizers
  * reserve terabytes of shadow, so this runs only in plain builds. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define HAVE_SANITIZER 1
-#else
-#define HAVE_SANITIZER 0
-#endif
+#define HAVE_SANITIZER (SANITIZER_SCALE > 1)
 
 static uint64_t vm_size(void)
 {
@@ -1404,7 +1401,7 @@ TEST_F(pgt, retired_tables_outlive_walkers)
 	unsigned int i;
 
 	ASSERT_EQ(0, pthread_create(&walker, NULL, retire_walker, &r));
-	for (i = 0; i < 3000; i++) {
+	for (i = 0; i < 3000 / SANITIZER_SCALE; i++) {
 		/* Small leaves: two level 0 tables, retired by the unmap. */
 		ASSERT_EQ(0, pt_map(&self->pt, 2 * SZ_1G, PA_BASE + GRAN,
 				    2 * HUGE_LEAF, RW, ALL_SIZES));
@@ -1440,7 +1437,7 @@ static void time_map_unmap(struct __test_metadata *_metadata,
 
 TEST_F(pgt, figures_map_unmap_1g)
 {
-	unsigned int i, n = 200000;
+	unsigned int i, n = 200000 / SANITIZER_SCALE;
 	struct iommu_translation t;
 	double t0, t1, t2;
 	uint64_t before;
@@ -1502,23 +1499,27 @@ static double table_bytes_per_mapping(struct __test_metadata *_metadata,
 	return per;
 }
 
+/* A tenth under a sanitizer: the figure is per mapping, so it stays close. */
+#define FIGURE_MAPPINGS (100000 / SANITIZER_SCALE)
+
 TEST_F(pgt, figures_table_bytes_per_4k_mapping)
 {
-	printf("# %s: 100000 x 4 KiB at random slots of 1 GiB: %.1f table "
+	printf("# %s: %u x 4 KiB at random slots of 1 GiB: %.1f table "
 	       "bytes per mapping\n",
-	       self->fmt->name,
+	       self->fmt->name, FIGURE_MAPPINGS,
 	       table_bytes_per_mapping(_metadata, self->fmt, ALL_SIZES, SZ_1G,
-				       100000));
-	printf("# %s: 100000 x 4 KiB at random slots of 64 GiB: %.1f table "
+				       FIGURE_MAPPINGS));
+	printf("# %s: %u x 4 KiB at random slots of 64 GiB: %.1f table "
 	       "bytes per mapping\n",
-	       self->fmt->name,
+	       self->fmt->name, FIGURE_MAPPINGS,
 	       table_bytes_per_mapping(_metadata, self->fmt, ALL_SIZES,
-				       64 * SZ_1G, 100000));
-	printf("# %s: 100000 x 4 KiB packed (IOVA allocator order): %.1f "
+				       64 * SZ_1G, FIGURE_MAPPINGS));
+	printf("# %s: %u x 4 KiB packed (IOVA allocator order): %.1f "
 	       "table bytes per mapping\n",
-	       self->fmt->name,
+	       self->fmt->name, FIGURE_MAPPINGS,
 	       table_bytes_per_mapping(_metadata, self->fmt, ALL_SIZES,
-				       100000 * SZ_4K, 100000));
+				       FIGURE_MAPPINGS * SZ_4K,
+				       FIGURE_MAPPINGS));
 }
 
 /* ---- the mock format: its geometry and its documented entry layout --------------- */
