@@ -145,7 +145,7 @@ TEST(a_nested_hwpt_with_its_fault_queue)
 	size_t len = 0;
 
 	ASSERT_EQ(0, iommusim_open(&ctx));
-	ASSERT_EQ(0, nested_fault_build(ctx, false, &t));
+	ASSERT_EQ(0, nested_fault_build(ctx, 0, false, &t));
 	ASSERT_EQ(7, t.nested);
 
 	ASSERT_EQ(0, graph_context_dot((struct iommufd_ctx *)ctx, &dot, &len));

@@ -29,6 +29,7 @@
 #include "iommu/iopf.h"
 #include "iommufd/device.h"
 #include "iommufd/eventq.h"
+#include "nested_fault.h"
 
 #define RECORD sizeof(struct iommu_hwpt_pgfault)
 #define LAST IOMMU_FAULT_PAGE_REQUEST_LAST_PAGE
@@ -55,48 +56,21 @@ static int test_ioctl(struct iommusim_ctx *ctx, unsigned long cmd, void *arg)
 
 FIXTURE_SETUP(iopf)
 {
-	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_test_cmd mock = {
-		.size = sizeof(mock),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.mock_domain_flags = { .dev_flags = MOCK_FLAGS_DEVICE_PASID },
-	};
-	struct iommu_hwpt_alloc parent = {
-		.size = sizeof(parent),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	struct iommu_fault_alloc fault = { .size = sizeof(fault) };
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc nested = {
-		.size = sizeof(nested),
-		.flags = IOMMU_HWPT_FAULT_ID_VALID,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data),
-		.data_uptr = uaddr(&data),
-	};
+	struct nested_fault t;
 	struct iommufd_device *idev;
 
 	ASSERT_EQ(0, iommusim_open(&self->ctx));
-	ASSERT_EQ(0, test_ioctl(self->ctx, IOMMU_IOAS_ALLOC, &ioas));
-	self->ioas_id = ioas.out_ioas_id;
-	mock.id = self->ioas_id;
-	ASSERT_EQ(0, test_ioctl(self->ctx, IOMMU_TEST_CMD, &mock));
-	self->stdev_id = mock.mock_domain.out_stdev_id;
-	self->idev_id = mock.mock_domain.out_idev_id;
-	parent.dev_id = self->idev_id;
-	parent.pt_id = self->ioas_id;
-	ASSERT_EQ(0, test_ioctl(self->ctx, IOMMU_HWPT_ALLOC, &parent));
-	self->parent_id = parent.out_hwpt_id;
-	ASSERT_EQ(0, test_ioctl(self->ctx, IOMMU_FAULT_QUEUE_ALLOC, &fault));
-	self->fault_id = fault.out_fault_id;
-	self->fault_fd = (int)fault.out_fault_fd;
+	ASSERT_EQ(0, nested_fault_build(self->ctx, MOCK_FLAGS_DEVICE_PASID,
+					false, &t));
+	self->ioas_id = t.ioas;
+	self->stdev_id = t.stdev;
+	self->idev_id = t.idev;
+	self->parent_id = t.parent;
+	self->fault_id = t.fault;
+	self->fault_fd = t.fault_fd;
+	self->nested_id = t.nested;
 	self->fault_file = fget(self->fault_fd);
 	ASSERT_NONNULL(self->fault_file);
-	nested.dev_id = self->idev_id;
-	nested.pt_id = self->parent_id;
-	nested.fault_id = self->fault_id;
-	ASSERT_EQ(0, test_ioctl(self->ctx, IOMMU_HWPT_ALLOC, &nested));
-	self->nested_id = nested.out_hwpt_id;
 
 	idev = iommufd_get_device((struct iommufd_ctx *)self->ctx,
 				  self->idev_id);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the trace and graph tests build through iommusim_ioctl(): in a
- * fresh context, a mock device over IOAS 1, a NEST_PARENT HWPT, a fault
+ * What the trace, graph and iopf tests build through iommusim_ioctl(): in
+ * a fresh context, a mock device (with dev_flags, if any) over IOAS 1, a
+ * NEST_PARENT HWPT, a fault
  * queue and a nested HWPT that reports to it (with move, the device moved
  * onto the nested HWPT, its automatic one gone). Being the first objects,
  * their IDs are known: IOAS 1, selftest 2, device 3, automatic HWPT 4,
@@ -23,13 +24,16 @@ struct nested_fault {
 };
 
 /* 0, or the first failing call's -errno. */
-static inline int nested_fault_build(struct iommusim_ctx *ctx, bool move,
+static inline int nested_fault_build(struct iommusim_ctx *ctx,
+				     uint32_t dev_flags, bool move,
 				     struct nested_fault *t)
 {
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_test_cmd mock = {
 		.size = sizeof(mock),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.op = dev_flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
+				  IOMMU_TEST_OP_MOCK_DOMAIN,
+		.mock_domain_flags = { .dev_flags = dev_flags },
 	};
 	struct iommu_hwpt_alloc parent = {
 		.size = sizeof(parent),

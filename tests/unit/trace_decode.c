@@ -359,7 +359,7 @@ TEST(a_fault_queued_read_and_answered)
 	int qfd;
 
 	ASSERT_EQ(0, iommusim_open(&ctx));
-	ASSERT_EQ(0, nested_fault_build(ctx, true, &t));
+	ASSERT_EQ(0, nested_fault_build(ctx, 0, true, &t));
 	qfd = t.fault_fd;
 	trigger.trigger_iopf.dev_id = t.idev;
 
