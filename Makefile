@@ -6,6 +6,7 @@
 #   make check T=NAME    one test program, every way it runs: T=hwpt_nested
 #                        (direct and under `iommusim run`), T=unit/pgtable,
 #                        T=install.sh; tests/run-tests.sh says more
+#   make check-build     build what `make check` runs, without running it
 #   make check SAN=1     the unit and direct runs under ASan+UBSan (leak
 #                        checking on), built in build/san
 #   make check TSAN=1    the same under ThreadSanitizer, in build/tsan
@@ -254,6 +255,16 @@ $(RESULTS)/%.result: $(BUILD)/tests/% $(TOOL) $(PRELOAD_SO) FORCE
 
 check: $(CHECK_RESULTS)
 	@T=$(T) $(RUN_TESTS) report $(CHECK_RUNS)
+
+# What `make check` runs, built without running it (CI builds it under -j2,
+# then runs the tests one at a time). The sanitizer builds run only the unit
+# and direct programs, so only those are built there.
+ifneq ($(filter 1,$(SAN) $(TSAN)),)
+check-build: $(UNIT_TESTS) $(PROG_DIRECT) $(REGRESS)
+else
+check-build: all
+endif
+.PHONY: check-build
 
 FORCE:
 
