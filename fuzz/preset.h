@@ -19,6 +19,10 @@
  *      aperture's start
  *   3  and a VT-d device (vfio0) bound to the context, attached to a
  *      nesting-parent HWPT of that IOAS, and a fault queue
+ *   4  and, for the calls that need such a state to get past their
+ *      checks: a HWPT of the mock device's tracking dirty pages, a
+ *      selftest nested HWPT, a selftest access that pins pages, and a VFIO
+ *      type1v2 container (/dev/vfio/vfio with a compat IOAS of its own)
  * Every ID, descriptor, IOVA and length is recorded in the session.
  */
 void preset_build(struct fuzz_session *s, struct fuzz_input *in);
