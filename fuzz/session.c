@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <iommusim/uapi/iommufd_test.h>
+
 #include "base/fault_inject.h"
 #include "base/fdtable.h"
 #include "iommufd/pages.h"
@@ -310,21 +312,41 @@ uint64_t gen_page_size(struct fuzz_input *in)
 	return sel == 6 ? 0 : in_u64(in);
 }
 
+/* The selftest's type and data-type values: a field of a type takes one,
+ * which random bytes would never hit. */
+static uint64_t gen_selftest_type(struct fuzz_input *in)
+{
+	static const uint32_t types[] = {
+		IOMMU_HWPT_DATA_SELFTEST,
+		IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, /* and the vIOMMU's, the
+						      * HW queue's */
+		IOMMU_VEVENTQ_TYPE_SELFTEST,
+		IOMMU_HW_INFO_TYPE_SELFTEST,
+	};
+
+	return types[in_pick(in, sizeof(types) / sizeof(types[0]))];
+}
+
 uint64_t gen_number(struct fuzz_input *in, unsigned int width)
 {
 	unsigned int sel = in_pick(in, 16);
 
 	/* well-formed: zero ("not used" in every field), a small count or
-	 * type, or a struct's length (a data_len, an entry_len) */
+	 * type, a struct's length (a data_len, an entry_len), or a selftest
+	 * type */
 	if (in->sane)
-		return sel < 8 ? 0 : sel < 12 ? in_pick(in, 4) :
-						8 * (1 + in_pick(in, 8));
+		return sel < 8	? 0 :
+		       sel < 11 ? in_pick(in, 4) :
+		       sel < 14 ? 8 * (1 + in_pick(in, 8)) :
+				  gen_selftest_type(in);
 	if (sel < 8)
 		return in_pick(in, 8);
-	if (sel < 12)
+	if (sel < 11)
 		return in_u8(in);
-	if (sel < 15)
+	if (sel < 13)
 		return in_bytes(in, width);
+	if (sel < 15)
+		return gen_selftest_type(in);
 	return UINT64_MAX;
 }
 
