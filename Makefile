@@ -168,14 +168,31 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -Isrc -o $@ $< $(LIB_A) \
 		$(LDLIBS_ALL)
 
-$(BUILD)/tests/uapi/%: tests/uapi/%.c
-	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+# A program is compiled once and linked both ways (its object is kept, not
+# an intermediate make would delete); only a test that has parts for one
+# way alone (IOMMUSIM_TEST_DIRECT) is compiled for each.
+TEST_DIRECT_ONLY_PARTS := tests/uapi/dma.c
+PROG_OBJS := $(PROG_SRCS:tests/%.c=$(BUILD)/obj/tests/%.o)
+.SECONDARY: $(PROG_OBJS)
 
-$(BUILD)/tests/shim/%: tests/shim/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+	$(call say,CC,$(@:$(BUILD)/obj/%=%))$(CC) $(TEST_CFLAGS) -c $< -o $@
 
+$(BUILD)/tests/uapi/%: $(BUILD)/obj/tests/uapi/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $< $(LDLIBS_ALL)
+
+$(BUILD)/tests/shim/%: $(BUILD)/obj/tests/shim/%.o
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $< $(LDLIBS_ALL)
+
+$(BUILD)/tests/%-direct: $(BUILD)/obj/tests/%.o $(PRELOAD_OBJS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) -o $@ $< $(PRELOAD_OBJS) $(LIB_A) -ldl \
+		$(LDLIBS_ALL)
+
+$(TEST_DIRECT_ONLY_PARTS:tests/%.c=$(BUILD)/tests/%-direct): \
 $(BUILD)/tests/%-direct: tests/%.c $(PRELOAD_OBJS) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) $(TEST_CFLAGS) -DIOMMUSIM_TEST_DIRECT -o $@ $< \
