@@ -316,18 +316,16 @@ static void leaf_put(struct rindex_leaf *leaf, unsigned int i,
 	leaf->range[i] = r;
 }
 
-/* Opens slot pos in a leaf that has room, and puts r there. */
+/* Opens slot pos in a leaf that has room, and puts r there. A loop rather
+ * than memmove(): the empty tail of an append then makes no call. */
 static void leaf_insert_at(struct rindex_leaf *leaf, unsigned int pos,
 			   struct rindex_range *r)
 {
-	unsigned int tail = leaf->hdr.n - pos;
-
-	memmove(&leaf->start[pos + 1], &leaf->start[pos],
-		tail * sizeof(leaf->start[0]));
-	memmove(&leaf->last[pos + 1], &leaf->last[pos],
-		tail * sizeof(leaf->last[0]));
-	memmove(&leaf->range[pos + 1], &leaf->range[pos],
-		tail * sizeof(leaf->range[0]));
+	for (unsigned int i = leaf->hdr.n; i > pos; i--) {
+		leaf->start[i] = leaf->start[i - 1];
+		leaf->last[i] = leaf->last[i - 1];
+		leaf->range[i] = leaf->range[i - 1];
+	}
 	leaf_put(leaf, pos, r);
 	leaf->hdr.n++;
 }
@@ -489,17 +487,15 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 
 /* ---- remove --------------------------------------------------------------------- */
 
+/* Closes slot pos of a leaf; a loop, as in leaf_insert_at(). */
 static void leaf_remove_at(struct rindex_leaf *leaf, unsigned int pos)
 {
-	unsigned int tail = leaf->hdr.n - pos - 1;
-
-	memmove(&leaf->start[pos], &leaf->start[pos + 1],
-		tail * sizeof(leaf->start[0]));
-	memmove(&leaf->last[pos], &leaf->last[pos + 1],
-		tail * sizeof(leaf->last[0]));
-	memmove(&leaf->range[pos], &leaf->range[pos + 1],
-		tail * sizeof(leaf->range[0]));
 	leaf->hdr.n--;
+	for (unsigned int i = pos; i < leaf->hdr.n; i++) {
+		leaf->start[i] = leaf->start[i + 1];
+		leaf->last[i] = leaf->last[i + 1];
+		leaf->range[i] = leaf->range[i + 1];
+	}
 }
 
 static void inner_remove_at(struct rindex_inner *in, unsigned int pos)
@@ -637,13 +633,10 @@ void rindex_remove(struct rindex *ri, struct rindex_range *r)
 
 	leaf_remove_at(leaf, (unsigned int)slot);
 	ri->count--;
-	if (!leaf->hdr.parent) {
-		if (!leaf->hdr.n) {
-			free(leaf);
-			ri->root = NULL;
-		}
+	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
+	 * that maps and unmaps one area at a time then never allocates. */
+	if (!leaf->hdr.parent)
 		return;
-	}
 	if (leaf->hdr.n < RINDEX_MIN)
 		rebalance(ri, &leaf->hdr);
 	else
@@ -863,7 +856,8 @@ static const char *check_node(struct check_walk *w,
 
 	if (node->parent != parent)
 		return "a node's parent link is wrong";
-	if (node->n > RINDEX_FANOUT || node->n == 0)
+	if (node->n > RINDEX_FANOUT || (node->n == 0 && !node->is_leaf) ||
+	    (node->n == 0 && parent))
 		return "a node's count is out of bounds";
 	if (parent && node->n < RINDEX_MIN)
 		return "a node other than the root is under-filled";

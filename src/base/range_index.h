@@ -37,7 +37,7 @@ struct rindex_node;
 struct rindex_leaf;
 
 struct rindex {
-	struct rindex_node *root; /* NULL when empty */
+	struct rindex_node *root; /* NULL until the first insert */
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
 };

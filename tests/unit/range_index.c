@@ -266,6 +266,42 @@ TEST(ends_of_the_key_space)
 	rindex_destroy(&ri);
 }
 
+/* An index emptied by removes keeps its root leaf (no allocation for the
+ * next insert) and answers as an empty one: no range, one hole of all. */
+TEST(emptied_index_keeps_its_root)
+{
+	struct rindex_range a = { 4096, 8191 }, b = { 0, 4095 };
+	struct fit_rule rule = { .length = 1, .alignment = 1 };
+	struct rindex_cursor c;
+	struct rindex ri;
+	uint64_t found;
+	size_t bytes;
+
+	rindex_init(&ri);
+	EXPECT_EQ(0, rindex_memory(&ri));
+	ASSERT_EQ(0, rindex_insert(&ri, &a));
+	bytes = rindex_memory(&ri);
+	rindex_remove(&ri, &a);
+	CHECK_INDEX(&ri);
+	EXPECT_TRUE(rindex_empty(&ri));
+	EXPECT_EQ(bytes, rindex_memory(&ri));
+	EXPECT_EQ(NULL, rindex_floor(&ri, UINT64_MAX));
+	EXPECT_EQ(NULL, rindex_first(&ri, &c));
+	EXPECT_EQ(NULL, rindex_seek(&ri, 0, &c));
+	EXPECT_EQ(NULL, rindex_first_overlap(&ri, 0, UINT64_MAX));
+	EXPECT_TRUE(rindex_find_hole(&ri, 0, UINT64_MAX, 1, fits_aligned,
+				     &rule, &found));
+	EXPECT_EQ(0, found);
+	ASSERT_EQ(0, rindex_insert(&ri, &a));
+	ASSERT_EQ(0, rindex_insert(&ri, &b));
+	CHECK_INDEX(&ri);
+	EXPECT_EQ(bytes, rindex_memory(&ri));
+	EXPECT_EQ(&b, rindex_first(&ri, &c));
+	EXPECT_EQ(&a, rindex_cursor_next(&c));
+	rindex_destroy(&ri);
+	EXPECT_EQ(0, rindex_memory(&ri));
+}
+
 /* Packed ranges inserted in order, then removed from the middle out:
  * every split and merge of leaves and internal nodes. */
 TEST(packed_in_order_then_removed)
