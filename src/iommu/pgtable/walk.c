@@ -470,15 +470,16 @@ static int map_leaf_run(struct map_walk *w, uint64_t *slot, uint64_t va,
 {
 	const struct pgtable *pt = w->pt;
 	unsigned int granule_lg2 = pt->fmt->granule_lg2;
-	size_t n = (size_t)((end - va) >> granule_lg2), i, k;
+	size_t n = (size_t)((end - va) >> granule_lg2), i;
 	uint64_t leaf = pt->fmt->make_leaf(w->oa, 0, w->prot);
+	uint64_t present_bits = pt->present_bits;
 
-	for (i = 0; i < n; i++)
-		if (entry_load(&slot[i]) & pt->present_bits)
+	for (i = 0; i < n; i++) {
+		if (entry_load(&slot[i]) & present_bits)
 			break;
-	for (k = 0; k < i; k++)
-		__atomic_store_n(&slot[k], leaf + ((uint64_t)k << granule_lg2),
+		__atomic_store_n(&slot[i], leaf + ((uint64_t)i << granule_lg2),
 				 __ATOMIC_RELEASE);
+	}
 	w->oa += (uint64_t)i << granule_lg2;
 	return i < n ? -EEXIST : 0;
 }
