@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The range index (src/base/range_index.c) against a model: a sorted array
- * of the same ranges. Random inserts and removes, with every invariant
- * checked (rindex_check) after each; lookups, walks and the lowest-fitting-
- * hole search compared with what a plain scan of the model answers; the
+ * of the same ranges. Random inserts and removes (by range and by
+ * cursor), with every invariant checked (rindex_check) after each;
+ * lookups, walks and the lowest-fitting-hole search compared with what a
+ * plain scan of the model answers; the
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
  * merge internal nodes many times over.
  */
@@ -383,7 +384,15 @@ TEST(random_against_the_model)
 			size_t i = model_pos(&m, r->start);
 
 			ASSERT_EQ(r, m.sorted[i]);
-			rindex_remove(&ri, r);
+			if (round % 2) {
+				rindex_remove(&ri, r);
+			} else {
+				/* by a cursor seeking a value inside it */
+				struct rindex_cursor c;
+
+				ASSERT_EQ(r, rindex_seek(&ri, r->last, &c));
+				rindex_remove_at(&ri, &c);
+			}
 			model_del(&m, i);
 			used[slot] = false;
 		} else {
