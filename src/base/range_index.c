@@ -93,36 +93,48 @@ static uint64_t node_max_last(struct rindex_node *node)
 			     : as_inner(node)->max_last[i];
 }
 
+/*
+ * The largest hole inside a node. Every slot is looked at and the ones
+ * from n on count as no hole, so the loops have a fixed length and their
+ * maxima are conditional moves: the summaries are recomputed on every
+ * level an insert or remove changes, and a loop that ended at n, or
+ * branched on each comparison, mispredicted there.
+ */
+static inline uint64_t max_if(uint64_t best, uint64_t value, bool valid)
+{
+	value = valid ? value : 0;
+	return value > best ? value : best;
+}
+
 static uint64_t leaf_max_gap(const struct rindex_leaf *leaf)
 {
-	uint64_t best = 0, gap;
-	unsigned int i;
+	unsigned int n = leaf->hdr.n;
+	uint64_t best = 0;
 
-	for (i = 1; i < leaf->hdr.n; i++) {
-		gap = gap_between(leaf->last[i - 1], leaf->start[i]);
-		if (gap > best)
-			best = gap;
-	}
+#pragma GCC unroll 16
+	for (unsigned int i = 1; i < RINDEX_FANOUT; i++)
+		best = max_if(best,
+			      gap_between(leaf->last[i - 1], leaf->start[i]),
+			      i < n);
 	return best;
 }
 
 static uint64_t node_max_gap(struct rindex_node *node)
 {
 	struct rindex_inner *in = as_inner(node);
-	uint64_t best = 0, gap;
-	unsigned int i;
+	unsigned int n = node->n;
+	uint64_t best;
 
 	if (node->is_leaf)
 		return leaf_max_gap(as_leaf(node));
-	for (i = 0; i < node->n; i++) {
-		if (in->max_gap[i] > best)
-			best = in->max_gap[i];
-		if (i) {
-			gap = gap_between(in->max_last[i - 1],
-					  in->min_start[i]);
-			if (gap > best)
-				best = gap;
-		}
+	best = in->max_gap[0];
+#pragma GCC unroll 16
+	for (unsigned int i = 1; i < RINDEX_FANOUT; i++) {
+		best = max_if(best, in->max_gap[i], i < n);
+		best = max_if(best,
+			      gap_between(in->max_last[i - 1],
+					  in->min_start[i]),
+			      i < n);
 	}
 	return best;
 }
