@@ -205,6 +205,10 @@ static inline unsigned int count_le(const uint64_t *keys, unsigned int n,
 {
 	unsigned int pos = 0;
 
+	/* a node of one range (an IOAS with one area): no search; the
+	 * branch goes the same way every time in either kind of tree */
+	if (n < 2)
+		return n && keys[0] <= key;
 	/* & rather than &&: both sides are read (every slot is in the
 	 * node), so no branch is needed */
 #pragma GCC unroll 8
