@@ -600,7 +600,8 @@ static bool shim_ioctl_is_generic(unsigned int request)
 
 int shim_ioctl(int fd, unsigned long request, void *arg)
 {
-	struct file *file = fget(fd);
+	struct file_borrow borrow;
+	struct file *file = fdget(fd, &borrow);
 	int rc;
 
 	if (!file)
@@ -614,7 +615,7 @@ int shim_ioctl(int fd, unsigned long request, void *arg)
 		rc = (int)vfs_ioctl(file, (unsigned int)request,
 				    (uint64_t)(uintptr_t)arg);
 	}
-	fput(file);
+	fdput(file, &borrow);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "base/alloc.h"
 #include "base/fdtable.h"
 #include "base/file.h"
+#include "base/single_threaded.h"
 #include "base/trace.h"
 
 #define FD_CHUNK_SHIFT 10
@@ -114,6 +115,34 @@ struct file *fget(int fd)
 			return file;
 		fput(file);
 	}
+}
+
+struct file *fdget(int fd, struct file_borrow *borrow)
+{
+	struct file *_Atomic *slot;
+	struct file *file;
+
+	borrow->file = NULL;
+	if (fd < 0 || !process_single_threaded())
+		return fget(fd);
+	if (trace_enabled())
+		trace_call_fd = fd;
+	slot = fdtable_slot((unsigned int)fd);
+	if (!slot)
+		return NULL;
+	file = atomic_load_explicit(slot, memory_order_relaxed);
+	if (!file)
+		return NULL;
+	if (!file_borrow_begin(borrow, file))
+		return fget(fd);
+	/* A handler may have closed fd before the borrow began: only the
+	 * file still in the slot is the one fd names, and the slot's
+	 * reference keeps it. */
+	if (atomic_load_explicit(slot, memory_order_relaxed) == file)
+		return file;
+	file_borrow_end(borrow);
+	borrow->file = NULL;
+	return fget(fd);
 }
 
 int fdtable_has(int fd)

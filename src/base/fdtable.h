@@ -6,7 +6,8 @@
  * Every descriptor made from a file by dup()/dup2()/dup3()/F_DUPFD is an
  * entry pointing at the same struct file; each entry holds one reference.
  * A lookup (fget()) takes another for the length of a call, so a close() on
- * another thread cannot pull the file out from under an ioctl.
+ * another thread cannot pull the file out from under an ioctl; fdget()
+ * borrows the entry's instead where no other thread exists (base/file.h).
  *
  * Lookups take no lock: the table is a directory of fixed-size chunks of
  * atomic entries. A chunk, once published, is never freed or moved; a

@@ -22,6 +22,7 @@
 #include "base/fdtable.h"
 #include "base/file.h"
 #include "base/reentry.h"
+#include "base/single_threaded.h"
 #include "base/trace.h"
 #include "base/usermem.h"
 
@@ -275,10 +276,50 @@ void fget_ref(struct file *file)
 	atomic_fetch_add_explicit(&file->refs, 1, memory_order_relaxed);
 }
 
+/* The thread's borrow in progress (fdget()), or NULL. Read by a signal
+ * handler interrupting the borrowing call, on the same thread. */
+static __thread struct file_borrow *borrowing
+	__attribute__((tls_model("initial-exec")));
+
+bool file_borrow_begin(struct file_borrow *borrow, struct file *file)
+{
+	if (borrowing || !process_single_threaded())
+		return false;
+	borrow->file = file;
+	borrow->owed = 0;
+	borrowing = borrow;
+	atomic_signal_fence(memory_order_seq_cst);
+	return true;
+}
+
+void file_borrow_end(struct file_borrow *borrow)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	borrowing = NULL;
+	atomic_signal_fence(memory_order_seq_cst);
+	/* no handler adds to owed from here on */
+	for (; borrow->owed; borrow->owed--)
+		fput(borrow->file);
+}
+
+void fdput(struct file *file, struct file_borrow *borrow)
+{
+	if (borrow->file)
+		file_borrow_end(borrow);
+	else
+		fput(file);
+}
+
 void fput(struct file *file)
 {
+	struct file_borrow *borrow = borrowing;
 	int saved_errno;
 
+	/* a handler's put of the file its interrupted call borrows */
+	if (__builtin_expect(borrow != NULL, 0) && borrow->file == file) {
+		borrow->owed++;
+		return;
+	}
 	if (atomic_fetch_sub_explicit(&file->refs, 1, memory_order_acq_rel) !=
 	    1)
 		return;

@@ -45,6 +45,7 @@
 #define IOMMUSIM_BASE_FILE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -161,6 +162,30 @@ void fget_ref(struct file *file); /* another reference to a held file */
 int file_tryget(struct file *file);
 /* Drops a reference; the last one releases the file. */
 void fput(struct file *file);
+
+/*
+ * A file held for the length of one call without a reference of the
+ * call's own: when the process has no other thread, nothing but a signal
+ * handler interrupting the call can close fd, so the fd table's reference
+ * stands for the call's (the kernel's fdget() on a file table nobody
+ * shares) and two atomic read-modify-writes a call are saved. A put of
+ * the file that a handler makes meanwhile (its close()) is owed to the
+ * call and made by fdput(), so the file is never released under it.
+ * Lives on the caller's stack; one per thread at a time (a handler's
+ * nested call takes a reference).
+ */
+struct file_borrow {
+	struct file *file; /* NULL: the call took a reference of its own */
+	volatile sig_atomic_t owed; /* puts of file made meanwhile */
+};
+
+/* fget() for one call, borrowing where it can; undone by fdput(). */
+struct file *fdget(int fd, struct file_borrow *borrow);
+void fdput(struct file *file, struct file_borrow *borrow);
+/* For fdget(): starts borrowing file on this thread; false when the
+ * thread borrows already or another thread exists. */
+bool file_borrow_begin(struct file_borrow *borrow, struct file *file);
+void file_borrow_end(struct file_borrow *borrow);
 
 /*
  * Makes the placeholder of an event file readable when its poll op reports

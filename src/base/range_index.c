@@ -93,36 +93,48 @@ static uint64_t node_max_last(struct rindex_node *node)
 			     : as_inner(node)->max_last[i];
 }
 
+/*
+ * The largest hole inside a node. Every slot is looked at and the ones
+ * from n on count as no hole, so the loops have a fixed length and their
+ * maxima are conditional moves: the summaries are recomputed on every
+ * level an insert or remove changes, and a loop that ended at n, or
+ * branched on each comparison, mispredicted there.
+ */
+static inline uint64_t max_if(uint64_t best, uint64_t value, bool valid)
+{
+	value = valid ? value : 0;
+	return value > best ? value : best;
+}
+
 static uint64_t leaf_max_gap(const struct rindex_leaf *leaf)
 {
-	uint64_t best = 0, gap;
-	unsigned int i;
+	unsigned int n = leaf->hdr.n;
+	uint64_t best = 0;
 
-	for (i = 1; i < leaf->hdr.n; i++) {
-		gap = gap_between(leaf->last[i - 1], leaf->start[i]);
-		if (gap > best)
-			best = gap;
-	}
+#pragma GCC unroll 16
+	for (unsigned int i = 1; i < RINDEX_FANOUT; i++)
+		best = max_if(best,
+			      gap_between(leaf->last[i - 1], leaf->start[i]),
+			      i < n);
 	return best;
 }
 
 static uint64_t node_max_gap(struct rindex_node *node)
 {
 	struct rindex_inner *in = as_inner(node);
-	uint64_t best = 0, gap;
-	unsigned int i;
+	unsigned int n = node->n;
+	uint64_t best;
 
 	if (node->is_leaf)
 		return leaf_max_gap(as_leaf(node));
-	for (i = 0; i < node->n; i++) {
-		if (in->max_gap[i] > best)
-			best = in->max_gap[i];
-		if (i) {
-			gap = gap_between(in->max_last[i - 1],
-					  in->min_start[i]);
-			if (gap > best)
-				best = gap;
-		}
+	best = in->max_gap[0];
+#pragma GCC unroll 16
+	for (unsigned int i = 1; i < RINDEX_FANOUT; i++) {
+		best = max_if(best, in->max_gap[i], i < n);
+		best = max_if(best,
+			      gap_between(in->max_last[i - 1],
+					  in->min_start[i]),
+			      i < n);
 	}
 	return best;
 }
@@ -170,19 +182,61 @@ static void refresh_up(struct rindex_node *node)
 
 /* ---- lookups -------------------------------------------------------------------- */
 
+/* Asks for every cache line of a node at once, before anything in it is
+ * read: a node reached by a random key is cold among a million ranges,
+ * and its scan, then the loads that follow the scan's answer, would
+ * otherwise wait for one line after another. */
+static inline void prefetch_node(const void *node, size_t size)
+{
+#pragma GCC unroll 16
+	for (size_t off = 0; off < size; off += 64)
+		__builtin_prefetch((const char *)node + off);
+}
+
+/*
+ * How many of the sorted keys[0 .. n - 1] are <= key: the position of the
+ * first greater one. A binary search over every slot of the node, with
+ * slots from n on taken as greater, in four steps that are conditional
+ * moves: a scan that stopped at the first greater key (or a search whose
+ * length followed n) would mispredict at every level of a random lookup.
+ */
+static inline unsigned int count_le(const uint64_t *keys, unsigned int n,
+				    uint64_t key)
+{
+	unsigned int pos = 0;
+
+	/* a node of one range (an IOAS with one area): no search; the
+	 * branch goes the same way every time in either kind of tree */
+	if (n < 2)
+		return n && keys[0] <= key;
+	/* & rather than &&: both sides are read (every slot is in the
+	 * node), so no branch is needed */
+#pragma GCC unroll 8
+	for (unsigned int step = RINDEX_FANOUT / 2; step; step /= 2) {
+		unsigned int at = pos + step - 1;
+
+		pos += step & -(unsigned int)((at < n) & (keys[at] <= key));
+	}
+	/* the steps add up to one slot short of the node */
+	return pos + ((pos < n) & (keys[pos] <= key));
+}
+
 /* The leaf whose ranges would hold key: the child with the greatest
  * lowest start <= key at each level (the first child if none). */
 static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
 {
 	struct rindex_node *node = ri->root;
+	unsigned int level = ri->height;
 
-	while (!node->is_leaf) {
+	for (; level; level--) {
 		struct rindex_inner *in = as_inner(node);
-		unsigned int i = 1;
+		unsigned int below = count_le(in->min_start, node->n, key);
 
-		while (i < node->n && in->min_start[i] <= key)
-			i++;
-		node = in->child[i - 1];
+		node = in->child[below ? below - 1 : 0];
+		if (level == 1)
+			prefetch_node(node, sizeof(struct rindex_leaf));
+		else
+			prefetch_node(node, sizeof(struct rindex_inner));
 	}
 	return as_leaf(node);
 }
@@ -190,11 +244,7 @@ static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
 /* The slot with the greatest start <= key, or -1. */
 static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
 {
-	int i = 0;
-
-	while (i < (int)leaf->hdr.n && leaf->start[i] <= key)
-		i++;
-	return i - 1;
+	return (int)count_le(leaf->start, leaf->hdr.n, key) - 1;
 }
 
 struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
@@ -316,18 +366,16 @@ static void leaf_put(struct rindex_leaf *leaf, unsigned int i,
 	leaf->range[i] = r;
 }
 
-/* Opens slot pos in a leaf that has room, and puts r there. */
+/* Opens slot pos in a leaf that has room, and puts r there. A loop rather
+ * than memmove(): the empty tail of an append then makes no call. */
 static void leaf_insert_at(struct rindex_leaf *leaf, unsigned int pos,
 			   struct rindex_range *r)
 {
-	unsigned int tail = leaf->hdr.n - pos;
-
-	memmove(&leaf->start[pos + 1], &leaf->start[pos],
-		tail * sizeof(leaf->start[0]));
-	memmove(&leaf->last[pos + 1], &leaf->last[pos],
-		tail * sizeof(leaf->last[0]));
-	memmove(&leaf->range[pos + 1], &leaf->range[pos],
-		tail * sizeof(leaf->range[0]));
+	for (unsigned int i = leaf->hdr.n; i > pos; i--) {
+		leaf->start[i] = leaf->start[i - 1];
+		leaf->last[i] = leaf->last[i - 1];
+		leaf->range[i] = leaf->range[i - 1];
+	}
 	leaf_put(leaf, pos, r);
 	leaf->hdr.n++;
 }
@@ -489,17 +537,15 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 
 /* ---- remove --------------------------------------------------------------------- */
 
+/* Closes slot pos of a leaf; a loop, as in leaf_insert_at(). */
 static void leaf_remove_at(struct rindex_leaf *leaf, unsigned int pos)
 {
-	unsigned int tail = leaf->hdr.n - pos - 1;
-
-	memmove(&leaf->start[pos], &leaf->start[pos + 1],
-		tail * sizeof(leaf->start[0]));
-	memmove(&leaf->last[pos], &leaf->last[pos + 1],
-		tail * sizeof(leaf->last[0]));
-	memmove(&leaf->range[pos], &leaf->range[pos + 1],
-		tail * sizeof(leaf->range[0]));
 	leaf->hdr.n--;
+	for (unsigned int i = pos; i < leaf->hdr.n; i++) {
+		leaf->start[i] = leaf->start[i + 1];
+		leaf->last[i] = leaf->last[i + 1];
+		leaf->range[i] = leaf->range[i + 1];
+	}
 }
 
 static void inner_remove_at(struct rindex_inner *in, unsigned int pos)
@@ -630,24 +676,31 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 		refresh_up(&p->hdr);
 }
 
-void rindex_remove(struct rindex *ri, struct rindex_range *r)
+static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
+			     unsigned int slot)
 {
-	struct rindex_leaf *leaf = descend(ri, r->start);
-	int slot = floor_slot(leaf, r->start);
-
-	leaf_remove_at(leaf, (unsigned int)slot);
+	leaf_remove_at(leaf, slot);
 	ri->count--;
-	if (!leaf->hdr.parent) {
-		if (!leaf->hdr.n) {
-			free(leaf);
-			ri->root = NULL;
-		}
+	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
+	 * that maps and unmaps one area at a time then never allocates. */
+	if (!leaf->hdr.parent)
 		return;
-	}
 	if (leaf->hdr.n < RINDEX_MIN)
 		rebalance(ri, &leaf->hdr);
 	else
 		refresh_up(&leaf->hdr);
+}
+
+void rindex_remove(struct rindex *ri, struct rindex_range *r)
+{
+	struct rindex_leaf *leaf = descend(ri, r->start);
+
+	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start));
+}
+
+void rindex_remove_at(struct rindex *ri, const struct rindex_cursor *c)
+{
+	remove_from_leaf(ri, c->leaf, c->slot);
 }
 
 void rindex_replace(struct rindex *ri, struct rindex_range *old,
@@ -863,7 +916,8 @@ static const char *check_node(struct check_walk *w,
 
 	if (node->parent != parent)
 		return "a node's parent link is wrong";
-	if (node->n > RINDEX_FANOUT || node->n == 0)
+	if (node->n > RINDEX_FANOUT || (node->n == 0 && !node->is_leaf) ||
+	    (node->n == 0 && parent))
 		return "a node's count is out of bounds";
 	if (parent && node->n < RINDEX_MIN)
 		return "a node other than the root is under-filled";

@@ -37,7 +37,7 @@ struct rindex_node;
 struct rindex_leaf;
 
 struct rindex {
-	struct rindex_node *root; /* NULL when empty */
+	struct rindex_node *root; /* NULL until the first insert */
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
 };
@@ -58,6 +58,9 @@ static inline bool rindex_empty(const struct rindex *ri)
 int rindex_insert(struct rindex *ri, struct rindex_range *r);
 /* Removes r, which is indexed. */
 void rindex_remove(struct rindex *ri, struct rindex_range *r);
+/* Removes the range a cursor stands at, without a descent from the root;
+ * the cursor is then spent. */
+void rindex_remove_at(struct rindex *ri, const struct rindex_cursor *c);
 /* Puts by in old's place: by has old's start, a last that overlaps no
  * other range, and is not indexed. Never fails: nothing is allocated. */
 void rindex_replace(struct rindex *ri, struct rindex_range *old,

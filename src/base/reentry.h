@@ -29,6 +29,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "base/single_threaded.h"
+
 extern __thread volatile sig_atomic_t reentry_inside
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 
@@ -46,6 +48,16 @@ static inline void reentry_leave(void)
 {
 	atomic_signal_fence(memory_order_seq_cst);
 	reentry_inside = 0;
+}
+
+/*
+ * The caller is inside its outermost call and no other thread exists: no
+ * other guarded call can run until this one returns (a handler's is
+ * refused), so an object only guarded calls destroy cannot die under it.
+ */
+static inline bool reentry_call_alone(void)
+{
+	return reentry_inside && process_single_threaded();
 }
 
 /* The value of call, of type type, or -EDEADLK without making it when the

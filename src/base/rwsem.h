@@ -4,7 +4,8 @@
  * than pthread_rwlock_t where it matters: an uncontended down_write() is one
  * compare-and-swap and up_write() one exchange and one load, against
  * glibc's internal lock and bookkeeping on both sides (the 4 KiB MAP+UNMAP
- * pair takes the IOAS's lock twice).
+ * pair takes the IOAS's lock twice); in a process with one thread, plain
+ * stores instead (below).
  *
  * Writers come first: once a writer waits, new readers wait behind it (as
  * the kernel's, and glibc's PREFER_WRITER_NONRECURSIVE), so taking it for
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "base/lockdep.h"
+#include "base/single_threaded.h"
 
 #define RWSEM_WRITER (1u << 31)
 
@@ -109,10 +111,38 @@ static inline bool rwsem_write_trylock(struct rwsem *sem)
 	return ok;
 }
 
+/*
+ * In a process with no other thread (base/single_threaded.h) an
+ * uncontended lock and unlock change the state with plain stores, without
+ * the read-modify-writes that only order memory for other threads (two
+ * saved for each write lock and unlock, the MAP+UNMAP pair's). A signal
+ * handler of the thread is the only code that can run in between, and its
+ * own down and up leave the state as they found it; nobody can be asleep.
+ * A lock found held takes the slow path, which waits as always.
+ */
+static inline bool rwsem_read_trylock_alone(struct rwsem *sem)
+{
+	uint32_t s = __atomic_load_n(&sem->state, __ATOMIC_RELAXED);
+
+	if (!process_single_threaded() || (s & RWSEM_WRITER))
+		return false;
+	__atomic_store_n(&sem->state, s + 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static inline bool rwsem_write_trylock_alone(struct rwsem *sem)
+{
+	if (!process_single_threaded() ||
+	    __atomic_load_n(&sem->state, __ATOMIC_RELAXED))
+		return false;
+	__atomic_store_n(&sem->state, RWSEM_WRITER, __ATOMIC_RELAXED);
+	return true;
+}
+
 static inline void __down_read(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, __tsan_mutex_read_lock));
-	if (!rwsem_read_trylock_raw(sem))
+	if (!rwsem_read_trylock_alone(sem) && !rwsem_read_trylock_raw(sem))
 		rwsem_down_read_slow(sem);
 	RWSEM_TSAN(__tsan_mutex_post_lock(sem, __tsan_mutex_read_lock, 0));
 }
@@ -120,7 +150,7 @@ static inline void __down_read(struct rwsem *sem)
 static inline void __down_write(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_lock(sem, 0));
-	if (!rwsem_write_trylock_raw(sem))
+	if (!rwsem_write_trylock_alone(sem) && !rwsem_write_trylock_raw(sem))
 		rwsem_down_write_slow(sem);
 	RWSEM_TSAN(__tsan_mutex_post_lock(sem, 0, 0));
 }
@@ -133,6 +163,14 @@ static inline void __down_write(struct rwsem *sem)
 static inline void __up_read(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, __tsan_mutex_read_lock));
+	if (process_single_threaded()) {
+		__atomic_store_n(&sem->state,
+				 __atomic_load_n(&sem->state, __ATOMIC_RELAXED) - 1,
+				 __ATOMIC_RELAXED);
+		RWSEM_TSAN(__tsan_mutex_post_unlock(sem,
+						    __tsan_mutex_read_lock));
+		return;
+	}
 	/* Only the last reader out frees anyone: while readers remain, a
 	 * sleeper is a writer waiting for them or a reader behind it. */
 	if (!__atomic_sub_fetch(&sem->state, 1, __ATOMIC_SEQ_CST) &&
@@ -144,9 +182,13 @@ static inline void __up_read(struct rwsem *sem)
 static inline void __up_write(struct rwsem *sem)
 {
 	RWSEM_TSAN(__tsan_mutex_pre_unlock(sem, 0));
-	__atomic_exchange_n(&sem->state, 0, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
-		rwsem_wake(sem);
+	if (process_single_threaded()) {
+		__atomic_store_n(&sem->state, 0, __ATOMIC_RELAXED);
+	} else {
+		__atomic_exchange_n(&sem->state, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&sem->sleepers, __ATOMIC_SEQ_CST))
+			rwsem_wake(sem);
+	}
 	RWSEM_TSAN(__tsan_mutex_post_unlock(sem, 0));
 }
 

@@ -713,8 +713,6 @@ static void maps_query_failed(int fd, int err)
 	pthread_mutex_unlock(&maps_lock);
 }
 
-/* The smallest page size over [start, end), by PROCMAP_QUERY; 0 when the
- * kernel cannot tell (older than 6.11), UINT64_MAX over a hole. */
 /* ---- remembered mappings ---------------------------------------------------- */
 
 static bool maps_watched;	      /* __atomic: the shim sees mapping calls */
@@ -787,10 +785,15 @@ static int query_kernel(int fd, struct procmap_query_arg *q)
 	return (int)syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, q);
 }
 
-static uint64_t page_size_by_query(int fd, uint64_t start, uint64_t end)
+/* The smallest page size over [start, end), by PROCMAP_QUERY or what this
+ * thread remembers of it; 0 when the kernel cannot tell (older than 6.11),
+ * UINT64_MAX over a hole. The descriptor is looked up only for a query:
+ * with everything remembered, no lock is taken. */
+static uint64_t page_size_by_query(uint64_t start, uint64_t end)
 {
 	uint64_t smallest = UINT64_MAX;
 	unsigned long generation = current_generation();
+	int fd = -1;
 
 	while (start < end) {
 		struct procmap_query_arg q = {
@@ -803,7 +806,7 @@ static uint64_t page_size_by_query(int fd, uint64_t start, uint64_t end)
 		if (k) {
 			q.vma_end = k->end;
 			q.vma_page_size = k->page_size;
-		} else if (fd < 0) {
+		} else if (fd < 0 && (fd = maps_open()) < 0) {
 			return 0;
 		} else if (query_kernel(fd, &q)) {
 			if (errno == ENOENT)
@@ -880,13 +883,11 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 				   uint64_t len)
 {
 	uint64_t page = (uint64_t)getpagesize(), end, size = 0;
-	int fd;
 
 	(void)mm;
 	if (!len || __builtin_add_overflow(uaddr, len, &end))
 		return page;
-	fd = maps_open();
-	size = page_size_by_query(fd, uaddr, end);
+	size = page_size_by_query(uaddr, end);
 	if (!size)
 		size = usermem_page_size_from_smaps(uaddr, end);
 	return size == UINT64_MAX || size < page ? page : size;

@@ -30,6 +30,18 @@ static struct iopt_area *iopt_area_iter_first(struct io_pagetable *iopt,
 	return iopt_area_find(iopt, start, last);
 }
 
+/* The same, leaving c at the area, for rindex_remove_at(). */
+static struct iopt_area *iopt_area_iter_first_at(struct io_pagetable *iopt,
+						 uint64_t start, uint64_t last,
+						 struct rindex_cursor *c)
+{
+	struct rindex_range *r;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	r = start <= last ? rindex_seek(&iopt->areas, start, c) : NULL;
+	return r && r->start <= last ? iopt_area_of(r) : NULL;
+}
+
 void iopt_init_table(struct io_pagetable *iopt)
 {
 	memset(iopt, 0, sizeof(*iopt));
@@ -577,15 +589,20 @@ static int iopt_unmap_iova_range(struct io_pagetable *iopt, uint64_t start,
 				 uint64_t last, uint64_t *unmapped)
 {
 	uint64_t unmapped_bytes = 0;
+	struct rindex_cursor cursor;
 	unsigned int tries = 0;
 	struct iopt_area *area;
 	int rc = 0;
 
 again:
 	down_write(&iopt->iova_rwsem);
-	while ((area = iopt_area_iter_first(iopt, start, last))) {
+	while ((area = iopt_area_iter_first_at(iopt, start, last, &cursor))) {
 		uint64_t area_first = iopt_area_iova(area);
 		uint64_t area_last = iopt_area_last_iova(area);
+
+		/* Among many areas the pages are a cold line too: asked for
+		 * now, they arrive while the area leaves the index. */
+		__builtin_prefetch(area->pages);
 
 		/* being built or torn down by a racing MAP or UNMAP */
 		if (!area->pages) {
@@ -615,7 +632,7 @@ again:
 			goto again;
 		}
 		iopt_area_unfill_domains(iopt, area);
-		rindex_remove(&iopt->areas, &area->node);
+		rindex_remove_at(&iopt->areas, &cursor);
 		iopt_pages_put(area->pages);
 		free(area);
 		unmapped_bytes += area_last - area_first + 1;

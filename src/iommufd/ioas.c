@@ -85,6 +85,7 @@ static int ioas_map_common(struct iommufd_ucmd *ucmd, size_t cmd_size,
 	struct iommufd_ioas *ioas;
 	uint64_t placed = *iova;
 	unsigned int flags = 0;
+	bool held;
 	int rc;
 
 	if (map_flags & ~MAP_FLAGS_KNOWN)
@@ -94,7 +95,7 @@ static int ioas_map_common(struct iommufd_ucmd *ucmd, size_t cmd_size,
 	if (!(map_flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, ioas_id);
+	ioas = iommufd_get_ioas_in_call(ucmd->ictx, ioas_id, &held);
 	if (!ioas)
 		return -ENOENT;
 	if (!(map_flags & IOMMU_IOAS_MAP_FIXED_IOVA))
@@ -106,7 +107,7 @@ static int ioas_map_common(struct iommufd_ucmd *ucmd, size_t cmd_size,
 	*iova = placed;
 	rc = iommufd_ucmd_respond(ucmd, cmd_size);
 out_put:
-	iommufd_put_ioas(ucmd->ictx, ioas);
+	iommufd_put_ioas_in_call(ucmd->ictx, ioas, held);
 	return rc;
 }
 
@@ -202,9 +203,10 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	struct iommu_ioas_unmap *cmd = ucmd->cmd;
 	struct iommufd_ioas *ioas;
 	uint64_t unmapped = 0;
+	bool held;
 	int rc;
 
-	ioas = iommufd_get_ioas(ucmd->ictx, cmd->ioas_id);
+	ioas = iommufd_get_ioas_in_call(ucmd->ictx, cmd->ioas_id, &held);
 	if (!ioas)
 		return -ENOENT;
 
@@ -230,7 +232,7 @@ int iommufd_ioas_unmap(struct iommufd_ucmd *ucmd)
 	cmd->length = unmapped;
 	rc = iommufd_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
-	iommufd_put_ioas(ucmd->ictx, ioas);
+	iommufd_put_ioas_in_call(ucmd->ictx, ioas, held);
 	return rc;
 }
 

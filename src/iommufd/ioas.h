@@ -38,6 +38,23 @@ static inline void iommufd_put_ioas(struct iommufd_ctx *ictx,
 	object_put(ictx, &ioas->obj);
 }
 
+/* The same for MAP and UNMAP, through object_get_in_call(). */
+static inline struct iommufd_ioas *
+iommufd_get_ioas_in_call(struct iommufd_ctx *ictx, uint32_t id, bool *held)
+{
+	struct iommufd_object *obj =
+		object_get_in_call(ictx, id, IOMMUFD_OBJ_IOAS, held);
+
+	return obj ? to_ioas(obj) : NULL;
+}
+
+static inline void iommufd_put_ioas_in_call(struct iommufd_ctx *ictx,
+					    struct iommufd_ioas *ioas,
+					    bool held)
+{
+	object_put_held(ictx, &ioas->obj, held);
+}
+
 void iommufd_ioas_destroy(struct iommufd_object *obj);
 
 #endif /* IOMMUSIM_IOAS_H */

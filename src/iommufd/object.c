@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/reentry.h"
 #include "iommufd/ioas.h"
 #include "base/trace.h"
 #include "base/zalloc.h"
@@ -286,6 +287,27 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 		obj = NULL;
 	spin_unlock(&t->table_lock);
 	return obj;
+}
+
+struct iommufd_object *object_get_in_call(struct iommufd_ctx *ictx,
+					  uint32_t id,
+					  enum iommufd_object_type type,
+					  bool *held)
+{
+	struct object_table *t = &ictx->objects;
+	struct iommufd_object *obj;
+	uint64_t refs;
+
+	*held = !reentry_call_alone();
+	if (*held)
+		return object_get(ictx, id, type);
+	obj = id < t->capacity ? t->slots[id] : NULL;
+	if (!obj || obj == SLOT_RESERVED ||
+	    (type != IOMMUFD_OBJ_ANY && obj->type != type))
+		return NULL;
+	/* what object_tryget() refuses: an object already dying */
+	refs = atomic_load_explicit(&obj->refs, memory_order_relaxed);
+	return (uint32_t)refs && refs >> 32 ? obj : NULL;
 }
 
 /* The published objects of 'type' (IOMMUFD_OBJ_MAX: of every type), each

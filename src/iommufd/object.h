@@ -170,6 +170,25 @@ struct iommufd_object *object_get(struct iommufd_ctx *ictx, uint32_t id,
 				  enum iommufd_object_type type);
 void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
+/*
+ * object_get() for the hot commands (IOAS MAP and UNMAP) of a call that
+ * runs alone (reentry_call_alone()): no other call can destroy the object
+ * before this one returns, so neither the table's lock nor a reference is
+ * taken (*held false), and a DESTROY racing with the call cannot exist to
+ * see the difference. Otherwise object_get() (*held true). For a command
+ * that destroys nothing itself. Undone by object_put_held().
+ */
+struct iommufd_object *object_get_in_call(struct iommufd_ctx *ictx,
+					  uint32_t id,
+					  enum iommufd_object_type type,
+					  bool *held);
+static inline void object_put_held(struct iommufd_ctx *ictx,
+				   struct iommufd_object *obj, bool held)
+{
+	if (held)
+		object_put(ictx, obj);
+}
+
 /* object_get() typed, for the getters of each type (iommufd_get_ioas()...):
  * the object as 'type', whose header is 'member', or NULL. */
 #define object_get_typed(ictx, id, objtype, type, member)                      \

@@ -70,13 +70,14 @@ static void registry_add(struct iopt_pages *pages)
 	mutex_unlock(&registry_lock);
 }
 
+/* Only at the last put: no other thread holds pages, so in_registry is
+ * settled and read without the lock (most pages never pinned, and an
+ * UNMAP without a domain then takes no lock for them). */
 static void registry_remove(struct iopt_pages *pages)
 {
-	mutex_lock(&registry_lock);
-	if (!pages->in_registry) {
-		mutex_unlock(&registry_lock);
+	if (!pages->in_registry)
 		return;
-	}
+	mutex_lock(&registry_lock);
 	if (pages->registry_prev)
 		pages->registry_prev->registry_next = pages->registry_next;
 	else

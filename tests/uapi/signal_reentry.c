@@ -8,12 +8,18 @@
  *
  * A second thread sends the signal with pthread_kill while the first maps
  * and unmaps a large buffer with a mock domain attached, so most signals
- * land inside a MAP or an UNMAP.
+ * land inside a MAP or an UNMAP. The same again with no second thread (a
+ * CPU-time timer sends the signal), where the calls take what a process
+ * with one thread may (base/single_threaded.h: no reference on the file or
+ * the IOAS, plain stores for the IOAS's lock); and there a handler closes
+ * the only descriptor of the context the interrupted call is using, which
+ * must outlive the call.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "iommufd_utils.h"
@@ -123,28 +129,44 @@ FIXTURE_TEARDOWN(signal_reentry)
 	close(self->fd);
 }
 
+/* Maps and unmaps the big buffer until the handler has been refused
+ * often enough; whether a MAP or an UNMAP failed. */
+static bool map_unmap_until_refused(int fd, __u32 ioas_id, void *big)
+{
+	for (unsigned int round = 0;
+	     round < ROUNDS_MAX && atomic_load(&refused) < REFUSALS_WANTED;
+	     round++) {
+		if (_test_ioctl_ioas_map_fixed(fd, ioas_id, big, BIG_MAP,
+					       BIG_IOVA, MAP_RW) ||
+		    _test_ioctl_ioas_unmap(fd, ioas_id, BIG_IOVA, BIG_MAP,
+					   NULL))
+			return true;
+	}
+	return false;
+}
+
+/* SIGPROF every 'us' microseconds of the process's CPU time; 0 stops. */
+static int cpu_timer(long us)
+{
+	struct itimerval every = {
+		.it_interval = { .tv_usec = us },
+		.it_value = { .tv_usec = us },
+	};
+
+	return setitimer(ITIMER_PROF, &every, NULL);
+}
+
 TEST_F(signal_reentry, handler_ioctl_on_interrupted_context)
 {
 	struct signaller s = { .target = pthread_self() };
 	pthread_t thread;
-	unsigned int round;
-	bool call_failed = false;
+	bool call_failed;
 
 	/* a hang is SIGALRM's default action: the child dies, the test fails */
 	alarm(WATCHDOG_SECONDS);
 	ASSERT_EQ(0, pthread_create(&thread, NULL, signal_thread, &s));
-	for (round = 0; round < ROUNDS_MAX &&
-			atomic_load(&refused) < REFUSALS_WANTED;
-	     round++) {
-		call_failed = _test_ioctl_ioas_map_fixed(self->fd,
-							 self->ioas_id,
-							 self->big, BIG_MAP,
-							 BIG_IOVA, MAP_RW) ||
-			      _test_ioctl_ioas_unmap(self->fd, self->ioas_id,
-						     BIG_IOVA, BIG_MAP, NULL);
-		if (call_failed)
-			break;
-	}
+	call_failed = map_unmap_until_refused(self->fd, self->ioas_id,
+					      self->big);
 	atomic_store(&s.stop, true);
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	alarm(0);
@@ -155,6 +177,106 @@ TEST_F(signal_reentry, handler_ioctl_on_interrupted_context)
 	EXPECT_LE(REFUSALS_WANTED, atomic_load(&refused));
 	/* the context is whole: the handler's IOASes are gone, MAP works */
 	test_ioctl_ioas_map_fixed(self->big, 4096, BIG_IOVA);
+}
+
+TEST_F(signal_reentry, handler_ioctl_on_interrupted_context_alone)
+{
+	struct sigaction sa = { .sa_handler = reentering_handler };
+	bool call_failed;
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGPROF, &sa, NULL));
+	alarm(WATCHDOG_SECONDS);
+	ASSERT_EQ(0, cpu_timer(200));
+	call_failed = map_unmap_until_refused(self->fd, self->ioas_id,
+					      self->big);
+	ASSERT_EQ(0, cpu_timer(0));
+	signal(SIGPROF, SIG_IGN);
+	alarm(0);
+
+	EXPECT_FALSE(call_failed);
+	EXPECT_EQ(0u, atomic_load(&wrong));
+	EXPECT_LE(REFUSALS_WANTED, atomic_load(&refused));
+	test_ioctl_ioas_map_fixed(self->big, 4096, BIG_IOVA);
+}
+
+/* The descriptor the main loop calls on; the handler closes it, once. */
+static volatile sig_atomic_t victim_fd = -1;
+static volatile sig_atomic_t in_call, closed_inside, close_failed;
+
+static void closing_handler(int sig)
+{
+	int saved_errno = errno;
+
+	(void)sig;
+	if (victim_fd >= 0) {
+		if (in_call)
+			closed_inside++;
+		if (close(victim_fd))
+			close_failed++;
+		victim_fd = -1;
+	}
+	errno = saved_errno;
+}
+
+/* One call on victim_fd as the handler sees it; 0, or -1 with EBADF once
+ * the handler closed it before the call began. Anything else: false. */
+static bool call_ok(int rc)
+{
+	in_call = 0;
+	return !rc || errno == EBADF;
+}
+
+/*
+ * Each round opens a context with its own IOAS and maps and unmaps one
+ * page through it until the handler closes its only descriptor; a close
+ * that lands inside a call releases the context only when the call is
+ * done (a sanitizer build sees any use after that release).
+ */
+TEST(handler_closes_the_interrupted_descriptor)
+{
+	struct sigaction sa = { .sa_handler = closing_handler };
+	unsigned int round;
+	bool all_ok = true;
+	__u32 ioas_id;
+	int fd;
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGPROF, &sa, NULL));
+	alarm(WATCHDOG_SECONDS);
+	ASSERT_EQ(0, cpu_timer(50));
+	for (round = 0; round < ROUNDS_MAX && all_ok &&
+			closed_inside < REFUSALS_WANTED;
+	     round++) {
+		fd = iommufd_open();
+		ASSERT_NE(-1, fd);
+		ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas_id));
+		victim_fd = fd;
+		while (victim_fd >= 0 && all_ok) {
+			in_call = 1;
+			all_ok = call_ok(_test_ioctl_ioas_map_fixed(
+				fd, ioas_id, handler_page, 4096, BIG_IOVA,
+				MAP_RW));
+			in_call = 1;
+			all_ok = all_ok && call_ok(_test_ioctl_ioas_unmap(
+						   fd, ioas_id, BIG_IOVA, 4096,
+						   NULL));
+		}
+	}
+	ASSERT_EQ(0, cpu_timer(0));
+	signal(SIGPROF, SIG_IGN);
+	alarm(0);
+
+	EXPECT_TRUE(all_ok);
+	EXPECT_EQ(0, close_failed);
+	EXPECT_LE(REFUSALS_WANTED, closed_inside);
+	/* a context opened afterwards works */
+	fd = iommufd_open();
+	ASSERT_NE(-1, fd);
+	ASSERT_EQ(0, _test_ioctl_ioas_alloc(fd, &ioas_id));
+	EXPECT_EQ(0, _test_ioctl_ioas_map_fixed(fd, ioas_id, handler_page,
+						4096, BIG_IOVA, MAP_RW));
+	EXPECT_EQ(0, close(fd));
 }
 
 TEST_HARNESS_MAIN

@@ -161,6 +161,29 @@ FIXTURE_VARIANT_ADD(pgt, mock_4k_3_levels)
 	.configure = mock_at_4k,
 };
 
+/*
+ * The mock's encoding with a present() that is not a test of bits (an
+ * entry with bit 7, which the walker never writes, reads as empty): the
+ * walker learns no leaf runs from it, so the suite walks level 0 entry by
+ * entry, as for any format that keeps its own rules.
+ */
+static bool present_unless_bit7(uint64_t entry)
+{
+	return (entry & 1) && !(entry & (1u << 7));
+}
+
+static void mock_without_leaf_runs(struct pt_format *f)
+{
+	f->name = "mock, level 0 entry by entry";
+	f->present = present_unless_bit7;
+}
+
+FIXTURE_VARIANT_ADD(pgt, mock_without_leaf_runs)
+{
+	.fmt = &pt_mock_format,
+	.configure = mock_without_leaf_runs,
+};
+
 FIXTURE_VARIANT_ADD(pgt, vtd_ss)
 {
 	.fmt = &pt_vtd_ss_format,
@@ -218,6 +241,19 @@ FIXTURE_TEARDOWN(pgt)
 }
 
 /* ---- geometry and edges ------------------------------------------------- */
+
+/* Runs of level-0 leaves are written in one loop where present() tests
+ * bits and a leaf holds its address as it is: every format of ours. */
+TEST_F(pgt, leaf_runs_learnt_from_the_format)
+{
+	bool bit_test = self->fmt->present != present_unless_bit7;
+
+	EXPECT_EQ(bit_test, self->pt.present_bits != 0);
+	for (unsigned int i = 0; bit_test && i < 64; i++)
+		EXPECT_EQ(self->fmt->present(1ull << i),
+			  (self->pt.present_bits >> i) & 1);
+	EXPECT_TRUE(self->pt.linear_leaves);
+}
 
 TEST_F(pgt, empty_tree)
 {

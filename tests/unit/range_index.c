@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The range index (src/base/range_index.c) against a model: a sorted array
- * of the same ranges. Random inserts and removes, with every invariant
- * checked (rindex_check) after each; lookups, walks and the lowest-fitting-
- * hole search compared with what a plain scan of the model answers; the
+ * of the same ranges. Random inserts and removes (by range and by
+ * cursor), with every invariant checked (rindex_check) after each;
+ * lookups, walks and the lowest-fitting-hole search compared with what a
+ * plain scan of the model answers; the
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
  * merge internal nodes many times over.
  */
@@ -266,6 +267,42 @@ TEST(ends_of_the_key_space)
 	rindex_destroy(&ri);
 }
 
+/* An index emptied by removes keeps its root leaf (no allocation for the
+ * next insert) and answers as an empty one: no range, one hole of all. */
+TEST(emptied_index_keeps_its_root)
+{
+	struct rindex_range a = { 4096, 8191 }, b = { 0, 4095 };
+	struct fit_rule rule = { .length = 1, .alignment = 1 };
+	struct rindex_cursor c;
+	struct rindex ri;
+	uint64_t found;
+	size_t bytes;
+
+	rindex_init(&ri);
+	EXPECT_EQ(0, rindex_memory(&ri));
+	ASSERT_EQ(0, rindex_insert(&ri, &a));
+	bytes = rindex_memory(&ri);
+	rindex_remove(&ri, &a);
+	CHECK_INDEX(&ri);
+	EXPECT_TRUE(rindex_empty(&ri));
+	EXPECT_EQ(bytes, rindex_memory(&ri));
+	EXPECT_EQ(NULL, rindex_floor(&ri, UINT64_MAX));
+	EXPECT_EQ(NULL, rindex_first(&ri, &c));
+	EXPECT_EQ(NULL, rindex_seek(&ri, 0, &c));
+	EXPECT_EQ(NULL, rindex_first_overlap(&ri, 0, UINT64_MAX));
+	EXPECT_TRUE(rindex_find_hole(&ri, 0, UINT64_MAX, 1, fits_aligned,
+				     &rule, &found));
+	EXPECT_EQ(0, found);
+	ASSERT_EQ(0, rindex_insert(&ri, &a));
+	ASSERT_EQ(0, rindex_insert(&ri, &b));
+	CHECK_INDEX(&ri);
+	EXPECT_EQ(bytes, rindex_memory(&ri));
+	EXPECT_EQ(&b, rindex_first(&ri, &c));
+	EXPECT_EQ(&a, rindex_cursor_next(&c));
+	rindex_destroy(&ri);
+	EXPECT_EQ(0, rindex_memory(&ri));
+}
+
 /* Packed ranges inserted in order, then removed from the middle out:
  * every split and merge of leaves and internal nodes. */
 TEST(packed_in_order_then_removed)
@@ -347,7 +384,15 @@ TEST(random_against_the_model)
 			size_t i = model_pos(&m, r->start);
 
 			ASSERT_EQ(r, m.sorted[i]);
-			rindex_remove(&ri, r);
+			if (round % 2) {
+				rindex_remove(&ri, r);
+			} else {
+				/* by a cursor seeking a value inside it */
+				struct rindex_cursor c;
+
+				ASSERT_EQ(r, rindex_seek(&ri, r->last, &c));
+				rindex_remove_at(&ri, &c);
+			}
 			model_del(&m, i);
 			used[slot] = false;
 		} else {

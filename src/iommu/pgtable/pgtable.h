@@ -121,6 +121,15 @@ struct pgtable {
 	uint64_t readers;       /* walks in flight that may hold a table */
 	uint64_t *retired;      /* unlinked tables, chained through entry 0 */
 	uint64_t nr_tables;     /* tables allocated now, retired included */
+	/*
+	 * Learnt from the format by pt_init(), for runs of level-0 leaves
+	 * written and cleared in one loop: the bits present() tests (0 when
+	 * it is not a test of bits), and whether a leaf's output address
+	 * sits in it as it is, so that the leaf for oa + n * granule is the
+	 * leaf for oa plus n * granule.
+	 */
+	uint64_t present_bits;
+	bool linear_leaves;
 };
 
 /* The size an entry at this level covers, as log2. */

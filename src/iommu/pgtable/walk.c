@@ -196,6 +196,60 @@ static int check_format(const struct pt_format *fmt)
 	return 0;
 }
 
+/* ---- what the leaf runs need of a format ---------------------------------- */
+
+static uint64_t probe_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* The bits present() tests, when it is "any of these bits set" on every
+ * probe: each bit alone, then random words. 0 otherwise. */
+static uint64_t learn_present_bits(const struct pt_format *fmt)
+{
+	uint64_t bits = 0, x = 0x9e3779b97f4a7c15ull;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		if (fmt->present(1ull << i))
+			bits |= 1ull << i;
+	for (i = 0; i < 256; i++) {
+		uint64_t v = probe_next(&x);
+
+		if (fmt->present(v) != ((v & bits) != 0))
+			return 0;
+	}
+	return bits;
+}
+
+/* Whether make_leaf() at level 0 adds the output address to the same bits
+ * whatever the address, for every permission: checked on probes spread
+ * over the output space. */
+static bool learn_linear_leaves(const struct pt_format *fmt)
+{
+	static const int prots[] = { IOMMU_READ, IOMMU_WRITE,
+				     IOMMU_READ | IOMMU_WRITE };
+	unsigned int oa_lg2 = fmt->oa_lg2 < 48 ? fmt->oa_lg2 : 48;
+	uint64_t granule = 1ull << fmt->granule_lg2, x = 1;
+	unsigned int i, p;
+
+	for (p = 0; p < 3; p++) {
+		uint64_t base = fmt->make_leaf(0, 0, prots[p]);
+
+		for (i = 0; i < 64; i++) {
+			uint64_t oa = probe_next(&x) & ((1ull << oa_lg2) - 1) &
+				      ~(granule - 1);
+
+			if (fmt->make_leaf(oa, 0, prots[p]) != base + oa)
+				return false;
+		}
+	}
+	return true;
+}
+
 int pt_init(struct pgtable *pt, const struct pt_format *fmt)
 {
 	int ret;
@@ -210,6 +264,8 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt)
 	pt->fmt = fmt;
 	pt->top_level = fmt->levels - 1;
 	pt->table_bytes = sizeof(uint64_t) << fmt->index_lg2;
+	pt->present_bits = learn_present_bits(fmt);
+	pt->linear_leaves = learn_linear_leaves(fmt);
 	pt->top = table_alloc(pt);
 	if (!pt->top)
 		return -ENOMEM;
@@ -403,12 +459,45 @@ static int map_descend(struct map_walk *w, uint64_t *slot, unsigned int level,
 	return map_level(w, table_of(fmt, entry), level - 1, va, end);
 }
 
+/*
+ * The level-0 leaves for [va, end), inside one table, in one loop: what
+ * map_level() does leaf by leaf, without two calls into the format per
+ * leaf. The leaves up to the first slot in use are written (-EEXIST
+ * then), as the leaf-by-leaf walk leaves them.
+ */
+static int map_leaf_run(struct map_walk *w, uint64_t *slot, uint64_t va,
+			uint64_t end)
+{
+	const struct pgtable *pt = w->pt;
+	unsigned int granule_lg2 = pt->fmt->granule_lg2;
+	size_t n = (size_t)((end - va) >> granule_lg2), i;
+	uint64_t leaf = pt->fmt->make_leaf(w->oa, 0, w->prot);
+	uint64_t present_bits = pt->present_bits;
+
+	for (i = 0; i < n; i++) {
+		if (entry_load(&slot[i]) & present_bits)
+			break;
+		__atomic_store_n(&slot[i], leaf + ((uint64_t)i << granule_lg2),
+				 __ATOMIC_RELEASE);
+	}
+	w->oa += (uint64_t)i << granule_lg2;
+	return i < n ? -EEXIST : 0;
+}
+
+static bool has_leaf_runs(const struct pgtable *pt)
+{
+	return pt->present_bits && pt->linear_leaves;
+}
+
 static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
 		     uint64_t va, uint64_t end)
 {
 	uint64_t span = level_span(w->pt, level);
 	uint64_t *slot = level_slot(w->pt, table, level, va);
 	int ret;
+
+	if (!level && has_leaf_runs(w->pt))
+		return map_leaf_run(w, slot, va, end);
 
 	for (; va < end; slot++) {
 		uint64_t next = entry_end(va, span, end);
@@ -455,11 +544,37 @@ static void unmap_entry(struct unmap_walk *w, uint64_t *slot, uint64_t entry,
 	}
 }
 
+/* The level-0 entries of [va, end), inside one table, cleared in one
+ * loop: unmap_level()'s work without a call into the format per entry. */
+static void unmap_leaf_run(struct unmap_walk *w, uint64_t *slot,
+			   uint64_t va, uint64_t end)
+{
+	unsigned int granule_lg2 = w->pt->fmt->granule_lg2;
+	/* the entries holding va and end - 1: either may be partly inside */
+	size_t n = (size_t)(((end - 1) >> granule_lg2) -
+			    (va >> granule_lg2) + 1);
+	uint64_t present_bits = w->pt->present_bits, cleared = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!(entry_load(&slot[i]) & present_bits))
+			continue;
+		__atomic_store_n(&slot[i], 0, __ATOMIC_RELEASE);
+		cleared++;
+	}
+	w->unmapped += cleared << granule_lg2;
+}
+
 static void unmap_level(struct unmap_walk *w, uint64_t *table,
 			unsigned int level, uint64_t va, uint64_t end)
 {
 	uint64_t span = level_span(w->pt, level);
 	uint64_t *slot = level_slot(w->pt, table, level, va);
+
+	if (!level && w->pt->present_bits) {
+		unmap_leaf_run(w, slot, va, end);
+		return;
+	}
 
 	for (; va < end; slot++) {
 		uint64_t next = entry_end(va, span, end);
