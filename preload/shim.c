@@ -1145,6 +1145,11 @@ void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 			      new_addr);
 }
 
+int shim_madvise(void *addr, size_t len, int advice)
+{
+	return iommufd_madvise(real_madvise, addr, len, advice);
+}
+
 void shim_maps_changed(void)
 {
 	usermem_maps_changed();

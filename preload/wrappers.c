@@ -134,9 +134,10 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 
 /*
  * The mapping calls: a file of ours maps through its ops (an iommufd's
- * vIOMMU region); memory leaving the address space keeps its pinned pages
- * for the devices first (shim.c); and each call, done, tells the library
- * that what it remembers of the mappings is stale.
+ * vIOMMU region); memory leaving the address space, or pages madvise()
+ * drops, keep their pinned pages for the devices first (shim.c); and each
+ * call that changes mappings, done, tells the library that what it
+ * remembers of them is stale.
  *
  * ThreadSanitizer's runtime calls mmap() through the program's symbol
  * before it is initialized, and dies in any instrumented wrapper: a TSan
@@ -176,6 +177,12 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 	r = shim_munmap(addr, len);
 	shim_maps_changed();
 	return r;
+}
+
+/* Not a mapping change: madvise() keeps the mappings as they are. */
+SHIM_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	return shim_madvise(addr, len, advice);
 }
 
 SHIM_EXPORT void *shmat(int id, const void *addr, int flags)

@@ -561,6 +561,49 @@ SWEEP(dirty_tracking)
 	return 0;
 }
 
+/* Pinned memory the program takes away (madvise, munmap, mremap): the
+ * library's copies and moves of the pinned pages, and the domains mapped
+ * again to them. The calls succeed whatever fails inside: what the
+ * library cannot keep, the device loses, as the warning says. Each round
+ * maps memory of its own, unmapped by the next. */
+static uint8_t *pins_mem;
+#define PINS_SIZE (8 * PSZ)
+
+SWEEP(pins_taken_away)
+{
+	__u32 ioas_id, stdev_id, hwpt_id;
+	uint8_t *moved;
+
+	if (pins_mem)
+		munmap(pins_mem, PINS_SIZE);
+	pins_mem = mmap(NULL, PINS_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pins_mem == MAP_FAILED) {
+		pins_mem = NULL;
+		r->failed = "mmap";
+		r->err = errno;
+		return -1;
+	}
+	memset(pins_mem, 0xa5, PINS_SIZE);
+	OPEN(r);
+	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
+	STEP(r, _test_ioctl_ioas_map_fixed(r->fd, ioas_id, pins_mem,
+					   PINS_SIZE, MOCK_APERTURE_START,
+					   MAP_RW));
+	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, &hwpt_id,
+				      NULL));
+	fail_nth_enable(r);
+	STEP(r, madvise(pins_mem, PSZ, MADV_DONTNEED));
+	STEP(r, madvise(pins_mem + PSZ, 2 * PSZ, MADV_FREE));
+	STEP(r, munmap(pins_mem + 3 * PSZ, PSZ));
+	moved = mremap(pins_mem + 4 * PSZ, 4 * PSZ, 2 * PSZ, 0);
+	STEP(r, moved == MAP_FAILED);
+	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
+				       PINS_SIZE, NULL));
+	STEP(r, _test_ioctl_destroy(r->fd, stdev_id));
+	return 0;
+}
+
 /* The VFIO type1 container of /dev/vfio/vfio. */
 SWEEP(vfio_type1)
 {
