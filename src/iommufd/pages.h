@@ -144,10 +144,11 @@ unsigned int iopt_pin_count(uint64_t uaddr);
 
 /*
  * Set aside (pages_aside.c). Pinned pages survive the program's munmap(),
- * mmap(MAP_FIXED) over them, and mremap(), as on the kernel: before the
- * program's call they are moved to memory of the library's (or, for
- * mremap(), followed to where the program moved them; for madvise(),
- * copied), and the domains are mapped to them there until their pins go.
+ * mmap(MAP_FIXED) over them, mremap() and madvise(), as on the kernel:
+ * before the program's call they are moved to memory of the library's
+ * (or, for mremap(), followed to where the program moved them; for
+ * madvise(), copied), and the domains are mapped to them there until
+ * their pins go.
  *
  * iopt_pages_hva(): where byte 'byte' of the pages is now, and in *run how
  * many bytes from it lie on in the same memory. Without anything set aside
