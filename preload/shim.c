@@ -1150,6 +1150,11 @@ int shim_madvise(void *addr, size_t len, int advice)
 	return iommufd_madvise(real_madvise, addr, len, advice);
 }
 
+int shim_shmdt(const void *addr)
+{
+	return iommufd_shmdt(real_shmdt, addr);
+}
+
 void shim_maps_changed(void)
 {
 	usermem_maps_changed();

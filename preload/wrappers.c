@@ -195,7 +195,7 @@ SHIM_EXPORT void *shmat(int id, const void *addr, int flags)
 
 SHIM_EXPORT int shmdt(const void *addr)
 {
-	int r = real_shmdt(addr);
+	int r = shim_shmdt(addr);
 
 	shim_maps_changed();
 	return r;

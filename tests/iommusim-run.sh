@@ -212,6 +212,12 @@ check $? "without --warn-unmap nothing is reported"
 check $? "--warn-unmap reports a madvise(MADV_DONTNEED) of pinned memory"
 
 (unset IOMMUSIM_WARN_UNMAP
+	run --warn-unmap -- "$pins" -t pins.shmdt_leaves_the_device_the_segment_pages
+	[ "$status" = 0 ] &&
+		echo "$err" | grep -q '^iommusim: shmdt(0x[0-9a-f]*, 0x4000) takes away 4 pinned page(s) still mapped for DMA')
+check $? "--warn-unmap reports a shmdt() of a pinned SysV segment"
+
+(unset IOMMUSIM_WARN_UNMAP
 	run --warn-unmap -- "$BUILD/tests/uapi/pins_madvise" \
 		-t pins.dontneed_shared_keeps_the_pages_shared
 	[ "$status" = 0 ] && ! echo "$err" | grep -q 'pinned page')

@@ -56,6 +56,12 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 		     size_t old_size, size_t new_size, int flags,
 		     void *new_addr);
 
+/* shmdt() as libc has it. */
+typedef int (*iommufd_shmdt_fn)(const void *addr);
+/* The program's shmdt(), through real_shmdt, keeping the pinned pages of
+ * the segment for the devices: libc's result and errno. */
+int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr);
+
 /* madvise() as libc has it. */
 typedef int (*iommufd_madvise_fn)(void *addr, size_t len, int advice);
 /* The program's madvise(), through real_madvise: what it would take from

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The program takes memory out of its address space: munmap(), mmap() with
- * MAP_FIXED over a mapping, mremap(), or drops its pages: madvise(). The
+ * MAP_FIXED over a mapping, mremap(), shmdt(), or drops its pages:
+ * madvise(). The
  * shim calls here first, so that
  * pages pinned for DMA outlive the call as on the kernel (pages.h, "Set
  * aside"): with every other thread out of the library, the pinned pages
@@ -165,6 +166,63 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 		report("mremap", from, old_size, &moved, rc, lost_unmapped);
 	iopt_pages_set_release(&moved);
 	return to;
+}
+
+/* ---- shmdt() -------------------------------------------------------------------- */
+
+/*
+ * The memory shmdt(addr) detaches: the SysV segment's mappings from addr
+ * on, each at the offset in the segment its distance from addr says (the
+ * kernel's own rule, which finds the fragments an mprotect() or munmap()
+ * left). 0 when addr is no segment's start.
+ */
+static uint64_t shm_attach_length(uint64_t addr)
+{
+	struct usermem_mapping m, next;
+	uint64_t end;
+
+	if (usermem_mapping_at(usermem_self(), addr, &m) || !m.sysv_shm ||
+	    m.start != addr || m.offset)
+		return 0;
+	for (end = m.end;
+	     !usermem_mapping_at(usermem_self(), end, &next) &&
+	     next.sysv_shm && next.dev == m.dev && next.ino == m.ino &&
+	     next.start == end && next.offset == end - addr;
+	     end = next.end)
+		;
+	return end - addr;
+}
+
+/*
+ * shmdt() of pinned memory: the pinned pages are set aside as for a
+ * munmap(), moved with their mapping, so they stay the segment's. What is
+ * left is detached by the call; when nothing is (every page was pinned),
+ * the detach is done, and the call, which would find no segment at addr,
+ * is not made.
+ */
+int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
+{
+	uint64_t start = (uint64_t)(uintptr_t)addr;
+	uint64_t len = shm_attach_length(start);
+	struct iopt_pages_set moved = { 0 };
+	int r = 0, saved_errno = errno, rc;
+
+	if (!len || !iopt_pages_pinned_in(start, len) ||
+	    !fork_gate_quiesce())
+		return real_shmdt(addr);
+	rc = iopt_pages_set_aside(start, len, &moved);
+	if (!rc)
+		rc = remap_all(&moved);
+	if (moved.moved_pages * cpu_page_size() < len) {
+		r = real_shmdt(addr);
+		saved_errno = errno;
+	}
+	fork_gate_resume();
+	if (moved.n || rc)
+		report("shmdt", start, len, &moved, rc, lost_unmapped);
+	iopt_pages_set_release(&moved);
+	errno = saved_errno;
+	return r;
 }
 
 /* ---- madvise() ------------------------------------------------------------------ */

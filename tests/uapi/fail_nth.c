@@ -28,6 +28,7 @@
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "iommufd_utils.h"
@@ -569,6 +570,26 @@ SWEEP(dirty_tracking)
 static uint8_t *pins_mem;
 #define PINS_SIZE (8 * PSZ)
 
+/* A SysV segment pinned by a domain, detached, then unmapped from the
+ * IOAS (the segment goes with its last pin). */
+static int shm_pinned_and_detached(struct round *r, __u32 ioas_id)
+{
+	int id = shmget(IPC_PRIVATE, 2 * PSZ, IPC_CREAT | 0600);
+	void *seg;
+
+	if (id < 0)
+		return -1;
+	seg = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	if (seg == (void *)-1)
+		return -1;
+	STEP(r, _test_ioctl_ioas_map_fixed(r->fd, ioas_id, seg, 2 * PSZ,
+					   MOCK_APERTURE_START, MAP_RW));
+	STEP(r, shmdt(seg));
+	return _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
+				      2 * PSZ, NULL);
+}
+
 SWEEP(pins_taken_away)
 {
 	__u32 ioas_id, stdev_id, hwpt_id;
@@ -600,6 +621,7 @@ SWEEP(pins_taken_away)
 	STEP(r, moved == MAP_FAILED);
 	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
 				       PINS_SIZE, NULL));
+	STEP(r, shm_pinned_and_detached(r, ioas_id));
 	STEP(r, _test_ioctl_destroy(r->fd, stdev_id));
 	return 0;
 }

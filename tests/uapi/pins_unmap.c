@@ -7,8 +7,11 @@
  * IOMMU_IOAS_UNMAP or the last detach; the program's address is free for
  * whatever it maps next, which no device sees. mremap() moves the pins with
  * the memory. MD_CHECK_MAP against the new memory is EINVAL and
- * MD_CHECK_REFS counts none of it, as on Linux 6.12.
+ * MD_CHECK_REFS counts none of it, as on Linux 6.12. shmdt() of a SysV
+ * segment is a munmap() of it: the pinned pages stay the segment's.
  */
+#include <sys/shm.h>
+
 #include "pins_utils.h"
 
 TEST_F(pins, munmap_leaves_the_device_its_pages)
@@ -162,6 +165,81 @@ TEST_F(pins, md_check_after_munmap)
 	test_err_md_check_map(EINVAL, hwpt_id, self->mem, IOVA, LEN);
 	test_cmd_md_check_refs(self->mem, LEN, 0);
 	test_ioctl_destroy(stdev_id);
+}
+
+/* A SysV segment (marked for removal: it goes with its last detach)
+ * attached in place of the fixture's memory, mapped at IOVA; its id. */
+static int use_shm_segment(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(pins) *self)
+{
+	int id = shmget(IPC_PRIVATE, LEN, IPC_CREAT | 0600);
+	uint8_t *p;
+
+	if (id < 0)
+		return id;
+	p = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	if (p == (void *)-1)
+		return -1;
+	memset(p, 0xa5, LEN);
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	munmap(self->mem, LEN);
+	self->mem = p;
+	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
+	return id;
+}
+
+/* Whether anything is mapped at p. */
+static bool mapped_at(void *p)
+{
+	unsigned char v;
+
+	return mincore(p, 1, &v) == 0;
+}
+
+/* The device keeps the pages, which are still the segment's: attached
+ * again, the program shares them with the device once more. */
+TEST_F(pins, shmdt_leaves_the_device_the_segment_pages)
+{
+	int id = use_shm_segment(_metadata, self);
+	uint8_t w[LEN], *again;
+
+	ASSERT_LE(0, id);
+	attach_device();
+	ASSERT_EQ(0, shmdt(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem));
+	expect_device_sees(LEN, 0xa5);
+	memset(w, 0x11, sizeof(w));
+	test_dma_write(self->vfd, IOVA, w, LEN);
+	again = shmat(id, NULL, 0);
+	ASSERT_NE((void *)-1, again);
+	EXPECT_TRUE(all_bytes(again, LEN, 0x11));
+	ASSERT_EQ(0, shmdt(again));
+	test_ioctl_ioas_unmap(IOVA, LEN);
+}
+
+/* Half of the segment pinned: the call detaches the other half itself. */
+TEST_F(pins, shmdt_of_a_half_pinned_segment)
+{
+	ASSERT_LE(0, use_shm_segment(_metadata, self));
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	test_ioctl_ioas_map_fixed(self->mem + 2 * PAGE, 2 * PAGE, IOVA);
+	attach_device();
+	ASSERT_EQ(0, shmdt(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem + 3 * PAGE));
+	expect_device_sees(2 * PAGE, 0xa5);
+	/* and a second detach finds nothing there */
+	EXPECT_ERRNO(EINVAL, shmdt(self->mem));
+}
+
+TEST_F(pins, shmdt_of_what_is_no_segment)
+{
+	attach_device();
+	EXPECT_ERRNO(EINVAL, shmdt(self->mem));
+	expect_device_sees(LEN, 0xa5);
+	self->mem[0] = 0x77;
+	expect_device_sees(1, 0x77);
 }
 
 TEST_HARNESS_MAIN
