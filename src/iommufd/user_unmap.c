@@ -2,12 +2,11 @@
 /*
  * The program takes memory out of its address space: munmap(), mmap() with
  * MAP_FIXED over a mapping, mremap(), shmdt(), or drops its pages:
- * madvise(). The
- * shim calls here first, so that
- * pages pinned for DMA outlive the call as on the kernel (pages.h, "Set
- * aside"): with every other thread out of the library, the pinned pages
- * move aside and every domain mapping them is mapped again, so no device
- * ever sees a half-moved page.
+ * madvise(). The shim calls here first, so that pages pinned for DMA
+ * outlive the call as on the kernel (pages.h, "Set aside"): with every
+ * other thread out of the library, the pinned pages move aside and every
+ * domain mapping them is mapped again, so no device ever sees a half-moved
+ * page.
  *
  * A program that does this while devices may still use the memory has a
  * use-after-unmap the hardware would hide: IOMMUSIM_WARN_UNMAP=1
