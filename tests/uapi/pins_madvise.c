@@ -3,7 +3,8 @@
  * madvise() over pinned memory, as on the kernel, where a pin holds the
  * page whatever the program advises:
  *  - MADV_DONTNEED on private memory gives the program fresh zero pages,
- *    while the devices keep the old ones until IOMMU_IOAS_UNMAP;
+ *    while the devices keep the old ones until IOMMU_IOAS_UNMAP (so do
+ *    MADV_DONTNEED_LOCKED and MADV_GUARD_INSTALL);
  *  - on shared memory it only drops the program's page-table entries: the
  *    program and the devices go on sharing the same pages;
  *  - MADV_REMOVE punches a hole in the shared file: the program sees zeros,
@@ -62,6 +63,22 @@ TEST_F(pins, dontneed_locked_as_dontneed)
 {
 	attach_device();
 	ASSERT_EQ(0, madvise(self->mem, LEN, MADV_DONTNEED_LOCKED));
+	EXPECT_TRUE(all_bytes(self->mem, LEN, 0));
+	expect_device_sees(LEN, 0xa5);
+}
+
+/* Guard pages (Linux 6.13) drop what is there: the program faults on
+ * them, the device keeps its pages. */
+#define GUARD_INSTALL 102
+#define GUARD_REMOVE 103
+
+TEST_F(pins, guard_install_as_dontneed)
+{
+	attach_device();
+	if (madvise(self->mem, LEN, GUARD_INSTALL) && errno == EINVAL)
+		SKIP(return, "no MADV_GUARD_INSTALL before Linux 6.13");
+	expect_device_sees(LEN, 0xa5);
+	ASSERT_EQ(0, madvise(self->mem, LEN, GUARD_REMOVE));
 	EXPECT_TRUE(all_bytes(self->mem, LEN, 0));
 	expect_device_sees(LEN, 0xa5);
 }
