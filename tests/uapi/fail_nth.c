@@ -562,9 +562,9 @@ SWEEP(dirty_tracking)
 	return 0;
 }
 
-/* Pinned memory the program takes away (madvise, munmap, mremap): the
- * library's copies and moves of the pinned pages, and the domains mapped
- * again to them. The calls succeed whatever fails inside: what the
+/* Pinned memory the program takes away (madvise, munmap, mremap, shmdt):
+ * the library's copies and moves of the pinned pages, and the domains
+ * mapped again to them, dirty bits kept. The calls succeed whatever fails inside: what the
  * library cannot keep, the device loses, as the warning says. Each round
  * maps memory of its own, unmapped by the next. */
 static uint8_t *pins_mem;
@@ -592,7 +592,8 @@ static int shm_pinned_and_detached(struct round *r, __u32 ioas_id)
 
 SWEEP(pins_taken_away)
 {
-	__u32 ioas_id, stdev_id, hwpt_id;
+	__u32 ioas_id, stdev_id, hwpt_id, idev_id, dirty_hwpt_id;
+	__u64 marks = 0x55;
 	uint8_t *moved;
 
 	if (pins_mem)
@@ -612,8 +613,19 @@ SWEEP(pins_taken_away)
 					   PINS_SIZE, MOCK_APERTURE_START,
 					   MAP_RW));
 	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, &hwpt_id,
-				      NULL));
+				      &idev_id));
 	fail_nth_enable(r);
+	/* the dirty state the domain keeps across the moves */
+	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+				     IOMMU_HWPT_DATA_NONE, NULL, 0,
+				     &dirty_hwpt_id));
+	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, dirty_hwpt_id,
+					      NULL));
+	STEP(r, _test_cmd_set_dirty_tracking(r->fd, dirty_hwpt_id, true));
+	STEP(r, _test_cmd_mock_domain_set_dirty(r->fd, dirty_hwpt_id,
+						MOCK_APERTURE_START,
+						PINS_SIZE, PSZ, &marks, NULL));
 	STEP(r, madvise(pins_mem, PSZ, MADV_DONTNEED));
 	STEP(r, madvise(pins_mem + PSZ, 2 * PSZ, MADV_FREE));
 	STEP(r, munmap(pins_mem + 3 * PSZ, PSZ));
@@ -622,6 +634,8 @@ SWEEP(pins_taken_away)
 	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
 				       PINS_SIZE, NULL));
 	STEP(r, shm_pinned_and_detached(r, ioas_id));
+	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, ioas_id, NULL));
+	STEP(r, _test_ioctl_destroy(r->fd, dirty_hwpt_id));
 	STEP(r, _test_ioctl_destroy(r->fd, stdev_id));
 	return 0;
 }

@@ -167,6 +167,61 @@ TEST_F(pins, md_check_after_munmap)
 	test_ioctl_destroy(stdev_id);
 }
 
+/*
+ * Dirty tracking across a munmap() of pinned memory: the domain is mapped
+ * again to the pages kept aside, and the pages it had dirty stay dirty
+ * (on the kernel nothing is mapped again: the bits never move).
+ */
+TEST_F(pins, dirty_bits_survive_a_munmap)
+{
+	__u64 marks = 0x5, bitmap = 0;
+	__u32 stdev_id, idev_id, hwpt_id, dirty_hwpt;
+	uint64_t nr_dirty;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, &idev_id);
+	test_cmd_hwpt_alloc(idev_id, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty_hwpt);
+	test_cmd_mock_domain_replace(stdev_id, dirty_hwpt);
+	test_cmd_set_dirty_tracking(dirty_hwpt, true);
+	/* pages 0 and 2 dirty */
+	test_cmd_mock_domain_set_dirty(dirty_hwpt, IOVA, LEN, PAGE, &marks,
+				       &nr_dirty);
+	ASSERT_EQ(2, nr_dirty);
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0x5, bitmap);
+	/* read and cleared: clean now, and still mapped to the kept pages */
+	bitmap = 0;
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0, bitmap);
+	test_err_md_check_map(EINVAL, dirty_hwpt, self->mem, IOVA, LEN);
+	test_cmd_mock_domain_replace(stdev_id, self->ioas_id);
+	test_ioctl_destroy(dirty_hwpt);
+	test_ioctl_destroy(stdev_id);
+}
+
+/* The same across a madvise(MADV_DONTNEED) of one of the dirty pages. */
+TEST_F(pins, dirty_bits_survive_a_dontneed)
+{
+	__u64 marks = 0x3, bitmap = 0;
+	__u32 stdev_id, idev_id, hwpt_id, dirty_hwpt;
+
+	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, &idev_id);
+	test_cmd_hwpt_alloc(idev_id, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty_hwpt);
+	test_cmd_mock_domain_replace(stdev_id, dirty_hwpt);
+	test_cmd_set_dirty_tracking(dirty_hwpt, true);
+	test_cmd_mock_domain_set_dirty(dirty_hwpt, IOVA, LEN, PAGE, &marks,
+				       NULL);
+	ASSERT_EQ(0, madvise(self->mem + PAGE, PAGE, MADV_DONTNEED));
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0x3, bitmap);
+	test_cmd_mock_domain_replace(stdev_id, self->ioas_id);
+	test_ioctl_destroy(dirty_hwpt);
+	test_ioctl_destroy(stdev_id);
+}
+
 /* A SysV segment (marked for removal: it goes with its last detach)
  * attached in place of the fixture's memory, mapped at IOVA; its id. */
 static int use_shm_segment(struct __test_metadata *_metadata,
