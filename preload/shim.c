@@ -1169,8 +1169,6 @@ void shim_creds_changed(void)
  * the library may remember what it learns of them. */
 __attribute__((constructor)) static void shim_watch_init(void)
 {
-#if !defined(__SANITIZE_THREAD__) /* no mapping wrappers there (wrappers.c) */
 	usermem_watch_maps();
-#endif
 	capability_watch_creds();
 }

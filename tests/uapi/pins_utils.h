@@ -58,11 +58,6 @@ static bool all_bytes(const uint8_t *p, size_t len, int value)
 
 FIXTURE_SETUP(pins)
 {
-#if defined(__SANITIZE_THREAD__)
-	/* a TSan build has no mapping wrappers (preload/wrappers.c) */
-	SKIP(longjmp(_metadata->bail, 1),
-	     "no mmap/munmap/mremap wrappers under ThreadSanitizer");
-#endif
 	self->fd = iommufd_open();
 	ASSERT_LE(0, self->fd);
 	self->vfd = vfio_cdev_open(DEV_FULL);
