@@ -107,6 +107,18 @@ static int remap_all(const struct iopt_pages_set *moved)
 	return remap.rc;
 }
 
+/* The end of a call that set pages aside: the world goes on, and what was
+ * done is said. */
+static void resume_and_report(const char *call, uint64_t addr, uint64_t len,
+			      struct iopt_pages_set *moved, int rc,
+			      const char *lost)
+{
+	fork_gate_resume();
+	if (moved->n || rc)
+		report(call, addr, len, moved, rc, lost);
+	iopt_pages_set_release(moved);
+}
+
 void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
 {
 	struct iopt_pages_set moved = { 0 };
@@ -120,10 +132,7 @@ void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
 	rc = iopt_pages_set_aside(addr, len, &moved);
 	if (!rc)
 		rc = remap_all(&moved);
-	fork_gate_resume();
-	if (moved.n || rc)
-		report(call, addr, len, &moved, rc, lost_unmapped);
-	iopt_pages_set_release(&moved);
+	resume_and_report(call, addr, len, &moved, rc, lost_unmapped);
 }
 
 /*
@@ -216,10 +225,7 @@ int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
 		r = real_shmdt(addr);
 		saved_errno = errno;
 	}
-	fork_gate_resume();
-	if (moved.n || rc)
-		report("shmdt", start, len, &moved, rc, lost_unmapped);
-	iopt_pages_set_release(&moved);
+	resume_and_report("shmdt", start, len, &moved, rc, lost_unmapped);
 	errno = saved_errno;
 	return r;
 }
@@ -271,10 +277,7 @@ static int madvise_dropping(iommufd_madvise_fn real_madvise, void *addr,
 		if (!rc)
 			rc = remap_all(&moved);
 	}
-	fork_gate_resume();
-	if (moved.n || rc)
-		report("madvise", start, span, &moved, rc, lost_dropped);
-	iopt_pages_set_release(&moved);
+	resume_and_report("madvise", start, span, &moved, rc, lost_dropped);
 	errno = saved_errno;
 	return r;
 }

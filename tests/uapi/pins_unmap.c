@@ -172,20 +172,33 @@ TEST_F(pins, md_check_after_munmap)
  * again to the pages kept aside, and the pages it had dirty stay dirty
  * (on the kernel nothing is mapped again: the bits never move).
  */
-TEST_F(pins, dirty_bits_survive_a_munmap)
+/* A mock device on a HWPT of the IOAS that tracks dirty pages, the pages
+ * whose bit marks has dirty (it returns how many); the HWPT's ID. */
+static __u32 dirty_hwpt_with(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(pins) *self, __u32 *stdev_id,
+			     __u64 marks, uint64_t *nr_dirty)
 {
-	__u64 marks = 0x5, bitmap = 0;
-	__u32 stdev_id, idev_id, hwpt_id, dirty_hwpt;
-	uint64_t nr_dirty;
+	__u32 idev_id, hwpt_id, dirty_hwpt;
 
-	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, &idev_id);
+	test_cmd_mock_domain(self->ioas_id, stdev_id, &hwpt_id, &idev_id);
 	test_cmd_hwpt_alloc(idev_id, self->ioas_id,
 			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty_hwpt);
-	test_cmd_mock_domain_replace(stdev_id, dirty_hwpt);
+	test_cmd_mock_domain_replace(*stdev_id, dirty_hwpt);
 	test_cmd_set_dirty_tracking(dirty_hwpt, true);
-	/* pages 0 and 2 dirty */
 	test_cmd_mock_domain_set_dirty(dirty_hwpt, IOVA, LEN, PAGE, &marks,
-				       &nr_dirty);
+				       nr_dirty);
+	return dirty_hwpt;
+}
+
+TEST_F(pins, dirty_bits_survive_a_munmap)
+{
+	__u32 stdev_id, dirty_hwpt;
+	uint64_t nr_dirty;
+	__u64 bitmap = 0;
+
+	/* pages 0 and 2 dirty */
+	dirty_hwpt = dirty_hwpt_with(_metadata, self, &stdev_id, 0x5,
+				     &nr_dirty);
 	ASSERT_EQ(2, nr_dirty);
 	ASSERT_EQ(0, munmap(self->mem, LEN));
 	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
@@ -204,16 +217,10 @@ TEST_F(pins, dirty_bits_survive_a_munmap)
 /* The same across a madvise(MADV_DONTNEED) of one of the dirty pages. */
 TEST_F(pins, dirty_bits_survive_a_dontneed)
 {
-	__u64 marks = 0x3, bitmap = 0;
-	__u32 stdev_id, idev_id, hwpt_id, dirty_hwpt;
+	__u32 stdev_id, dirty_hwpt;
+	__u64 bitmap = 0;
 
-	test_cmd_mock_domain(self->ioas_id, &stdev_id, &hwpt_id, &idev_id);
-	test_cmd_hwpt_alloc(idev_id, self->ioas_id,
-			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty_hwpt);
-	test_cmd_mock_domain_replace(stdev_id, dirty_hwpt);
-	test_cmd_set_dirty_tracking(dirty_hwpt, true);
-	test_cmd_mock_domain_set_dirty(dirty_hwpt, IOVA, LEN, PAGE, &marks,
-				       NULL);
+	dirty_hwpt = dirty_hwpt_with(_metadata, self, &stdev_id, 0x3, NULL);
 	ASSERT_EQ(0, madvise(self->mem + PAGE, PAGE, MADV_DONTNEED));
 	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
 	EXPECT_EQ(0x3, bitmap);
@@ -236,11 +243,7 @@ static int use_shm_segment(struct __test_metadata *_metadata,
 	shmctl(id, IPC_RMID, NULL);
 	if (p == (void *)-1)
 		return -1;
-	memset(p, 0xa5, LEN);
-	test_ioctl_ioas_unmap(IOVA, LEN);
-	munmap(self->mem, LEN);
-	self->mem = p;
-	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
+	replace_memory(_metadata, self, p);
 	return id;
 }
 

@@ -76,22 +76,28 @@ FIXTURE_TEARDOWN(pins)
 	munmap(self->mem, LEN);
 }
 
-/* Replaces the fixture's memory by a shared mapping (anonymous, so
- * shmem) of the same bytes, mapped at IOVA in its place. Before any
- * attach. */
+/* Puts memory p (LEN bytes, filled with 0xa5 here) in the place of the
+ * fixture's, mapped at IOVA. Before any attach. */
+static inline void replace_memory(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(pins) *self, uint8_t *p)
+{
+	memset(p, 0xa5, LEN);
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	munmap(self->mem, LEN);
+	self->mem = p;
+	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
+}
+
+/* A shared mapping (anonymous, so shmem) in the place of the fixture's
+ * memory. */
 static inline uint8_t *use_shared_memory(struct __test_metadata *_metadata,
 					 FIXTURE_DATA(pins) *self)
 {
 	uint8_t *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-	if (p == MAP_FAILED)
-		return p;
-	memset(p, 0xa5, LEN);
-	test_ioctl_ioas_unmap(IOVA, LEN);
-	munmap(self->mem, LEN);
-	self->mem = p;
-	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
+	if (p != MAP_FAILED)
+		replace_memory(_metadata, self, p);
 	return p;
 }
 
