@@ -210,11 +210,14 @@ static uint64_t shm_attach_length(uint64_t addr)
  */
 int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
 {
-	uint64_t start = (uint64_t)(uintptr_t)addr;
-	uint64_t len = shm_attach_length(start);
+	uint64_t start = (uint64_t)(uintptr_t)addr, len;
 	struct iopt_pages_set moved = { 0 };
 	int r = 0, saved_errno = errno, rc;
 
+	/* the mappings are asked only when something is pinned from addr on */
+	if (!iopt_pages_pinned_in(start, UINT64_MAX - start))
+		return real_shmdt(addr);
+	len = shm_attach_length(start);
 	if (!len || !iopt_pages_pinned_in(start, len) ||
 	    !fork_gate_quiesce())
 		return real_shmdt(addr);
