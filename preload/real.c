@@ -232,6 +232,8 @@ REAL_DEFINE(off_t, lseek, (int fd, off_t pos, int whence), (fd, pos, whence))
 REAL_DEFINE(off64_t, lseek64, (int fd, off64_t pos, int whence),
 	    (fd, pos, whence))
 REAL_DEFINE(int, munmap, (void *addr, size_t len), (addr, len))
+REAL_DEFINE(int, madvise, (void *addr, size_t len, int advice),
+	    (addr, len, advice))
 
 /* MAP_FAILED, as libc's own failure, when libc lacks one. */
 #define REAL_DEFINE_MAP(name, params, args)                                    \

@@ -72,6 +72,7 @@ void *real_mmap(void *addr, size_t len, int prot, int flags, int fd,
 void *real_mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		  off64_t off);
 int real_munmap(void *addr, size_t len);
+int real_madvise(void *addr, size_t len, int advice);
 void *real_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);
 

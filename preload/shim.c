@@ -1146,6 +1146,16 @@ void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 			      new_addr);
 }
 
+int shim_madvise(void *addr, size_t len, int advice)
+{
+	return iommufd_madvise(real_madvise, addr, len, advice);
+}
+
+int shim_shmdt(const void *addr)
+{
+	return iommufd_shmdt(real_shmdt, addr);
+}
+
 void shim_maps_changed(void)
 {
 	usermem_maps_changed();
@@ -1160,8 +1170,6 @@ void shim_creds_changed(void)
  * the library may remember what it learns of them. */
 __attribute__((constructor)) static void shim_watch_init(void)
 {
-#if !defined(__SANITIZE_THREAD__) /* no mapping wrappers there (wrappers.c) */
 	usermem_watch_maps();
-#endif
 	capability_watch_creds();
 }

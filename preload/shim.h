@@ -82,9 +82,12 @@ void shim_before_munmap(void *addr, size_t len);
  * library remembers of them is stale. */
 void shim_maps_changed(void);
 void shim_creds_changed(void);
-/* mremap(), through libc's, keeping pinned pages: libc's result. */
+/* mremap(), madvise() and shmdt(), through libc's, keeping pinned pages:
+ * libc's result and errno. */
 void *shim_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);
+int shim_madvise(void *addr, size_t len, int advice);
+int shim_shmdt(const void *addr);
 /* mmap: a file of ours maps through its ops (base/file_mmap.c), with the
  * result in *err (0 or -errno); every other fd, and an anonymous mapping,
  * goes to libc. munmap goes to libc, then tells the files of ours whose

@@ -19,6 +19,7 @@
 #include <sys/shm.h>
 #include <sys/fsuid.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -134,22 +135,53 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 
 /*
  * The mapping calls: a file of ours maps through its ops (an iommufd's
- * vIOMMU region); memory leaving the address space keeps its pinned pages
- * for the devices first (shim.c); and each call, done, tells the library
- * that what it remembers of the mappings is stale.
+ * vIOMMU region); memory leaving the address space, or pages madvise()
+ * drops, keep their pinned pages for the devices first (shim.c); and each
+ * call that changes mappings, done, tells the library that what it
+ * remembers of them is stale.
  *
- * ThreadSanitizer's runtime calls mmap() through the program's symbol
- * before it is initialized, and dies in any instrumented wrapper: a TSan
- * build leaves these out (the library then remembers nothing of the
- * mappings, and the tests that need them say SKIP there).
+ * ThreadSanitizer's runtime maps memory through the program's mmap()
+ * while it starts (its symbolizer's allocator), before it can run a line
+ * of instrumented code: in a TSan build these wrappers are not
+ * instrumented (SHIM_MAP_WRAPPER), and until the shim's constructor has
+ * run they hand each call straight to the kernel (shim_maps_early()).
+ * From then on everything behind them runs instrumented, as elsewhere.
  */
-#if !defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__)
+#define SHIM_UNINSTRUMENTED __attribute__((no_sanitize_thread))
+static bool maps_ready; /* __atomic: the runtime is up */
+
+__attribute__((constructor(101))) static void shim_maps_ready(void)
+{
+	__atomic_store_n(&maps_ready, true, __ATOMIC_RELEASE);
+}
+
+static inline __attribute__((always_inline)) SHIM_UNINSTRUMENTED bool
+shim_maps_early(void)
+{
+	return !__atomic_load_n(&maps_ready, __ATOMIC_ACQUIRE);
+}
+#else
+#define SHIM_UNINSTRUMENTED
+static inline bool shim_maps_early(void)
+{
+	return false;
+}
+#endif
+#define SHIM_MAP_WRAPPER SHIM_EXPORT SHIM_UNINSTRUMENTED
+
+/* A raw system call's result as a mapping call returns it (MAP_FAILED is
+ * -1, errno set). */
+#define SHIM_RAW_MAP(...) ((void *)syscall(__VA_ARGS__))
+
 /* not an injection site: the program's own call, passed through */
-SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
-		       off_t off)
+SHIM_MAP_WRAPPER void *mmap(void *addr, size_t len, int prot, int flags,
+			    int fd, off_t off)
 {
 	void *p;
 
+	if (shim_maps_early())
+		return SHIM_RAW_MAP(SYS_mmap, addr, len, prot, flags, fd, off);
 	shim_before_mmap(addr, len, flags);
 	p = shim_mmap(addr, len, prot, flags, fd, off, false);
 	shim_maps_changed();
@@ -157,43 +189,60 @@ SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 }
 
 /* not an injection site: the program's own call, passed through */
-SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
-			 off64_t off)
+SHIM_MAP_WRAPPER void *mmap64(void *addr, size_t len, int prot, int flags,
+			      int fd, off64_t off)
 {
 	void *p;
 
+	if (shim_maps_early())
+		return SHIM_RAW_MAP(SYS_mmap, addr, len, prot, flags, fd, off);
 	shim_before_mmap(addr, len, flags);
 	p = shim_mmap(addr, len, prot, flags, fd, off, true);
 	shim_maps_changed();
 	return p;
 }
 
-SHIM_EXPORT int munmap(void *addr, size_t len)
+SHIM_MAP_WRAPPER int munmap(void *addr, size_t len)
 {
 	int r;
 
+	if (shim_maps_early())
+		return (int)syscall(SYS_munmap, addr, len);
 	shim_before_munmap(addr, len);
 	r = shim_munmap(addr, len);
 	shim_maps_changed();
 	return r;
 }
 
-SHIM_EXPORT void *shmat(int id, const void *addr, int flags)
+/* Not a mapping change: madvise() keeps the mappings as they are. */
+SHIM_MAP_WRAPPER int madvise(void *addr, size_t len, int advice)
 {
-	void *p = real_shmat(id, addr, flags);
+	if (shim_maps_early())
+		return (int)syscall(SYS_madvise, addr, len, advice);
+	return shim_madvise(addr, len, advice);
+}
 
+SHIM_MAP_WRAPPER void *shmat(int id, const void *addr, int flags)
+{
+	void *p;
+
+	if (shim_maps_early())
+		return SHIM_RAW_MAP(SYS_shmat, id, addr, flags);
+	p = real_shmat(id, addr, flags);
 	shim_maps_changed();
 	return p;
 }
 
-SHIM_EXPORT int shmdt(const void *addr)
+SHIM_MAP_WRAPPER int shmdt(const void *addr)
 {
-	int r = real_shmdt(addr);
+	int r;
 
+	if (shim_maps_early())
+		return (int)syscall(SYS_shmdt, addr);
+	r = shim_shmdt(addr);
 	shim_maps_changed();
 	return r;
 }
-#endif
 
 /* The calls that change a thread's capabilities: the library asks again
  * after each. */
@@ -221,9 +270,8 @@ SHIM_CREDS_WRAPPER(setresgid, (gid_t rgid, gid_t egid, gid_t sgid),
 SHIM_CREDS_WRAPPER(setfsuid, (uid_t uid), (uid))
 SHIM_CREDS_WRAPPER(setfsgid, (gid_t gid), (gid))
 
-#if !defined(__SANITIZE_THREAD__) /* as mmap above */
-SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
-			 int flags, ...)
+SHIM_MAP_WRAPPER void *mremap(void *old, size_t old_size, size_t new_size,
+			      int flags, ...)
 {
 	void *new_addr = NULL;
 
@@ -234,12 +282,14 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
+	if (shim_maps_early())
+		return SHIM_RAW_MAP(SYS_mremap, old, old_size, new_size, flags,
+				    new_addr);
 	void *p = shim_mremap(old, old_size, new_size, flags, new_addr);
 
 	shim_maps_changed();
 	return p;
 }
-#endif
 
 SHIM_EXPORT int dup(int fd)
 {

@@ -202,6 +202,27 @@ check $? "--warn-unmap reports munmap, mmap(MAP_FIXED) and mremap of pinned memo
 	[ "$status" = 0 ] && ! echo "$err" | grep -q 'pinned page')
 check $? "without --warn-unmap nothing is reported"
 
+# ... and each madvise() that drops pinned pages from the program's view
+(unset IOMMUSIM_WARN_UNMAP
+	run --warn-unmap -- "$BUILD/tests/uapi/pins_madvise" \
+		-t pins.dontneed_private_gives_the_program_new_pages
+	[ "$status" = 0 ] &&
+		[ "$(echo "$err" | grep -c 'pinned page')" = 1 ] &&
+		echo "$err" | grep -q '^iommusim: madvise(0x[0-9a-f]*, 0x4000) takes away 4 pinned page(s) still mapped for DMA; the devices keep them until IOMMU_IOAS_UNMAP$')
+check $? "--warn-unmap reports a madvise(MADV_DONTNEED) of pinned memory"
+
+(unset IOMMUSIM_WARN_UNMAP
+	run --warn-unmap -- "$pins" -t pins.shmdt_leaves_the_device_the_segment_pages
+	[ "$status" = 0 ] &&
+		echo "$err" | grep -q '^iommusim: shmdt(0x[0-9a-f]*, 0x4000) takes away 4 pinned page(s) still mapped for DMA')
+check $? "--warn-unmap reports a shmdt() of a pinned SysV segment"
+
+(unset IOMMUSIM_WARN_UNMAP
+	run --warn-unmap -- "$BUILD/tests/uapi/pins_madvise" \
+		-t pins.dontneed_shared_keeps_the_pages_shared
+	[ "$status" = 0 ] && ! echo "$err" | grep -q 'pinned page')
+check $? "--warn-unmap is silent where the program keeps the pinned pages"
+
 vtd_example=$BUILD/examples/vtd_nested_dma
 run --device vtd --check-iotlb -- "$vtd_example"
 [ "$status" = 0 ] &&

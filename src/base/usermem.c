@@ -604,7 +604,8 @@ static int populate(uint64_t uaddr, uint64_t len, bool write)
 	uint64_t start = uaddr & ~(page - 1);
 	uint64_t end = (uaddr + len + page - 1) & ~(page - 1);
 
-	if (!madvise((void *)(uintptr_t)start, end - start,
+	/* a system call: the preload shim wraps madvise() */
+	if (!syscall(SYS_madvise, start, end - start,
 		     write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ))
 		return 0;
 	/* ENOMEM: not mapped; EFAULT: an access would fault */
@@ -637,6 +638,39 @@ int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len)
 {
 	(void)mm;
 	return guarded(UACCESS_CLEAR, NULL, uaddr, len, NULL);
+}
+
+/* Opened for each copy: a rare path (pinned memory the program throws
+ * away), and a descriptor kept open would name the parent's memory in a
+ * forked child. Raw system calls, as the preload shim wraps open and
+ * pread. */
+int usermem_copy_from_forced(const struct usermem *mm, void *dst,
+			     uint64_t uaddr, size_t len)
+{
+	size_t done = 0;
+	int fd, rc = 0;
+
+	(void)mm;
+	if (!user_range_ok(uaddr, len))
+		return -EFAULT;
+	fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/mem",
+			  O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EFAULT;
+	while (done < len) {
+		long n = syscall(SYS_pread64, fd, (char *)dst + done,
+				 len - done, (off_t)(uaddr + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -EFAULT;
+			break;
+		}
+		done += (size_t)n;
+	}
+	syscall(SYS_close, fd);
+	return rc;
 }
 
 /* ---- how the memory is backed ------------------------------------------- */
@@ -895,30 +929,18 @@ uint64_t usermem_backing_page_size(const struct usermem *mm, uint64_t uaddr,
 
 /* PROCMAP_QUERY's vma_flags bit for a shared mapping. */
 #define PROCMAP_QUERY_VMA_SHARED 0x08
-
-static void identity_of(struct usermem_page_id *id, uint64_t uaddr,
-			bool shared_file, uint64_t dev, uint64_t ino,
-			uint64_t vma_start, uint64_t vma_offset)
-{
-	if (!shared_file || !ino) {
-		*id = (struct usermem_page_id){ .offset = uaddr };
-		return;
-	}
-	*id = (struct usermem_page_id){
-		.dev = dev, .ino = ino,
-		.offset = vma_offset + (uaddr - vma_start),
-	};
-}
+/* The name a SysV shared memory segment's mappings have ("/SYSV%08x"). */
+#define SYSV_SHM_NAME "/SYSV"
 
 /* The same from a /proc/self/maps line ("start-end perms offset
  * major:minor inode path"), for kernels without PROCMAP_QUERY. */
-static int page_identity_from_maps(uint64_t uaddr, struct usermem_page_id *id)
+static int mapping_from_maps(uint64_t uaddr, struct usermem_mapping *m)
 {
 	unsigned long start, end, offset, ino;
 	unsigned int major, minor;
 	char perms[8], *line = NULL;
 	size_t cap = 0;
-	int rc = -EFAULT;
+	int rc = -EFAULT, name_at = 0;
 	FILE *maps;
 	int fd;
 
@@ -932,42 +954,88 @@ static int page_identity_from_maps(uint64_t uaddr, struct usermem_page_id *id)
 		return -EFAULT;
 	}
 	while (getline(&line, &cap, maps) > 0) {
-		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &start, &end,
-			   perms, &offset, &major, &minor, &ino) != 7)
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &start, &end,
+			   perms, &offset, &major, &minor, &ino,
+			   &name_at) < 7)
 			continue;
 		if (uaddr < start || uaddr >= end)
 			continue;
-		identity_of(id, uaddr, perms[3] == 's',
-			    ((uint64_t)major << 32) | minor, ino, start, offset);
+		*m = (struct usermem_mapping){
+			.start = start, .end = end, .offset = offset,
+			.dev = ((uint64_t)major << 32) | minor, .ino = ino,
+			.shared = perms[3] == 's',
+			.sysv_shm = name_at && !strncmp(line + name_at,
+							SYSV_SHM_NAME,
+							strlen(SYSV_SHM_NAME)),
+		};
 		rc = 0;
 		break;
 	}
 	free(line);
 	fclose(maps);
+	if (!rc)
+		m->page_size = usermem_page_size_from_smaps(m->start, m->end);
 	return rc;
 }
 
-int usermem_page_identity(const struct usermem *mm, uint64_t uaddr,
-			  struct usermem_page_id *id)
+int usermem_mapping_at(const struct usermem *mm, uint64_t uaddr,
+		       struct usermem_mapping *m)
 {
+	char name[64];
 	struct procmap_query_arg q = {
 		.size = sizeof(q),
 		.query_addr = uaddr,
+		.vma_name_addr = (uint64_t)(uintptr_t)name,
+		.vma_name_size = sizeof(name),
 	};
 	int fd;
 
 	(void)mm;
 	fd = maps_open();
 	if (fd < 0)
-		return page_identity_from_maps(uaddr, id);
+		return mapping_from_maps(uaddr, m);
+	/* not query_kernel(): these are not the remembered page sizes */
 	if (syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, &q)) {
 		if (errno == ENOENT)
 			return -EFAULT;
+		/* a name longer than the buffer: not a SysV segment's */
+		if (errno == ENAMETOOLONG) {
+			q.vma_name_size = 0;
+			if (!syscall(SYS_ioctl, fd, PROCMAP_QUERY_IOCTL, &q))
+				goto found;
+		}
 		maps_query_failed(fd, errno);
-		return page_identity_from_maps(uaddr, id);
+		return mapping_from_maps(uaddr, m);
 	}
-	identity_of(id, uaddr, q.vma_flags & PROCMAP_QUERY_VMA_SHARED,
-		    ((uint64_t)q.dev_major << 32) | q.dev_minor, q.inode,
-		    q.vma_start, q.vma_offset);
+found:
+	*m = (struct usermem_mapping){
+		.start = q.vma_start, .end = q.vma_end,
+		.page_size = q.vma_page_size, .offset = q.vma_offset,
+		.dev = ((uint64_t)q.dev_major << 32) | q.dev_minor,
+		.ino = q.inode,
+		.shared = q.vma_flags & PROCMAP_QUERY_VMA_SHARED,
+		.sysv_shm = q.vma_name_size &&
+			    !strncmp(name, SYSV_SHM_NAME,
+				     strlen(SYSV_SHM_NAME)),
+	};
+	return 0;
+}
+
+int usermem_page_identity(const struct usermem *mm, uint64_t uaddr,
+			  struct usermem_page_id *id)
+{
+	struct usermem_mapping m;
+	int rc = usermem_mapping_at(mm, uaddr, &m);
+
+	if (rc)
+		return rc;
+	if (!m.shared || !m.ino) {
+		*id = (struct usermem_page_id){ .offset = uaddr };
+		return 0;
+	}
+	*id = (struct usermem_page_id){
+		.dev = m.dev, .ino = m.ino,
+		.offset = m.offset + (uaddr - m.start),
+	};
 	return 0;
 }

@@ -97,6 +97,31 @@ struct usermem_page_id {
 int usermem_page_identity(const struct usermem *mm, uint64_t uaddr,
 			  struct usermem_page_id *id);
 
+/*
+ * The mapping that holds uaddr, as /proc/self/maps has it. dev and ino
+ * name its file (0 for private anonymous memory; shared anonymous memory
+ * is a file of its own); page_size is its kernel page size (a hugetlb
+ * page, else the CPU page). -EFAULT when nothing is mapped at uaddr.
+ */
+struct usermem_mapping {
+	uint64_t start, end; /* [start, end) */
+	uint64_t page_size;
+	uint64_t offset; /* of start, in the file */
+	uint64_t dev, ino;
+	bool shared;   /* MAP_SHARED */
+	bool sysv_shm; /* a SysV shared memory segment's (shmat()) */
+};
+int usermem_mapping_at(const struct usermem *mm, uint64_t uaddr,
+		       struct usermem_mapping *m);
+
+/*
+ * Copies len bytes from uaddr whatever the memory's protection
+ * (PROT_NONE, write-only), as the kernel's FOLL_FORCE accesses do:
+ * through /proc/self/mem. -EFAULT when a page is not mapped.
+ */
+int usermem_copy_from_forced(const struct usermem *mm, void *dst,
+			     uint64_t uaddr, size_t len);
+
 /* Its way for kernels before 6.11 (no PROCMAP_QUERY), exposed for the
  * tests: the smallest page size over [uaddr, end) of this process read from
  * /proc/self/smaps; UINT64_MAX when no mapping meets the range, 0 when the

@@ -174,6 +174,12 @@ struct iommu_domain_ops {
 	int (*read_and_clear_dirty)(struct iommu_domain *domain, uint64_t iova,
 				    uint64_t length, unsigned long flags,
 				    struct iommu_dirty_bitmap *dirty);
+	/* Marks dirty every leaf overlapping [iova, iova + length), whether
+	 * tracking is on or not: the dirty state the core read before
+	 * mapping a range again to pages it moved (the kernel never moves
+	 * them, so its bits stay). -ENOENT where nothing is mapped. */
+	int (*mark_dirty)(struct iommu_domain *domain, uint64_t iova,
+			  uint64_t length);
 };
 
 struct iommu_domain {

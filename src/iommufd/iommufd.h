@@ -56,6 +56,21 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 		     size_t old_size, size_t new_size, int flags,
 		     void *new_addr);
 
+/* shmdt() as libc has it. */
+typedef int (*iommufd_shmdt_fn)(const void *addr);
+/* The program's shmdt(), through real_shmdt, keeping the pinned pages of
+ * the segment for the devices: libc's result and errno. */
+int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr);
+
+/* madvise() as libc has it. */
+typedef int (*iommufd_madvise_fn)(void *addr, size_t len, int advice);
+/* The program's madvise(), through real_madvise: what it would take from
+ * pinned pages the devices keep, as on the kernel (MADV_DONTNEED and
+ * MADV_REMOVE drop only the program's view of them, MADV_FREE never frees
+ * them). libc's result and errno. */
+int iommufd_madvise(iommufd_madvise_fn real_madvise, void *addr, size_t len,
+		    int advice);
+
 /* "1": iommufd_before_unmap() reports each time it had to set pages aside
  * (iommusim run --warn-unmap). */
 #define IOMMUFD_WARN_UNMAP_ENV "IOMMUSIM_WARN_UNMAP"

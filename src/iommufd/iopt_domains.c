@@ -484,11 +484,76 @@ int iopt_read_and_clear_dirty_data(struct io_pagetable *iopt,
 }
 
 /*
+ * The dirty state a domain keeps for an area, read before the area is
+ * mapped again and set back after: runs of dirty IOVA, merged as they
+ * come (in IOVA order). Without memory to list them, the whole area is
+ * set dirty: reporting a clean page dirty costs a migration one more
+ * copy, losing a dirty one costs it the page.
+ */
+struct kept_dirty {
+	struct iommu_dirty_bitmap dirty;
+	struct dirty_run {
+		uint64_t iova, length;
+	} *v;
+	size_t n, cap;
+	bool lost;
+};
+
+static void keep_dirty_run(struct iommu_dirty_bitmap *dirty, uint64_t iova,
+			   uint64_t length)
+{
+	struct kept_dirty *k = container_of(dirty, struct kept_dirty, dirty);
+
+	if (k->lost)
+		return;
+	if (k->n && k->v[k->n - 1].iova + k->v[k->n - 1].length == iova) {
+		k->v[k->n - 1].length += length;
+		return;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 8;
+		struct dirty_run *v = lib_realloc(k->v, cap * sizeof(*v));
+
+		if (!v) {
+			k->lost = true;
+			return;
+		}
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = (struct dirty_run){ iova, length };
+}
+
+static void dirty_read(struct iopt_area *area, struct iommu_domain *domain,
+		       struct kept_dirty *k)
+{
+	*k = (struct kept_dirty){ .dirty = { .record = keep_dirty_run } };
+	if (!domain->ops->read_and_clear_dirty || !domain->ops->mark_dirty)
+		return;
+	if (domain->ops->read_and_clear_dirty(domain, iopt_area_iova(area),
+					      iopt_area_length(area),
+					      IOMMU_DIRTY_NO_CLEAR, &k->dirty))
+		k->lost = true;
+}
+
+static void dirty_restore(struct iopt_area *area,
+			  struct iommu_domain *domain, struct kept_dirty *k)
+{
+	if (k->lost)
+		domain->ops->mark_dirty(domain, iopt_area_iova(area),
+					iopt_area_length(area));
+	for (size_t i = 0; i < k->n && !k->lost; i++)
+		domain->ops->mark_dirty(domain, k->v[i].iova, k->v[i].length);
+	free(k->v);
+}
+
+/*
  * Some pages of the areas' pages objects were set aside (pages.h): every
- * domain maps them again at their new address. Run with every other
- * thread out of the library, so no device sees the area half mapped.
- * A domain that cannot map an area again (no memory for its tables) is
- * left without it, and the failure is returned.
+ * domain maps them again at their new address, keeping the dirty state
+ * it had for them. Run with every other thread out of the library, so no
+ * device sees the area half mapped. A domain that cannot map an area
+ * again (no memory for its tables) is left without it, and the failure is
+ * returned.
  */
 int iopt_remap_set_aside(struct io_pagetable *iopt,
 			 const struct iopt_pages_set *moved)
@@ -506,9 +571,17 @@ int iopt_remap_set_aside(struct io_pagetable *iopt,
 		if (!hit || !area->pinned)
 			continue;
 		for (unsigned int i = 0; i < iopt->ndomains; i++) {
-			area_unmap(area, iopt->domains[i]);
-			if (area_map(iopt, area, area->pages, iopt->domains[i]))
+			struct iommu_domain *domain = iopt->domains[i];
+			struct kept_dirty kept;
+
+			dirty_read(area, domain, &kept);
+			area_unmap(area, domain);
+			if (area_map(iopt, area, area->pages, domain)) {
 				rc = -ENOMEM;
+				free(kept.v);
+				continue;
+			}
+			dirty_restore(area, domain, &kept);
 		}
 	}
 	up_write(&iopt->iova_rwsem);

@@ -283,9 +283,13 @@ PUBLIC int iommusim_open(struct iommusim_ctx **ctxp)
 	ictx->serial = atomic_fetch_add_explicit(&context_serials, 1,
 						 memory_order_relaxed) + 1;
 	atomic_init(&ictx->refs, 1);
+	/* inside the gate, as every entry: a fork must not find the list
+	 * locked by this thread (the child would wait for it forever) */
+	fork_gate_enter();
 	mutex_lock(&contexts_lock);
 	list_add_tail(&ictx->contexts_link, &contexts);
 	mutex_unlock(&contexts_lock);
+	fork_gate_leave();
 	graph_context_opened(ictx);
 	*ctxp = (struct iommusim_ctx *)ictx;
 	return 0;

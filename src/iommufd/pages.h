@@ -149,10 +149,11 @@ unsigned int iopt_pin_count(uint64_t uaddr);
 
 /*
  * Set aside (pages_aside.c). Pinned pages survive the program's munmap(),
- * mmap(MAP_FIXED) over them, and mremap(), as on the kernel: before the
- * program's call they are moved to memory of the library's (or, for
- * mremap(), followed to where the program moved them), and the domains
- * are mapped to them there until their pins go.
+ * mmap(MAP_FIXED) over them, mremap() and madvise(), as on the kernel:
+ * before the program's call they are moved to memory of the library's
+ * (or, for mremap(), followed to where the program moved them; for
+ * madvise(), copied), and the domains are mapped to them there until
+ * their pins go.
  *
  * iopt_pages_hva(): where byte 'byte' of the pages is now, and in *run how
  * many bytes from it lie on in the same memory. Without anything set aside
@@ -186,6 +187,52 @@ int iopt_pages_set_aside(uint64_t addr, uint64_t len,
 int iopt_pages_follow(uint64_t from, uint64_t len, uint64_t to,
 		      struct iopt_pages_set *moved);
 void iopt_pages_set_release(struct iopt_pages_set *set);
+
+/*
+ * The program's madvise() is about to drop the pages of [addr, addr + len)
+ * (MADV_DONTNEED, MADV_REMOVE): with every other thread out of the
+ * library, the pinned pages it takes from the program are copied first
+ * (a page no one reaches any more is as good as its copy). When the call
+ * has succeeded, iopt_pages_copies_keep() makes the copies what the
+ * domains map, adding the pages objects to *moved; else
+ * iopt_pages_copies_drop() lets them go. -ENOMEM copies nothing.
+ */
+enum iopt_drop {
+	IOPT_DROP_PRIVATE, /* private mappings' pages (MADV_DONTNEED) */
+	IOPT_DROP_ALL,	   /* the file's pages too (MADV_REMOVE) */
+};
+struct aside_claim;
+struct aside_claims {
+	struct aside_claim *v;
+	size_t n, cap;
+};
+struct aside_copy {
+	struct aside_chunk *chunk; /* the copy of [start, ...) */
+	uint64_t start;
+	size_t first, past; /* its claims: [first, past) */
+};
+struct iopt_pages_copies {
+	struct aside_claims claims;
+	struct aside_copy *runs;
+	size_t nruns;
+};
+int iopt_pages_copy_aside(uint64_t addr, uint64_t len, enum iopt_drop drop,
+			  struct iopt_pages_copies *copies);
+int iopt_pages_copies_keep(struct iopt_pages_copies *copies,
+			   struct iopt_pages_set *moved);
+void iopt_pages_copies_drop(struct iopt_pages_copies *copies);
+
+/* With every other thread out of the library: the pinned memory at the
+ * program's addresses in [addr, addr + len), as sorted runs [start, end). */
+struct iopt_span {
+	uint64_t start, end;
+};
+struct iopt_spans {
+	struct iopt_span *v;
+	size_t n;
+};
+int iopt_pages_pinned_spans(uint64_t addr, uint64_t len,
+			    struct iopt_spans *spans);
 
 /* The registry of pages objects that pinned, for pages_aside.c. */
 void iopt_pages_registry_lock(void);

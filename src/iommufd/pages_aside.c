@@ -12,8 +12,13 @@
  * (iopt_domains.c); the program's own address is free for whatever it maps
  * next, as on the kernel.
  *
- * Memory moved aside is the library's ('owned'), freed when no pin needs it
- * any more. Memory the program moved with mremap() stays the program's: the
+ * A madvise() that drops pages while leaving the mapping (MADV_DONTNEED,
+ * MADV_REMOVE) cannot be met by moving the mapping: the pinned pages are
+ * copied aside instead, with the world stopped, so that the copy is all
+ * that reaches the old bytes once the call has dropped them.
+ *
+ * Memory moved or copied aside is the library's ('owned'), freed when no
+ * pin needs it any more. Memory the program moved with mremap() stays the program's: the
  * pages follow it, and a later munmap() of it sets them aside in turn.
  *
  * Entries change in two ways only: set aside, with every other thread out
@@ -28,6 +33,7 @@
 
 #include "base/alloc.h"
 #include "base/mutex.h"
+#include "base/usermem.h"
 #include "iommufd/iommufd_private.h"
 #include "iommufd/pages.h"
 
@@ -56,9 +62,9 @@ static unsigned long nentries;
 
 /* The library's own moves: raw system calls, so that the shim's munmap and
  * mremap wrappers do not see them. */
-static uint64_t raw_reserve(uint64_t len)
+static uint64_t raw_reserve(uint64_t len, int prot)
 {
-	long r = syscall(SYS_mmap, NULL, len, PROT_NONE,
+	long r = syscall(SYS_mmap, NULL, len, prot,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	return r == -1 ? 0 : (uint64_t)r;
@@ -240,11 +246,6 @@ struct aside_claim {
 	struct aside_entry *entry;
 };
 
-struct aside_claims {
-	struct aside_claim *v;
-	size_t n, cap;
-};
-
 static int claim_add(struct aside_claims *c, struct aside_claim claim)
 {
 	if (c->n == c->cap) {
@@ -367,7 +368,7 @@ static struct aside_chunk *move_run(uint64_t from, uint64_t len)
 
 	if (!chunk)
 		return NULL;
-	chunk->hva = raw_reserve(len);
+	chunk->hva = raw_reserve(len, PROT_NONE);
 	if (!chunk->hva) {
 		free(chunk);
 		return NULL;
@@ -386,7 +387,9 @@ static struct aside_chunk *move_run(uint64_t from, uint64_t len)
 static int claim_settle(const struct aside_claim *claim,
 			struct aside_chunk *chunk, uint64_t run_start)
 {
-	struct aside_entry *e = claim->entry;
+	/* found again: an earlier claim's settling may have split it */
+	struct aside_entry *e =
+		claim->entry ? entry_at(claim->pages, claim->first) : NULL;
 	uint64_t hva = chunk->hva + (claim->hva - run_start);
 
 	if (e) {
@@ -435,37 +438,56 @@ static int moved_add(struct iopt_pages_set *moved, struct iopt_pages *pages)
 	return 0;
 }
 
+/* The run of claims (sorted by address) from c->v[i]: the claims whose
+ * memory touches or overlaps, [i, *j), over [*start, return value). */
+static uint64_t run_of(const struct aside_claims *c, size_t i, size_t *j,
+		       uint64_t *start)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t end = c->v[i].hva + (c->v[i].last - c->v[i].first + 1) * page;
+
+	*start = c->v[i].hva;
+	for (*j = i + 1; *j < c->n && c->v[*j].hva <= end; (*j)++) {
+		uint64_t e = c->v[*j].hva +
+			     (c->v[*j].last - c->v[*j].first + 1) * page;
+
+		if (e > end)
+			end = e;
+	}
+	return end;
+}
+
+/* Claims [i, j), whose memory is now in chunk from run_start's on. */
+static int settle_run(struct aside_claims *c, size_t i, size_t j,
+		      struct aside_chunk *chunk, uint64_t run_start,
+		      struct iopt_pages_set *moved)
+{
+	int rc = 0;
+
+	chunk->refs++; /* held while its claims settle */
+	for (; i < j && !rc; i++) {
+		rc = claim_settle(&c->v[i], chunk, run_start);
+		if (!rc)
+			rc = moved_add(moved, c->v[i].pages);
+	}
+	chunk_put(chunk);
+	return rc;
+}
+
 /* Moves each run of claims (sorted by address) aside and records it. */
 static int settle_runs(struct aside_claims *c, struct iopt_pages_set *moved)
 {
-	uint64_t page = cpu_page_size();
-	size_t i = 0;
+	size_t i = 0, j;
 	int rc = 0;
 
-	while (i < c->n && !rc) {
-		uint64_t start = c->v[i].hva;
-		uint64_t end = c->v[i].hva + (c->v[i].last - c->v[i].first + 1) * page;
-		struct aside_chunk *chunk;
-		size_t j;
+	for (; i < c->n && !rc; i = j) {
+		uint64_t start, end = run_of(c, i, &j, &start);
+		struct aside_chunk *chunk = move_run(start, end - start);
 
-		for (j = i + 1; j < c->n && c->v[j].hva <= end; j++) {
-			uint64_t e = c->v[j].hva +
-				     (c->v[j].last - c->v[j].first + 1) * page;
-
-			if (e > end)
-				end = e;
-		}
-		chunk = move_run(start, end - start);
 		if (!chunk)
 			return -ENOMEM;
-		moved->moved_pages += (end - start) / page;
-		chunk->refs++; /* held while its claims settle */
-		for (; i < j && !rc; i++) {
-			rc = claim_settle(&c->v[i], chunk, start);
-			if (!rc)
-				rc = moved_add(moved, c->v[i].pages);
-		}
-		chunk_put(chunk);
+		moved->moved_pages += (end - start) / cpu_page_size();
+		rc = settle_run(c, i, j, chunk, start, moved);
 	}
 	return rc;
 }
@@ -537,6 +559,36 @@ static int settle_followed(struct aside_claims *c, uint64_t from, uint64_t to,
 }
 
 /*
+ * The pinned pages at the program's addresses in [addr, end), sorted by
+ * address. The registry lock held; the world stopped, so that nothing
+ * changes between the locks taken here and those of the caller's next
+ * step.
+ */
+static int collect_claims(uint64_t addr, uint64_t end,
+			  struct aside_claims *claims)
+{
+	int rc = 0;
+
+	for (struct iopt_pages *p = iopt_pages_registry_first(); p && !rc;
+	     p = p->registry_next) {
+		if (p->type != IOPT_PAGES_USER)
+			continue;
+		spin_lock(&p->lock);
+		mutex_lock(&aside_lock);
+		rc = claim_at_uptr(claims, p, addr, end);
+		mutex_unlock(&aside_lock);
+		spin_unlock(&p->lock);
+	}
+	mutex_lock(&aside_lock);
+	if (!rc)
+		rc = claim_moved(claims, addr, end);
+	mutex_unlock(&aside_lock);
+	if (!rc && claims->n)
+		qsort(claims->v, claims->n, sizeof(*claims->v), claim_cmp);
+	return rc;
+}
+
+/*
  * The pinned pages in [addr, addr + len): moved aside (to == 0), or, when
  * the program's mremap() has just moved that memory to 'to', followed
  * there.
@@ -545,29 +597,14 @@ static int move_pinned(uint64_t addr, uint64_t len, uint64_t to,
 		       struct iopt_pages_set *moved)
 {
 	struct aside_claims claims = { 0 };
-	uint64_t end = end_of(addr, len);
-	int rc = 0;
+	int rc;
 
 	iopt_pages_registry_lock();
-	for (struct iopt_pages *p = iopt_pages_registry_first(); p && !rc;
-	     p = p->registry_next) {
-		if (p->type != IOPT_PAGES_USER)
-			continue;
-		spin_lock(&p->lock);
-		mutex_lock(&aside_lock);
-		rc = claim_at_uptr(&claims, p, addr, end);
-		mutex_unlock(&aside_lock);
-		spin_unlock(&p->lock);
-	}
-	/* the world is stopped: nothing changes between the locks */
+	rc = collect_claims(addr, end_of(addr, len), &claims);
 	mutex_lock(&aside_lock);
-	if (!rc)
-		rc = claim_moved(&claims, addr, end);
-	if (!rc && claims.n) {
-		qsort(claims.v, claims.n, sizeof(*claims.v), claim_cmp);
+	if (!rc && claims.n)
 		rc = to ? settle_followed(&claims, addr, to, len, moved) :
 			  settle_runs(&claims, moved);
-	}
 	mutex_unlock(&aside_lock);
 	iopt_pages_registry_unlock();
 	free(claims.v);
@@ -584,4 +621,196 @@ int iopt_pages_follow(uint64_t from, uint64_t len, uint64_t to,
 		      struct iopt_pages_set *moved)
 {
 	return move_pinned(from, len, to, moved);
+}
+
+/* ---- copies, for what madvise() drops ------------------------------------------ */
+
+/* Whether the pages of mapping m that lie in [addr, end) are dropped,
+ * and if so which: [*lo, *hi), narrowed to whole kernel pages (a hugetlb
+ * page is dropped whole or not at all). */
+static bool dropped_part(const struct usermem_mapping *m, enum iopt_drop drop,
+			 uint64_t addr, uint64_t end, uint64_t *lo,
+			 uint64_t *hi)
+{
+	uint64_t size = m->page_size > cpu_page_size() ? m->page_size :
+							 cpu_page_size();
+	uint64_t first = (addr + size - 1) & ~(size - 1);
+	uint64_t past = end & ~(size - 1);
+
+	if (drop == IOPT_DROP_PRIVATE && m->shared)
+		return false;
+	if (*lo < first)
+		*lo = first;
+	if (*hi > past)
+		*hi = past;
+	return *lo < *hi;
+}
+
+/* The parts of claim c in [addr, end) that the call drops, as claims of
+ * their own in *out. */
+static int claim_dropped(struct aside_claims *out,
+			 const struct aside_claim *c, enum iopt_drop drop,
+			 uint64_t addr, uint64_t end)
+{
+	uint64_t page = cpu_page_size();
+	uint64_t hva = c->hva, c_end = c->hva + (c->last - c->first + 1) * page;
+	int rc = 0;
+
+	while (hva < c_end && !rc) {
+		struct usermem_mapping m;
+		uint64_t lo = hva, hi, part_end;
+
+		if (usermem_mapping_at(usermem_self(), hva, &m)) {
+			hva += page; /* nothing there: nothing to drop */
+			continue;
+		}
+		part_end = m.end < c_end ? m.end : c_end;
+		hi = part_end;
+		if (dropped_part(&m, drop, addr, end, &lo, &hi)) {
+			struct aside_claim part = *c;
+
+			part.first = c->first + (lo - c->hva) / page;
+			part.last = c->first + (hi - c->hva) / page - 1;
+			part.hva = lo;
+			rc = claim_add(out, part);
+		}
+		hva = part_end;
+	}
+	return rc;
+}
+
+/* A chunk of the library's memory holding a copy of [from, from + len). */
+static struct aside_chunk *copy_run(uint64_t from, uint64_t len)
+{
+	struct aside_chunk *chunk = lib_malloc(sizeof(*chunk));
+
+	if (!chunk)
+		return NULL;
+	*chunk = (struct aside_chunk){
+		.hva = raw_reserve(len, PROT_READ | PROT_WRITE),
+		.len = len, .owned = true,
+	};
+	if (!chunk->hva) {
+		free(chunk);
+		return NULL;
+	}
+	if (usermem_copy_from_forced(usermem_self(),
+				     (void *)(uintptr_t)chunk->hva, from,
+				     len)) {
+		raw_unmap(chunk->hva, len);
+		free(chunk);
+		return NULL;
+	}
+	return chunk;
+}
+
+/* The runs of copies->claims, each copied; -ENOMEM leaves none. */
+static int copy_runs(struct iopt_pages_copies *copies)
+{
+	struct aside_claims *c = &copies->claims;
+	size_t i, j;
+
+	for (i = 0; i < c->n; i = j) {
+		uint64_t start, end = run_of(c, i, &j, &start);
+		struct aside_copy *runs = lib_realloc(
+			copies->runs, (copies->nruns + 1) * sizeof(*runs));
+		struct aside_chunk *chunk;
+
+		if (!runs)
+			return -ENOMEM;
+		copies->runs = runs;
+		chunk = copy_run(start, end - start);
+		if (!chunk)
+			return -ENOMEM;
+		chunk->refs = 1; /* the run's, until it settles or goes */
+		runs[copies->nruns++] = (struct aside_copy){
+			.chunk = chunk, .start = start, .first = i, .past = j,
+		};
+	}
+	return 0;
+}
+
+int iopt_pages_copy_aside(uint64_t addr, uint64_t len, enum iopt_drop drop,
+			  struct iopt_pages_copies *copies)
+{
+	struct aside_claims pinned = { 0 };
+	uint64_t end = end_of(addr, len);
+	int rc;
+
+	*copies = (struct iopt_pages_copies){ 0 };
+	iopt_pages_registry_lock();
+	rc = collect_claims(addr, end, &pinned);
+	for (size_t i = 0; i < pinned.n && !rc; i++)
+		rc = claim_dropped(&copies->claims, &pinned.v[i], drop, addr,
+				   end);
+	if (!rc)
+		rc = copy_runs(copies);
+	iopt_pages_registry_unlock();
+	free(pinned.v);
+	if (rc)
+		iopt_pages_copies_drop(copies);
+	return rc;
+}
+
+int iopt_pages_copies_keep(struct iopt_pages_copies *copies,
+			   struct iopt_pages_set *moved)
+{
+	int rc = 0;
+
+	iopt_pages_registry_lock();
+	mutex_lock(&aside_lock);
+	for (size_t r = 0; r < copies->nruns && !rc; r++) {
+		struct aside_copy *run = &copies->runs[r];
+
+		moved->moved_pages += run->chunk->len / cpu_page_size();
+		rc = settle_run(&copies->claims, run->first, run->past,
+				run->chunk, run->start, moved);
+	}
+	mutex_unlock(&aside_lock);
+	iopt_pages_registry_unlock();
+	iopt_pages_copies_drop(copies);
+	return rc;
+}
+
+void iopt_pages_copies_drop(struct iopt_pages_copies *copies)
+{
+	mutex_lock(&aside_lock);
+	for (size_t r = 0; r < copies->nruns; r++)
+		chunk_put(copies->runs[r].chunk);
+	mutex_unlock(&aside_lock);
+	free(copies->runs);
+	free(copies->claims.v);
+	*copies = (struct iopt_pages_copies){ 0 };
+}
+
+/* ---- where the pins are ----------------------------------------------------------- */
+
+int iopt_pages_pinned_spans(uint64_t addr, uint64_t len,
+			    struct iopt_spans *spans)
+{
+	struct aside_claims claims = { 0 };
+	int rc;
+
+	*spans = (struct iopt_spans){ 0 };
+	iopt_pages_registry_lock();
+	rc = collect_claims(addr, end_of(addr, len), &claims);
+	iopt_pages_registry_unlock();
+	for (size_t i = 0, j; i < claims.n && !rc; i = j) {
+		uint64_t start, end = run_of(&claims, i, &j, &start);
+		struct iopt_span *v = lib_realloc(
+			spans->v, (spans->n + 1) * sizeof(*v));
+
+		if (!v) {
+			rc = -ENOMEM;
+			break;
+		}
+		spans->v = v;
+		v[spans->n++] = (struct iopt_span){ start, end };
+	}
+	free(claims.v);
+	if (rc) {
+		free(spans->v);
+		*spans = (struct iopt_spans){ 0 };
+	}
+	return rc;
 }

@@ -28,6 +28,7 @@
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "iommufd_utils.h"
@@ -558,6 +559,84 @@ SWEEP(dirty_tracking)
 					   bitmap, 0));
 	STEP(r, _test_cmd_set_dirty_tracking(r->fd, hwpt_id, false));
 	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, ioas_id, NULL));
+	return 0;
+}
+
+/* Pinned memory the program takes away (madvise, munmap, mremap, shmdt):
+ * the library's copies and moves of the pinned pages, and the domains
+ * mapped again to them, dirty bits kept. The calls succeed whatever fails inside: what the
+ * library cannot keep, the device loses, as the warning says. Each round
+ * maps memory of its own, unmapped by the next. */
+static uint8_t *pins_mem;
+#define PINS_SIZE (8 * PSZ)
+
+/* A SysV segment pinned by a domain, detached, then unmapped from the
+ * IOAS (the segment goes with its last pin). */
+static int shm_pinned_and_detached(struct round *r, __u32 ioas_id)
+{
+	int id = shmget(IPC_PRIVATE, 2 * PSZ, IPC_CREAT | 0600);
+	void *seg;
+
+	if (id < 0)
+		return -1;
+	seg = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	if (seg == (void *)-1)
+		return -1;
+	STEP(r, _test_ioctl_ioas_map_fixed(r->fd, ioas_id, seg, 2 * PSZ,
+					   MOCK_APERTURE_START, MAP_RW));
+	STEP(r, shmdt(seg));
+	return _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
+				      2 * PSZ, NULL);
+}
+
+SWEEP(pins_taken_away)
+{
+	__u32 ioas_id, stdev_id, hwpt_id, idev_id, dirty_hwpt_id;
+	__u64 marks = 0x55;
+	uint8_t *moved;
+
+	if (pins_mem)
+		munmap(pins_mem, PINS_SIZE);
+	pins_mem = mmap(NULL, PINS_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pins_mem == MAP_FAILED) {
+		pins_mem = NULL;
+		r->failed = "mmap";
+		r->err = errno;
+		return -1;
+	}
+	memset(pins_mem, 0xa5, PINS_SIZE);
+	OPEN(r);
+	STEP(r, _test_ioctl_ioas_alloc(r->fd, &ioas_id));
+	STEP(r, _test_ioctl_ioas_map_fixed(r->fd, ioas_id, pins_mem,
+					   PINS_SIZE, MOCK_APERTURE_START,
+					   MAP_RW));
+	STEP(r, _test_cmd_mock_domain(r->fd, ioas_id, &stdev_id, &hwpt_id,
+				      &idev_id));
+	fail_nth_enable(r);
+	/* the dirty state the domain keeps across the moves */
+	STEP(r, _test_cmd_hwpt_alloc(r->fd, idev_id, ioas_id,
+				     IOMMU_HWPT_ALLOC_DIRTY_TRACKING, 0,
+				     IOMMU_HWPT_DATA_NONE, NULL, 0,
+				     &dirty_hwpt_id));
+	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, dirty_hwpt_id,
+					      NULL));
+	STEP(r, _test_cmd_set_dirty_tracking(r->fd, dirty_hwpt_id, true));
+	STEP(r, _test_cmd_mock_domain_set_dirty(r->fd, dirty_hwpt_id,
+						MOCK_APERTURE_START,
+						PINS_SIZE, PSZ, &marks, NULL));
+	STEP(r, madvise(pins_mem, PSZ, MADV_DONTNEED));
+	STEP(r, madvise(pins_mem + PSZ, 2 * PSZ, MADV_FREE));
+	STEP(r, munmap(pins_mem + 3 * PSZ, PSZ));
+	moved = mremap(pins_mem + 4 * PSZ, 4 * PSZ, 2 * PSZ, 0);
+	STEP(r, moved == MAP_FAILED);
+	STEP(r, _test_ioctl_ioas_unmap(r->fd, ioas_id, MOCK_APERTURE_START,
+				       PINS_SIZE, NULL));
+	STEP(r, shm_pinned_and_detached(r, ioas_id));
+	STEP(r, _test_cmd_mock_domain_replace(r->fd, stdev_id, ioas_id, NULL));
+	STEP(r, _test_ioctl_destroy(r->fd, dirty_hwpt_id));
+	STEP(r, _test_ioctl_destroy(r->fd, stdev_id));
 	return 0;
 }
 

@@ -7,82 +7,12 @@
  * IOMMU_IOAS_UNMAP or the last detach; the program's address is free for
  * whatever it maps next, which no device sees. mremap() moves the pins with
  * the memory. MD_CHECK_MAP against the new memory is EINVAL and
- * MD_CHECK_REFS counts none of it, as on Linux 6.12.
+ * MD_CHECK_REFS counts none of it, as on Linux 6.12. shmdt() of a SysV
+ * segment is a munmap() of it: the pinned pages stay the segment's.
  */
-#include <sys/mman.h>
+#include <sys/shm.h>
 
-#include "dma_utils.h"
-
-#define PAGE 4096ul
-#define NPAGES 4ul
-#define LEN (NPAGES * PAGE)
-#define IOVA 0x1000000ul /* inside the mock domain's aperture */
-
-FIXTURE(pins)
-{
-	int fd;
-	int vfd;
-	__u32 ioas_id;
-	__u32 devid;
-	uint8_t *mem;
-};
-
-/* Fresh memory at addr (anywhere when NULL), each byte 'fill'. */
-static uint8_t *map_filled(void *addr, size_t len, int fill)
-{
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr ? MAP_FIXED : 0);
-	uint8_t *p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, -1, 0);
-
-	if (p != MAP_FAILED)
-		memset(p, fill, len);
-	return p;
-}
-
-static bool all_bytes(const uint8_t *p, size_t len, int value)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != value)
-			return false;
-	return true;
-}
-
-/* The device's view of [IOVA, IOVA + len): each byte 'value'. */
-#define expect_device_sees(len, value)                                         \
-	({                                                                     \
-		static uint8_t device_view[LEN];                                    \
-		test_dma_read(self->vfd, IOVA, device_view, len);                   \
-		EXPECT_TRUE(all_bytes(device_view, len, value));                    \
-	})
-
-#define attach_device()                                                        \
-	ASSERT_EQ(0, dev_attach(self->vfd, 0, 0, self->ioas_id))
-
-/* A context, an IOAS mapping NPAGES of 0xa5 at IOVA, the device bound
- * but not attached (so nothing is pinned yet). */
-FIXTURE_SETUP(pins)
-{
-#if defined(__SANITIZE_THREAD__)
-	/* a TSan build has no mapping wrappers (preload/wrappers.c) */
-	SKIP(longjmp(_metadata->bail, 1),
-	     "no mmap/munmap/mremap wrappers under ThreadSanitizer");
-#endif
-	self->fd = iommufd_open();
-	ASSERT_LE(0, self->fd);
-	self->vfd = vfio_cdev_open(DEV_FULL);
-	ASSERT_LE(0, self->vfd);
-	test_ioctl_ioas_alloc(&self->ioas_id);
-	ASSERT_EQ(0, _vfio_bind(self->vfd, self->fd, &self->devid));
-	self->mem = map_filled(NULL, LEN, 0xa5);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	test_ioctl_ioas_map_fixed(self->mem, LEN, IOVA);
-}
-
-FIXTURE_TEARDOWN(pins)
-{
-	close(self->vfd);
-	close(self->fd);
-	munmap(self->mem, LEN);
-}
+#include "pins_utils.h"
 
 TEST_F(pins, munmap_leaves_the_device_its_pages)
 {
@@ -235,6 +165,139 @@ TEST_F(pins, md_check_after_munmap)
 	test_err_md_check_map(EINVAL, hwpt_id, self->mem, IOVA, LEN);
 	test_cmd_md_check_refs(self->mem, LEN, 0);
 	test_ioctl_destroy(stdev_id);
+}
+
+/*
+ * Dirty tracking across a munmap() of pinned memory: the domain is mapped
+ * again to the pages kept aside, and the pages it had dirty stay dirty
+ * (on the kernel nothing is mapped again: the bits never move).
+ */
+/* A mock device on a HWPT of the IOAS that tracks dirty pages, the pages
+ * whose bit marks has dirty (it returns how many); the HWPT's ID. */
+static __u32 dirty_hwpt_with(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(pins) *self, __u32 *stdev_id,
+			     __u64 marks, uint64_t *nr_dirty)
+{
+	__u32 idev_id, hwpt_id, dirty_hwpt;
+
+	test_cmd_mock_domain(self->ioas_id, stdev_id, &hwpt_id, &idev_id);
+	test_cmd_hwpt_alloc(idev_id, self->ioas_id,
+			    IOMMU_HWPT_ALLOC_DIRTY_TRACKING, &dirty_hwpt);
+	test_cmd_mock_domain_replace(*stdev_id, dirty_hwpt);
+	test_cmd_set_dirty_tracking(dirty_hwpt, true);
+	test_cmd_mock_domain_set_dirty(dirty_hwpt, IOVA, LEN, PAGE, &marks,
+				       nr_dirty);
+	return dirty_hwpt;
+}
+
+TEST_F(pins, dirty_bits_survive_a_munmap)
+{
+	__u32 stdev_id, dirty_hwpt;
+	uint64_t nr_dirty;
+	__u64 bitmap = 0;
+
+	/* pages 0 and 2 dirty */
+	dirty_hwpt = dirty_hwpt_with(_metadata, self, &stdev_id, 0x5,
+				     &nr_dirty);
+	ASSERT_EQ(2, nr_dirty);
+	ASSERT_EQ(0, munmap(self->mem, LEN));
+	ASSERT_EQ(self->mem, map_filled(self->mem, LEN, 0x5a));
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0x5, bitmap);
+	/* read and cleared: clean now, and still mapped to the kept pages */
+	bitmap = 0;
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0, bitmap);
+	test_err_md_check_map(EINVAL, dirty_hwpt, self->mem, IOVA, LEN);
+	test_cmd_mock_domain_replace(stdev_id, self->ioas_id);
+	test_ioctl_destroy(dirty_hwpt);
+	test_ioctl_destroy(stdev_id);
+}
+
+/* The same across a madvise(MADV_DONTNEED) of one of the dirty pages. */
+TEST_F(pins, dirty_bits_survive_a_dontneed)
+{
+	__u32 stdev_id, dirty_hwpt;
+	__u64 bitmap = 0;
+
+	dirty_hwpt = dirty_hwpt_with(_metadata, self, &stdev_id, 0x3, NULL);
+	ASSERT_EQ(0, madvise(self->mem + PAGE, PAGE, MADV_DONTNEED));
+	test_cmd_get_dirty_bitmap(dirty_hwpt, IOVA, LEN, PAGE, &bitmap, 0);
+	EXPECT_EQ(0x3, bitmap);
+	test_cmd_mock_domain_replace(stdev_id, self->ioas_id);
+	test_ioctl_destroy(dirty_hwpt);
+	test_ioctl_destroy(stdev_id);
+}
+
+/* A SysV segment (marked for removal: it goes with its last detach)
+ * attached in place of the fixture's memory, mapped at IOVA; its id. */
+static int use_shm_segment(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(pins) *self)
+{
+	int id = shmget(IPC_PRIVATE, LEN, IPC_CREAT | 0600);
+	uint8_t *p;
+
+	if (id < 0)
+		return id;
+	p = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	if (p == (void *)-1)
+		return -1;
+	replace_memory(_metadata, self, p);
+	return id;
+}
+
+/* Whether anything is mapped at p. */
+static bool mapped_at(void *p)
+{
+	unsigned char v;
+
+	return mincore(p, 1, &v) == 0;
+}
+
+/* The device keeps the pages, which are still the segment's: attached
+ * again, the program shares them with the device once more. */
+TEST_F(pins, shmdt_leaves_the_device_the_segment_pages)
+{
+	int id = use_shm_segment(_metadata, self);
+	uint8_t w[LEN], *again;
+
+	ASSERT_LE(0, id);
+	attach_device();
+	ASSERT_EQ(0, shmdt(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem));
+	expect_device_sees(LEN, 0xa5);
+	memset(w, 0x11, sizeof(w));
+	test_dma_write(self->vfd, IOVA, w, LEN);
+	again = shmat(id, NULL, 0);
+	ASSERT_NE((void *)-1, again);
+	EXPECT_TRUE(all_bytes(again, LEN, 0x11));
+	ASSERT_EQ(0, shmdt(again));
+	test_ioctl_ioas_unmap(IOVA, LEN);
+}
+
+/* Half of the segment pinned: the call detaches the other half itself. */
+TEST_F(pins, shmdt_of_a_half_pinned_segment)
+{
+	ASSERT_LE(0, use_shm_segment(_metadata, self));
+	test_ioctl_ioas_unmap(IOVA, LEN);
+	test_ioctl_ioas_map_fixed(self->mem + 2 * PAGE, 2 * PAGE, IOVA);
+	attach_device();
+	ASSERT_EQ(0, shmdt(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem));
+	EXPECT_FALSE(mapped_at(self->mem + 3 * PAGE));
+	expect_device_sees(2 * PAGE, 0xa5);
+	/* and a second detach finds nothing there */
+	EXPECT_ERRNO(EINVAL, shmdt(self->mem));
+}
+
+TEST_F(pins, shmdt_of_what_is_no_segment)
+{
+	attach_device();
+	EXPECT_ERRNO(EINVAL, shmdt(self->mem));
+	expect_device_sees(LEN, 0xa5);
+	self->mem[0] = 0x77;
+	expect_device_sees(1, 0x77);
 }
 
 TEST_HARNESS_MAIN

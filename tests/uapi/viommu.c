@@ -114,14 +114,7 @@ TEST_F(viommu, viommu_alloc_with_data)
 			      sizeof(data), &id);
 }
 
-/* mmap() of the iommufd, as iommufd_fops_mmap() takes it. A TSan build
- * of the shim does not wrap mmap (preload/wrappers.c). */
-#if defined(__SANITIZE_THREAD__)
-#define SKIP_WITHOUT_MMAP()                                                    \
-	SKIP(return, "the TSan build does not wrap mmap")
-#else
-#define SKIP_WITHOUT_MMAP()
-#endif
+/* mmap() of the iommufd, as iommufd_fops_mmap() takes it. */
 
 #define test_err_mmap(_errno, length, offset, prot, flags)                     	EXPECT_ERRNO(_errno, (long)mmap(NULL, length, prot, flags, self->fd,   					offset))
 
@@ -132,7 +125,6 @@ TEST_F(viommu, viommu_mmap)
 	__u32 *page, *again, id;
 	__u64 len, off;
 
-	SKIP_WITHOUT_MMAP();
 	test_cmd_viommu_alloc(self->dev_id, self->parent_id,
 			      IOMMU_VIOMMU_TYPE_SELFTEST, &data, sizeof(data),
 			      &id);
@@ -174,7 +166,6 @@ TEST_F(viommu, viommu_mmap_outlives_close)
 	struct iommu_viommu_selftest data = { .in_data = 7 };
 	__u32 *page, id;
 
-	SKIP_WITHOUT_MMAP();
 	test_cmd_viommu_alloc(self->dev_id, self->parent_id,
 			      IOMMU_VIOMMU_TYPE_SELFTEST, &data, sizeof(data),
 			      &id);

@@ -131,6 +131,12 @@ static int intel_read_and_clear_dirty(struct iommu_domain *domain,
 	return rc;
 }
 
+static int intel_restore_dirty(struct iommu_domain *domain, uint64_t iova,
+			       uint64_t length)
+{
+	return pt_mark_dirty(&to_intel_paging(domain)->pt, iova, length);
+}
+
 static const struct iommu_domain_ops intel_paging_ops = {
 	.map_pages = intel_map_pages,
 	.unmap_pages = intel_unmap_pages,
@@ -149,6 +155,7 @@ static const struct iommu_domain_ops intel_paging_dirty_ops = {
 	.iotlb_flush = intel_paging_iotlb_flush,
 	.set_dirty_tracking = intel_set_dirty_tracking,
 	.read_and_clear_dirty = intel_read_and_clear_dirty,
+	.mark_dirty = intel_restore_dirty,
 };
 
 /* ---- allocation and attach ------------------------------------------------- */

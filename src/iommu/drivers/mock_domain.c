@@ -117,6 +117,12 @@ static int mock_read_and_clear_dirty(struct iommu_domain *domain,
 				       flags, dirty);
 }
 
+static int mock_restore_dirty(struct iommu_domain *domain, uint64_t iova,
+			      uint64_t length)
+{
+	return pt_mark_dirty(&to_mock(domain)->pt, iova, length);
+}
+
 static const struct iommu_domain_ops mock_paging_ops = {
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
@@ -135,6 +141,7 @@ static const struct iommu_domain_ops mock_paging_dirty_ops = {
 	.iotlb_flush = mock_iotlb_flush,
 	.set_dirty_tracking = mock_set_dirty_tracking,
 	.read_and_clear_dirty = mock_read_and_clear_dirty,
+	.mark_dirty = mock_restore_dirty,
 };
 
 /* ---- allocation ------------------------------------------------------------ */
