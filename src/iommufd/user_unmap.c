@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 
 #include "base/fork_gate.h"
+#include "base/reentry.h"
 #include "base/trace.h"
 #include "base/usermem.h"
 #include "iommufd/ioas.h"
@@ -119,12 +120,14 @@ static void resume_and_report(const char *call, uint64_t addr, uint64_t len,
 	iopt_pages_set_release(moved);
 }
 
-void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
+static void before_unmap(const char *call, uint64_t addr, uint64_t len)
 {
 	struct iopt_pages_set moved = { 0 };
 	int rc;
 
-	if (!len || !iopt_pages_pinned_in(addr, len))
+	/* an unaligned start fails the call with EINVAL: nothing goes */
+	if (!len || (addr & (cpu_page_size() - 1)) ||
+	    !iopt_pages_pinned_in(addr, len))
 		return;
 	/* From inside the library it is the library's own memory. */
 	if (!fork_gate_quiesce())
@@ -136,15 +139,31 @@ void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
 }
 
 /*
+ * Each wrapper's work is a call into the library, guarded as an ioctl is
+ * (base/reentry.h): made by a signal handler that interrupted the library
+ * on its thread (an ioctl, or a wrapper's own work with the world
+ * stopped), it could wait for a lock the interrupted code holds, so the
+ * program's call goes straight through, and a handler's ioctl meanwhile is
+ * refused with EDEADLK.
+ */
+void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
+{
+	if (!reentry_enter())
+		return;
+	before_unmap(call, addr, len);
+	reentry_leave();
+}
+
+/*
  * What stays and what goes in an mremap(): a shrunk tail and whatever a
  * MREMAP_FIXED destination covered go, as in a munmap(); the rest moves
  * with its pinned pages, which follow it (the kernel's pins do: they hold
  * the pages, wherever the program maps them). The move itself runs with
  * the world stopped, so no device sees the pages between two addresses.
  */
-void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
-		     size_t old_size, size_t new_size, int flags,
-		     void *new_addr)
+static void *mremap_keeping_pins(iommufd_mremap_fn real_mremap, void *old,
+				 size_t old_size, size_t new_size, int flags,
+				 void *new_addr)
 {
 	uint64_t from = (uint64_t)(uintptr_t)old;
 	uint64_t kept = new_size < old_size ? new_size : old_size;
@@ -153,11 +172,10 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 	int rc;
 
 	if (flags & MREMAP_FIXED)
-		iommufd_before_unmap("mremap", (uint64_t)(uintptr_t)new_addr,
-				     new_size);
+		before_unmap("mremap", (uint64_t)(uintptr_t)new_addr,
+			     new_size);
 	if (new_size < old_size)
-		iommufd_before_unmap("mremap", from + new_size,
-				     old_size - new_size);
+		before_unmap("mremap", from + new_size, old_size - new_size);
 	if (!kept || !iopt_pages_pinned_in(from, kept) ||
 	    !fork_gate_quiesce())
 		return real_mremap(old, old_size, new_size, flags, new_addr);
@@ -173,6 +191,20 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 	if (rc)
 		report("mremap", from, old_size, &moved, rc, lost_unmapped);
 	iopt_pages_set_release(&moved);
+	return to;
+}
+
+void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
+		     size_t old_size, size_t new_size, int flags,
+		     void *new_addr)
+{
+	void *to;
+
+	if (!reentry_enter())
+		return real_mremap(old, old_size, new_size, flags, new_addr);
+	to = mremap_keeping_pins(real_mremap, old, old_size, new_size, flags,
+				 new_addr);
+	reentry_leave();
 	return to;
 }
 
@@ -208,7 +240,7 @@ static uint64_t shm_attach_length(uint64_t addr)
  * the detach is done, and the call, which would find no segment at addr,
  * is not made.
  */
-int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
+static int shmdt_keeping_pins(iommufd_shmdt_fn real_shmdt, const void *addr)
 {
 	uint64_t start = (uint64_t)(uintptr_t)addr, len;
 	struct iopt_pages_set moved = { 0 };
@@ -230,6 +262,17 @@ int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
 	}
 	resume_and_report("shmdt", start, len, &moved, rc, lost_unmapped);
 	errno = saved_errno;
+	return r;
+}
+
+int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
+{
+	int r;
+
+	if (!reentry_enter())
+		return real_shmdt(addr);
+	r = shmdt_keeping_pins(real_shmdt, addr);
+	reentry_leave();
 	return r;
 }
 
@@ -360,8 +403,8 @@ static int madvise_free(iommufd_madvise_fn real_madvise, void *addr,
 	return r;
 }
 
-int iommufd_madvise(iommufd_madvise_fn real_madvise, void *addr, size_t len,
-		    int advice)
+static int madvise_keeping_pins(iommufd_madvise_fn real_madvise, void *addr,
+				size_t len, int advice)
 {
 	switch (advice) {
 	case MADV_DONTNEED:
@@ -376,4 +419,16 @@ int iommufd_madvise(iommufd_madvise_fn real_madvise, void *addr, size_t len,
 		return madvise_free(real_madvise, addr, len);
 	}
 	return real_madvise(addr, len, advice);
+}
+
+int iommufd_madvise(iommufd_madvise_fn real_madvise, void *addr, size_t len,
+		    int advice)
+{
+	int r;
+
+	if (!reentry_enter())
+		return real_madvise(addr, len, advice);
+	r = madvise_keeping_pins(real_madvise, addr, len, advice);
+	reentry_leave();
+	return r;
 }

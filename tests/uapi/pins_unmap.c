@@ -54,6 +54,20 @@ TEST_F(pins, munmap_of_one_page_inside)
 
 /* Nothing is pinned without a domain: a later attach pins what is mapped
  * at the address then, as the kernel does. */
+/* An unaligned munmap() fails (EINVAL) and takes nothing away: the program
+ * and the device still share the pages. */
+TEST_F(pins, unaligned_munmap_changes_nothing)
+{
+	uint8_t w[LEN];
+
+	attach_device();
+	EXPECT_EQ(-1, munmap(self->mem + 1, PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	memset(w, 0x3c, sizeof(w));
+	test_dma_write(self->vfd, IOVA, w, LEN);
+	EXPECT_TRUE(all_bytes(self->mem, LEN, 0x3c));
+}
+
 TEST_F(pins, unpinned_memory_is_not_kept)
 {
 	ASSERT_EQ(0, munmap(self->mem, LEN));
