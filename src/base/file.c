@@ -287,6 +287,8 @@ bool file_borrow_begin(struct file_borrow *borrow, struct file *file)
 		return false;
 	borrow->file = file;
 	borrow->owed = 0;
+	/* a handler that sees borrowing must see owed at 0 */
+	atomic_signal_fence(memory_order_seq_cst);
 	borrowing = borrow;
 	atomic_signal_fence(memory_order_seq_cst);
 	return true;
