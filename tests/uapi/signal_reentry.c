@@ -13,7 +13,9 @@
  * with one thread may (base/single_threaded.h: no reference on the file or
  * the IOAS, plain stores for the IOAS's lock); and there a handler closes
  * the only descriptor of the context the interrupted call is using, which
- * must outlive the call.
+ * must outlive the call; and a handler drops pinned memory with
+ * madvise(), which goes straight through rather than wait for the pins'
+ * locks the interrupted call may hold.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -197,6 +199,57 @@ TEST_F(signal_reentry, handler_ioctl_on_interrupted_context_alone)
 	EXPECT_FALSE(call_failed);
 	EXPECT_EQ(0u, atomic_load(&wrong));
 	EXPECT_LE(REFUSALS_WANTED, atomic_load(&refused));
+	test_ioctl_ioas_map_fixed(self->big, 4096, BIG_IOVA);
+}
+
+/* A handler that drops pinned memory (MADV_DONTNEED of a page the mock
+ * domain maps) while the interrupted call may hold the pins' locks. */
+static volatile sig_atomic_t advised_inside, advise_failed;
+static volatile sig_atomic_t in_map_unmap;
+
+static void advising_handler(int sig)
+{
+	int saved_errno = errno;
+
+	(void)sig;
+	if (madvise(handler_page, sizeof(handler_page), MADV_DONTNEED))
+		advise_failed++;
+	else if (in_map_unmap)
+		advised_inside++;
+	errno = saved_errno;
+}
+
+TEST_F(signal_reentry, handler_madvise_of_pinned_memory)
+{
+	struct sigaction sa = { .sa_handler = advising_handler };
+	unsigned int round;
+	bool call_failed = false;
+
+	test_ioctl_ioas_map_fixed(handler_page, sizeof(handler_page),
+				  HANDLER_IOVA);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGPROF, &sa, NULL));
+	alarm(WATCHDOG_SECONDS);
+	ASSERT_EQ(0, cpu_timer(200));
+	for (round = 0; round < ROUNDS_MAX && !call_failed &&
+			advised_inside < REFUSALS_WANTED;
+	     round++) {
+		in_map_unmap = 1;
+		call_failed = _test_ioctl_ioas_map_fixed(self->fd,
+							 self->ioas_id,
+							 self->big, BIG_MAP,
+							 BIG_IOVA, MAP_RW) ||
+			      _test_ioctl_ioas_unmap(self->fd, self->ioas_id,
+						     BIG_IOVA, BIG_MAP, NULL);
+		in_map_unmap = 0;
+	}
+	ASSERT_EQ(0, cpu_timer(0));
+	signal(SIGPROF, SIG_IGN);
+	alarm(0);
+
+	EXPECT_FALSE(call_failed);
+	EXPECT_EQ(0, advise_failed);
+	EXPECT_LE(REFUSALS_WANTED, advised_inside);
 	test_ioctl_ioas_map_fixed(self->big, 4096, BIG_IOVA);
 }
 
