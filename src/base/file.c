@@ -294,6 +294,11 @@ bool file_borrow_begin(struct file_borrow *borrow, struct file *file)
 	return true;
 }
 
+bool file_borrow_active(void)
+{
+	return borrowing != NULL;
+}
+
 void file_borrow_end(struct file_borrow *borrow)
 {
 	atomic_signal_fence(memory_order_seq_cst);

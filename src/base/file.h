@@ -186,6 +186,9 @@ void fdput(struct file *file, struct file_borrow *borrow);
  * thread borrows already or another thread exists. */
 bool file_borrow_begin(struct file_borrow *borrow, struct file *file);
 void file_borrow_end(struct file_borrow *borrow);
+/* Whether this thread's call borrows its file: the call came through a
+ * descriptor, whose close() by a handler is owed to the call. */
+bool file_borrow_active(void);
 
 /*
  * Makes the placeholder of an event file readable when its poll op reports

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/file.h"
 #include "base/reentry.h"
 #include "iommufd/ioas.h"
 #include "base/trace.h"
@@ -298,7 +299,10 @@ struct iommufd_object *object_get_in_call(struct iommufd_ctx *ictx,
 	struct iommufd_object *obj;
 	uint64_t refs;
 
-	*held = !reentry_call_alone();
+	/* Through iommusim_ioctl() there is no descriptor to borrow: a
+	 * handler's iommusim_close() could end the context under the call,
+	 * and only the call's references would hold it off. */
+	*held = !reentry_call_alone() || !file_borrow_active();
 	if (*held)
 		return object_get(ictx, id, type);
 	obj = id < t->capacity ? t->slots[id] : NULL;

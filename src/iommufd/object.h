@@ -172,7 +172,8 @@ void object_put(struct iommufd_ctx *ictx, struct iommufd_object *obj);
 
 /*
  * object_get() for the hot commands (IOAS MAP and UNMAP) of a call that
- * runs alone (reentry_call_alone()): no other call can destroy the object
+ * runs alone (reentry_call_alone()) through a descriptor it borrows
+ * (file_borrow_active()): no other call can destroy the object
  * before this one returns, so neither the table's lock nor a reference is
  * taken (*held false), and a DESTROY racing with the call cannot exist to
  * see the difference. Otherwise object_get() (*held true). For a command
