@@ -60,16 +60,22 @@ static inline bool reentry_call_alone(void)
 	return reentry_inside && process_single_threaded();
 }
 
-/* The value of call, of type type, or -EDEADLK without making it when the
- * thread is inside a call already. */
-#define REENTRY_GUARDED(type, call)                                            \
+/* The value of call, of type type, made as a guarded call; or, when the
+ * thread is inside a call already, the value of otherwise instead. */
+#define REENTRY_GUARDED_ELSE(type, call, otherwise)                            \
 	({                                                                     \
-		type __rc = -EDEADLK;                                          \
+		type __rc;                                                     \
 		if (reentry_enter()) {                                         \
 			__rc = (call);                                         \
 			reentry_leave();                                       \
+		} else {                                                       \
+			__rc = (otherwise);                                    \
 		}                                                              \
 		__rc;                                                          \
 	})
+
+/* The value of call, or -EDEADLK without making it when the thread is
+ * inside a call already. */
+#define REENTRY_GUARDED(type, call) REENTRY_GUARDED_ELSE(type, call, -EDEADLK)
 
 #endif /* IOMMUSIM_BASE_REENTRY_H */

@@ -148,10 +148,10 @@ static void before_unmap(const char *call, uint64_t addr, uint64_t len)
  */
 void iommufd_before_unmap(const char *call, uint64_t addr, uint64_t len)
 {
-	if (!reentry_enter())
-		return;
-	before_unmap(call, addr, len);
-	reentry_leave();
+	if (reentry_enter()) {
+		before_unmap(call, addr, len);
+		reentry_leave();
+	}
 }
 
 /*
@@ -198,14 +198,11 @@ void *iommufd_mremap(iommufd_mremap_fn real_mremap, void *old,
 		     size_t old_size, size_t new_size, int flags,
 		     void *new_addr)
 {
-	void *to;
-
-	if (!reentry_enter())
-		return real_mremap(old, old_size, new_size, flags, new_addr);
-	to = mremap_keeping_pins(real_mremap, old, old_size, new_size, flags,
-				 new_addr);
-	reentry_leave();
-	return to;
+	return REENTRY_GUARDED_ELSE(
+		void *,
+		mremap_keeping_pins(real_mremap, old, old_size, new_size,
+				    flags, new_addr),
+		real_mremap(old, old_size, new_size, flags, new_addr));
 }
 
 /* ---- shmdt() -------------------------------------------------------------------- */
@@ -267,13 +264,8 @@ static int shmdt_keeping_pins(iommufd_shmdt_fn real_shmdt, const void *addr)
 
 int iommufd_shmdt(iommufd_shmdt_fn real_shmdt, const void *addr)
 {
-	int r;
-
-	if (!reentry_enter())
-		return real_shmdt(addr);
-	r = shmdt_keeping_pins(real_shmdt, addr);
-	reentry_leave();
-	return r;
+	return REENTRY_GUARDED_ELSE(int, shmdt_keeping_pins(real_shmdt, addr),
+				    real_shmdt(addr));
 }
 
 /* ---- madvise() ------------------------------------------------------------------ */
@@ -424,11 +416,7 @@ static int madvise_keeping_pins(iommufd_madvise_fn real_madvise, void *addr,
 int iommufd_madvise(iommufd_madvise_fn real_madvise, void *addr, size_t len,
 		    int advice)
 {
-	int r;
-
-	if (!reentry_enter())
-		return real_madvise(addr, len, advice);
-	r = madvise_keeping_pins(real_madvise, addr, len, advice);
-	reentry_leave();
-	return r;
+	return REENTRY_GUARDED_ELSE(
+		int, madvise_keeping_pins(real_madvise, addr, len, advice),
+		real_madvise(addr, len, advice));
 }
