@@ -234,6 +234,10 @@ REAL_DEFINE(off64_t, lseek64, (int fd, off64_t pos, int whence),
 REAL_DEFINE(int, munmap, (void *addr, size_t len), (addr, len))
 REAL_DEFINE(int, madvise, (void *addr, size_t len, int advice),
 	    (addr, len, advice))
+REAL_DEFINE(int, mprotect, (void *addr, size_t len, int prot),
+	    (addr, len, prot))
+REAL_DEFINE(int, pkey_mprotect, (void *addr, size_t len, int prot, int pkey),
+	    (addr, len, prot, pkey))
 
 /* MAP_FAILED, as libc's own failure, when libc lacks one. */
 #define REAL_DEFINE_MAP(name, params, args)                                    \

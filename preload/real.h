@@ -73,6 +73,8 @@ void *real_mmap64(void *addr, size_t len, int prot, int flags, int fd,
 		  off64_t off);
 int real_munmap(void *addr, size_t len);
 int real_madvise(void *addr, size_t len, int advice);
+int real_mprotect(void *addr, size_t len, int prot);
+int real_pkey_mprotect(void *addr, size_t len, int prot, int pkey);
 void *real_mremap(void *old, size_t old_size, size_t new_size, int flags,
 		  void *new_addr);
 

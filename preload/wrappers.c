@@ -214,12 +214,42 @@ SHIM_MAP_WRAPPER int munmap(void *addr, size_t len)
 	return r;
 }
 
-/* Not a mapping change: madvise() keeps the mappings as they are. */
+/* The mappings stay, but their pages may go (MADV_DONTNEED) or become
+ * guards (MADV_GUARD_INSTALL): what the library remembers of them is
+ * dropped as after a mapping change. */
 SHIM_MAP_WRAPPER int madvise(void *addr, size_t len, int advice)
 {
+	int r;
+
 	if (shim_maps_early())
 		return (int)syscall(SYS_madvise, addr, len, advice);
-	return shim_madvise(addr, len, advice);
+	r = shim_madvise(addr, len, advice);
+	shim_maps_changed();
+	return r;
+}
+
+/* A page made read-only or inaccessible can no longer be pinned for
+ * writing or at all: the library must ask again. */
+SHIM_MAP_WRAPPER int mprotect(void *addr, size_t len, int prot)
+{
+	int r;
+
+	if (shim_maps_early())
+		return (int)syscall(SYS_mprotect, addr, len, prot);
+	r = real_mprotect(addr, len, prot);
+	shim_maps_changed();
+	return r;
+}
+
+SHIM_MAP_WRAPPER int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
+{
+	int r;
+
+	if (shim_maps_early())
+		return (int)syscall(SYS_pkey_mprotect, addr, len, prot, pkey);
+	r = real_pkey_mprotect(addr, len, prot, pkey);
+	shim_maps_changed();
+	return r;
 }
 
 SHIM_MAP_WRAPPER void *shmat(int id, const void *addr, int flags)

@@ -588,6 +588,36 @@ int usermem_copy_struct_from(const struct usermem *mm, void *dst, size_t ksize,
 	return usermem_copy_from(mm, dst, uaddr, common);
 }
 
+/* ---- the address space's generation ---------------------------------------- */
+
+static bool maps_watched;	      /* __atomic: the shim sees mapping calls */
+static unsigned long maps_generation; /* __atomic: bumped after each */
+
+void usermem_watch_maps(void)
+{
+	/* generation 0 is never current: entries start stale */
+	__atomic_store_n(&maps_generation, 1, __ATOMIC_RELAXED);
+	/* after a fork both sides' private pages are copy-on-write: a
+	 * write pin must break that again */
+	pthread_atfork(NULL, usermem_maps_changed, usermem_maps_changed);
+	__atomic_store_n(&maps_watched, true, __ATOMIC_RELEASE);
+}
+
+void usermem_maps_changed(void)
+{
+	__atomic_fetch_add(&maps_generation, 1, __ATOMIC_RELEASE);
+}
+
+/* 0 (never current) when nothing is watched: then nothing is remembered. */
+static unsigned long current_generation(void)
+{
+	if (!__atomic_load_n(&maps_watched, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&maps_generation, __ATOMIC_ACQUIRE);
+}
+
+/* ---- faulting in -------------------------------------------------------------- */
+
 /*
  * From this many pages on, one madvise(MADV_POPULATE_*) call, which faults
  * the pages in inside the kernel as pin_user_pages() does, beats touching
@@ -614,14 +644,53 @@ static int populate(uint64_t uaddr, uint64_t len, bool write)
 	return 1;
 }
 
-int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
-		     bool write)
+/*
+ * A range this thread faulted in, true while its generation is. Its pages
+ * stay mapped with the protection they had until the program changes the
+ * address space: mmap(), munmap(), mremap(), mprotect(), shmat(), shmdt(),
+ * madvise() or fork(), each of which the shim reports. A page the kernel
+ * swaps out in between comes back at the next access, as it would to a
+ * pin. So MAPs of memory the program keeps using touch it only once.
+ */
+struct known_touch {
+	uint64_t start, end;
+	unsigned long generation;
+	bool write;
+};
+
+#define KNOWN_TOUCHES 4
+
+static __thread struct known_touch touched[KNOWN_TOUCHES]
+	__attribute__((tls_model("initial-exec")));
+static __thread unsigned int touched_next
+	__attribute__((tls_model("initial-exec")));
+
+/* __atomic: ranges touched page by page or populated, for the tests */
+static unsigned long fault_in_touches;
+
+unsigned long usermem_fault_in_touches(void)
+{
+	return __atomic_load_n(&fault_in_touches, __ATOMIC_RELAXED);
+}
+
+static bool touched_before(uint64_t start, uint64_t end, bool write,
+			   unsigned long generation)
+{
+	for (unsigned int i = 0; i < KNOWN_TOUCHES; i++) {
+		const struct known_touch *t = &touched[i];
+
+		if (t->generation == generation && start >= t->start &&
+		    end <= t->end && (t->write || !write))
+			return true;
+	}
+	return false;
+}
+
+static int fault_in_now(uint64_t uaddr, uint64_t len, bool write)
 {
 	int rc;
 
-	(void)mm;
-	if (uaddr + len < uaddr || uaddr + len > user_address_limit)
-		return -EFAULT;
+	__atomic_fetch_add(&fault_in_touches, 1, __ATOMIC_RELAXED);
 	if (len / (uint64_t)getpagesize() >= POPULATE_MIN_PAGES) {
 		int saved_errno = errno;
 
@@ -632,6 +701,27 @@ int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
 	}
 	return guarded(write ? UACCESS_FAULT_IN_WRITE : UACCESS_FAULT_IN_READ,
 		       NULL, uaddr, len, NULL);
+}
+
+int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
+		     bool write)
+{
+	/* read before the touch: a change racing with it makes the
+	 * remembered range stale at once */
+	unsigned long generation = current_generation();
+	int rc;
+
+	(void)mm;
+	if (uaddr + len < uaddr || uaddr + len > user_address_limit)
+		return -EFAULT;
+	if (generation && touched_before(uaddr, uaddr + len, write, generation))
+		return 0;
+	rc = fault_in_now(uaddr, len, write);
+	if (!rc && generation)
+		touched[touched_next++ % KNOWN_TOUCHES] = (struct known_touch){
+			uaddr, uaddr + len, generation, write
+		};
+	return rc;
 }
 
 int usermem_clear(const struct usermem *mm, uint64_t uaddr, size_t len)
@@ -749,9 +839,6 @@ static void maps_query_failed(int fd, int err)
 
 /* ---- remembered mappings ---------------------------------------------------- */
 
-static bool maps_watched;	      /* __atomic: the shim sees mapping calls */
-static unsigned long maps_generation; /* __atomic: bumped after each */
-
 #define KNOWN_MAPPINGS 4
 
 /* What this thread last learnt of a mapping, true while 'generation' is. */
@@ -773,18 +860,6 @@ unsigned long usermem_maps_queries(void)
 	return __atomic_load_n(&maps_queries, __ATOMIC_RELAXED);
 }
 
-void usermem_watch_maps(void)
-{
-	/* generation 0 is never current: entries start stale */
-	__atomic_store_n(&maps_generation, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&maps_watched, true, __ATOMIC_RELEASE);
-}
-
-void usermem_maps_changed(void)
-{
-	__atomic_fetch_add(&maps_generation, 1, __ATOMIC_RELEASE);
-}
-
 static const struct known_mapping *known_at(uint64_t addr,
 					    unsigned long generation)
 {
@@ -804,13 +879,6 @@ static void remember(const struct procmap_query_arg *q,
 
 	*k = (struct known_mapping){ q->vma_start, q->vma_end,
 				     q->vma_page_size, generation };
-}
-
-static unsigned long current_generation(void)
-{
-	if (!__atomic_load_n(&maps_watched, __ATOMIC_ACQUIRE))
-		return 0;
-	return __atomic_load_n(&maps_generation, __ATOMIC_ACQUIRE);
 }
 
 static int query_kernel(int fd, struct procmap_query_arg *q)

@@ -70,7 +70,9 @@ int usermem_check_zeroed(const struct usermem *mm, uint64_t uaddr, size_t len);
  * Pins [uaddr, uaddr + len) the way pin_user_pages() does: every page is
  * faulted in, and for 'write' made writable by this process (a
  * copy-on-write page is broken, as FOLL_WRITE does) without changing a
- * byte. -EFAULT when a page is missing or lacks the permission.
+ * byte. -EFAULT when a page is missing or lacks the permission. A range
+ * this thread faulted in since the address space last changed (see
+ * "Remembered answers" below) is not touched again.
  */
 int usermem_fault_in(const struct usermem *mm, uint64_t uaddr, uint64_t len,
 		     bool write);
@@ -129,17 +131,22 @@ int usermem_copy_from_forced(const struct usermem *mm, void *dst,
 uint64_t usermem_page_size_from_smaps(uint64_t uaddr, uint64_t end);
 
 /*
- * Remembered answers. A mapping's page size changes only when the mapping
- * does, through mmap(), munmap(), mremap(), shmat() or shmdt(). When the
- * preload shim wraps those (usermem_watch_maps(), from its constructor), it
- * reports each call done (usermem_maps_changed()), and each thread keeps
- * the last mappings it asked about until the next change: the steady state
- * of MAP asks the kernel nothing. Without the shim nothing is remembered.
+ * Remembered answers. A mapping's page size, and whether its pages can be
+ * had with a given access, change only when the program changes its
+ * address space: through mmap(), munmap(), mremap(), mprotect(), shmat(),
+ * shmdt(), madvise() or fork(). When the preload shim wraps those
+ * (usermem_watch_maps(), from its constructor), it reports each call done
+ * (usermem_maps_changed()), and each thread keeps the last mappings it
+ * asked about and the last ranges it faulted in until the next change: the
+ * steady state of MAP asks the kernel nothing and touches no page. Without
+ * the shim nothing is remembered.
  */
 void usermem_watch_maps(void);
 void usermem_maps_changed(void);
-/* How many times the kernel was asked (for tests). */
+/* How many times the kernel was asked, and how many ranges were faulted
+ * in (for tests). */
 unsigned long usermem_maps_queries(void);
+unsigned long usermem_fault_in_touches(void);
 
 /*
  * The extensible-struct copy of the ioctl ABI (the kernel's

@@ -481,6 +481,81 @@ TEST_F(device, pinning_finds_bad_memory)
 	munmap(ro, 4 * PSZ);
 }
 
+/*
+ * What a pin learns of memory holds only until the program changes it: a
+ * MAP after mprotect(), pkey_mprotect() or a guard page gets the kernel's
+ * answer, not the one an earlier MAP of the same memory got.
+ */
+static int map_at(struct __test_metadata *_metadata, int fd, __u32 ioas_id,
+		  void *buf, __u32 flags)
+{
+	int rc = _test_ioctl_ioas_map_fixed(fd, ioas_id, buf, 4 * PSZ,
+					    MOCK_APERTURE_START, flags);
+	uint64_t unmapped = 0;
+
+	if (!rc) {
+		EXPECT_EQ(0, _test_ioctl_ioas_unmap(fd, ioas_id,
+						    MOCK_APERTURE_START,
+						    4 * PSZ, &unmapped));
+		EXPECT_EQ(4 * PSZ, unmapped);
+	}
+	return rc;
+}
+
+TEST_F(device, pinning_sees_protection_changed_between_maps)
+{
+	uint8_t *mem;
+
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
+	mem = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+
+	ASSERT_EQ(0, mprotect(mem + PSZ, PSZ, PROT_READ));
+	EXPECT_ERRNO(EFAULT,
+		     map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem,
+			    IOMMU_IOAS_MAP_READABLE));
+
+	ASSERT_EQ(0, mprotect(mem + 3 * PSZ, PSZ, PROT_NONE));
+	EXPECT_ERRNO(EFAULT, map_at(_metadata, self->fd, self->ioas_id, mem,
+				    IOMMU_IOAS_MAP_READABLE));
+
+	/* pkey -1: the default key, as mprotect() */
+	ASSERT_EQ(0, pkey_mprotect(mem, 4 * PSZ, PROT_READ | PROT_WRITE, -1));
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	ASSERT_EQ(0, pkey_mprotect(mem + 2 * PSZ, PSZ, PROT_READ, -1));
+	EXPECT_ERRNO(EFAULT,
+		     map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	EXPECT_EQ(0, test_ioctl_ioas_unmap_all());
+	munmap(mem, 4 * PSZ);
+}
+
+#define GUARD_INSTALL 102
+#define GUARD_REMOVE 103
+
+TEST_F(device, pinning_sees_guard_pages_installed_between_maps)
+{
+	uint8_t *mem;
+
+	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
+	mem = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	if (madvise(mem + PSZ, PSZ, GUARD_INSTALL) && errno == EINVAL) {
+		munmap(mem, 4 * PSZ);
+		SKIP(return, "no MADV_GUARD_INSTALL before Linux 6.13");
+	}
+	EXPECT_ERRNO(EFAULT, map_at(_metadata, self->fd, self->ioas_id, mem,
+				    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, madvise(mem + PSZ, PSZ, GUARD_REMOVE));
+	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	munmap(mem, 4 * PSZ);
+}
+
 TEST_F(device, tiny_pinning_batches)
 {
 	__u32 hwpt;

@@ -33,7 +33,10 @@
 #define WATCHDOG_SECONDS 30
 /* Enough refusals seen to know the handler ran inside a call. */
 #define REFUSALS_WANTED 5
-#define ROUNDS_MAX 2000
+/* A bound, not a count: the loops stop at REFUSALS_WANTED. A MAP of
+ * memory touched before is quick (nothing is faulted in again), so it
+ * takes many rounds for the CPU timer to land inside enough of them. */
+#define ROUNDS_MAX 50000
 
 #if defined(__SANITIZE_THREAD__)
 /*

@@ -5,6 +5,7 @@
  * the program (or kill it) as they would without us.
  */
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "base/usermem.h"
@@ -359,6 +360,91 @@ TEST(backing_page_size_remembered_until_a_mapping_changes)
 	EXPECT_EQ(huge, usermem_backing_page_size(mm, (uintptr_t)h, huge));
 	EXPECT_EQ(queries, usermem_maps_queries());
 	munmap(area, 3 * huge);
+}
+
+/*
+ * A range faulted in is not touched again until the address space changes
+ * (reported here by the test, as the shim's wrappers report it), and only
+ * for what it was faulted in for: a read does not stand for a write.
+ * Without watching, every call touches.
+ */
+TEST(fault_in_remembered_until_the_address_space_changes)
+{
+	const uint64_t page = (uint64_t)getpagesize();
+	struct usermem *mm = usermem_self();
+	unsigned long touches;
+	uintptr_t at;
+	void *mem;
+
+	ASSERT_EQ(0, usermem_init());
+	mem = mmap(NULL, 8 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	at = (uintptr_t)mem;
+
+	touches = usermem_fault_in_touches();
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(touches + 2, usermem_fault_in_touches());
+
+	usermem_watch_maps();
+	touches = usermem_fault_in_touches();
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(touches + 1, usermem_fault_in_touches());
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(0, usermem_fault_in(mm, at + page, 2 * page, false));
+	EXPECT_EQ(touches + 1, usermem_fault_in_touches());
+	/* past what was touched */
+	EXPECT_EQ(0, usermem_fault_in(mm, at + 2 * page, 4 * page, false));
+	EXPECT_EQ(touches + 2, usermem_fault_in_touches());
+	/* read, then write: the write touches */
+	EXPECT_EQ(0, usermem_fault_in(mm, at + 6 * page, page, true));
+	EXPECT_EQ(touches + 3, usermem_fault_in_touches());
+
+	/* read-only now: the remembered write is forgotten, and refused */
+	ASSERT_EQ(0, mprotect(mem, 8 * page, PROT_READ));
+	usermem_maps_changed();
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, false));
+	EXPECT_EQ(-EFAULT, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(-EFAULT, usermem_fault_in(mm, at, 4 * page, true));
+	EXPECT_EQ(touches + 6, usermem_fault_in_touches());
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 4 * page, false));
+	EXPECT_EQ(touches + 6, usermem_fault_in_touches());
+	munmap(mem, 8 * page);
+}
+
+/* After a fork both sides' private pages are copy-on-write: each touches
+ * again what it would pin for writing. */
+TEST(fault_in_touches_again_after_fork)
+{
+	const uint64_t page = (uint64_t)getpagesize();
+	struct usermem *mm = usermem_self();
+	unsigned long touches;
+	int status = -1;
+	uintptr_t at;
+	void *mem;
+	pid_t pid;
+
+	ASSERT_EQ(0, usermem_init());
+	mem = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	at = (uintptr_t)mem;
+	usermem_watch_maps();
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 2 * page, true));
+	touches = usermem_fault_in_touches();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(usermem_fault_in(mm, at, 2 * page, true) == 0 &&
+			      usermem_fault_in_touches() == touches + 1 ?
+		      0 :
+		      1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, usermem_fault_in(mm, at, 2 * page, true));
+	EXPECT_EQ(touches + 1, usermem_fault_in_touches());
+	munmap(mem, 2 * page);
 }
 
 TEST_HARNESS_MAIN
