@@ -1,39 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A sleeping lock with a place in the lock order (base/lockdep.h): a
- * pthread mutex and its rank, as the kernel's struct mutex carries its
- * lockdep map.
+ * A sleeping lock with a place in the lock order (base/lockdep.h), as the
+ * kernel's struct mutex carries its lockdep map. It is an rwsem taken for
+ * writing only: one compare-and-swap to lock and an exchange to unlock
+ * when uncontended, plain stores in a process with one thread
+ * (base/rwsem.h), a futex to sleep on otherwise; a pthread mutex would
+ * pay its read-modify-writes even alone.
  */
 #ifndef IOMMUSIM_MUTEX_H
 #define IOMMUSIM_MUTEX_H
 
-#include <pthread.h>
-
 #include "base/lockdep.h"
+#include "base/rwsem.h"
 
 struct mutex {
-	pthread_mutex_t raw;
-	uint32_t rank;
+	struct rwsem sem;
 };
 
-#define MUTEX_INIT(_rank) { .raw = PTHREAD_MUTEX_INITIALIZER, .rank = (_rank) }
+#define MUTEX_INIT(_rank) { .sem = { .rank = (_rank) } }
 
 static inline void mutex_init(struct mutex *m, uint32_t rank)
 {
-	pthread_mutex_init(&m->raw, NULL);
-	m->rank = rank;
+	init_rwsem(&m->sem, rank);
 }
 
 static inline void mutex_destroy(struct mutex *m)
 {
-	pthread_mutex_destroy(&m->raw);
+	(void)m;
 }
 
 #define mutex_lock(m)                                                          \
-	ranked_lock_op(m, lock_acquire(__lock, __lock->rank, true, #m),        \
-		       pthread_mutex_lock(&__lock->raw))
+	ranked_lock_op(m, lock_acquire(__lock, __lock->sem.rank, true, #m),    \
+		       __down_write(&__lock->sem))
 #define mutex_unlock(m)                                                        \
-	ranked_lock_op(m, lock_release(__lock, __lock->rank, #m),              \
-		       pthread_mutex_unlock(&__lock->raw))
+	ranked_lock_op(m, lock_release(__lock, __lock->sem.rank, #m),          \
+		       __up_write(&__lock->sem))
 
 #endif /* IOMMUSIM_MUTEX_H */
