@@ -543,6 +543,61 @@ TEST_F(pgt, huge_leaf_replaces_an_emptied_table)
 	ASSERT_EQ(base + (TOP_LEVEL - 1) * TABLE, pt_table_memory(&self->pt));
 }
 
+/*
+ * A map or unmap inside one level-0 table goes straight to the table the
+ * thread last wrote there, while the tree keeps it: one taken out (by an
+ * unmap over its span, or a huge leaf in its place) is not written again,
+ * and each of two trees keeps its own.
+ */
+TEST_F(pgt, remembered_leaf_table_follows_the_tree)
+{
+	uint64_t a = 5 * HUGE_LEAF + 4 * GRAN, base = pt_table_memory(&self->pt);
+	struct pgtable other;
+
+	ASSERT_EQ(0, pt_map(&self->pt, a, PA_BASE, 2 * GRAN, RW, ALL_SIZES));
+	ASSERT_EQ(0, pt_map(&self->pt, a + 2 * GRAN, PA_BASE + 2 * GRAN,
+			    2 * GRAN, RW, ALL_SIZES));
+	EXPECT_EQ(PA_BASE + 3 * GRAN, pt_iova_to_phys(&self->pt, a + 3 * GRAN));
+	/* the table goes with its whole span, and another takes its place */
+	ASSERT_EQ(4 * GRAN, pt_unmap(&self->pt, a & ~(HUGE_LEAF - 1),
+				     HUGE_LEAF));
+	ASSERT_EQ(base + (TOP_LEVEL - 1) * TABLE, pt_table_memory(&self->pt));
+	ASSERT_EQ(0, pt_map(&self->pt, a, PA_BASE + GRAN, GRAN, RW, ALL_SIZES));
+	ASSERT_EQ(base + TOP_LEVEL * TABLE, pt_table_memory(&self->pt));
+	EXPECT_EQ(PA_BASE + GRAN, pt_iova_to_phys(&self->pt, a));
+	EXPECT_EQ(GRAN, leaf_size_at(&self->pt, a));
+	ASSERT_EQ(GRAN, pt_unmap(&self->pt, a, GRAN));
+
+	/* a huge leaf in the emptied table's place: an unmap inside it
+	 * takes the leaf, whole */
+	ASSERT_EQ(0, pt_map(&self->pt, a & ~(HUGE_LEAF - 1), PA_BASE,
+			    HUGE_LEAF, RW, ALL_SIZES));
+	EXPECT_EQ(HUGE_LEAF, leaf_size_at(&self->pt, a));
+	EXPECT_EQ(HUGE_LEAF, pt_unmap(&self->pt, a, GRAN));
+	EXPECT_EQ(0, leaf_size_at(&self->pt, a));
+	EXPECT_EQ(0, pt_iova_to_phys(&self->pt, a));
+
+	/* two trees, the same IOVA, turn about */
+	ASSERT_EQ(0, pt_init(&other, self->fmt));
+	for (unsigned int i = 0; i < 4; i++) {
+		ASSERT_EQ(0, pt_map(&self->pt, a + i * GRAN, PA_BASE + i * GRAN,
+				    GRAN, RW, ALL_SIZES));
+		ASSERT_EQ(0, pt_map(&other, a + i * GRAN,
+				    PA_BASE + (8 + i) * GRAN, GRAN, RW,
+				    ALL_SIZES));
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		EXPECT_EQ(PA_BASE + i * GRAN,
+			  pt_iova_to_phys(&self->pt, a + i * GRAN));
+		EXPECT_EQ(PA_BASE + (8 + i) * GRAN,
+			  pt_iova_to_phys(&other, a + i * GRAN));
+	}
+	EXPECT_EQ(4 * GRAN, pt_unmap(&other, a, 4 * GRAN));
+	EXPECT_EQ(PA_BASE, pt_iova_to_phys(&self->pt, a));
+	EXPECT_EQ(4 * GRAN, pt_unmap(&self->pt, a, 4 * GRAN));
+	pt_destroy(&other);
+}
+
 /* ---- the hardware walk -------------------------------------------------------- */
 
 TEST_F(pgt, translate_checks_permissions)

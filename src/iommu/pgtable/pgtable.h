@@ -130,6 +130,13 @@ struct pgtable {
 	 */
 	uint64_t present_bits;
 	bool linear_leaves;
+	/*
+	 * For the writers' remembered leaf tables (walk.c): this tree's
+	 * number, unique in the process, and a count bumped whenever a
+	 * table is taken out of the tree (__atomic).
+	 */
+	uint64_t serial;
+	uint64_t unlinks;
 };
 
 /* The size an entry at this level covers, as log2. */

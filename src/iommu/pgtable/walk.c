@@ -145,6 +145,9 @@ static uint64_t retire_subtree(struct pgtable *pt, uint64_t *table,
 	uint64_t bytes = 0;
 	size_t i;
 
+	/* before anything can free it: no remembered leaf table outlives
+	 * this (see "remembered leaf tables") */
+	__atomic_fetch_add(&pt->unlinks, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < table_entries(pt); i++) {
 		uint64_t entry = entry_load(&table[i]);
 
@@ -250,6 +253,9 @@ static bool learn_linear_leaves(const struct pt_format *fmt)
 	return true;
 }
 
+/* Trees made so far: each gets the next number. */
+static uint64_t pt_serials;
+
 int pt_init(struct pgtable *pt, const struct pt_format *fmt)
 {
 	int ret;
@@ -266,6 +272,7 @@ int pt_init(struct pgtable *pt, const struct pt_format *fmt)
 	pt->table_bytes = sizeof(uint64_t) << fmt->index_lg2;
 	pt->present_bits = learn_present_bits(fmt);
 	pt->linear_leaves = learn_linear_leaves(fmt);
+	pt->serial = __atomic_add_fetch(&pt_serials, 1, __ATOMIC_RELAXED);
 	pt->top = table_alloc(pt);
 	if (!pt->top)
 		return -ENOMEM;
@@ -347,6 +354,7 @@ struct map_walk {
 	uint64_t oa;      /* output address of the next byte to map */
 	int prot;
 	uint32_t leaf_ok; /* levels this request may put leaves at */
+	uint64_t *leaf_table; /* the last level-0 table written, or NULL */
 };
 
 static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
@@ -473,12 +481,12 @@ static int map_leaf_run(struct map_walk *w, uint64_t *slot, uint64_t va,
 	size_t n = (size_t)((end - va) >> granule_lg2), i;
 	uint64_t leaf = pt->fmt->make_leaf(w->oa, 0, w->prot);
 	uint64_t present_bits = pt->present_bits;
+	uint64_t step = 1ull << granule_lg2;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++, leaf += step) {
 		if (entry_load(&slot[i]) & present_bits)
 			break;
-		__atomic_store_n(&slot[i], leaf + ((uint64_t)i << granule_lg2),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i], leaf, __ATOMIC_RELEASE);
 	}
 	w->oa += (uint64_t)i << granule_lg2;
 	return i < n ? -EEXIST : 0;
@@ -496,8 +504,10 @@ static int map_level(struct map_walk *w, uint64_t *table, unsigned int level,
 	uint64_t *slot = level_slot(w->pt, table, level, va);
 	int ret;
 
-	if (!level && has_leaf_runs(w->pt))
+	if (!level && has_leaf_runs(w->pt)) {
+		w->leaf_table = table;
 		return map_leaf_run(w, slot, va, end);
+	}
 
 	for (; va < end; slot++) {
 		uint64_t next = entry_end(va, span, end);
@@ -519,6 +529,7 @@ struct unmap_walk {
 	struct pgtable *pt;
 	uint64_t start, end; /* the request */
 	uint64_t unmapped;
+	uint64_t *leaf_table; /* the last level-0 table cleared, or NULL */
 };
 
 static void unmap_level(struct unmap_walk *w, uint64_t *table,
@@ -556,11 +567,11 @@ static void unmap_leaf_run(struct unmap_walk *w, uint64_t *slot,
 	uint64_t present_bits = w->pt->present_bits, cleared = 0;
 	size_t i;
 
+	/* An empty entry of a live table is 0 already (the walker writes
+	 * them so): storing 0 over every entry needs no branch. */
 	for (i = 0; i < n; i++) {
-		if (!(entry_load(&slot[i]) & present_bits))
-			continue;
+		cleared += !!(entry_load(&slot[i]) & present_bits);
 		__atomic_store_n(&slot[i], 0, __ATOMIC_RELEASE);
-		cleared++;
 	}
 	w->unmapped += cleared << granule_lg2;
 }
@@ -572,6 +583,7 @@ static void unmap_level(struct unmap_walk *w, uint64_t *table,
 	uint64_t *slot = level_slot(w->pt, table, level, va);
 
 	if (!level && w->pt->present_bits) {
+		w->leaf_table = table;
 		unmap_leaf_run(w, slot, va, end);
 		return;
 	}
@@ -586,12 +598,99 @@ static void unmap_level(struct unmap_walk *w, uint64_t *table,
 	}
 }
 
+/* ---- remembered leaf tables ------------------------------------------------------
+ *
+ * A map or unmap that stays inside one level-0 table, and is shorter than
+ * a level-1 entry (so no huge leaf can be put or taken there), only needs
+ * that table: each thread remembers the last one it wrote, and goes
+ * straight to it while the tree has lost no table since (pt->unlinks, read
+ * before the walk that found it). A table stays linked until it is
+ * retired, which bumps the count first; and it cannot be retired under a
+ * writer that uses it, since only a map or unmap whose range covers the
+ * table's whole span retires it, which overlaps this one and is
+ * serialized with it by the caller.
+ */
+struct known_leaf_table {
+	uint64_t serial;  /* of the tree; 0 for none */
+	uint64_t unlinks; /* the tree's count when it was found */
+	uint64_t va_base; /* the span it translates starts here */
+	uint64_t *table;
+};
+
+/* A few trees at once (an IOAS maps each area into each of its domains),
+ * each tree in the slot its number picks. */
+#define KNOWN_LEAF_TABLES 4
+
+static __thread struct known_leaf_table known_leaf[KNOWN_LEAF_TABLES]
+	__attribute__((tls_model("initial-exec")));
+
+static inline struct known_leaf_table *known_leaf_slot(const struct pgtable *pt)
+{
+	return &known_leaf[pt->serial % KNOWN_LEAF_TABLES];
+}
+
+/* The level-0 table for [va, end) if remembered, else NULL; *unlinks is
+ * the count to remember a table found now under. */
+static uint64_t *leaf_table_known(const struct pgtable *pt, uint64_t va,
+				  uint64_t end, uint64_t *unlinks)
+{
+	unsigned int lg2 = pt_level_lg2(pt->fmt, 1);
+	const struct known_leaf_table *k;
+
+	*unlinks = __atomic_load_n(&pt->unlinks, __ATOMIC_SEQ_CST);
+	if (!pt->present_bits || pt->top_level < 1 ||
+	    (va >> lg2) != ((end - 1) >> lg2) || end - va >= 1ull << lg2)
+		return NULL;
+	k = known_leaf_slot(pt);
+	if (k->serial != pt->serial || k->unlinks != *unlinks ||
+	    k->va_base != va >> lg2 << lg2)
+		return NULL;
+	return k->table;
+}
+
+static void leaf_table_remember(const struct pgtable *pt, uint64_t va,
+				uint64_t *table, uint64_t unlinks)
+{
+	unsigned int lg2 = pt_level_lg2(pt->fmt, 1);
+
+	if (!table)
+		return;
+	*known_leaf_slot(pt) = (struct known_leaf_table){
+		pt->serial, unlinks, va >> lg2 << lg2, table
+	};
+}
+
 static uint64_t unmap_range(struct pgtable *pt, uint64_t start, uint64_t end)
 {
 	struct unmap_walk w = { .pt = pt, .start = start, .end = end };
+	uint64_t unlinks;
+	uint64_t *table = leaf_table_known(pt, start, end, &unlinks);
 
+	if (table) {
+		unmap_leaf_run(&w, level_slot(pt, table, 0, start), start,
+			       end);
+		return w.unmapped;
+	}
 	unmap_level(&w, pt->top, pt->top_level, start, end);
+	if ((start ^ (end - 1)) >> pt_level_lg2(pt->fmt, 1) == 0)
+		leaf_table_remember(pt, start, w.leaf_table, unlinks);
 	return w.unmapped;
+}
+
+static int map_range(struct map_walk *w, uint64_t iova, uint64_t end)
+{
+	struct pgtable *pt = w->pt;
+	uint64_t unlinks;
+	uint64_t *table = leaf_table_known(pt, iova, end, &unlinks);
+	int ret;
+
+	if (table && pt->linear_leaves)
+		return map_leaf_run(w, level_slot(pt, table, 0, iova), iova,
+				    end);
+	ret = map_level(w, pt->top, pt->top_level, iova, end);
+	if (!ret && (iova ^ (end - 1)) >> pt_level_lg2(pt->fmt, 1) == 0)
+		leaf_table_remember(pt, iova, w->leaf_table, unlinks);
+	return ret;
 }
 
 int pt_map(struct pgtable *pt, uint64_t iova, uint64_t paddr,
@@ -607,7 +706,7 @@ int pt_map(struct pgtable *pt, uint64_t iova, uint64_t paddr,
 	if (!pgsize_bitmap)
 		return -EINVAL;
 	w.leaf_ok = leaf_levels_for(pt->fmt, pgsize_bitmap);
-	ret = map_level(&w, pt->top, pt->top_level, iova, end);
+	ret = map_range(&w, iova, end);
 	/* Everything before the failure was empty and is ours: undo it. */
 	if (ret && w.oa != paddr)
 		unmap_range(pt, iova, iova + (w.oa - paddr));
