@@ -27,16 +27,37 @@ static double bare_ioctl_ns(void)
 	return (double)(now_ns() - t0) / rounds;
 }
 
+/*
+ * The pairs are timed in batches and the fastest batch counts: another
+ * process taking the CPU for a while (a busy machine, CI) then costs a
+ * batch, not the figure.
+ */
+#define PAIR_BATCHES 10
+
+/* ns per MAP+UNMAP of length bytes of buf at iova, the fastest batch. */
+static double fastest_pair_ns(void *buf, uint64_t iova, uint64_t length,
+			      int rounds)
+{
+	double best = 0;
+
+	for (int b = 0; b < PAIR_BATCHES; b++) {
+		uint64_t t0 = now_ns();
+		double ns;
+
+		for (int i = 0; i < rounds / PAIR_BATCHES; i++) {
+			map_fixed(buf, iova, length);
+			unmap(iova, length);
+		}
+		ns = (double)(now_ns() - t0) / (rounds / PAIR_BATCHES);
+		if (!b || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
 static double pair_ns(void *buf)
 {
-	const int rounds = 200000;
-	uint64_t t0 = now_ns();
-
-	for (int i = 0; i < rounds; i++) {
-		map_fixed(buf, 1ull << 30, PAGE);
-		unmap(1ull << 30, PAGE);
-	}
-	return (double)(now_ns() - t0) / rounds;
+	return fastest_pair_ns(buf, 1ull << 30, PAGE, 200000);
 }
 
 /*
@@ -163,7 +184,6 @@ static double pair_64k_domain_ns(unsigned int extra, bool domain)
 	};
 	uint32_t saved = ioas_id;
 	void **pad = calloc(extra, sizeof(*pad));
-	uint64_t t0;
 	double ns;
 	void *buf;
 
@@ -185,12 +205,7 @@ static double pair_64k_domain_ns(unsigned int extra, bool domain)
 		die("mmap 64 KiB");
 	memset(buf, 1, length);
 	ioas_id = alloc.out_ioas_id;
-	t0 = now_ns();
-	for (int i = 0; i < rounds; i++) {
-		map_fixed(buf, MOCK_APERTURE_START, length);
-		unmap(MOCK_APERTURE_START, length);
-	}
-	ns = (double)(now_ns() - t0) / rounds;
+	ns = fastest_pair_ns(buf, MOCK_APERTURE_START, length, rounds);
 	ioas_id = saved;
 	munmap(buf, length);
 	for (unsigned int i = 0; i < extra; i++)
@@ -251,7 +266,7 @@ static void print_1gib_domain(const char *name, bool touched)
 
 int main(void)
 {
-	double base, pair, map1, unmap1, mapn, unmapn;
+	double base, pair, map1, unmap1, mapn, unmapn, pair64, pair64_domain;
 	void *buf;
 
 	bench_open();
@@ -273,10 +288,12 @@ int main(void)
 	printf("ioas_unmap_4k_262144_live %.1f ns\n", unmapn);
 	printf("ioas_map_growth_262144_vs_1 %.2f ratio\n", mapn / map1);
 	printf("ioas_unmap_growth_262144_vs_1 %.2f ratio\n", unmapn / unmap1);
-	printf("ioas_map_unmap_pair_64k_no_domain %.1f ns\n",
-	       pair_64k_domain_ns(0, false));
-	printf("ioas_map_unmap_pair_64k_mock_domain %.1f ns\n",
-	       pair_64k_domain_ns(0, true));
+	pair64 = pair_64k_domain_ns(0, false);
+	pair64_domain = pair_64k_domain_ns(0, true);
+	printf("ioas_map_unmap_pair_64k_no_domain %.1f ns\n", pair64);
+	printf("ioas_map_unmap_pair_64k_mock_domain %.1f ns\n", pair64_domain);
+	printf("ioas_map_unmap_pair_64k_mock_domain_vs_no_domain %.2f ratio\n",
+	       pair64_domain / pair64);
 	printf("ioas_map_unmap_pair_64k_mock_domain_10000_mappings %.1f ns\n",
 	       pair_64k_domain_ns(10000, true));
 	printf("ioas_bytes_per_live_4k_area_no_domain %.1f bytes\n",
