@@ -182,6 +182,13 @@ void iopt_pages_put(struct iopt_pages *pages)
 	free(pages);
 }
 
+unsigned int cpu_page_shift = 12;
+
+__attribute__((constructor(101))) static void cpu_page_shift_init(void)
+{
+	cpu_page_shift = (unsigned int)__builtin_ctz((unsigned int)getpagesize());
+}
+
 /* ---- accounting ------------------------------------------------------------- */
 
 static uint64_t memlock_limit_pages(void)

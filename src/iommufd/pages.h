@@ -83,11 +83,16 @@ struct iopt_pages {
  * The CPU page size: the unit of pinning, as PAGE_SIZE is on the kernel.
  * Written as a power of two so that the compiler turns every division and
  * remainder by it into a shift and a mask, as the kernel's constant does
- * (a 64-bit division costs tens of cycles, and MAP makes several).
+ * (a 64-bit division costs tens of cycles, and MAP makes several). Its
+ * log2 is read once, by the library's first constructor (getpagesize() is
+ * a call into libc, and the domain path asked it a dozen times a MAP);
+ * until then it is 12, the size x86-64 always has.
  */
+extern unsigned int cpu_page_shift;
+
 static inline uint64_t cpu_page_size(void)
 {
-	return 1ull << __builtin_ctz((unsigned int)getpagesize());
+	return 1ull << cpu_page_shift;
 }
 
 /* The largest leaf a CPU page table maps with one entry above the base page
