@@ -502,15 +502,27 @@ static int map_at(struct __test_metadata *_metadata, int fd, __u32 ioas_id,
 	return rc;
 }
 
+/* Four fresh pages, mapped (and unmapped) once for writing: what the
+ * library then remembers of them is what the tests below change. */
+static uint8_t *mapped_once(struct __test_metadata *_metadata, int fd,
+			    __u32 ioas_id)
+{
+	uint8_t *mem = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	EXPECT_EQ(0, map_at(_metadata, fd, ioas_id, mem, MAP_RW));
+	return mem;
+}
+
 TEST_F(device, pinning_sees_protection_changed_between_maps)
 {
 	uint8_t *mem;
 
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
-	mem = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	mem = mapped_once(_metadata, self->fd, self->ioas_id);
+	ASSERT_NE(NULL, mem);
 	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
 
 	ASSERT_EQ(0, mprotect(mem + PSZ, PSZ, PROT_READ));
@@ -541,10 +553,8 @@ TEST_F(device, pinning_sees_guard_pages_installed_between_maps)
 	uint8_t *mem;
 
 	test_cmd_mock_domain(self->ioas_id, NULL, NULL, NULL);
-	mem = mmap(NULL, 4 * PSZ, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	EXPECT_EQ(0, map_at(_metadata, self->fd, self->ioas_id, mem, MAP_RW));
+	mem = mapped_once(_metadata, self->fd, self->ioas_id);
+	ASSERT_NE(NULL, mem);
 	if (madvise(mem + PSZ, PSZ, GUARD_INSTALL) && errno == EINVAL) {
 		munmap(mem, 4 * PSZ);
 		SKIP(return, "no MADV_GUARD_INSTALL before Linux 6.13");
