@@ -37,6 +37,9 @@ struct rindex_inner;
 struct rindex_node {
 	struct rindex_inner *parent;
 	unsigned int n;
+	/* where the parent holds this node: the refresh after a change
+	 * climbs without searching each parent for its child */
+	uint8_t slot;
 	bool is_leaf;
 };
 
@@ -139,14 +142,13 @@ static uint64_t node_max_gap(struct rindex_node *node)
 	return best;
 }
 
-static unsigned int slot_in_parent(struct rindex_node *node)
+/* Tells in's children from slot 'from' on where they now are. */
+static void adopt(struct rindex_inner *in, unsigned int from)
 {
-	struct rindex_inner *p = node->parent;
-	unsigned int i = 0;
-
-	while (p->child[i] != node)
-		i++;
-	return i;
+	for (unsigned int i = from; i < in->hdr.n; i++) {
+		in->child[i]->parent = in;
+		in->child[i]->slot = (uint8_t)i;
+	}
 }
 
 /* Writes child i's summary into p; whether it changed. */
@@ -174,7 +176,7 @@ static void refresh_up(struct rindex_node *node)
 	while (node->parent) {
 		struct rindex_inner *p = node->parent;
 
-		if (!set_summary(p, slot_in_parent(node)))
+		if (!set_summary(p, node->slot))
 			return;
 		node = &p->hdr;
 	}
@@ -407,15 +409,15 @@ static void inner_insert_at(struct rindex_inner *in, unsigned int pos,
 	memmove(&in->child[pos + 1], &in->child[pos],
 		tail * sizeof(in->child[0]));
 	in->child[pos] = child;
-	child->parent = in;
 	in->hdr.n++;
+	adopt(in, pos);
 	set_summary(in, pos);
 }
 
 static void inner_move_tail(struct rindex_inner *src, unsigned int from,
 			    struct rindex_inner *dst)
 {
-	unsigned int count = src->hdr.n - from, i;
+	unsigned int count = src->hdr.n - from;
 
 	memcpy(dst->min_start, &src->min_start[from],
 	       count * sizeof(dst->min_start[0]));
@@ -424,10 +426,9 @@ static void inner_move_tail(struct rindex_inner *src, unsigned int from,
 	memcpy(dst->max_gap, &src->max_gap[from],
 	       count * sizeof(dst->max_gap[0]));
 	memcpy(dst->child, &src->child[from], count * sizeof(dst->child[0]));
-	for (i = 0; i < count; i++)
-		dst->child[i]->parent = dst;
 	dst->hdr.n = count;
 	src->hdr.n = from;
+	adopt(dst, 0);
 }
 
 /* Where a full node splits when an entry goes to pos: the entries kept on
@@ -451,13 +452,13 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 		p = pool_take(pool);
 		memset(p, 0, sizeof(*p));
 		p->child[0] = left;
-		left->parent = p;
 		p->hdr.n = 1;
+		adopt(p, 0);
 		set_summary(p, 0);
 		ri->root = &p->hdr;
 		ri->height++;
 	}
-	pos = slot_in_parent(left) + 1;
+	pos = left->slot + 1;
 	if (p->hdr.n < RINDEX_FANOUT) {
 		inner_insert_at(p, pos, right);
 		set_summary(p, pos - 1);
@@ -561,6 +562,7 @@ static void inner_remove_at(struct rindex_inner *in, unsigned int pos)
 	memmove(&in->child[pos], &in->child[pos + 1],
 		tail * sizeof(in->child[0]));
 	in->hdr.n--;
+	adopt(in, pos);
 }
 
 /* Moves one entry from the end of left to the front of right (two
@@ -598,6 +600,8 @@ static void shift_left(struct rindex_node *left, struct rindex_node *right)
 static void merge_into_left(struct rindex_node *left,
 			    struct rindex_node *right)
 {
+	unsigned int from;
+
 	if (left->is_leaf) {
 		struct rindex_leaf *l = as_leaf(left), *r = as_leaf(right);
 
@@ -612,7 +616,6 @@ static void merge_into_left(struct rindex_node *left,
 			r->next->prev = l;
 	} else {
 		struct rindex_inner *l = as_inner(left), *r = as_inner(right);
-		unsigned int i;
 
 		memcpy(&l->min_start[left->n], r->min_start,
 		       right->n * sizeof(l->min_start[0]));
@@ -622,10 +625,11 @@ static void merge_into_left(struct rindex_node *left,
 		       right->n * sizeof(l->max_gap[0]));
 		memcpy(&l->child[left->n], r->child,
 		       right->n * sizeof(l->child[0]));
-		for (i = 0; i < right->n; i++)
-			l->child[left->n + i]->parent = l;
 	}
+	from = left->n;
 	left->n += right->n;
+	if (!left->is_leaf)
+		adopt(as_inner(left), from);
 	free(right);
 }
 
@@ -634,7 +638,7 @@ static void merge_into_left(struct rindex_node *left,
 static void rebalance(struct rindex *ri, struct rindex_node *node)
 {
 	struct rindex_inner *p = node->parent;
-	unsigned int i = slot_in_parent(node);
+	unsigned int i = node->slot;
 	struct rindex_node *left = i ? p->child[i - 1] : NULL;
 	struct rindex_node *right = i + 1 < p->hdr.n ? p->child[i + 1] : NULL;
 
@@ -916,6 +920,8 @@ static const char *check_node(struct check_walk *w,
 
 	if (node->parent != parent)
 		return "a node's parent link is wrong";
+	if (parent && parent->child[node->slot] != node)
+		return "a node's slot is not where its parent holds it";
 	if (node->n > RINDEX_FANOUT || (node->n == 0 && !node->is_leaf) ||
 	    (node->n == 0 && parent))
 		return "a node's count is out of bounds";
