@@ -182,6 +182,96 @@ static void refresh_up(struct rindex_node *node)
 	}
 }
 
+/*
+ * What a change inside one node did to its holes: the largest hole that
+ * went away and the largest that appeared (0 for none). A removal merges
+ * two holes into one at least as large and an insert splits one, so the
+ * node's largest hole follows from its old value; only when the largest
+ * went away with nothing as large in its place are all of them looked at
+ * again.
+ */
+struct gap_change {
+	uint64_t lost, gained;
+};
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
+				struct gap_change ch)
+{
+	if (ch.gained >= old)
+		return ch.gained;
+	if (ch.lost < old)
+		return old;
+	return node_max_gap(node);
+}
+
+/*
+ * refresh_up() after a change inside node that ch describes: each
+ * ancestor's summary of its child follows from the old one, and the
+ * change it passes up from the holes on either side of that child.
+ */
+static void refresh_up_change(struct rindex_node *node, struct gap_change ch)
+{
+	while (node->parent) {
+		struct rindex_inner *p = node->parent;
+		unsigned int i = node->slot;
+		uint64_t min = node_min_start(node), max = node_max_last(node);
+		uint64_t gap = changed_max_gap(node, p->max_gap[i], ch);
+
+		if (p->min_start[i] == min && p->max_last[i] == max &&
+		    p->max_gap[i] == gap)
+			return;
+		ch.lost = p->max_gap[i];
+		ch.gained = gap;
+		if (i) {
+			uint64_t prev_last = p->max_last[i - 1];
+
+			ch.lost = max_u64(ch.lost, gap_between(prev_last,
+							       p->min_start[i]));
+			ch.gained = max_u64(ch.gained,
+					    gap_between(prev_last, min));
+		}
+		if (i + 1 < p->hdr.n) {
+			uint64_t next_start = p->min_start[i + 1];
+
+			ch.lost = max_u64(ch.lost, gap_between(p->max_last[i],
+							       next_start));
+			ch.gained = max_u64(ch.gained,
+					    gap_between(max, next_start));
+		}
+		p->min_start[i] = min;
+		p->max_last[i] = max;
+		p->max_gap[i] = gap;
+		node = &p->hdr;
+	}
+}
+
+/* The larger of the holes just before and just after a leaf's slot. */
+static uint64_t holes_beside(const struct rindex_leaf *leaf, unsigned int pos)
+{
+	uint64_t gap = 0;
+
+	if (pos)
+		gap = gap_between(leaf->last[pos - 1], leaf->start[pos]);
+	if (pos + 1 < leaf->hdr.n)
+		gap = max_u64(gap, gap_between(leaf->last[pos],
+					       leaf->start[pos + 1]));
+	return gap;
+}
+
+/* The hole the leaf would have between its slots around pos, were pos
+ * not there. */
+static uint64_t hole_across(const struct rindex_leaf *leaf, unsigned int pos)
+{
+	if (!pos || pos + 1 >= leaf->hdr.n)
+		return 0;
+	return gap_between(leaf->last[pos - 1], leaf->start[pos + 1]);
+}
+
 /* ---- lookups -------------------------------------------------------------------- */
 
 /* Asks for every cache line of a node at once, before anything in it is
@@ -527,8 +617,12 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 	if (pool_fill(&pool, leaf))
 		return -ENOMEM;
 	if (leaf->hdr.n < RINDEX_FANOUT) {
+		struct gap_change ch;
+
 		leaf_insert_at(leaf, pos, r);
-		refresh_up(&leaf->hdr);
+		ch.lost = hole_across(leaf, pos);
+		ch.gained = holes_beside(leaf, pos);
+		refresh_up_change(&leaf->hdr, ch);
 	} else {
 		leaf_split_insert(ri, leaf, pos, r, &pool);
 	}
@@ -683,6 +777,11 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 			     unsigned int slot)
 {
+	struct gap_change ch = {
+		.lost = holes_beside(leaf, slot),
+		.gained = hole_across(leaf, slot),
+	};
+
 	leaf_remove_at(leaf, slot);
 	ri->count--;
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
@@ -692,7 +791,7 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 	if (leaf->hdr.n < RINDEX_MIN)
 		rebalance(ri, &leaf->hdr);
 	else
-		refresh_up(&leaf->hdr);
+		refresh_up_change(&leaf->hdr, ch);
 }
 
 void rindex_remove(struct rindex *ri, struct rindex_range *r)
@@ -711,10 +810,12 @@ void rindex_replace(struct rindex *ri, struct rindex_range *old,
 		    struct rindex_range *by)
 {
 	struct rindex_leaf *leaf = descend(ri, old->start);
-	int slot = floor_slot(leaf, old->start);
+	unsigned int slot = (unsigned int)floor_slot(leaf, old->start);
+	struct gap_change ch = { .lost = holes_beside(leaf, slot) };
 
-	leaf_put(leaf, (unsigned int)slot, by);
-	refresh_up(&leaf->hdr);
+	leaf_put(leaf, slot, by);
+	ch.gained = holes_beside(leaf, slot);
+	refresh_up_change(&leaf->hdr, ch);
 }
 
 static void free_subtree(struct rindex_node *node)
