@@ -333,6 +333,23 @@ static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
 	return as_leaf(node);
 }
 
+/*
+ * The leaf descend() would reach: the finger when key falls in the span
+ * it covers (from its first start to the next leaf's), as it does for the
+ * UNMAP of what a MAP just placed, for the MAP that refills what an UNMAP
+ * just freed, and for every automatic MAP above packed areas.
+ */
+static struct rindex_leaf *find_leaf(const struct rindex *ri, uint64_t key)
+{
+	struct rindex_leaf *f = ri->finger;
+
+	if (f && (!f->prev || f->start[0] <= key) &&
+	    (!f->next || key <= f->last[f->hdr.n - 1] ||
+	     key < f->next->start[0]))
+		return f;
+	return descend(ri, key);
+}
+
 /* The slot with the greatest start <= key, or -1. */
 static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
 {
@@ -346,7 +363,7 @@ struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
 
 	if (!ri->root)
 		return NULL;
-	leaf = descend(ri, key);
+	leaf = find_leaf(ri, key);
 	slot = floor_slot(leaf, key);
 	return slot < 0 ? NULL : leaf->range[slot];
 }
@@ -377,7 +394,7 @@ struct rindex_range *rindex_seek(const struct rindex *ri, uint64_t key,
 	c->leaf = NULL;
 	if (!ri->root)
 		return NULL;
-	c->leaf = descend(ri, key);
+	c->leaf = find_leaf(ri, key);
 	slot = floor_slot(c->leaf, key);
 	if (slot >= 0 && c->leaf->last[slot] >= key)
 		c->slot = slot;
@@ -581,10 +598,13 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 	memset(right, 0, sizeof(*right));
 	right->hdr.is_leaf = true;
 	leaf_move_tail(leaf, keep, right);
-	if (pos <= keep)
+	if (pos <= keep) {
 		leaf_insert_at(leaf, pos, r);
-	else
+		ri->finger = leaf;
+	} else {
 		leaf_insert_at(right, pos - keep, r);
+		ri->finger = right;
+	}
 	right->next = leaf->next;
 	right->prev = leaf;
 	if (leaf->next)
@@ -610,9 +630,10 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ri->root = &leaf->hdr;
 		ri->height = 0;
 		ri->count = 1;
+		ri->finger = leaf;
 		return 0;
 	}
-	leaf = descend(ri, r->start);
+	leaf = find_leaf(ri, r->start);
 	pos = (unsigned int)(floor_slot(leaf, r->start) + 1);
 	if (pool_fill(&pool, leaf))
 		return -ENOMEM;
@@ -623,6 +644,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ch.lost = hole_across(leaf, pos);
 		ch.gained = holes_beside(leaf, pos);
 		refresh_up_change(&leaf->hdr, ch);
+		ri->finger = leaf;
 	} else {
 		leaf_split_insert(ri, leaf, pos, r, &pool);
 	}
@@ -784,19 +806,23 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 
 	leaf_remove_at(leaf, slot);
 	ri->count--;
+	ri->finger = leaf;
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
 	 * that maps and unmaps one area at a time then never allocates. */
 	if (!leaf->hdr.parent)
 		return;
-	if (leaf->hdr.n < RINDEX_MIN)
+	if (leaf->hdr.n < RINDEX_MIN) {
+		/* a merge may free the leaf */
+		ri->finger = NULL;
 		rebalance(ri, &leaf->hdr);
-	else
+	} else {
 		refresh_up_change(&leaf->hdr, ch);
+	}
 }
 
 void rindex_remove(struct rindex *ri, struct rindex_range *r)
 {
-	struct rindex_leaf *leaf = descend(ri, r->start);
+	struct rindex_leaf *leaf = find_leaf(ri, r->start);
 
 	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start));
 }
@@ -809,7 +835,7 @@ void rindex_remove_at(struct rindex *ri, const struct rindex_cursor *c)
 void rindex_replace(struct rindex *ri, struct rindex_range *old,
 		    struct rindex_range *by)
 {
-	struct rindex_leaf *leaf = descend(ri, old->start);
+	struct rindex_leaf *leaf = find_leaf(ri, old->start);
 	unsigned int slot = (unsigned int)floor_slot(leaf, old->start);
 	struct gap_change ch = { .lost = holes_beside(leaf, slot) };
 
@@ -981,6 +1007,8 @@ struct check_walk {
 	uint64_t prev_last;
 	size_t count;
 	unsigned int leaf_depth;
+	const struct rindex_leaf *finger;
+	bool finger_seen;
 };
 
 static const char *check_leaf(struct check_walk *w,
@@ -1007,6 +1035,7 @@ static const char *check_leaf(struct check_walk *w,
 	}
 	w->count += leaf->hdr.n;
 	w->prev_leaf = leaf;
+	w->finger_seen |= leaf == w->finger;
 	return NULL;
 }
 
@@ -1050,12 +1079,14 @@ static const char *check_node(struct check_walk *w,
 
 const char *rindex_check(const struct rindex *ri)
 {
-	struct check_walk w = { 0 };
+	struct check_walk w = { .finger = ri->finger };
 	const struct rindex_node *node = ri->root;
 	const char *err;
 
 	if (!node)
-		return ri->count ? "an empty index counts ranges" : NULL;
+		return ri->count    ? "an empty index counts ranges"
+		       : ri->finger ? "an empty index has a finger"
+				    : NULL;
 	while (!node->is_leaf) {
 		w.leaf_depth++;
 		node = ((const struct rindex_inner *)node)->child[0];
@@ -1069,5 +1100,7 @@ const char *rindex_check(const struct rindex *ri)
 		return "the last leaf has a next link";
 	if (w.count != ri->count)
 		return "the count is wrong";
+	if (ri->finger && !w.finger_seen)
+		return "the finger is not a leaf of the index";
 	return NULL;
 }

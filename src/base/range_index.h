@@ -18,8 +18,9 @@
  *    index holds pointers to it and allocates only its own nodes, so an
  *    insert may fail with -ENOMEM and leave the index as it was; a remove
  *    never fails.
- *  - Not thread-safe: the owner's lock serialises every call, lookups
- *    included. A cursor is valid until the next insert or remove.
+ *  - Not thread-safe: the owner's lock serialises every change against
+ *    every other call; lookups only read, so they may run together. A
+ *    cursor is valid until the next insert or remove.
  */
 #ifndef IOMMUSIM_RANGE_INDEX_H
 #define IOMMUSIM_RANGE_INDEX_H
@@ -40,6 +41,10 @@ struct rindex {
 	struct rindex_node *root; /* NULL until the first insert */
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
+	/* the leaf the last insert or remove left a range in or took one
+	 * from (NULL when that reshaped the tree): lookups near it start
+	 * there instead of at the root; only the changes write it */
+	struct rindex_leaf *finger;
 };
 
 /* Where a walk stands: one range of one leaf. */
