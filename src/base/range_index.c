@@ -313,18 +313,27 @@ static inline unsigned int count_le(const uint64_t *keys, unsigned int n,
 	return pos + ((pos < n) & (keys[pos] <= key));
 }
 
-/* The leaf whose ranges would hold key: the child with the greatest
- * lowest start <= key at each level (the first child if none). */
-static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
+/*
+ * The leaf whose ranges would hold key: the child with the greatest
+ * lowest start <= key at each level (the first child if none). And
+ * *span_last, the last key that reaches the same leaf: one below the
+ * lowest start of the next child at the deepest level that has one.
+ */
+static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key,
+				   uint64_t *span_last)
 {
 	struct rindex_node *node = ri->root;
 	unsigned int level = ri->height;
 
+	*span_last = UINT64_MAX;
 	for (; level; level--) {
 		struct rindex_inner *in = as_inner(node);
 		unsigned int below = count_le(in->min_start, node->n, key);
+		unsigned int at = below ? below - 1 : 0;
 
-		node = in->child[below ? below - 1 : 0];
+		if (at + 1 < node->n)
+			*span_last = in->min_start[at + 1] - 1;
+		node = in->child[at];
 		if (level == 1)
 			prefetch_node(node, sizeof(struct rindex_leaf));
 		else
@@ -334,20 +343,30 @@ static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
 }
 
 /*
- * The leaf descend() would reach: the finger when key falls in the span
- * it covers (from its first start to the next leaf's), as it does for the
+ * What descend() answers, from the finger when key falls in the span it
+ * covers (from its first start to the next leaf's): as it does for the
  * UNMAP of what a MAP just placed, for the MAP that refills what an UNMAP
- * just freed, and for every automatic MAP above packed areas.
+ * just freed, and for every automatic MAP above packed areas. The span's
+ * end is kept rather than read from the next leaf, which a random lookup
+ * would find cold.
  */
-static struct rindex_leaf *find_leaf(const struct rindex *ri, uint64_t key)
+static struct rindex_leaf *find_leaf(const struct rindex *ri, uint64_t key,
+				     uint64_t *span_last)
 {
 	struct rindex_leaf *f = ri->finger;
 
-	if (f && (!f->prev || f->start[0] <= key) &&
-	    (!f->next || key <= f->last[f->hdr.n - 1] ||
-	     key < f->next->start[0]))
+	if (f && key <= ri->finger_last && (!f->prev || f->start[0] <= key)) {
+		*span_last = ri->finger_last;
 		return f;
-	return descend(ri, key);
+	}
+	return descend(ri, key, span_last);
+}
+
+static void set_finger(struct rindex *ri, struct rindex_leaf *leaf,
+		       uint64_t span_last)
+{
+	ri->finger = leaf;
+	ri->finger_last = span_last;
 }
 
 /* The slot with the greatest start <= key, or -1. */
@@ -359,11 +378,12 @@ static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
 struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
 {
 	struct rindex_leaf *leaf;
+	uint64_t span_last;
 	int slot;
 
 	if (!ri->root)
 		return NULL;
-	leaf = find_leaf(ri, key);
+	leaf = find_leaf(ri, key, &span_last);
 	slot = floor_slot(leaf, key);
 	return slot < 0 ? NULL : leaf->range[slot];
 }
@@ -373,6 +393,7 @@ static struct rindex_range *cursor_at(struct rindex_cursor *c)
 	while (c->leaf && c->slot >= c->leaf->hdr.n) {
 		c->leaf = c->leaf->next;
 		c->slot = 0;
+		c->span_known = false;
 	}
 	return c->leaf ? c->leaf->range[c->slot] : NULL;
 }
@@ -380,8 +401,9 @@ static struct rindex_range *cursor_at(struct rindex_cursor *c)
 struct rindex_range *rindex_first(const struct rindex *ri,
 				  struct rindex_cursor *c)
 {
-	c->leaf = ri->root ? descend(ri, 0) : NULL;
+	c->leaf = ri->root ? descend(ri, 0, &c->span_last) : NULL;
 	c->slot = 0;
+	c->span_known = c->leaf;
 	return cursor_at(c);
 }
 
@@ -392,9 +414,11 @@ struct rindex_range *rindex_seek(const struct rindex *ri, uint64_t key,
 
 	c->slot = 0;
 	c->leaf = NULL;
+	c->span_known = false;
 	if (!ri->root)
 		return NULL;
-	c->leaf = find_leaf(ri, key);
+	c->leaf = find_leaf(ri, key, &c->span_last);
+	c->span_known = true;
 	slot = floor_slot(c->leaf, key);
 	if (slot >= 0 && c->leaf->last[slot] >= key)
 		c->slot = slot;
@@ -589,8 +613,8 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 
 /* Splits the full leaf around pos and puts r in its place. */
 static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
-			      unsigned int pos, struct rindex_range *r,
-			      struct node_pool *pool)
+			      uint64_t span_last, unsigned int pos,
+			      struct rindex_range *r, struct node_pool *pool)
 {
 	struct rindex_leaf *right = pool_take(pool);
 	unsigned int keep = split_point(pos);
@@ -600,10 +624,10 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 	leaf_move_tail(leaf, keep, right);
 	if (pos <= keep) {
 		leaf_insert_at(leaf, pos, r);
-		ri->finger = leaf;
+		set_finger(ri, leaf, right->start[0] - 1);
 	} else {
 		leaf_insert_at(right, pos - keep, r);
-		ri->finger = right;
+		set_finger(ri, right, span_last);
 	}
 	right->next = leaf->next;
 	right->prev = leaf;
@@ -619,6 +643,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 {
 	struct node_pool pool;
 	struct rindex_leaf *leaf;
+	uint64_t span_last;
 	unsigned int pos;
 
 	if (!ri->root) {
@@ -630,10 +655,10 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ri->root = &leaf->hdr;
 		ri->height = 0;
 		ri->count = 1;
-		ri->finger = leaf;
+		set_finger(ri, leaf, UINT64_MAX);
 		return 0;
 	}
-	leaf = find_leaf(ri, r->start);
+	leaf = find_leaf(ri, r->start, &span_last);
 	pos = (unsigned int)(floor_slot(leaf, r->start) + 1);
 	if (pool_fill(&pool, leaf))
 		return -ENOMEM;
@@ -644,9 +669,9 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ch.lost = hole_across(leaf, pos);
 		ch.gained = holes_beside(leaf, pos);
 		refresh_up_change(&leaf->hdr, ch);
-		ri->finger = leaf;
+		set_finger(ri, leaf, span_last);
 	} else {
-		leaf_split_insert(ri, leaf, pos, r, &pool);
+		leaf_split_insert(ri, leaf, span_last, pos, r, &pool);
 	}
 	ri->count++;
 	return 0;
@@ -796,8 +821,10 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 		refresh_up(&p->hdr);
 }
 
+/* span_known: span_last is the last key that reaches the leaf. */
 static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
-			     unsigned int slot)
+			     unsigned int slot, bool span_known,
+			     uint64_t span_last)
 {
 	struct gap_change ch = {
 		.lost = holes_beside(leaf, slot),
@@ -806,14 +833,14 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 
 	leaf_remove_at(leaf, slot);
 	ri->count--;
-	ri->finger = leaf;
+	set_finger(ri, span_known ? leaf : NULL, span_last);
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
 	 * that maps and unmaps one area at a time then never allocates. */
 	if (!leaf->hdr.parent)
 		return;
 	if (leaf->hdr.n < RINDEX_MIN) {
 		/* a merge may free the leaf */
-		ri->finger = NULL;
+		set_finger(ri, NULL, 0);
 		rebalance(ri, &leaf->hdr);
 	} else {
 		refresh_up_change(&leaf->hdr, ch);
@@ -822,26 +849,30 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 
 void rindex_remove(struct rindex *ri, struct rindex_range *r)
 {
-	struct rindex_leaf *leaf = find_leaf(ri, r->start);
+	uint64_t span_last;
+	struct rindex_leaf *leaf = find_leaf(ri, r->start, &span_last);
 
-	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start));
+	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start),
+			 true, span_last);
 }
 
 void rindex_remove_at(struct rindex *ri, const struct rindex_cursor *c)
 {
-	remove_from_leaf(ri, c->leaf, c->slot);
+	remove_from_leaf(ri, c->leaf, c->slot, c->span_known, c->span_last);
 }
 
 void rindex_replace(struct rindex *ri, struct rindex_range *old,
 		    struct rindex_range *by)
 {
-	struct rindex_leaf *leaf = find_leaf(ri, old->start);
+	uint64_t span_last;
+	struct rindex_leaf *leaf = find_leaf(ri, old->start, &span_last);
 	unsigned int slot = (unsigned int)floor_slot(leaf, old->start);
 	struct gap_change ch = { .lost = holes_beside(leaf, slot) };
 
 	leaf_put(leaf, slot, by);
 	ch.gained = holes_beside(leaf, slot);
 	refresh_up_change(&leaf->hdr, ch);
+	set_finger(ri, leaf, span_last);
 }
 
 static void free_subtree(struct rindex_node *node)
@@ -1077,6 +1108,12 @@ static const char *check_node(struct check_walk *w,
 	return NULL;
 }
 
+/* The last key whose descent reaches leaf. */
+static uint64_t leaf_span_last(const struct rindex_leaf *leaf)
+{
+	return leaf->next ? leaf->next->start[0] - 1 : UINT64_MAX;
+}
+
 const char *rindex_check(const struct rindex *ri)
 {
 	struct check_walk w = { .finger = ri->finger };
@@ -1102,5 +1139,7 @@ const char *rindex_check(const struct rindex *ri)
 		return "the count is wrong";
 	if (ri->finger && !w.finger_seen)
 		return "the finger is not a leaf of the index";
+	if (ri->finger && ri->finger_last != leaf_span_last(ri->finger))
+		return "the finger's span does not end before the next leaf";
 	return NULL;
 }

@@ -42,15 +42,21 @@ struct rindex {
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
 	/* the leaf the last insert or remove left a range in or took one
-	 * from (NULL when that reshaped the tree): lookups near it start
-	 * there instead of at the root; only the changes write it */
+	 * from (NULL when that reshaped the tree), and the last key whose
+	 * descent reaches it: lookups near it start there instead of at
+	 * the root; only the changes write them */
 	struct rindex_leaf *finger;
+	uint64_t finger_last;
 };
 
 /* Where a walk stands: one range of one leaf. */
 struct rindex_cursor {
 	struct rindex_leaf *leaf;
 	unsigned int slot;
+	/* from rindex_seek(), while the cursor stays in the leaf it found:
+	 * the last key whose descent reaches that leaf */
+	bool span_known;
+	uint64_t span_last;
 };
 
 void rindex_init(struct rindex *ri);
