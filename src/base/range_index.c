@@ -945,47 +945,67 @@ static void pass_range(struct hole_search *s, uint64_t last)
 	s->prev_last = last;
 }
 
+/* Whether the hole between two neighbours is too small to offer, and not
+ * past the end of the search (where the walk must stop). */
+static inline bool small_hole(const struct hole_search *s, uint64_t prev_last,
+			      uint64_t next_start)
+{
+	return next_start <= s->last &&
+	       gap_between(prev_last, next_start) < s->min_size;
+}
+
+/*
+ * Both walks below offer the hole before an entry, then step in one tight
+ * loop over the entries after it whose holes (before them, and for a
+ * child inside it) are too small: among packed areas that is nearly all
+ * of them.
+ */
 static void search_leaf(struct hole_search *s, struct rindex_leaf *leaf)
 {
-	unsigned int i;
+	unsigned int n = leaf->hdr.n, i = 0;
 
-	for (i = 0; i < leaf->hdr.n && !s->stop; i++) {
+	while (i < n && !s->stop) {
 		if (leaf->last[i] >= s->start) {
 			offer_hole(s, leaf->start[i], false);
 			if (leaf->start[i] > s->last)
 				s->stop = true;
 		}
-		pass_range(s, leaf->last[i]);
+		for (i++; i < n && small_hole(s, leaf->last[i - 1],
+					      leaf->start[i]);
+		     i++)
+			;
+		pass_range(s, leaf->last[i - 1]);
 	}
 }
 
 static void search_node(struct hole_search *s, struct rindex_node *node)
 {
 	struct rindex_inner *in;
-	unsigned int i;
+	unsigned int n = node->n, i = 0;
 
 	if (node->is_leaf) {
 		search_leaf(s, as_leaf(node));
 		return;
 	}
 	in = as_inner(node);
-	for (i = 0; i < node->n && !s->stop; i++) {
+	while (i < n && !s->stop) {
 		if (in->max_last[i] < s->start) {
-			pass_range(s, in->max_last[i]);
-			continue;
-		}
-		if (in->min_start[i] > s->last) {
+			/* wholly below the search: passed over */
+		} else if (in->min_start[i] > s->last) {
 			offer_hole(s, in->min_start[i], false);
 			s->stop = true;
 			return;
-		}
-		if (in->max_gap[i] >= s->min_size) {
+		} else if (in->max_gap[i] >= s->min_size) {
 			search_node(s, in->child[i]);
-			continue;
+		} else {
+			/* nothing inside fits: only the hole before it can */
+			offer_hole(s, in->min_start[i], false);
 		}
-		/* nothing inside fits: only the hole before it can */
-		offer_hole(s, in->min_start[i], false);
-		pass_range(s, in->max_last[i]);
+		for (i++; i < n && in->max_gap[i] < s->min_size &&
+			  small_hole(s, in->max_last[i - 1], in->min_start[i]);
+		     i++)
+			;
+		pass_range(s, in->max_last[i - 1]);
 	}
 }
 
