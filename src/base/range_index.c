@@ -372,7 +372,13 @@ static void set_finger(struct rindex *ri, struct rindex_leaf *leaf,
 /* The slot with the greatest start <= key, or -1. */
 static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
 {
-	return (int)count_le(leaf->start, leaf->hdr.n, key) - 1;
+	unsigned int n = leaf->hdr.n;
+
+	/* at or past the last start, as an automatic MAP above packed
+	 * areas and its UNMAP are: no search */
+	if (n && leaf->start[n - 1] <= key)
+		return (int)n - 1;
+	return (int)count_le(leaf->start, n, key) - 1;
 }
 
 struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
