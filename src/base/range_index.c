@@ -168,10 +168,10 @@ static bool set_summary(struct rindex_inner *p, unsigned int i)
 }
 
 /*
- * Refreshes node's summary in each ancestor. Stops early once one is
- * unchanged: the ones above were computed from it.
+ * Refreshes node's summary in each ancestor, and the root's largest hole.
+ * Stops early once one is unchanged: the ones above were computed from it.
  */
-static void refresh_up(struct rindex_node *node)
+static void refresh_up(struct rindex *ri, struct rindex_node *node)
 {
 	while (node->parent) {
 		struct rindex_inner *p = node->parent;
@@ -180,6 +180,7 @@ static void refresh_up(struct rindex_node *node)
 			return;
 		node = &p->hdr;
 	}
+	ri->max_gap = node_max_gap(node);
 }
 
 /*
@@ -212,20 +213,36 @@ static uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
 /*
  * refresh_up() after a change inside node that ch describes: each
  * ancestor's summary of its child follows from the old one, and the
- * change it passes up from the holes on either side of that child.
+ * change it passes up from the holes on either side of that child. The
+ * new lowest start and highest last are carried up with it.
  */
-static void refresh_up_change(struct rindex_node *node, struct gap_change ch)
+static void refresh_up_change(struct rindex *ri, struct rindex_node *node,
+			      struct gap_change ch)
 {
+	uint64_t min = node_min_start(node), max = node_max_last(node);
+
 	while (node->parent) {
 		struct rindex_inner *p = node->parent;
-		unsigned int i = node->slot;
-		uint64_t min = node_min_start(node), max = node_max_last(node);
-		uint64_t gap = changed_max_gap(node, p->max_gap[i], ch);
+		unsigned int i = node->slot, n = p->hdr.n;
+		uint64_t old_gap = p->max_gap[i];
+		uint64_t gap = changed_max_gap(node, old_gap, ch);
 
+		if (i + 1 == n && p->min_start[i] == min && gap == old_gap) {
+			/* only the end of the last child moved (an append,
+			 * or its removal): the parent's holes are as they
+			 * were, and its own end moved alike */
+			if (p->max_last[i] == max)
+				return;
+			p->max_last[i] = max;
+			ch.lost = ch.gained = 0;
+			min = p->min_start[0];
+			node = &p->hdr;
+			continue;
+		}
 		if (p->min_start[i] == min && p->max_last[i] == max &&
-		    p->max_gap[i] == gap)
+		    gap == old_gap)
 			return;
-		ch.lost = p->max_gap[i];
+		ch.lost = old_gap;
 		ch.gained = gap;
 		if (i) {
 			uint64_t prev_last = p->max_last[i - 1];
@@ -235,7 +252,7 @@ static void refresh_up_change(struct rindex_node *node, struct gap_change ch)
 			ch.gained = max_u64(ch.gained,
 					    gap_between(prev_last, min));
 		}
-		if (i + 1 < p->hdr.n) {
+		if (i + 1 < n) {
 			uint64_t next_start = p->min_start[i + 1];
 
 			ch.lost = max_u64(ch.lost, gap_between(p->max_last[i],
@@ -246,8 +263,11 @@ static void refresh_up_change(struct rindex_node *node, struct gap_change ch)
 		p->min_start[i] = min;
 		p->max_last[i] = max;
 		p->max_gap[i] = gap;
+		min = p->min_start[0];
+		max = p->max_last[n - 1];
 		node = &p->hdr;
 	}
+	ri->max_gap = changed_max_gap(node, ri->max_gap, ch);
 }
 
 /* The larger of the holes just before and just after a leaf's slot. */
@@ -599,7 +619,7 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 	if (p->hdr.n < RINDEX_FANOUT) {
 		inner_insert_at(p, pos, right);
 		set_summary(p, pos - 1);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	q = pool_take(pool);
@@ -614,7 +634,7 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 		set_summary(q, pos - p->hdr.n - 1);
 	}
 	insert_sibling(ri, &p->hdr, &q->hdr, pool);
-	refresh_up(&p->hdr);
+	refresh_up(ri, &p->hdr);
 }
 
 /* Splits the full leaf around pos and puts r in its place. */
@@ -641,8 +661,8 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 		leaf->next->prev = right;
 	leaf->next = right;
 	insert_sibling(ri, &leaf->hdr, &right->hdr, pool);
-	refresh_up(&leaf->hdr);
-	refresh_up(&right->hdr);
+	refresh_up(ri, &leaf->hdr);
+	refresh_up(ri, &right->hdr);
 }
 
 int rindex_insert(struct rindex *ri, struct rindex_range *r)
@@ -661,6 +681,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ri->root = &leaf->hdr;
 		ri->height = 0;
 		ri->count = 1;
+		ri->max_gap = 0;
 		set_finger(ri, leaf, UINT64_MAX);
 		return 0;
 	}
@@ -674,7 +695,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		leaf_insert_at(leaf, pos, r);
 		ch.lost = hole_across(leaf, pos);
 		ch.gained = holes_beside(leaf, pos);
-		refresh_up_change(&leaf->hdr, ch);
+		refresh_up_change(ri, &leaf->hdr, ch);
 		set_finger(ri, leaf, span_last);
 	} else {
 		leaf_split_insert(ri, leaf, span_last, pos, r, &pool);
@@ -793,14 +814,14 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 		shift_right(left, node);
 		set_summary(p, i - 1);
 		set_summary(p, i);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	if (right && right->n > RINDEX_MIN) {
 		shift_left(node, right);
 		set_summary(p, i);
 		set_summary(p, i + 1);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	if (left) {
@@ -819,12 +840,13 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 			ri->height--;
 			free(p);
 		}
+		ri->max_gap = node_max_gap(ri->root);
 		return;
 	}
 	if (p->hdr.n < RINDEX_MIN)
 		rebalance(ri, &p->hdr);
 	else
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 }
 
 /* span_known: span_last is the last key that reaches the leaf. */
@@ -842,14 +864,14 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 	set_finger(ri, span_known ? leaf : NULL, span_last);
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
 	 * that maps and unmaps one area at a time then never allocates. */
-	if (!leaf->hdr.parent)
-		return;
-	if (leaf->hdr.n < RINDEX_MIN) {
+	if (!leaf->hdr.parent) {
+		ri->max_gap = changed_max_gap(&leaf->hdr, ri->max_gap, ch);
+	} else if (leaf->hdr.n < RINDEX_MIN) {
 		/* a merge may free the leaf */
 		set_finger(ri, NULL, 0);
 		rebalance(ri, &leaf->hdr);
 	} else {
-		refresh_up_change(&leaf->hdr, ch);
+		refresh_up_change(ri, &leaf->hdr, ch);
 	}
 }
 
@@ -877,7 +899,7 @@ void rindex_replace(struct rindex *ri, struct rindex_range *old,
 
 	leaf_put(leaf, slot, by);
 	ch.gained = holes_beside(leaf, slot);
-	refresh_up_change(&leaf->hdr, ch);
+	refresh_up_change(ri, &leaf->hdr, ch);
 	set_finger(ri, leaf, span_last);
 }
 
@@ -1029,8 +1051,15 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 
 	if (start > last)
 		return false;
-	if (ri->root)
-		search_node(&s, ri->root);
+	if (ri->root && ri->root->n) {
+		if (ri->max_gap >= s.min_size) {
+			search_node(&s, ri->root);
+		} else {
+			/* nothing inside fits: only the holes around it */
+			offer_hole(&s, node_min_start(ri->root), false);
+			pass_range(&s, node_max_last(ri->root));
+		}
+	}
 	if (!s.stop)
 		offer_hole(&s, 0, true);
 	if (s.found)
@@ -1156,6 +1185,8 @@ const char *rindex_check(const struct rindex *ri)
 	}
 	if (w.leaf_depth != ri->height)
 		return "the height is wrong";
+	if (ri->max_gap != node_max_gap(ri->root))
+		return "the root's largest hole is stale";
 	err = check_node(&w, ri->root, NULL, 0);
 	if (err)
 		return err;

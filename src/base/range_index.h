@@ -41,6 +41,7 @@ struct rindex {
 	struct rindex_node *root; /* NULL until the first insert */
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
+	uint64_t max_gap;	  /* values in the largest hole between two */
 	/* the leaf the last insert or remove left a range in or took one
 	 * from (NULL when that reshaped the tree), and the last key whose
 	 * descent reaches it: lookups near it start there instead of at
