@@ -435,6 +435,102 @@ TEST(random_against_the_model)
 	free(used);
 }
 
+/*
+ * A small tree grown to three levels and emptied again, over and over (its
+ * root splits and collapses, its nodes borrow and merge), every invariant
+ * checked after every change, and lookups next to the range just
+ * changed, where they start from the leaf it touched: inserts, removes by
+ * range and by cursor, and replaces that move a range's end within its
+ * hole.
+ */
+TEST(every_change_checked)
+{
+	enum { SLOTS = 400, ROUNDS = 40000, SPACE = 4000, PHASE = 2000 };
+	struct rindex_range *pool = calloc(SLOTS, sizeof(*pool));
+	struct rindex_range *spare = calloc(SLOTS, sizeof(*spare));
+	bool *used = calloc(SLOTS, sizeof(*used));
+	struct model m = { 0 };
+	struct rindex ri;
+	unsigned int round, replaced = 0, collapsed = 0;
+	bool tall = false;
+
+	ASSERT_NE(NULL, pool);
+	ASSERT_NE(NULL, spare);
+	ASSERT_NE(NULL, used);
+	rindex_init(&ri);
+	for (round = 0; round < ROUNDS; round++) {
+		/* growing phases insert three times in four, shrinking
+		 * ones remove so */
+		bool grow = (round / PHASE) % 2 == 0;
+		bool add = grow ? rnd() % 4 != 0 : rnd() % 4 == 0;
+		unsigned int slot = rnd() % SLOTS, tries = 0;
+		struct rindex_range *r;
+
+		while (used[slot] == add && ++tries < 64)
+			slot = rnd() % SLOTS;
+		r = &pool[slot];
+		if (used[slot] && round % 5 == 0) {
+			/* the same start, a last anywhere in its hole */
+			size_t i = model_pos(&m, r->start);
+			uint64_t end = i + 1 < m.count
+					       ? m.sorted[i + 1]->start - 1
+					       : SPACE + 100;
+			struct rindex_range *by = &spare[slot];
+
+			by->start = r->start;
+			by->last = r->start + rnd() % (end - r->start + 1);
+			rindex_replace(&ri, r, by);
+			m.sorted[i] = by;
+			CHECK_INDEX(&ri);
+			/* and back, r taking the spare's last */
+			r->last = by->last;
+			rindex_replace(&ri, by, r);
+			m.sorted[i] = r;
+			replaced++;
+		} else if (used[slot]) {
+			size_t i = model_pos(&m, r->start);
+			struct rindex_cursor c;
+
+			if (round % 2) {
+				rindex_remove(&ri, r);
+			} else {
+				ASSERT_EQ(r, rindex_seek(&ri, r->start, &c));
+				rindex_remove_at(&ri, &c);
+			}
+			model_del(&m, i);
+			used[slot] = false;
+		} else {
+			uint64_t start = rnd() % SPACE, len = 1 + rnd() % 8;
+
+			if (!model_free_span(&m, start, start + len - 1))
+				continue;
+			r->start = start;
+			r->last = start + len - 1;
+			ASSERT_EQ(0, rindex_insert(&ri, r));
+			model_add(&m, r);
+			used[slot] = true;
+		}
+		CHECK_INDEX(&ri);
+		ASSERT_TRUE(same_answers(&ri, &m, r->start + rnd() % 64 - 32,
+					 rnd() % 16));
+		/* three levels, then one leaf again */
+		if (ri.height >= 2)
+			tall = true;
+		if (tall && !ri.height) {
+			collapsed++;
+			tall = false;
+		}
+	}
+	EXPECT_LT(1000, replaced);
+	EXPECT_LT(5, collapsed);
+	ASSERT_TRUE(same_walk(&ri, &m));
+	rindex_destroy(&ri);
+	free(m.sorted);
+	free(pool);
+	free(spare);
+	free(used);
+}
+
 /* The hole search descends only where a hole is big enough: among a
  * million packed ranges with one hole at the end, it asks 'fits' once. */
 TEST(hole_search_skips_full_subtrees)
