@@ -230,13 +230,20 @@ static void refresh_up_change(struct rindex *ri, struct rindex_node *node,
 		if (i + 1 == n && p->min_start[i] == min && gap == old_gap) {
 			/* only the end of the last child moved (an append,
 			 * or its removal): the parent's holes are as they
-			 * were, and its own end moved alike */
-			if (p->max_last[i] == max)
-				return;
-			p->max_last[i] = max;
+			 * were and its own end moved alike, and so on up
+			 * while each node is its parent's last child */
+			do {
+				if (p->max_last[i] == max)
+					return;
+				p->max_last[i] = max;
+				node = &p->hdr;
+				p = node->parent;
+				if (!p)
+					return;
+				i = node->slot;
+			} while (i + 1 == p->hdr.n);
 			ch.lost = ch.gained = 0;
-			min = p->min_start[0];
-			node = &p->hdr;
+			min = node_min_start(node);
 			continue;
 		}
 		if (p->min_start[i] == min && p->max_last[i] == max &&
