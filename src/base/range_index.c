@@ -200,7 +200,7 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
+static inline uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
 				struct gap_change ch)
 {
 	if (ch.gained >= old)
@@ -211,13 +211,13 @@ static uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
 }
 
 /*
- * refresh_up() after a change inside node that ch describes: each
- * ancestor's summary of its child follows from the old one, and the
+ * refresh_up() after a change inside node, not the root, that ch describes:
+ * each ancestor's summary of its child follows from the old one, and the
  * change it passes up from the holes on either side of that child. The
  * new lowest start and highest last are carried up with it.
  */
-static void refresh_up_change(struct rindex *ri, struct rindex_node *node,
-			      struct gap_change ch)
+static void climb_change(struct rindex *ri, struct rindex_node *node,
+			 struct gap_change ch)
 {
 	uint64_t min = node_min_start(node), max = node_max_last(node);
 
@@ -275,6 +275,17 @@ static void refresh_up_change(struct rindex *ri, struct rindex_node *node,
 		node = &p->hdr;
 	}
 	ri->max_gap = changed_max_gap(node, ri->max_gap, ch);
+}
+
+/* A root leaf (the IOAS of one area) has nowhere to climb: no call. */
+static inline void refresh_up_change(struct rindex *ri,
+				     struct rindex_node *node,
+				     struct gap_change ch)
+{
+	if (node->parent)
+		climb_change(ri, node, ch);
+	else
+		ri->max_gap = changed_max_gap(node, ri->max_gap, ch);
 }
 
 /* The larger of the holes just before and just after a leaf's slot. */
@@ -397,7 +408,7 @@ static void set_finger(struct rindex *ri, struct rindex_leaf *leaf,
 }
 
 /* The slot with the greatest start <= key, or -1. */
-static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
+static inline int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
 {
 	unsigned int n = leaf->hdr.n;
 
@@ -871,9 +882,7 @@ static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
 	set_finger(ri, span_known ? leaf : NULL, span_last);
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
 	 * that maps and unmaps one area at a time then never allocates. */
-	if (!leaf->hdr.parent) {
-		ri->max_gap = changed_max_gap(&leaf->hdr, ri->max_gap, ch);
-	} else if (leaf->hdr.n < RINDEX_MIN) {
+	if (leaf->hdr.parent && leaf->hdr.n < RINDEX_MIN) {
 		/* a merge may free the leaf */
 		set_finger(ri, NULL, 0);
 		rebalance(ri, &leaf->hdr);
