@@ -6,9 +6,16 @@
  * lookup scans two cache lines of keys and never touches the ranges), and
  * are linked in order for walks. Internal nodes hold, per child, a summary:
  * its lowest start (the key descents compare against), its highest last
- * and its largest inner hole. Every change of a node is followed by
- * refreshing the summaries on its path to the root, so they are exact
- * whenever no call is in progress.
+ * and its largest inner hole; the index holds the root's largest hole.
+ * Every change of a node is followed by refreshing the summaries on its
+ * path to the root, so they are exact whenever no call is in progress; a
+ * change inside one leaf updates them from what it did to the holes
+ * beside it, without rescanning the nodes on the way.
+ *
+ * The finger is the leaf the last change touched, with the span of keys
+ * that lead to it: MAP and UNMAP near the last one (the automatic MAP
+ * above packed areas, and its UNMAP, every time) start there instead of
+ * descending from the root.
  *
  * Every node but the root holds at least RINDEX_MIN entries: a removal that
  * leaves fewer borrows one from a sibling, or merges with it. An insert
@@ -200,8 +207,8 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-static inline uint64_t changed_max_gap(struct rindex_node *node, uint64_t old,
-				struct gap_change ch)
+static inline uint64_t changed_max_gap(struct rindex_node *node,
+				       uint64_t old, struct gap_change ch)
 {
 	if (ch.gained >= old)
 		return ch.gained;
@@ -252,20 +259,18 @@ static void climb_change(struct rindex *ri, struct rindex_node *node,
 		ch.lost = old_gap;
 		ch.gained = gap;
 		if (i) {
-			uint64_t prev_last = p->max_last[i - 1];
+			uint64_t prev = p->max_last[i - 1];
 
-			ch.lost = max_u64(ch.lost, gap_between(prev_last,
-							       p->min_start[i]));
-			ch.gained = max_u64(ch.gained,
-					    gap_between(prev_last, min));
+			ch.lost = max_u64(ch.lost,
+					  gap_between(prev, p->min_start[i]));
+			ch.gained = max_u64(ch.gained, gap_between(prev, min));
 		}
 		if (i + 1 < n) {
-			uint64_t next_start = p->min_start[i + 1];
+			uint64_t next = p->min_start[i + 1];
 
-			ch.lost = max_u64(ch.lost, gap_between(p->max_last[i],
-							       next_start));
-			ch.gained = max_u64(ch.gained,
-					    gap_between(max, next_start));
+			ch.lost = max_u64(ch.lost,
+					  gap_between(p->max_last[i], next));
+			ch.gained = max_u64(ch.gained, gap_between(max, next));
 		}
 		p->min_start[i] = min;
 		p->max_last[i] = max;
@@ -447,7 +452,7 @@ struct rindex_range *rindex_first(const struct rindex *ri,
 {
 	c->leaf = ri->root ? descend(ri, 0, &c->span_last) : NULL;
 	c->slot = 0;
-	c->span_known = c->leaf;
+	c->span_known = c->leaf != NULL;
 	return cursor_at(c);
 }
 

@@ -42,10 +42,10 @@ struct rindex {
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
 	uint64_t max_gap;	  /* values in the largest hole between two */
-	/* the leaf the last insert or remove left a range in or took one
-	 * from (NULL when that reshaped the tree), and the last key whose
-	 * descent reaches it: lookups near it start there instead of at
-	 * the root; only the changes write them */
+	/* the leaf the last insert, remove or replace touched (NULL after a
+	 * remove that rebalanced nodes, or one through a cursor that had
+	 * stepped), and the last key whose descent reaches it: lookups near
+	 * it start there instead of at the root; only changes write them */
 	struct rindex_leaf *finger;
 	uint64_t finger_last;
 };
