@@ -8,6 +8,7 @@
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
  * merge internal nodes many times over.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,24 @@ static bool same_answers(const struct rindex *ri, const struct model *m,
 	if (r != model_first_overlap(m, key, UINT64_MAX))
 		return false;
 	return true;
+}
+
+/* Adds [start, start + len - 1] as r to the index and the model when no
+ * range holds any of it: 0, -EEXIST when one does (nothing is added), or
+ * what rindex_insert() failed with. */
+static int add_range(struct rindex *ri, struct model *m,
+		     struct rindex_range *r, uint64_t start, uint64_t len)
+{
+	int rc;
+
+	if (!model_free_span(m, start, start + len - 1))
+		return -EEXIST;
+	r->start = start;
+	r->last = start + len - 1;
+	rc = rindex_insert(ri, r);
+	if (!rc)
+		model_add(m, r);
+	return rc;
 }
 
 static bool same_walk(const struct rindex *ri, const struct model *m)
@@ -397,13 +416,11 @@ TEST(random_against_the_model)
 			used[slot] = false;
 		} else {
 			uint64_t start = rnd() % 200000, len = 1 + rnd() % 64;
+			int rc = add_range(&ri, &m, r, start, len);
 
-			if (!model_free_span(&m, start, start + len - 1))
+			if (rc == -EEXIST)
 				continue;
-			r->start = start;
-			r->last = start + len - 1;
-			ASSERT_EQ(0, rindex_insert(&ri, r));
-			model_add(&m, r);
+			ASSERT_EQ(0, rc);
 			used[slot] = true;
 		}
 		if (round % 97)
@@ -501,13 +518,11 @@ TEST(every_change_checked)
 			used[slot] = false;
 		} else {
 			uint64_t start = rnd() % SPACE, len = 1 + rnd() % 8;
+			int rc = add_range(&ri, &m, r, start, len);
 
-			if (!model_free_span(&m, start, start + len - 1))
+			if (rc == -EEXIST)
 				continue;
-			r->start = start;
-			r->last = start + len - 1;
-			ASSERT_EQ(0, rindex_insert(&ri, r));
-			model_add(&m, r);
+			ASSERT_EQ(0, rc);
 			used[slot] = true;
 		}
 		CHECK_INDEX(&ri);
