@@ -12,6 +12,10 @@
  *    at a million areas it costs at most three more DRAM loads;
  *  - a MAP+UNMAP with automatic IOVA whose lowest fit lies above N packed
  *    areas, against the fixed-IOVA pair: the goal is at most twice it.
+ *
+ * Each is timed in batches and the fastest batch counts: another process
+ * taking the CPU for a while (a busy machine, CI) then costs a batch, not
+ * the figure, nor one figure of a ratio and not the other.
  */
 #include <sys/mman.h>
 
@@ -20,23 +24,38 @@
 #define CHASE_BYTES (256ull << 20)
 #define STRIDE (2 * PAGE)
 #define BASE (1ull << 32)
+#define BATCHES 10
+
+/* The smaller of best and the batch that began at t0 and did count
+ * operations, in ns per operation; the first batch (b 0) sets it. */
+static double fastest(double best, unsigned int b, uint64_t t0,
+		      unsigned int count)
+{
+	double ns = (double)(now_ns() - t0) / count;
+
+	return !b || ns < best ? ns : best;
+}
 
 /* ns per load of a chase through one random cycle of 64-byte slots. */
 static double dram_load_ns(void)
 {
-	const size_t steps = 4000000;
+	const unsigned int steps = 4000000 / BATCHES;
 	uint64_t *mem = chase_memory(CHASE_BYTES);
 	volatile uint64_t sink;
-	uint64_t t0, at = 0;
+	uint64_t at = 0;
+	double best = 0;
 
-	t0 = now_ns();
-	for (size_t i = 0; i < steps; i++)
-		at = mem[at];
+	for (unsigned int b = 0; b < BATCHES; b++) {
+		uint64_t t0 = now_ns();
+
+		for (unsigned int i = 0; i < steps; i++)
+			at = mem[at];
+		best = fastest(best, b, t0, steps);
+	}
 	sink = at;
 	(void)sink;
-	t0 = now_ns() - t0;
 	munmap(mem, CHASE_BYTES);
-	return (double)t0 / steps;
+	return best;
 }
 
 static void map_packed(void *buf, unsigned int n, uint64_t stride)
@@ -48,50 +67,61 @@ static void map_packed(void *buf, unsigned int n, uint64_t stride)
 /* UNMAP+MAP of a random live slot among n areas at STRIDE. */
 static double random_slot_pair_ns(void *buf, unsigned int n)
 {
-	const unsigned int rounds = 200000;
-	uint64_t *iovas = malloc(rounds * sizeof(*iovas)), t0;
+	const unsigned int rounds = 200000, per_batch = rounds / BATCHES;
+	uint64_t *iovas = malloc(rounds * sizeof(*iovas));
+	double best = 0;
 
 	if (!iovas)
 		die("malloc");
 	map_packed(buf, n, STRIDE);
 	for (unsigned int i = 0; i < rounds; i++)
 		iovas[i] = BASE + (rnd() % n) * STRIDE;
-	t0 = now_ns();
-	for (unsigned int i = 0; i < rounds; i++) {
-		unmap(iovas[i], PAGE);
-		map_fixed(buf, iovas[i], PAGE);
+	for (unsigned int b = 0; b < BATCHES; b++) {
+		const uint64_t *batch = &iovas[b * per_batch];
+		uint64_t t0 = now_ns();
+
+		for (unsigned int i = 0; i < per_batch; i++) {
+			unmap(batch[i], PAGE);
+			map_fixed(buf, batch[i], PAGE);
+		}
+		best = fastest(best, b, t0, per_batch);
 	}
-	t0 = now_ns() - t0;
 	unmap(0, UINT64_MAX);
 	free(iovas);
-	return (double)t0 / rounds;
+	return best;
 }
 
 /*
  * An automatic MAP+UNMAP of one page when n packed pages fill the IOVA
- * space from the bottom up: the lowest hole lies above all of them. Runs
- * for about a second or 20000 pairs, whichever ends first.
+ * space from the bottom up: the lowest hole lies above all of them.
+ * 20000 pairs, a batch ending early when it has taken a tenth of a
+ * second (looked at every 100 pairs: a clock read is a fair part of one).
  */
 static double auto_above_packed_ns(void *buf, unsigned int n)
 {
-	uint64_t t0, elapsed = 0;
-	unsigned int pairs = 0;
+	const unsigned int per_batch = 20000 / BATCHES;
+	double best = 0;
 
 	/* the policy never hands out the first page: start packing there */
 	for (unsigned int i = 0; i < n; i++)
 		map_fixed(buf, PAGE + (uint64_t)i * PAGE, PAGE);
-	t0 = now_ns();
-	while (pairs < 20000 && elapsed < 1000000000ull) {
-		uint64_t iova = map_auto(buf, PAGE);
+	for (unsigned int b = 0; b < BATCHES; b++) {
+		uint64_t t0 = now_ns();
+		unsigned int pairs = 0;
 
-		if (iova != PAGE + (uint64_t)n * PAGE)
-			die("automatic IOVA not above the packed areas");
-		unmap(iova, PAGE);
-		pairs++;
-		elapsed = now_ns() - t0;
+		while (pairs < per_batch &&
+		       (pairs % 100 || now_ns() - t0 < 100000000ull)) {
+			uint64_t iova = map_auto(buf, PAGE);
+
+			if (iova != PAGE + (uint64_t)n * PAGE)
+				die("automatic IOVA not above the packed areas");
+			unmap(iova, PAGE);
+			pairs++;
+		}
+		best = fastest(best, b, t0, pairs);
 	}
 	unmap(0, UINT64_MAX);
-	return (double)elapsed / pairs;
+	return best;
 }
 
 int main(void)

@@ -6,9 +6,16 @@
  * lookup scans two cache lines of keys and never touches the ranges), and
  * are linked in order for walks. Internal nodes hold, per child, a summary:
  * its lowest start (the key descents compare against), its highest last
- * and its largest inner hole. Every change of a node is followed by
- * refreshing the summaries on its path to the root, so they are exact
- * whenever no call is in progress.
+ * and its largest inner hole; the index holds the root's largest hole.
+ * Every change of a node is followed by refreshing the summaries on its
+ * path to the root, so they are exact whenever no call is in progress; a
+ * change inside one leaf updates them from what it did to the holes
+ * beside it, without rescanning the nodes on the way.
+ *
+ * The finger is the leaf the last change touched, with the span of keys
+ * that lead to it: MAP and UNMAP near the last one (the automatic MAP
+ * above packed areas, and its UNMAP, every time) start there instead of
+ * descending from the root.
  *
  * Every node but the root holds at least RINDEX_MIN entries: a removal that
  * leaves fewer borrows one from a sibling, or merges with it. An insert
@@ -37,6 +44,9 @@ struct rindex_inner;
 struct rindex_node {
 	struct rindex_inner *parent;
 	unsigned int n;
+	/* where the parent holds this node: the refresh after a change
+	 * climbs without searching each parent for its child */
+	uint8_t slot;
 	bool is_leaf;
 };
 
@@ -139,14 +149,13 @@ static uint64_t node_max_gap(struct rindex_node *node)
 	return best;
 }
 
-static unsigned int slot_in_parent(struct rindex_node *node)
+/* Tells in's children from slot 'from' on where they now are. */
+static void adopt(struct rindex_inner *in, unsigned int from)
 {
-	struct rindex_inner *p = node->parent;
-	unsigned int i = 0;
-
-	while (p->child[i] != node)
-		i++;
-	return i;
+	for (unsigned int i = from; i < in->hdr.n; i++) {
+		in->child[i]->parent = in;
+		in->child[i]->slot = (uint8_t)i;
+	}
 }
 
 /* Writes child i's summary into p; whether it changed. */
@@ -166,18 +175,144 @@ static bool set_summary(struct rindex_inner *p, unsigned int i)
 }
 
 /*
- * Refreshes node's summary in each ancestor. Stops early once one is
- * unchanged: the ones above were computed from it.
+ * Refreshes node's summary in each ancestor, and the root's largest hole.
+ * Stops early once one is unchanged: the ones above were computed from it.
  */
-static void refresh_up(struct rindex_node *node)
+static void refresh_up(struct rindex *ri, struct rindex_node *node)
 {
 	while (node->parent) {
 		struct rindex_inner *p = node->parent;
 
-		if (!set_summary(p, slot_in_parent(node)))
+		if (!set_summary(p, node->slot))
 			return;
 		node = &p->hdr;
 	}
+	ri->max_gap = node_max_gap(node);
+}
+
+/*
+ * What a change inside one node did to its holes: the largest hole that
+ * went away and the largest that appeared (0 for none). A removal merges
+ * two holes into one at least as large and an insert splits one, so the
+ * node's largest hole follows from its old value; only when the largest
+ * went away with nothing as large in its place are all of them looked at
+ * again.
+ */
+struct gap_change {
+	uint64_t lost, gained;
+};
+
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static inline uint64_t changed_max_gap(struct rindex_node *node,
+				       uint64_t old, struct gap_change ch)
+{
+	if (ch.gained >= old)
+		return ch.gained;
+	if (ch.lost < old)
+		return old;
+	return node_max_gap(node);
+}
+
+/*
+ * refresh_up() after a change inside node, not the root, that ch describes:
+ * each ancestor's summary of its child follows from the old one, and the
+ * change it passes up from the holes on either side of that child. The
+ * new lowest start and highest last are carried up with it.
+ */
+static void climb_change(struct rindex *ri, struct rindex_node *node,
+			 struct gap_change ch)
+{
+	uint64_t min = node_min_start(node), max = node_max_last(node);
+
+	while (node->parent) {
+		struct rindex_inner *p = node->parent;
+		unsigned int i = node->slot, n = p->hdr.n;
+		uint64_t old_gap = p->max_gap[i];
+		uint64_t gap = changed_max_gap(node, old_gap, ch);
+
+		if (i + 1 == n && p->min_start[i] == min && gap == old_gap) {
+			/* only the end of the last child moved (an append,
+			 * or its removal): the parent's holes are as they
+			 * were and its own end moved alike, and so on up
+			 * while each node is its parent's last child */
+			do {
+				if (p->max_last[i] == max)
+					return;
+				p->max_last[i] = max;
+				node = &p->hdr;
+				p = node->parent;
+				if (!p)
+					return;
+				i = node->slot;
+			} while (i + 1 == p->hdr.n);
+			ch.lost = ch.gained = 0;
+			min = node_min_start(node);
+			continue;
+		}
+		if (p->min_start[i] == min && p->max_last[i] == max &&
+		    gap == old_gap)
+			return;
+		ch.lost = old_gap;
+		ch.gained = gap;
+		if (i) {
+			uint64_t prev = p->max_last[i - 1];
+
+			ch.lost = max_u64(ch.lost,
+					  gap_between(prev, p->min_start[i]));
+			ch.gained = max_u64(ch.gained, gap_between(prev, min));
+		}
+		if (i + 1 < n) {
+			uint64_t next = p->min_start[i + 1];
+
+			ch.lost = max_u64(ch.lost,
+					  gap_between(p->max_last[i], next));
+			ch.gained = max_u64(ch.gained, gap_between(max, next));
+		}
+		p->min_start[i] = min;
+		p->max_last[i] = max;
+		p->max_gap[i] = gap;
+		min = p->min_start[0];
+		max = p->max_last[n - 1];
+		node = &p->hdr;
+	}
+	ri->max_gap = changed_max_gap(node, ri->max_gap, ch);
+}
+
+/* A root leaf (the IOAS of one area) has nowhere to climb: no call. */
+static inline void refresh_up_change(struct rindex *ri,
+				     struct rindex_node *node,
+				     struct gap_change ch)
+{
+	if (node->parent)
+		climb_change(ri, node, ch);
+	else
+		ri->max_gap = changed_max_gap(node, ri->max_gap, ch);
+}
+
+/* The larger of the holes just before and just after a leaf's slot. */
+static uint64_t holes_beside(const struct rindex_leaf *leaf, unsigned int pos)
+{
+	uint64_t gap = 0;
+
+	if (pos)
+		gap = gap_between(leaf->last[pos - 1], leaf->start[pos]);
+	if (pos + 1 < leaf->hdr.n)
+		gap = max_u64(gap, gap_between(leaf->last[pos],
+					       leaf->start[pos + 1]));
+	return gap;
+}
+
+/* The hole the leaf would have between its slots around pos, were pos
+ * not there. */
+static uint64_t hole_across(const struct rindex_leaf *leaf, unsigned int pos)
+{
+	if (!pos || pos + 1 >= leaf->hdr.n)
+		return 0;
+	return gap_between(leaf->last[pos - 1], leaf->start[pos + 1]);
 }
 
 /* ---- lookups -------------------------------------------------------------------- */
@@ -221,18 +356,27 @@ static inline unsigned int count_le(const uint64_t *keys, unsigned int n,
 	return pos + ((pos < n) & (keys[pos] <= key));
 }
 
-/* The leaf whose ranges would hold key: the child with the greatest
- * lowest start <= key at each level (the first child if none). */
-static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
+/*
+ * The leaf whose ranges would hold key: the child with the greatest
+ * lowest start <= key at each level (the first child if none). And
+ * *span_last, the last key that reaches the same leaf: one below the
+ * lowest start of the next child at the deepest level that has one.
+ */
+static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key,
+				   uint64_t *span_last)
 {
 	struct rindex_node *node = ri->root;
 	unsigned int level = ri->height;
 
+	*span_last = UINT64_MAX;
 	for (; level; level--) {
 		struct rindex_inner *in = as_inner(node);
 		unsigned int below = count_le(in->min_start, node->n, key);
+		unsigned int at = below ? below - 1 : 0;
 
-		node = in->child[below ? below - 1 : 0];
+		if (at + 1 < node->n)
+			*span_last = in->min_start[at + 1] - 1;
+		node = in->child[at];
 		if (level == 1)
 			prefetch_node(node, sizeof(struct rindex_leaf));
 		else
@@ -241,20 +385,54 @@ static struct rindex_leaf *descend(const struct rindex *ri, uint64_t key)
 	return as_leaf(node);
 }
 
-/* The slot with the greatest start <= key, or -1. */
-static int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
+/*
+ * What descend() answers, from the finger when key falls in the span it
+ * covers (from its first start to the next leaf's): as it does for the
+ * UNMAP of what a MAP just placed, for the MAP that refills what an UNMAP
+ * just freed, and for every automatic MAP above packed areas. The span's
+ * end is kept rather than read from the next leaf, which a random lookup
+ * would find cold.
+ */
+static struct rindex_leaf *find_leaf(const struct rindex *ri, uint64_t key,
+				     uint64_t *span_last)
 {
-	return (int)count_le(leaf->start, leaf->hdr.n, key) - 1;
+	struct rindex_leaf *f = ri->finger;
+
+	if (f && key <= ri->finger_last && (!f->prev || f->start[0] <= key)) {
+		*span_last = ri->finger_last;
+		return f;
+	}
+	return descend(ri, key, span_last);
+}
+
+static void set_finger(struct rindex *ri, struct rindex_leaf *leaf,
+		       uint64_t span_last)
+{
+	ri->finger = leaf;
+	ri->finger_last = span_last;
+}
+
+/* The slot with the greatest start <= key, or -1. */
+static inline int floor_slot(const struct rindex_leaf *leaf, uint64_t key)
+{
+	unsigned int n = leaf->hdr.n;
+
+	/* at or past the last start, as an automatic MAP above packed
+	 * areas and its UNMAP are: no search */
+	if (n && leaf->start[n - 1] <= key)
+		return (int)n - 1;
+	return (int)count_le(leaf->start, n, key) - 1;
 }
 
 struct rindex_range *rindex_floor(const struct rindex *ri, uint64_t key)
 {
 	struct rindex_leaf *leaf;
+	uint64_t span_last;
 	int slot;
 
 	if (!ri->root)
 		return NULL;
-	leaf = descend(ri, key);
+	leaf = find_leaf(ri, key, &span_last);
 	slot = floor_slot(leaf, key);
 	return slot < 0 ? NULL : leaf->range[slot];
 }
@@ -264,6 +442,7 @@ static struct rindex_range *cursor_at(struct rindex_cursor *c)
 	while (c->leaf && c->slot >= c->leaf->hdr.n) {
 		c->leaf = c->leaf->next;
 		c->slot = 0;
+		c->span_known = false;
 	}
 	return c->leaf ? c->leaf->range[c->slot] : NULL;
 }
@@ -271,8 +450,9 @@ static struct rindex_range *cursor_at(struct rindex_cursor *c)
 struct rindex_range *rindex_first(const struct rindex *ri,
 				  struct rindex_cursor *c)
 {
-	c->leaf = ri->root ? descend(ri, 0) : NULL;
+	c->leaf = ri->root ? descend(ri, 0, &c->span_last) : NULL;
 	c->slot = 0;
+	c->span_known = c->leaf != NULL;
 	return cursor_at(c);
 }
 
@@ -283,9 +463,11 @@ struct rindex_range *rindex_seek(const struct rindex *ri, uint64_t key,
 
 	c->slot = 0;
 	c->leaf = NULL;
+	c->span_known = false;
 	if (!ri->root)
 		return NULL;
-	c->leaf = descend(ri, key);
+	c->leaf = find_leaf(ri, key, &c->span_last);
+	c->span_known = true;
 	slot = floor_slot(c->leaf, key);
 	if (slot >= 0 && c->leaf->last[slot] >= key)
 		c->slot = slot;
@@ -407,15 +589,15 @@ static void inner_insert_at(struct rindex_inner *in, unsigned int pos,
 	memmove(&in->child[pos + 1], &in->child[pos],
 		tail * sizeof(in->child[0]));
 	in->child[pos] = child;
-	child->parent = in;
 	in->hdr.n++;
+	adopt(in, pos);
 	set_summary(in, pos);
 }
 
 static void inner_move_tail(struct rindex_inner *src, unsigned int from,
 			    struct rindex_inner *dst)
 {
-	unsigned int count = src->hdr.n - from, i;
+	unsigned int count = src->hdr.n - from;
 
 	memcpy(dst->min_start, &src->min_start[from],
 	       count * sizeof(dst->min_start[0]));
@@ -424,10 +606,9 @@ static void inner_move_tail(struct rindex_inner *src, unsigned int from,
 	memcpy(dst->max_gap, &src->max_gap[from],
 	       count * sizeof(dst->max_gap[0]));
 	memcpy(dst->child, &src->child[from], count * sizeof(dst->child[0]));
-	for (i = 0; i < count; i++)
-		dst->child[i]->parent = dst;
 	dst->hdr.n = count;
 	src->hdr.n = from;
+	adopt(dst, 0);
 }
 
 /* Where a full node splits when an entry goes to pos: the entries kept on
@@ -451,17 +632,17 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 		p = pool_take(pool);
 		memset(p, 0, sizeof(*p));
 		p->child[0] = left;
-		left->parent = p;
 		p->hdr.n = 1;
+		adopt(p, 0);
 		set_summary(p, 0);
 		ri->root = &p->hdr;
 		ri->height++;
 	}
-	pos = slot_in_parent(left) + 1;
+	pos = left->slot + 1;
 	if (p->hdr.n < RINDEX_FANOUT) {
 		inner_insert_at(p, pos, right);
 		set_summary(p, pos - 1);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	q = pool_take(pool);
@@ -476,13 +657,13 @@ static void insert_sibling(struct rindex *ri, struct rindex_node *left,
 		set_summary(q, pos - p->hdr.n - 1);
 	}
 	insert_sibling(ri, &p->hdr, &q->hdr, pool);
-	refresh_up(&p->hdr);
+	refresh_up(ri, &p->hdr);
 }
 
 /* Splits the full leaf around pos and puts r in its place. */
 static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
-			      unsigned int pos, struct rindex_range *r,
-			      struct node_pool *pool)
+			      uint64_t span_last, unsigned int pos,
+			      struct rindex_range *r, struct node_pool *pool)
 {
 	struct rindex_leaf *right = pool_take(pool);
 	unsigned int keep = split_point(pos);
@@ -490,24 +671,28 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 	memset(right, 0, sizeof(*right));
 	right->hdr.is_leaf = true;
 	leaf_move_tail(leaf, keep, right);
-	if (pos <= keep)
+	if (pos <= keep) {
 		leaf_insert_at(leaf, pos, r);
-	else
+		set_finger(ri, leaf, right->start[0] - 1);
+	} else {
 		leaf_insert_at(right, pos - keep, r);
+		set_finger(ri, right, span_last);
+	}
 	right->next = leaf->next;
 	right->prev = leaf;
 	if (leaf->next)
 		leaf->next->prev = right;
 	leaf->next = right;
 	insert_sibling(ri, &leaf->hdr, &right->hdr, pool);
-	refresh_up(&leaf->hdr);
-	refresh_up(&right->hdr);
+	refresh_up(ri, &leaf->hdr);
+	refresh_up(ri, &right->hdr);
 }
 
 int rindex_insert(struct rindex *ri, struct rindex_range *r)
 {
 	struct node_pool pool;
 	struct rindex_leaf *leaf;
+	uint64_t span_last;
 	unsigned int pos;
 
 	if (!ri->root) {
@@ -519,17 +704,24 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 		ri->root = &leaf->hdr;
 		ri->height = 0;
 		ri->count = 1;
+		ri->max_gap = 0;
+		set_finger(ri, leaf, UINT64_MAX);
 		return 0;
 	}
-	leaf = descend(ri, r->start);
+	leaf = find_leaf(ri, r->start, &span_last);
 	pos = (unsigned int)(floor_slot(leaf, r->start) + 1);
 	if (pool_fill(&pool, leaf))
 		return -ENOMEM;
 	if (leaf->hdr.n < RINDEX_FANOUT) {
+		struct gap_change ch;
+
 		leaf_insert_at(leaf, pos, r);
-		refresh_up(&leaf->hdr);
+		ch.lost = hole_across(leaf, pos);
+		ch.gained = holes_beside(leaf, pos);
+		refresh_up_change(ri, &leaf->hdr, ch);
+		set_finger(ri, leaf, span_last);
 	} else {
-		leaf_split_insert(ri, leaf, pos, r, &pool);
+		leaf_split_insert(ri, leaf, span_last, pos, r, &pool);
 	}
 	ri->count++;
 	return 0;
@@ -561,6 +753,7 @@ static void inner_remove_at(struct rindex_inner *in, unsigned int pos)
 	memmove(&in->child[pos], &in->child[pos + 1],
 		tail * sizeof(in->child[0]));
 	in->hdr.n--;
+	adopt(in, pos);
 }
 
 /* Moves one entry from the end of left to the front of right (two
@@ -598,6 +791,8 @@ static void shift_left(struct rindex_node *left, struct rindex_node *right)
 static void merge_into_left(struct rindex_node *left,
 			    struct rindex_node *right)
 {
+	unsigned int from;
+
 	if (left->is_leaf) {
 		struct rindex_leaf *l = as_leaf(left), *r = as_leaf(right);
 
@@ -612,7 +807,6 @@ static void merge_into_left(struct rindex_node *left,
 			r->next->prev = l;
 	} else {
 		struct rindex_inner *l = as_inner(left), *r = as_inner(right);
-		unsigned int i;
 
 		memcpy(&l->min_start[left->n], r->min_start,
 		       right->n * sizeof(l->min_start[0]));
@@ -622,10 +816,11 @@ static void merge_into_left(struct rindex_node *left,
 		       right->n * sizeof(l->max_gap[0]));
 		memcpy(&l->child[left->n], r->child,
 		       right->n * sizeof(l->child[0]));
-		for (i = 0; i < right->n; i++)
-			l->child[left->n + i]->parent = l;
 	}
+	from = left->n;
 	left->n += right->n;
+	if (!left->is_leaf)
+		adopt(as_inner(left), from);
 	free(right);
 }
 
@@ -634,7 +829,7 @@ static void merge_into_left(struct rindex_node *left,
 static void rebalance(struct rindex *ri, struct rindex_node *node)
 {
 	struct rindex_inner *p = node->parent;
-	unsigned int i = slot_in_parent(node);
+	unsigned int i = node->slot;
 	struct rindex_node *left = i ? p->child[i - 1] : NULL;
 	struct rindex_node *right = i + 1 < p->hdr.n ? p->child[i + 1] : NULL;
 
@@ -642,14 +837,14 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 		shift_right(left, node);
 		set_summary(p, i - 1);
 		set_summary(p, i);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	if (right && right->n > RINDEX_MIN) {
 		shift_left(node, right);
 		set_summary(p, i);
 		set_summary(p, i + 1);
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 		return;
 	}
 	if (left) {
@@ -668,49 +863,65 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 			ri->height--;
 			free(p);
 		}
+		ri->max_gap = node_max_gap(ri->root);
 		return;
 	}
 	if (p->hdr.n < RINDEX_MIN)
 		rebalance(ri, &p->hdr);
 	else
-		refresh_up(&p->hdr);
+		refresh_up(ri, &p->hdr);
 }
 
+/* span_known: span_last is the last key that reaches the leaf. */
 static void remove_from_leaf(struct rindex *ri, struct rindex_leaf *leaf,
-			     unsigned int slot)
+			     unsigned int slot, bool span_known,
+			     uint64_t span_last)
 {
+	struct gap_change ch = {
+		.lost = holes_beside(leaf, slot),
+		.gained = hole_across(leaf, slot),
+	};
+
 	leaf_remove_at(leaf, slot);
 	ri->count--;
+	set_finger(ri, span_known ? leaf : NULL, span_last);
 	/* A root leaf stays, even empty, until rindex_destroy(): an IOAS
 	 * that maps and unmaps one area at a time then never allocates. */
-	if (!leaf->hdr.parent)
-		return;
-	if (leaf->hdr.n < RINDEX_MIN)
+	if (leaf->hdr.parent && leaf->hdr.n < RINDEX_MIN) {
+		/* a merge may free the leaf */
+		set_finger(ri, NULL, 0);
 		rebalance(ri, &leaf->hdr);
-	else
-		refresh_up(&leaf->hdr);
+	} else {
+		refresh_up_change(ri, &leaf->hdr, ch);
+	}
 }
 
 void rindex_remove(struct rindex *ri, struct rindex_range *r)
 {
-	struct rindex_leaf *leaf = descend(ri, r->start);
+	uint64_t span_last;
+	struct rindex_leaf *leaf = find_leaf(ri, r->start, &span_last);
 
-	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start));
+	remove_from_leaf(ri, leaf, (unsigned int)floor_slot(leaf, r->start),
+			 true, span_last);
 }
 
 void rindex_remove_at(struct rindex *ri, const struct rindex_cursor *c)
 {
-	remove_from_leaf(ri, c->leaf, c->slot);
+	remove_from_leaf(ri, c->leaf, c->slot, c->span_known, c->span_last);
 }
 
 void rindex_replace(struct rindex *ri, struct rindex_range *old,
 		    struct rindex_range *by)
 {
-	struct rindex_leaf *leaf = descend(ri, old->start);
-	int slot = floor_slot(leaf, old->start);
+	uint64_t span_last;
+	struct rindex_leaf *leaf = find_leaf(ri, old->start, &span_last);
+	unsigned int slot = (unsigned int)floor_slot(leaf, old->start);
+	struct gap_change ch = { .lost = holes_beside(leaf, slot) };
 
-	leaf_put(leaf, (unsigned int)slot, by);
-	refresh_up(&leaf->hdr);
+	leaf_put(leaf, slot, by);
+	ch.gained = holes_beside(leaf, slot);
+	refresh_up_change(ri, &leaf->hdr, ch);
+	set_finger(ri, leaf, span_last);
 }
 
 static void free_subtree(struct rindex_node *node)
@@ -783,47 +994,67 @@ static void pass_range(struct hole_search *s, uint64_t last)
 	s->prev_last = last;
 }
 
+/* Whether the hole between two neighbours is too small to offer, and not
+ * past the end of the search (where the walk must stop). */
+static inline bool small_hole(const struct hole_search *s, uint64_t prev_last,
+			      uint64_t next_start)
+{
+	return next_start <= s->last &&
+	       gap_between(prev_last, next_start) < s->min_size;
+}
+
+/*
+ * Both walks below offer the hole before an entry, then step in one tight
+ * loop over the entries after it whose holes (before them, and for a
+ * child inside it) are too small: among packed areas that is nearly all
+ * of them.
+ */
 static void search_leaf(struct hole_search *s, struct rindex_leaf *leaf)
 {
-	unsigned int i;
+	unsigned int n = leaf->hdr.n, i = 0;
 
-	for (i = 0; i < leaf->hdr.n && !s->stop; i++) {
+	while (i < n && !s->stop) {
 		if (leaf->last[i] >= s->start) {
 			offer_hole(s, leaf->start[i], false);
 			if (leaf->start[i] > s->last)
 				s->stop = true;
 		}
-		pass_range(s, leaf->last[i]);
+		for (i++; i < n && small_hole(s, leaf->last[i - 1],
+					      leaf->start[i]);
+		     i++)
+			;
+		pass_range(s, leaf->last[i - 1]);
 	}
 }
 
 static void search_node(struct hole_search *s, struct rindex_node *node)
 {
 	struct rindex_inner *in;
-	unsigned int i;
+	unsigned int n = node->n, i = 0;
 
 	if (node->is_leaf) {
 		search_leaf(s, as_leaf(node));
 		return;
 	}
 	in = as_inner(node);
-	for (i = 0; i < node->n && !s->stop; i++) {
+	while (i < n && !s->stop) {
 		if (in->max_last[i] < s->start) {
-			pass_range(s, in->max_last[i]);
-			continue;
-		}
-		if (in->min_start[i] > s->last) {
+			/* wholly below the search: passed over */
+		} else if (in->min_start[i] > s->last) {
 			offer_hole(s, in->min_start[i], false);
 			s->stop = true;
 			return;
-		}
-		if (in->max_gap[i] >= s->min_size) {
+		} else if (in->max_gap[i] >= s->min_size) {
 			search_node(s, in->child[i]);
-			continue;
+		} else {
+			/* nothing inside fits: only the hole before it can */
+			offer_hole(s, in->min_start[i], false);
 		}
-		/* nothing inside fits: only the hole before it can */
-		offer_hole(s, in->min_start[i], false);
-		pass_range(s, in->max_last[i]);
+		for (i++; i < n && in->max_gap[i] < s->min_size &&
+			  small_hole(s, in->max_last[i - 1], in->min_start[i]);
+		     i++)
+			;
+		pass_range(s, in->max_last[i - 1]);
 	}
 }
 
@@ -841,8 +1072,15 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 
 	if (start > last)
 		return false;
-	if (ri->root)
-		search_node(&s, ri->root);
+	if (ri->root && ri->root->n) {
+		if (ri->max_gap >= s.min_size) {
+			search_node(&s, ri->root);
+		} else {
+			/* nothing inside fits: only the holes around it */
+			offer_hole(&s, node_min_start(ri->root), false);
+			pass_range(&s, node_max_last(ri->root));
+		}
+	}
 	if (!s.stop)
 		offer_hole(&s, 0, true);
 	if (s.found)
@@ -876,6 +1114,8 @@ struct check_walk {
 	uint64_t prev_last;
 	size_t count;
 	unsigned int leaf_depth;
+	const struct rindex_leaf *finger;
+	bool finger_seen;
 };
 
 static const char *check_leaf(struct check_walk *w,
@@ -902,6 +1142,7 @@ static const char *check_leaf(struct check_walk *w,
 	}
 	w->count += leaf->hdr.n;
 	w->prev_leaf = leaf;
+	w->finger_seen |= leaf == w->finger;
 	return NULL;
 }
 
@@ -916,6 +1157,8 @@ static const char *check_node(struct check_walk *w,
 
 	if (node->parent != parent)
 		return "a node's parent link is wrong";
+	if (parent && parent->child[node->slot] != node)
+		return "a node's slot is not where its parent holds it";
 	if (node->n > RINDEX_FANOUT || (node->n == 0 && !node->is_leaf) ||
 	    (node->n == 0 && parent))
 		return "a node's count is out of bounds";
@@ -941,20 +1184,30 @@ static const char *check_node(struct check_walk *w,
 	return NULL;
 }
 
+/* The last key whose descent reaches leaf. */
+static uint64_t leaf_span_last(const struct rindex_leaf *leaf)
+{
+	return leaf->next ? leaf->next->start[0] - 1 : UINT64_MAX;
+}
+
 const char *rindex_check(const struct rindex *ri)
 {
-	struct check_walk w = { 0 };
+	struct check_walk w = { .finger = ri->finger };
 	const struct rindex_node *node = ri->root;
 	const char *err;
 
 	if (!node)
-		return ri->count ? "an empty index counts ranges" : NULL;
+		return ri->count    ? "an empty index counts ranges"
+		       : ri->finger ? "an empty index has a finger"
+				    : NULL;
 	while (!node->is_leaf) {
 		w.leaf_depth++;
 		node = ((const struct rindex_inner *)node)->child[0];
 	}
 	if (w.leaf_depth != ri->height)
 		return "the height is wrong";
+	if (ri->max_gap != node_max_gap(ri->root))
+		return "the root's largest hole is stale";
 	err = check_node(&w, ri->root, NULL, 0);
 	if (err)
 		return err;
@@ -962,5 +1215,9 @@ const char *rindex_check(const struct rindex *ri)
 		return "the last leaf has a next link";
 	if (w.count != ri->count)
 		return "the count is wrong";
+	if (ri->finger && !w.finger_seen)
+		return "the finger is not a leaf of the index";
+	if (ri->finger && ri->finger_last != leaf_span_last(ri->finger))
+		return "the finger's span does not end before the next leaf";
 	return NULL;
 }

@@ -18,8 +18,9 @@
  *    index holds pointers to it and allocates only its own nodes, so an
  *    insert may fail with -ENOMEM and leave the index as it was; a remove
  *    never fails.
- *  - Not thread-safe: the owner's lock serialises every call, lookups
- *    included. A cursor is valid until the next insert or remove.
+ *  - Not thread-safe: the owner's lock serialises every change against
+ *    every other call; lookups only read, so they may run together. A
+ *    cursor is valid until the next insert or remove.
  */
 #ifndef IOMMUSIM_RANGE_INDEX_H
 #define IOMMUSIM_RANGE_INDEX_H
@@ -40,12 +41,23 @@ struct rindex {
 	struct rindex_node *root; /* NULL until the first insert */
 	unsigned int height;	  /* 0: the root is a leaf */
 	size_t count;		  /* ranges indexed */
+	uint64_t max_gap;	  /* values in the largest hole between two */
+	/* the leaf the last insert, remove or replace touched (NULL after a
+	 * remove that rebalanced nodes, or one through a cursor that had
+	 * stepped), and the last key whose descent reaches it: lookups near
+	 * it start there instead of at the root; only changes write them */
+	struct rindex_leaf *finger;
+	uint64_t finger_last;
 };
 
 /* Where a walk stands: one range of one leaf. */
 struct rindex_cursor {
 	struct rindex_leaf *leaf;
 	unsigned int slot;
+	/* from rindex_seek(), while the cursor stays in the leaf it found:
+	 * the last key whose descent reaches that leaf */
+	bool span_known;
+	uint64_t span_last;
 };
 
 void rindex_init(struct rindex *ri);

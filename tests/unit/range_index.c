@@ -8,6 +8,7 @@
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
  * merge internal nodes many times over.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,24 @@ static bool same_answers(const struct rindex *ri, const struct model *m,
 	if (r != model_first_overlap(m, key, UINT64_MAX))
 		return false;
 	return true;
+}
+
+/* Adds [start, start + len - 1] as r to the index and the model when no
+ * range holds any of it: 0, -EEXIST when one does (nothing is added), or
+ * what rindex_insert() failed with. */
+static int add_range(struct rindex *ri, struct model *m,
+		     struct rindex_range *r, uint64_t start, uint64_t len)
+{
+	int rc;
+
+	if (!model_free_span(m, start, start + len - 1))
+		return -EEXIST;
+	r->start = start;
+	r->last = start + len - 1;
+	rc = rindex_insert(ri, r);
+	if (!rc)
+		model_add(m, r);
+	return rc;
 }
 
 static bool same_walk(const struct rindex *ri, const struct model *m)
@@ -397,13 +416,11 @@ TEST(random_against_the_model)
 			used[slot] = false;
 		} else {
 			uint64_t start = rnd() % 200000, len = 1 + rnd() % 64;
+			int rc = add_range(&ri, &m, r, start, len);
 
-			if (!model_free_span(&m, start, start + len - 1))
+			if (rc == -EEXIST)
 				continue;
-			r->start = start;
-			r->last = start + len - 1;
-			ASSERT_EQ(0, rindex_insert(&ri, r));
-			model_add(&m, r);
+			ASSERT_EQ(0, rc);
 			used[slot] = true;
 		}
 		if (round % 97)
@@ -432,6 +449,100 @@ TEST(random_against_the_model)
 	rindex_destroy(&ri);
 	free(m.sorted);
 	free(pool);
+	free(used);
+}
+
+/*
+ * A small tree grown to three levels and emptied again, over and over (its
+ * root splits and collapses, its nodes borrow and merge), every invariant
+ * checked after every change, and lookups next to the range just
+ * changed, where they start from the leaf it touched: inserts, removes by
+ * range and by cursor, and replaces that move a range's end within its
+ * hole.
+ */
+TEST(every_change_checked)
+{
+	enum { SLOTS = 400, ROUNDS = 40000, SPACE = 4000, PHASE = 2000 };
+	struct rindex_range *pool = calloc(SLOTS, sizeof(*pool));
+	struct rindex_range *spare = calloc(SLOTS, sizeof(*spare));
+	bool *used = calloc(SLOTS, sizeof(*used));
+	struct model m = { 0 };
+	struct rindex ri;
+	unsigned int round, replaced = 0, collapsed = 0;
+	bool tall = false;
+
+	ASSERT_NE(NULL, pool);
+	ASSERT_NE(NULL, spare);
+	ASSERT_NE(NULL, used);
+	rindex_init(&ri);
+	for (round = 0; round < ROUNDS; round++) {
+		/* growing phases insert three times in four, shrinking
+		 * ones remove so */
+		bool grow = (round / PHASE) % 2 == 0;
+		bool add = grow ? rnd() % 4 != 0 : rnd() % 4 == 0;
+		unsigned int slot = rnd() % SLOTS, tries = 0;
+		struct rindex_range *r;
+
+		while (used[slot] == add && ++tries < 64)
+			slot = rnd() % SLOTS;
+		r = &pool[slot];
+		if (used[slot] && round % 5 == 0) {
+			/* the same start, a last anywhere in its hole */
+			size_t i = model_pos(&m, r->start);
+			uint64_t end = i + 1 < m.count
+					       ? m.sorted[i + 1]->start - 1
+					       : SPACE + 100;
+			struct rindex_range *by = &spare[slot];
+
+			by->start = r->start;
+			by->last = r->start + rnd() % (end - r->start + 1);
+			rindex_replace(&ri, r, by);
+			m.sorted[i] = by;
+			CHECK_INDEX(&ri);
+			/* and back, r taking the spare's last */
+			r->last = by->last;
+			rindex_replace(&ri, by, r);
+			m.sorted[i] = r;
+			replaced++;
+		} else if (used[slot]) {
+			size_t i = model_pos(&m, r->start);
+			struct rindex_cursor c;
+
+			if (round % 2) {
+				rindex_remove(&ri, r);
+			} else {
+				ASSERT_EQ(r, rindex_seek(&ri, r->start, &c));
+				rindex_remove_at(&ri, &c);
+			}
+			model_del(&m, i);
+			used[slot] = false;
+		} else {
+			uint64_t start = rnd() % SPACE, len = 1 + rnd() % 8;
+			int rc = add_range(&ri, &m, r, start, len);
+
+			if (rc == -EEXIST)
+				continue;
+			ASSERT_EQ(0, rc);
+			used[slot] = true;
+		}
+		CHECK_INDEX(&ri);
+		ASSERT_TRUE(same_answers(&ri, &m, r->start + rnd() % 64 - 32,
+					 rnd() % 16));
+		/* three levels, then one leaf again */
+		if (ri.height >= 2)
+			tall = true;
+		if (tall && !ri.height) {
+			collapsed++;
+			tall = false;
+		}
+	}
+	EXPECT_LT(1000, replaced);
+	EXPECT_LT(5, collapsed);
+	ASSERT_TRUE(same_walk(&ri, &m));
+	rindex_destroy(&ri);
+	free(m.sorted);
+	free(pool);
+	free(spare);
 	free(used);
 }
 
