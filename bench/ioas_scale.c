@@ -127,7 +127,7 @@ static double auto_above_packed_ns(void *buf, unsigned int n)
 int main(void)
 {
 	static const unsigned int live[] = { 1, 1024, 16384, 262144, 1048576 };
-	static const unsigned int packed[] = { 1024, 65536, 1048576 };
+	static const unsigned int packed[] = { 1, 1024, 16384, 262144, 1048576 };
 	double dram, pair1 = 0, pair;
 	void *buf;
 
