@@ -575,7 +575,10 @@ struct rindex_range *rindex_first_overlap(const struct rindex *ri,
 	if (start > last)
 		return NULL;
 	r = rindex_seek(ri, start, &c);
-	return r && r->start <= last ? r : NULL;
+	/* the leaf's copy of the start, not the range's: when nothing
+	 * overlaps (a MAP's check) the range is the next one over, whose
+	 * owner is a cold line among many */
+	return r && c.leaf->start[c.slot] <= last ? r : NULL;
 }
 
 /* ---- insert --------------------------------------------------------------------- */
