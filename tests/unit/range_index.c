@@ -6,8 +6,9 @@
  * lookups, walks and the lowest-fitting-hole search compared with what a
  * plain scan of the model answers; the
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
- * merge internal nodes many times over; inserts that fail at each of
- * their allocations; the internal nodes' slabs given back with the last.
+ * merge internal nodes many times over, and give the internal nodes'
+ * slabs back with the last; inserts that fail at each of their
+ * allocations.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -328,13 +329,16 @@ TEST(emptied_index_keeps_its_root)
 }
 
 /* Packed ranges inserted in order, then removed from the middle out:
- * every split and merge of leaves and internal nodes. */
+ * every split and merge of leaves and internal nodes. The internal
+ * nodes' slabs go back with the last of them: the emptied index holds
+ * its root leaf, as it did with one range. */
 TEST(packed_in_order_then_removed)
 {
 	enum { N = 20000 };
 	struct rindex_range *r = calloc(N, sizeof(*r));
 	struct rindex ri;
 	struct rindex_cursor c;
+	size_t one_leaf = 0;
 	unsigned int i;
 
 	ASSERT_NE(NULL, r);
@@ -343,8 +347,12 @@ TEST(packed_in_order_then_removed)
 		r[i].start = 2ull * i * 4096;
 		r[i].last = r[i].start + 4095;
 		ASSERT_EQ(0, rindex_insert(&ri, &r[i]));
+		if (!i)
+			one_leaf = rindex_memory(&ri);
 	}
 	CHECK_INDEX(&ri);
+	EXPECT_NE(NULL, ri.slabs);
+	EXPECT_LT(0, ri.inner_live);
 	EXPECT_EQ(N, ri.count);
 	EXPECT_EQ(&r[N / 2], rindex_seek(&ri, r[N / 2].start - 1, &c));
 	EXPECT_EQ(&r[N / 2 + 1], rindex_cursor_next(&c));
@@ -356,6 +364,10 @@ TEST(packed_in_order_then_removed)
 	CHECK_INDEX(&ri);
 	EXPECT_TRUE(rindex_empty(&ri));
 	EXPECT_EQ(0, ri.height);
+	EXPECT_EQ(0, ri.inner_live);
+	EXPECT_EQ(NULL, ri.slabs);
+	EXPECT_EQ(NULL, ri.spare);
+	EXPECT_EQ(one_leaf, rindex_memory(&ri));
 	rindex_destroy(&ri);
 	free(r);
 }
@@ -432,46 +444,6 @@ TEST(failed_inserts_change_nothing)
 	ASSERT_EQ(N, ri.count);
 	EXPECT_LT(10, above_leaf);
 	rindex_destroy(&ri);
-	free(r);
-}
-
-/* Internal nodes come from slabs, which an index that empties gives
- * back: what it holds then is its root leaf, as before it grew. */
-TEST(emptied_tree_gives_back_its_slabs)
-{
-	enum { N = 5000 };
-	struct rindex_range *r = calloc(N, sizeof(*r));
-	struct rindex ri;
-	size_t one_leaf = 0;
-	unsigned int i;
-
-	ASSERT_NE(NULL, r);
-	rindex_init(&ri);
-	for (i = 0; i < N; i++) {
-		r[i].start = (uint64_t)i * 8192;
-		r[i].last = r[i].start + 4095;
-		ASSERT_EQ(0, rindex_insert(&ri, &r[i]));
-		if (!i)
-			one_leaf = rindex_memory(&ri);
-	}
-	CHECK_INDEX(&ri);
-	EXPECT_NE(NULL, ri.slabs);
-	EXPECT_LT(0, ri.inner_live);
-	for (i = 0; i < N; i++) {
-		/* from the middle out: merges on every level */
-		unsigned int at = i % 2 ? N / 2 + i / 2 : N / 2 - 1 - i / 2;
-
-		rindex_remove(&ri, &r[at]);
-		if (i % 128 == 0)
-			CHECK_INDEX(&ri);
-	}
-	CHECK_INDEX(&ri);
-	EXPECT_EQ(0, ri.inner_live);
-	EXPECT_EQ(NULL, ri.slabs);
-	EXPECT_EQ(NULL, ri.spare);
-	EXPECT_EQ(one_leaf, rindex_memory(&ri));
-	rindex_destroy(&ri);
-	EXPECT_EQ(0, rindex_memory(&ri));
 	free(r);
 }
 
