@@ -583,8 +583,8 @@ struct rindex_range *rindex_first_overlap(const struct rindex *ri,
 
 /* ---- insert --------------------------------------------------------------------- */
 
-/* Nodes allocated ahead of a split chain: the leaf that splits first,
- * then the internal nodes above it, taken last in, first out. */
+/* Nodes allocated ahead of a split chain: the new sibling of the leaf
+ * that splits, and the internal nodes its split needs above it. */
 struct node_pool {
 	struct rindex_leaf *leaf;
 	struct rindex_inner *inner[RINDEX_MAX_SPLITS];
