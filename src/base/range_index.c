@@ -87,6 +87,88 @@ void rindex_init(struct rindex *ri)
 	memset(ri, 0, sizeof(*ri));
 }
 
+/* ---- the internal nodes' slabs --------------------------------------------------- */
+
+/*
+ * Internal nodes come from slabs of the index's own rather than from one
+ * malloc() each: among a million ranges the four thousand or so nodes just
+ * above the leaves would otherwise lie one to a page among the owners'
+ * allocations, and every random lookup would miss the TLB, and often the
+ * cache, on that level before it could ask for the leaf. Packed together
+ * they stay in both between lookups. Slabs grow from one page to
+ * SLAB_MAX_PAGES as the tree does, so a small index pays one page; freed
+ * nodes wait for reuse, and every slab goes back once the tree has no
+ * internal node left (its root a leaf again).
+ */
+#define SLAB_PAGE 4096
+#define SLAB_MAX_PAGES 16
+
+struct rindex_slab {
+	struct rindex_slab *next;
+	size_t bytes;
+	unsigned int capacity, used; /* nodes */
+	struct rindex_inner node[];
+};
+
+static int slab_grow(struct rindex *ri)
+{
+	size_t pages = ri->slabs ? 2 * ri->slabs->bytes / SLAB_PAGE : 1;
+	struct rindex_slab *slab;
+
+	if (pages > SLAB_MAX_PAGES)
+		pages = SLAB_MAX_PAGES;
+	slab = lib_alloc_pages(SLAB_PAGE, pages * SLAB_PAGE);
+	if (!slab)
+		return -ENOMEM;
+	slab->bytes = pages * SLAB_PAGE;
+	slab->capacity = (unsigned int)((slab->bytes - sizeof(*slab)) /
+					sizeof(slab->node[0]));
+	slab->next = ri->slabs;
+	ri->slabs = slab;
+	return 0;
+}
+
+static void slabs_release(struct rindex *ri)
+{
+	while (ri->slabs) {
+		struct rindex_slab *next = ri->slabs->next;
+
+		free(ri->slabs);
+		ri->slabs = next;
+	}
+	ri->spare = NULL;
+}
+
+/* An injection site of its own, as a slab cache's allocation is, whether
+ * or not the node needs a new slab. A spare node's parent link is the
+ * next spare. */
+static struct rindex_inner *inner_alloc(struct rindex *ri)
+{
+	struct rindex_inner *in;
+
+	if (fault_should_fail(FAULT_SLAB, 0, __func__))
+		return NULL;
+	if (ri->spare) {
+		in = ri->spare;
+		ri->spare = in->hdr.parent;
+	} else {
+		if ((!ri->slabs || ri->slabs->used == ri->slabs->capacity) &&
+		    slab_grow(ri))
+			return NULL;
+		in = &ri->slabs->node[ri->slabs->used++];
+	}
+	ri->inner_live++;
+	return in;
+}
+
+static void inner_free(struct rindex *ri, struct rindex_inner *in)
+{
+	in->hdr.parent = ri->spare;
+	ri->spare = in;
+	if (!--ri->inner_live)
+		slabs_release(ri);
+}
+
 /* ---- summaries ---------------------------------------------------------------- */
 
 static uint64_t node_min_start(struct rindex_node *node)
@@ -493,23 +575,29 @@ struct rindex_range *rindex_first_overlap(const struct rindex *ri,
 	if (start > last)
 		return NULL;
 	r = rindex_seek(ri, start, &c);
-	return r && r->start <= last ? r : NULL;
+	/* the leaf's copy of the start, not the range's: when nothing
+	 * overlaps (a MAP's check) the range is the next one over, whose
+	 * owner is a cold line among many */
+	return r && c.leaf->start[c.slot] <= last ? r : NULL;
 }
 
 /* ---- insert --------------------------------------------------------------------- */
 
-/* Nodes allocated ahead of a split chain. */
+/* Nodes allocated ahead of a split chain: the new sibling of the leaf
+ * that splits, and the internal nodes its split needs above it. */
 struct node_pool {
-	void *node[RINDEX_MAX_SPLITS + 1];
+	struct rindex_leaf *leaf;
+	struct rindex_inner *inner[RINDEX_MAX_SPLITS];
 	unsigned int count;
 };
 
-static void *pool_take(struct node_pool *pool)
+static struct rindex_inner *pool_take(struct node_pool *pool)
 {
-	return pool->node[--pool->count];
+	return pool->inner[--pool->count];
 }
 
-static int pool_fill(struct node_pool *pool, struct rindex_leaf *leaf)
+static int pool_fill(struct rindex *ri, struct node_pool *pool,
+		     struct rindex_leaf *leaf)
 {
 	struct rindex_node *node = &leaf->hdr;
 	unsigned int need = 0;
@@ -521,23 +609,27 @@ static int pool_fill(struct node_pool *pool, struct rindex_leaf *leaf)
 	}
 	if (need && !node)
 		need++;
-	/* taken last in, first out: the leaf that splits first, then the
-	 * internal nodes above it */
+	pool->leaf = NULL;
 	pool->count = 0;
-	while (pool->count < need) {
-		size_t size = pool->count == need - 1
-				      ? sizeof(struct rindex_leaf)
-				      : sizeof(struct rindex_inner);
-		void *n = lib_malloc(size);
+	if (!need)
+		return 0;
+	pool->leaf = lib_malloc(sizeof(*pool->leaf));
+	if (!pool->leaf)
+		return -ENOMEM;
+	while (pool->count < need - 1) {
+		struct rindex_inner *in = inner_alloc(ri);
 
-		if (!n) {
-			while (pool->count)
-				free(pool_take(pool));
-			return -ENOMEM;
-		}
-		pool->node[pool->count++] = n;
+		if (!in)
+			goto free_nodes;
+		pool->inner[pool->count++] = in;
 	}
 	return 0;
+
+free_nodes:
+	while (pool->count)
+		inner_free(ri, pool_take(pool));
+	free(pool->leaf);
+	return -ENOMEM;
 }
 
 static void leaf_put(struct rindex_leaf *leaf, unsigned int i,
@@ -665,7 +757,7 @@ static void leaf_split_insert(struct rindex *ri, struct rindex_leaf *leaf,
 			      uint64_t span_last, unsigned int pos,
 			      struct rindex_range *r, struct node_pool *pool)
 {
-	struct rindex_leaf *right = pool_take(pool);
+	struct rindex_leaf *right = pool->leaf;
 	unsigned int keep = split_point(pos);
 
 	memset(right, 0, sizeof(*right));
@@ -710,7 +802,7 @@ int rindex_insert(struct rindex *ri, struct rindex_range *r)
 	}
 	leaf = find_leaf(ri, r->start, &span_last);
 	pos = (unsigned int)(floor_slot(leaf, r->start) + 1);
-	if (pool_fill(&pool, leaf))
+	if (pool_fill(ri, &pool, leaf))
 		return -ENOMEM;
 	if (leaf->hdr.n < RINDEX_FANOUT) {
 		struct gap_change ch;
@@ -788,7 +880,7 @@ static void shift_left(struct rindex_node *left, struct rindex_node *right)
 }
 
 /* Appends every entry of right to left and frees right. */
-static void merge_into_left(struct rindex_node *left,
+static void merge_into_left(struct rindex *ri, struct rindex_node *left,
 			    struct rindex_node *right)
 {
 	unsigned int from;
@@ -819,9 +911,12 @@ static void merge_into_left(struct rindex_node *left,
 	}
 	from = left->n;
 	left->n += right->n;
-	if (!left->is_leaf)
+	if (left->is_leaf) {
+		free(right);
+	} else {
 		adopt(as_inner(left), from);
-	free(right);
+		inner_free(ri, as_inner(right));
+	}
 }
 
 /* node (not the root) has fewer than RINDEX_MIN entries: borrow one from a
@@ -848,11 +943,11 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 		return;
 	}
 	if (left) {
-		merge_into_left(left, node);
+		merge_into_left(ri, left, node);
 		inner_remove_at(p, i);
 		set_summary(p, i - 1);
 	} else {
-		merge_into_left(node, right);
+		merge_into_left(ri, node, right);
 		inner_remove_at(p, i + 1);
 		set_summary(p, i);
 	}
@@ -861,7 +956,7 @@ static void rebalance(struct rindex *ri, struct rindex_node *node)
 			ri->root = p->child[0];
 			ri->root->parent = NULL;
 			ri->height--;
-			free(p);
+			inner_free(ri, p);
 		}
 		ri->max_gap = node_max_gap(ri->root);
 		return;
@@ -924,20 +1019,24 @@ void rindex_replace(struct rindex *ri, struct rindex_range *old,
 	set_finger(ri, leaf, span_last);
 }
 
-static void free_subtree(struct rindex_node *node)
+/* The leaves; the internal nodes go with their slabs. */
+static void free_leaves(struct rindex_node *node)
 {
 	unsigned int i;
 
-	if (!node->is_leaf)
-		for (i = 0; i < node->n; i++)
-			free_subtree(as_inner(node)->child[i]);
-	free(node);
+	if (node->is_leaf) {
+		free(node);
+		return;
+	}
+	for (i = 0; i < node->n; i++)
+		free_leaves(as_inner(node)->child[i]);
 }
 
 void rindex_destroy(struct rindex *ri)
 {
 	if (ri->root)
-		free_subtree(ri->root);
+		free_leaves(ri->root);
+	slabs_release(ri);
 	rindex_init(ri);
 }
 
@@ -1090,22 +1189,26 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 
 /* ---- checking ------------------------------------------------------------------- */
 
-static size_t subtree_memory(const struct rindex_node *node)
+static size_t leaves_memory(const struct rindex_node *node)
 {
 	const struct rindex_inner *in = (const struct rindex_inner *)node;
-	size_t bytes = sizeof(*in);
+	size_t bytes = 0;
 	unsigned int i;
 
 	if (node->is_leaf)
 		return sizeof(struct rindex_leaf);
 	for (i = 0; i < node->n; i++)
-		bytes += subtree_memory(in->child[i]);
+		bytes += leaves_memory(in->child[i]);
 	return bytes;
 }
 
 size_t rindex_memory(const struct rindex *ri)
 {
-	return ri->root ? subtree_memory(ri->root) : 0;
+	size_t bytes = ri->root ? leaves_memory(ri->root) : 0;
+
+	for (const struct rindex_slab *s = ri->slabs; s; s = s->next)
+		bytes += s->bytes;
+	return bytes;
 }
 
 struct check_walk {
@@ -1113,6 +1216,7 @@ struct check_walk {
 	bool have_prev;
 	uint64_t prev_last;
 	size_t count;
+	size_t inner; /* internal nodes */
 	unsigned int leaf_depth;
 	const struct rindex_leaf *finger;
 	bool finger_seen;
@@ -1170,6 +1274,7 @@ static const char *check_node(struct check_walk *w,
 		return check_leaf(w, (const struct rindex_leaf *)node);
 	}
 	in = (const struct rindex_inner *)node;
+	w->inner++;
 	for (i = 0; i < node->n; i++) {
 		struct rindex_node *c = in->child[i];
 
@@ -1199,6 +1304,7 @@ const char *rindex_check(const struct rindex *ri)
 	if (!node)
 		return ri->count    ? "an empty index counts ranges"
 		       : ri->finger ? "an empty index has a finger"
+		       : ri->slabs  ? "an empty index holds slabs"
 				    : NULL;
 	while (!node->is_leaf) {
 		w.leaf_depth++;
@@ -1215,6 +1321,8 @@ const char *rindex_check(const struct rindex *ri)
 		return "the last leaf has a next link";
 	if (w.count != ri->count)
 		return "the count is wrong";
+	if (w.inner != ri->inner_live)
+		return "the count of internal nodes is wrong";
 	if (ri->finger && !w.finger_seen)
 		return "the finger is not a leaf of the index";
 	if (ri->finger && ri->finger_last != leaf_span_last(ri->finger))

@@ -36,6 +36,8 @@ struct rindex_range {
 
 struct rindex_node;
 struct rindex_leaf;
+struct rindex_inner;
+struct rindex_slab;
 
 struct rindex {
 	struct rindex_node *root; /* NULL until the first insert */
@@ -48,6 +50,11 @@ struct rindex {
 	 * it start there instead of at the root; only changes write them */
 	struct rindex_leaf *finger;
 	uint64_t finger_last;
+	/* the internal nodes' own slabs (range_index.c), the freed nodes
+	 * kept for reuse, and how many are in the tree */
+	struct rindex_slab *slabs;
+	struct rindex_inner *spare;
+	size_t inner_live;
 };
 
 /* Where a walk stands: one range of one leaf. */
@@ -114,7 +121,8 @@ bool rindex_find_hole(const struct rindex *ri, uint64_t start, uint64_t last,
 		      uint64_t min_size, rindex_fits_fn fits, void *arg,
 		      uint64_t *found);
 
-/* Bytes of the index's nodes (what malloc was asked for). O(n). */
+/* Bytes of the index's leaves and of the slabs its internal nodes come
+ * from (what the allocator was asked for). O(n). */
 size_t rindex_memory(const struct rindex *ri);
 
 /*

@@ -6,11 +6,17 @@
  * lookups, walks and the lowest-fitting-hole search compared with what a
  * plain scan of the model answers; the
  * ends of the key space (0 and UINT64_MAX); trees deep enough to split and
- * merge internal nodes many times over.
+ * merge internal nodes many times over, and give the internal nodes'
+ * slabs back with the last; inserts that fail at each of their
+ * allocations.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/fault_inject.h"
 
 #include "base/range_index.h"
 #include "harness.h"
@@ -323,13 +329,16 @@ TEST(emptied_index_keeps_its_root)
 }
 
 /* Packed ranges inserted in order, then removed from the middle out:
- * every split and merge of leaves and internal nodes. */
+ * every split and merge of leaves and internal nodes. The internal
+ * nodes' slabs go back with the last of them: the emptied index holds
+ * its root leaf, as it did with one range. */
 TEST(packed_in_order_then_removed)
 {
 	enum { N = 20000 };
 	struct rindex_range *r = calloc(N, sizeof(*r));
 	struct rindex ri;
 	struct rindex_cursor c;
+	size_t one_leaf = 0;
 	unsigned int i;
 
 	ASSERT_NE(NULL, r);
@@ -338,8 +347,12 @@ TEST(packed_in_order_then_removed)
 		r[i].start = 2ull * i * 4096;
 		r[i].last = r[i].start + 4095;
 		ASSERT_EQ(0, rindex_insert(&ri, &r[i]));
+		if (!i)
+			one_leaf = rindex_memory(&ri);
 	}
 	CHECK_INDEX(&ri);
+	EXPECT_NE(NULL, ri.slabs);
+	EXPECT_LT(0, ri.inner_live);
 	EXPECT_EQ(N, ri.count);
 	EXPECT_EQ(&r[N / 2], rindex_seek(&ri, r[N / 2].start - 1, &c));
 	EXPECT_EQ(&r[N / 2 + 1], rindex_cursor_next(&c));
@@ -351,6 +364,10 @@ TEST(packed_in_order_then_removed)
 	CHECK_INDEX(&ri);
 	EXPECT_TRUE(rindex_empty(&ri));
 	EXPECT_EQ(0, ri.height);
+	EXPECT_EQ(0, ri.inner_live);
+	EXPECT_EQ(NULL, ri.slabs);
+	EXPECT_EQ(NULL, ri.spare);
+	EXPECT_EQ(one_leaf, rindex_memory(&ri));
 	rindex_destroy(&ri);
 	free(r);
 }
@@ -378,6 +395,55 @@ TEST(appends_fill_their_nodes)
 	EXPECT_GT(36 * (size_t)N, rindex_memory(&ri));
 	rindex_destroy(&ri);
 	EXPECT_EQ(0, rindex_memory(&ri));
+	free(r);
+}
+
+/* Ranges inserted in random order, each first with its 1st, then 2nd,
+ * ... allocation failing, until it goes in: every failed insert leaves
+ * the index as it was, whether a leaf, an internal node or a new slab
+ * for internal nodes failed. */
+TEST(failed_inserts_change_nothing)
+{
+	enum { N = 3000 };
+	struct rindex_range *r = calloc(N, sizeof(*r));
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	unsigned int i, nth, above_leaf = 0;
+	struct rindex ri;
+
+	ASSERT_NE(NULL, r);
+	atomic_store(&fault_attrs_of(FAULT_SLAB)->ignore_gfp_wait, false);
+	atomic_store(&fault_attrs_of(FAULT_PAGE_ALLOC)->ignore_gfp_wait,
+		     false);
+	atomic_store(&fault_attrs_of(FAULT_PAGE_ALLOC)->min_order, 0);
+	atomic_store(&fault_attrs_of(FAULT_SLAB)->verbose, 0);
+	atomic_store(&fault_attrs_of(FAULT_PAGE_ALLOC)->verbose, 0);
+	rindex_init(&ri);
+	for (i = 0; i < N; i++) {
+		unsigned int slot = (unsigned int)((uint64_t)i * 2654435761u % N);
+
+		r[i].start = (uint64_t)slot * 8192;
+		r[i].last = r[i].start + 4095;
+		for (nth = 1;; nth++) {
+			int rc;
+
+			ASSERT_EQ(0, fault_set_task_nth(tid, nth));
+			rc = rindex_insert(&ri, &r[i]);
+			ASSERT_EQ(0, fault_set_task_nth(tid, 0));
+			if (!rc)
+				break;
+			ASSERT_EQ(-ENOMEM, rc);
+			/* past the new leaf: an internal node or its slab */
+			above_leaf += nth > 1;
+			ASSERT_EQ(i, ri.count);
+			EXPECT_NE(&r[i], rindex_floor(&ri, r[i].start));
+			if (i % 64 == 0)
+				CHECK_INDEX(&ri);
+		}
+	}
+	CHECK_INDEX(&ri);
+	ASSERT_EQ(N, ri.count);
+	EXPECT_LT(10, above_leaf);
+	rindex_destroy(&ri);
 	free(r);
 }
 
