@@ -353,6 +353,7 @@ struct map_walk {
 	struct pgtable *pt;
 	uint64_t oa;      /* output address of the next byte to map */
 	int prot;
+	uint64_t pgsize_bitmap;
 	uint32_t leaf_ok; /* levels this request may put leaves at */
 	uint64_t *leaf_table; /* the last level-0 table written, or NULL */
 };
@@ -483,7 +484,21 @@ static int map_leaf_run(struct map_walk *w, uint64_t *slot, uint64_t va,
 	uint64_t present_bits = pt->present_bits;
 	uint64_t step = 1ull << granule_lg2;
 
-	for (i = 0; i < n; i++, leaf += step) {
+	/* four at a time while all four are empty; one at a time from a
+	 * group with a slot in use, to stop right at it */
+	for (i = 0; i + 4 <= n; i += 4, leaf += 4 * step) {
+		if ((entry_load(&slot[i]) | entry_load(&slot[i + 1]) |
+		     entry_load(&slot[i + 2]) | entry_load(&slot[i + 3])) &
+		    present_bits)
+			break;
+		__atomic_store_n(&slot[i], leaf, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 1], leaf + step, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 2], leaf + 2 * step,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 3], leaf + 3 * step,
+				 __ATOMIC_RELEASE);
+	}
+	for (; i < n; i++, leaf += step) {
 		if (entry_load(&slot[i]) & present_bits)
 			break;
 		__atomic_store_n(&slot[i], leaf, __ATOMIC_RELEASE);
@@ -569,7 +584,17 @@ static void unmap_leaf_run(struct unmap_walk *w, uint64_t *slot,
 
 	/* An empty entry of a live table is 0 already (the walker writes
 	 * them so): storing 0 over every entry needs no branch. */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 4 <= n; i += 4) {
+		cleared += !!(entry_load(&slot[i]) & present_bits) +
+			   !!(entry_load(&slot[i + 1]) & present_bits) +
+			   !!(entry_load(&slot[i + 2]) & present_bits) +
+			   !!(entry_load(&slot[i + 3]) & present_bits);
+		__atomic_store_n(&slot[i], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 1], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 2], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slot[i + 3], 0, __ATOMIC_RELEASE);
+	}
+	for (; i < n; i++) {
 		cleared += !!(entry_load(&slot[i]) & present_bits);
 		__atomic_store_n(&slot[i], 0, __ATOMIC_RELEASE);
 	}
@@ -687,6 +712,9 @@ static int map_range(struct map_walk *w, uint64_t iova, uint64_t end)
 	if (table && pt->linear_leaves)
 		return map_leaf_run(w, level_slot(pt, table, 0, iova), iova,
 				    end);
+	/* a remembered table takes level-0 leaves only: no need to know
+	 * which levels the sizes allow until here */
+	w->leaf_ok = leaf_levels_for(pt->fmt, w->pgsize_bitmap);
 	ret = map_level(w, pt->top, pt->top_level, iova, end);
 	if (!ret && (iova ^ (end - 1)) >> pt_level_lg2(pt->fmt, 1) == 0)
 		leaf_table_remember(pt, iova, w->leaf_table, unlinks);
@@ -705,7 +733,7 @@ int pt_map(struct pgtable *pt, uint64_t iova, uint64_t paddr,
 		return ret;
 	if (!pgsize_bitmap)
 		return -EINVAL;
-	w.leaf_ok = leaf_levels_for(pt->fmt, pgsize_bitmap);
+	w.pgsize_bitmap = pgsize_bitmap;
 	ret = map_range(&w, iova, end);
 	/* Everything before the failure was empty and is ours: undo it. */
 	if (ret && w.oa != paddr)
