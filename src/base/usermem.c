@@ -898,29 +898,36 @@ static uint64_t page_size_by_query(uint64_t start, uint64_t end)
 	int fd = -1;
 
 	while (start < end) {
-		struct procmap_query_arg q = {
-			.size = sizeof(q),
-			.query_addr = start,
-		};
 		const struct known_mapping *k =
 			generation ? known_at(start, generation) : NULL;
+		uint64_t vma_end, vma_page_size;
 
 		if (k) {
-			q.vma_end = k->end;
-			q.vma_page_size = k->page_size;
-		} else if (fd < 0 && (fd = maps_open()) < 0) {
-			return 0;
-		} else if (query_kernel(fd, &q)) {
-			if (errno == ENOENT)
-				return UINT64_MAX;
-			maps_query_failed(fd, errno);
-			return 0;
-		} else if (generation) {
-			remember(&q, generation);
+			/* the steady state: no query to fill in */
+			vma_end = k->end;
+			vma_page_size = k->page_size;
+		} else {
+			struct procmap_query_arg q = {
+				.size = sizeof(q),
+				.query_addr = start,
+			};
+
+			if (fd < 0 && (fd = maps_open()) < 0)
+				return 0;
+			if (query_kernel(fd, &q)) {
+				if (errno == ENOENT)
+					return UINT64_MAX;
+				maps_query_failed(fd, errno);
+				return 0;
+			}
+			if (generation)
+				remember(&q, generation);
+			vma_end = q.vma_end;
+			vma_page_size = q.vma_page_size;
 		}
-		if (q.vma_page_size < smallest)
-			smallest = q.vma_page_size;
-		start = q.vma_end;
+		if (vma_page_size < smallest)
+			smallest = vma_page_size;
+		start = vma_end;
 	}
 	return smallest;
 }
