@@ -214,43 +214,37 @@ SHIM_MAP_WRAPPER int munmap(void *addr, size_t len)
 	return r;
 }
 
+/*
+ * A call returning int that changes what the library may remember of the
+ * address space: straight to the kernel until the runtime is up, else
+ * 'call' (the library's handling, or libc's), then the change reported.
+ */
+#define SHIM_UNPAREN(...) __VA_ARGS__
+#define SHIM_MAPS_CHANGING_WRAPPER(name, params, args, call)                   \
+	SHIM_MAP_WRAPPER int name params                                       \
+	{                                                                      \
+		int r;                                                         \
+                                                                               \
+		if (shim_maps_early())                                         \
+			return (int)syscall(SYS_##name, SHIM_UNPAREN args);    \
+		r = call args;                                                 \
+		shim_maps_changed();                                           \
+		return r;                                                      \
+	}
+
 /* The mappings stay, but their pages may go (MADV_DONTNEED) or become
  * guards (MADV_GUARD_INSTALL): what the library remembers of them is
  * dropped as after a mapping change. */
-SHIM_MAP_WRAPPER int madvise(void *addr, size_t len, int advice)
-{
-	int r;
-
-	if (shim_maps_early())
-		return (int)syscall(SYS_madvise, addr, len, advice);
-	r = shim_madvise(addr, len, advice);
-	shim_maps_changed();
-	return r;
-}
+SHIM_MAPS_CHANGING_WRAPPER(madvise, (void *addr, size_t len, int advice),
+			   (addr, len, advice), shim_madvise)
 
 /* A page made read-only or inaccessible can no longer be pinned for
  * writing or at all: the library must ask again. */
-SHIM_MAP_WRAPPER int mprotect(void *addr, size_t len, int prot)
-{
-	int r;
-
-	if (shim_maps_early())
-		return (int)syscall(SYS_mprotect, addr, len, prot);
-	r = real_mprotect(addr, len, prot);
-	shim_maps_changed();
-	return r;
-}
-
-SHIM_MAP_WRAPPER int pkey_mprotect(void *addr, size_t len, int prot, int pkey)
-{
-	int r;
-
-	if (shim_maps_early())
-		return (int)syscall(SYS_pkey_mprotect, addr, len, prot, pkey);
-	r = real_pkey_mprotect(addr, len, prot, pkey);
-	shim_maps_changed();
-	return r;
-}
+SHIM_MAPS_CHANGING_WRAPPER(mprotect, (void *addr, size_t len, int prot),
+			   (addr, len, prot), real_mprotect)
+SHIM_MAPS_CHANGING_WRAPPER(pkey_mprotect,
+			   (void *addr, size_t len, int prot, int pkey),
+			   (addr, len, prot, pkey), real_pkey_mprotect)
 
 SHIM_MAP_WRAPPER void *shmat(int id, const void *addr, int flags)
 {
@@ -263,16 +257,7 @@ SHIM_MAP_WRAPPER void *shmat(int id, const void *addr, int flags)
 	return p;
 }
 
-SHIM_MAP_WRAPPER int shmdt(const void *addr)
-{
-	int r;
-
-	if (shim_maps_early())
-		return (int)syscall(SYS_shmdt, addr);
-	r = shim_shmdt(addr);
-	shim_maps_changed();
-	return r;
-}
+SHIM_MAPS_CHANGING_WRAPPER(shmdt, (const void *addr), (addr), shim_shmdt)
 
 /* The calls that change a thread's capabilities: the library asks again
  * after each. */
